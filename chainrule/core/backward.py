@@ -1,0 +1,243 @@
+"""The reverse sweep: visit nodes in reverse topological order and accumulate adjoints."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .shapes import astype, sum_to
+from .state import STATE, raw_mode, set_grad_enabled
+from .tensor import Tensor, wrap
+
+__all__ = ["backward", "grad_of", "toposort"]
+
+FREED = (
+    "Trying to backward through the graph a second time: its saved values were freed by the first "
+    "backward pass. Pass retain_graph=True to the first .backward() (or cr.grad) if you need to go "
+    "through the same graph twice."
+)
+
+
+def toposort(roots):
+    """Nodes reachable from ``roots``, every node after all of its parents (iterative DFS)."""
+    order = []
+    seen = set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if p is not None and p not in seen:
+                    seen.add(p)
+                    stack.append((p, iter(p.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _root_base(a):
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return id(a)
+
+
+def _sweep(roots, targets, retain_graph, create_graph, accumulate):
+    """Run the reverse pass from ``roots`` [(node, cotangent)].
+
+    With ``targets`` (a list of nodes) the adjoints of those nodes are returned
+    and only the part of the graph that leads to them is visited; without, the
+    adjoints of leaves are accumulated into their ``.grad`` (``accumulate``).
+    """
+    order = toposort([n for n, _ in roots])
+    needed = None
+    want = None
+    if targets is not None:
+        want = {n: None for n in targets}
+        needed = set()
+        for n in order:  # parents come first, so one pass decides reachability
+            if n in want or any(p in needed for p in n.parents if p is not None):
+                needed.add(n)
+    # A first-order pass with no forward level live computes on bare ndarrays.
+    raw = not create_graph and STATE.depth == 0
+    grads = {}
+    owned = set()  # ids of accumulation buffers this pass allocated: safe to add into in place
+    for node, g in roots:
+        _accumulate(grads, owned, node, g, raw)
+    leaf_seen = set()
+    with raw_mode(True) if raw else set_grad_enabled(create_graph):
+        for node in reversed(order):
+            g = grads.pop(node, None)
+            if g is None:
+                continue
+            owned.discard(id(g))
+            if want is not None and node in want:
+                want[node] = g
+            prim = node.prim
+            if prim is None:
+                if accumulate:
+                    _to_leaf(node, g, raw, leaf_seen)
+                continue
+            if needed is not None and not any(p in needed for p in node.parents if p is not None):
+                continue
+            if node.freed:
+                raise RuntimeError(FREED)
+            _propagate(node, g, grads, owned, needed, raw)
+            if not retain_graph:
+                node.release()
+    return want
+
+
+def _propagate(node, g, grads, owned, needed, raw):
+    prim = node.prim
+    args = node.args
+    if args is None:
+        args = (None,) * len(node.parents)
+    if raw and prim.raw_ok:
+        args = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+        ans = node.ans
+        gg = g
+    else:
+        ans = None if node.ans is None else wrap(node.ans, node, node.out_fw)
+        gg = g if isinstance(g, Tensor) else wrap(g)
+    kw = node.kw
+    for i, p in enumerate(node.parents):
+        if p is None or (needed is not None and p not in needed):
+            continue
+        gp = prim.vjp_rule(i)(gg, ans, *args, **kw)
+        if gp is None:
+            continue
+        if raw and not prim.raw_ok and isinstance(gp, Tensor):
+            gp = gp.data
+        _accumulate(grads, owned, p, gp, raw, prim, i)
+
+
+def _accumulate(grads, owned, node, g, raw, prim=None, i=None):
+    if raw and type(g) is not np.ndarray:
+        g = np.asarray(g)  # NumPy returns scalars from 0-d arithmetic
+    shape = g.shape
+    if shape != node.shape:
+        try:
+            g = sum_to(g, node.shape)
+        except ValueError:
+            where = f"the rule for input {i} of {prim.name!r}" if prim is not None else "the output gradient"
+            raise ValueError(
+                f"backward: {where} returned shape {shape}, which does not reduce to the input's shape "
+                f"{node.shape}"
+            ) from None
+    if g.dtype != node.dtype:
+        g = astype(g, node.dtype)
+    prev = grads.get(node)
+    if prev is None:
+        grads[node] = g
+    elif raw:
+        if id(prev) in owned:
+            np.add(prev, g, out=prev)
+        else:
+            total = np.asarray(prev + g)
+            grads[node] = total
+            owned.add(id(total))
+    else:
+        grads[node] = prev + g
+
+
+def _to_leaf(node, g, raw, leaf_seen):
+    leaf = node.leaf()
+    if leaf is None:
+        return
+    if raw:
+        # Two leaves may receive the same array (add passes g through): copy so an
+        # in-place update of one .grad can never change another.
+        base = _root_base(g)
+        if base in leaf_seen or not g.flags.writeable:
+            g = g.copy()
+        leaf_seen.add(_root_base(g))
+        g = wrap(g)
+    if leaf._grad is None:
+        leaf._grad = g
+    else:
+        leaf._grad = leaf._grad + g
+
+
+def _seed(t, grad, create_graph, who):
+    if grad is None:
+        if t.data.size != 1:
+            raise RuntimeError(
+                f"{who}: grad can be implied only for a scalar output, but this Tensor has shape {t.shape}; "
+                f"pass grad= of that shape (e.g. cr.ones_like(y)) or reduce it first (y.sum())"
+            )
+        g = np.ones_like(t.data)
+    else:
+        g = grad.data if isinstance(grad, Tensor) and not create_graph else grad
+        if isinstance(g, Tensor):
+            if g.shape != t.shape:
+                raise ValueError(f"{who}: grad has shape {g.shape} but the output has shape {t.shape}")
+            return g
+        g = np.array(g, dtype=t.data.dtype)  # a copy: the caller's array is never aliased by .grad
+        if g.shape != t.shape:
+            raise ValueError(f"{who}: grad has shape {g.shape} but the output has shape {t.shape}")
+    return wrap(g) if create_graph or STATE.depth else g
+
+
+def backward(t, grad=None, retain_graph=False, create_graph=False):
+    """Accumulate d(t)/d(leaf) into every leaf's ``.grad`` (PyTorch semantics)."""
+    node = t._node
+    if node is None:
+        raise RuntimeError(
+            "backward: this Tensor does not require grad and has no graph; create the inputs with "
+            "requires_grad=True (and not under cr.no_grad()) before computing it"
+        )
+    g = _seed(t, grad, create_graph, "backward")
+    _sweep([(node, g)], None, retain_graph, create_graph, accumulate=True)
+
+
+def grad_of(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned, not accumulated.
+
+    Like ``torch.autograd.grad``: only the part of the graph between them is
+    visited, and ``.grad`` attributes are left alone.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> (gx,) = cr.autograd_grad(x ** 3, [x])
+    >>> gx.item()
+    27.0
+    """
+    if isinstance(outputs, Tensor):
+        outputs = [outputs]
+    if isinstance(inputs, Tensor):
+        inputs = [inputs]
+    if grad_outputs is None or isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs] * len(outputs)
+    if retain_graph is None:
+        retain_graph = create_graph
+    roots = []
+    for out, go in zip(outputs, grad_outputs):
+        if out._node is None:
+            continue
+        roots.append((out._node, _seed(out, go, create_graph, "grad")))
+    targets = []
+    for x in inputs:
+        if x._node is None:
+            raise RuntimeError(
+                "grad: one of the inputs does not require grad, so no gradient can flow to it; "
+                "create it with requires_grad=True"
+            )
+        targets.append(x._node)
+    found = _sweep(roots, targets, retain_graph, create_graph, accumulate=False) if roots else {}
+    result = []
+    for x, node in zip(inputs, targets):
+        g = found.get(node) if found else None
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    "grad: one of the inputs was not used to compute the outputs; pass allow_unused=True "
+                    "to get None for it"
+                )
+            result.append(None)
+            continue
+        result.append(g if isinstance(g, Tensor) else wrap(g))
+    return tuple(result)

@@ -1,0 +1,52 @@
+"""Node: one recorded operation on the tape, holding only what its rules need."""
+
+from __future__ import annotations
+
+__all__ = ["Node"]
+
+
+class Node:
+    """A vertex of the computation graph.
+
+    An operation node remembers its primitive, its parents (one entry per
+    positional argument: the parent's Node, or None for constants), the
+    arguments and output its rules need (``args``/``ans``, released after the
+    backward pass unless ``retain_graph``), and the facts of its output
+    (``shape``, ``dtype``) so the engine can undo broadcasting with ``sum_to``.
+
+    A leaf node (``prim is None``) stands for a user Tensor created with
+    ``requires_grad=True``; it reaches that Tensor through a weak reference so
+    the graph never keeps user data alive and holds no reference cycle.
+
+    The node never refers to its own output Tensor: a rule that needs the
+    output gets a fresh Tensor over ``ans`` pointing back to this node, which is
+    how PyTorch's saved variables avoid cycles too.
+    """
+
+    __slots__ = ("prim", "parents", "args", "kw", "ans", "out_fw", "shape", "dtype", "freed", "leaf", "__weakref__")
+
+    def __init__(self, prim, parents, args, kw, ans, out_fw, shape, dtype, leaf=None):
+        self.prim = prim
+        self.parents = parents
+        self.args = args
+        self.kw = kw
+        self.ans = ans
+        self.out_fw = out_fw
+        self.shape = shape
+        self.dtype = dtype
+        self.freed = False
+        self.leaf = leaf
+
+    def release(self):
+        """Drop saved values once the backward pass has used them."""
+        self.args = None
+        self.ans = None
+        self.out_fw = None
+        self.freed = True
+
+    @property
+    def name(self):
+        return "leaf" if self.prim is None else self.prim.name
+
+    def __repr__(self):
+        return f"<Node {self.name} shape={self.shape} dtype={self.dtype}>"

@@ -1,0 +1,221 @@
+"""Primitive and apply: run an operation's NumPy forward, record it, push tangents through it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .node import Node
+from .state import STATE
+from .tensor import Tensor, wrap
+
+__all__ = ["Primitive", "apply", "REGISTRY", "NONDIFFERENTIABLE"]
+
+# Every primitive by name, for coverage tests, error messages and the graph picture.
+REGISTRY: dict[str, "Primitive"] = {}
+# The one list of operations that have no derivative (comparisons, sign, argmax, ...).
+NONDIFFERENTIABLE: dict[str, "Primitive"] = {}
+
+_ndarray = np.ndarray
+_asarray = np.asarray
+
+
+class Primitive:
+    """One operation: its NumPy forward and its reverse and forward rules, side by side.
+
+    ``impl(*arrays, **static)`` computes the value on ndarrays.
+
+    ``vjp`` holds one reverse rule per positional input, each called as
+    ``rule(g, ans, *args, **static)`` and returning the cotangent for that input
+    (``None`` in the tuple marks an input with no derivative, e.g. a condition).
+    For a variadic primitive (``concatenate``, ``einsum``) ``vjp`` is one callable
+    ``rule(i, g, ans, *args, **static)``.
+
+    ``jvp`` is either one forward rule per input, ``rule(t, ans, *args, **static)``,
+    whose results are summed, or, with ``joint_jvp=True``, one callable
+    ``rule(ts, ans, *args, **static)`` that sees every input's tangent at once
+    (zeros where an input has none).
+
+    Rules are written with chainrule operations, so they work on Tensors (and
+    are themselves differentiable) and on bare ndarrays (the fast first-order
+    backward pass). They may return a cotangent of the *output's* shape for a
+    broadcast input: the engine sums it back (``sum_to``), once, for every rule.
+
+    ``save`` names what the rules read, so nothing else is kept alive on the
+    tape: any of ``"args"`` and ``"ans"``.
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule.extend import Primitive
+    >>> cube = Primitive("cube", lambda x: x ** 3,
+    ...                  vjp=(lambda g, ans, x: g * 3 * x ** 2,),
+    ...                  jvp=(lambda t, ans, x: t * 3 * x ** 2,), save=("args",))
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> cube(x).backward()
+    >>> x.grad.item()
+    12.0
+    """
+
+    __slots__ = ("name", "impl", "vjp", "jvp", "joint_jvp", "variadic", "save_args", "save_ans",
+                 "raw_ok", "nondiff", "batch", "doc")
+
+    def __init__(self, name, impl, vjp=None, jvp=None, *, save=("args", "ans"), joint_jvp=False,
+                 variadic=False, raw_ok=True, nondiff=False, register=True):
+        self.name = name
+        self.impl = impl
+        self.vjp = vjp
+        self.jvp = jvp
+        self.joint_jvp = joint_jvp
+        self.variadic = variadic
+        self.save_args = "args" in save
+        self.save_ans = "ans" in save
+        self.raw_ok = raw_ok
+        self.nondiff = nondiff
+        self.batch = None
+        if register:
+            if name in REGISTRY:
+                raise ValueError(f"primitive {name!r} is declared twice")
+            REGISTRY[name] = self
+            if nondiff:
+                NONDIFFERENTIABLE[name] = self
+
+    def __call__(self, *args, **kw):
+        return apply(self, args, kw)
+
+    def vjp_rule(self, i):
+        """The reverse rule for input ``i``, or an error naming the primitive and input."""
+        vjp = self.vjp
+        if self.variadic and vjp is not None:
+            return lambda g, ans, *args, **kw: vjp(i, g, ans, *args, **kw)
+        rule = vjp[i] if vjp is not None and i < len(vjp) else None
+        if rule is None:
+            raise NotImplementedError(
+                f"no reverse-mode (vjp) rule for input {i} of primitive {self.name!r}: "
+                f"this input is not differentiable; pass it as a constant (detach it)"
+            )
+        return rule
+
+    def __repr__(self):
+        return f"<Primitive {self.name}>"
+
+
+def apply(prim, args, kw):
+    """Apply ``prim`` to ``args``: compute, record a Node if needed, propagate tangents."""
+    if STATE.raw:
+        # A first-order backward pass: rules compute on ndarrays at NumPy speed.
+        for a in args:
+            if isinstance(a, Tensor):
+                break
+        else:
+            ans = prim.impl(*args, **kw)
+            return ans if type(ans) is _ndarray else _asarray(ans)
+    datas = []
+    push = datas.append
+    grad_flows = False
+    has_fw = False
+    for a in args:
+        if isinstance(a, Tensor):
+            push(a.data)
+            if a._node is not None:
+                grad_flows = True
+            if a._fw is not None:
+                has_fw = True
+        else:
+            push(a)
+    try:
+        ans = prim.impl(*datas, **kw)
+    except (ValueError, TypeError, IndexError) as e:
+        raise _user_error(prim, datas, e) from None
+    if type(ans) is not _ndarray:
+        ans = _asarray(ans)
+    if prim.nondiff:
+        return wrap(ans)
+    node = None
+    if grad_flows and STATE.grad:
+        node = Node(
+            prim,
+            tuple([a._node if isinstance(a, Tensor) else None for a in args]),
+            args if prim.save_args else None,
+            kw,
+            ans if prim.save_ans else None,
+            None,
+            ans.shape,
+            ans.dtype,
+        )
+    out = wrap(ans, node, None)
+    if has_fw:
+        _push_tangents(prim, args, kw, out, node)
+    return out
+
+
+def _strip(a, level):
+    """``a`` with its tangents at ``level`` and above removed (an alias on the same node)."""
+    if not isinstance(a, Tensor) or a._fw is None or max(a._fw) < level:
+        return a
+    keep = {k: v for k, v in a._fw.items() if k < level}
+    return wrap(a.data, a._node, keep or None)
+
+
+def _push_tangents(prim, args, kw, out, node):
+    """Forward mode: one tangent per live level, lowest first (JAX's nesting of levels).
+
+    The tangent at level L is computed from primals stripped of levels >= L, so
+    an inner ``jvp`` never reads an outer perturbation as its own; the rules use
+    chainrule operations, so lower-level tangents flow through them in turn.
+    """
+    from .shapes import broadcast_to
+
+    if prim.jvp is None:
+        raise NotImplementedError(
+            f"no forward-mode (jvp) rule for {prim.name!r}: it cannot be used inside jvp/jacfwd/hvp; "
+            f"use reverse mode (grad, jacrev) instead"
+        )
+    levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw is not None for lv in a._fw})
+    out_fw = {}
+    for lv in levels:
+        pargs = tuple([_strip(a, lv) for a in args])
+        ans = wrap(out.data, node, dict(out_fw) if out_fw else None)
+        ts = [a._fw.get(lv) if isinstance(a, Tensor) and a._fw is not None else None for a in args]
+        if prim.joint_jvp:
+            ts = [t if t is not None else _zeros_for(a) for t, a in zip(ts, args)]
+            tangent = prim.jvp(ts, ans, *pargs, **kw)
+        else:
+            tangent = None
+            for i, t in enumerate(ts):
+                if t is None:
+                    continue
+                rule = prim.jvp[i] if i < len(prim.jvp) else None
+                if rule is None:
+                    raise NotImplementedError(
+                        f"no forward-mode (jvp) rule for input {i} of primitive {prim.name!r}"
+                    )
+                c = rule(t, ans, *pargs, **kw)
+                tangent = c if tangent is None else tangent + c
+        if tangent is None:
+            continue
+        if not isinstance(tangent, Tensor):
+            tangent = wrap(_asarray(tangent))
+        if tangent.data.shape != out.data.shape:
+            tangent = broadcast_to(tangent, out.data.shape)
+        if tangent.data.dtype != out.data.dtype and out.data.dtype.kind in "fc":
+            from .shapes import astype
+
+            tangent = astype(tangent, out.data.dtype)
+        out_fw[lv] = tangent
+    if out_fw:
+        out._fw = out_fw
+        if node is not None and prim.save_ans:
+            node.out_fw = out_fw
+
+
+def _zeros_for(a):
+    if isinstance(a, Tensor):
+        return wrap(np.zeros_like(a.data))
+    return wrap(np.zeros_like(_asarray(a)))
+
+
+def _user_error(prim, datas, err):
+    """Re-raise a NumPy failure at the user's call, naming the operation and every input's shape."""
+    msg = str(err)
+    if msg.startswith(prim.name + ":"):
+        return err
+    shapes = ", ".join(str(np.shape(d)) if isinstance(d, (_ndarray, np.generic)) else type(d).__name__ for d in datas)
+    return type(err)(f"{prim.name}: {msg} (input shapes: {shapes})")

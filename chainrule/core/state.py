@@ -1,0 +1,131 @@
+"""Thread-local recording state: whether the tape records, and which forward-mode levels are live."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "STATE"]
+
+
+class _State(threading.local):
+    """Per-thread flags read by every primitive application.
+
+    ``grad``  -- the tape records new nodes.
+    ``raw``   -- rules run on bare ndarrays (a first-order backward pass with no
+                 forward-mode level live): the same rule code, at NumPy speed.
+    ``depth`` -- number of forward-mode (jvp) levels currently open; a new level
+                 gets ``depth + 1`` so nested ``jvp`` calls never share a tag.
+    """
+
+    def __init__(self):
+        self.grad = True
+        self.raw = False
+        self.depth = 0
+
+
+STATE = _State()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations on Tensors are being recorded."""
+    return STATE.grad
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that turns recording on or off.
+
+    >>> import chainrule as cr
+    >>> with cr.set_grad_enabled(False):
+    ...     y = cr.tensor(1.0, requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self, mode: bool = True):
+        self.mode = bool(mode)
+        self.prev = []
+
+    def __enter__(self):
+        self.prev.append(STATE.grad)
+        STATE.grad = self.mode
+        return self
+
+    def __exit__(self, *exc):
+        STATE.grad = self.prev.pop()
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.mode):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Stop recording: results of operations inside do not require grad.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> with cr.no_grad():
+    ...     y = x * x
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self):
+        super().__init__(False)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class enable_grad(set_grad_enabled):
+    """Resume recording inside a ``no_grad`` block.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> with cr.no_grad():
+    ...     with cr.enable_grad():
+    ...         y = x * x
+    >>> y.requires_grad
+    True
+    """
+
+    def __init__(self):
+        super().__init__(True)
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with enable_grad():
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+class raw_mode:
+    """Internal: run rules on ndarrays with recording off (a first-order backward pass)."""
+
+    __slots__ = ("prev",)
+
+    def __init__(self, on: bool):
+        self.prev = (STATE.raw, STATE.grad, on)
+
+    def __enter__(self):
+        on = self.prev[2]
+        STATE.raw = on
+        if on:
+            STATE.grad = False
+        return self
+
+    def __exit__(self, *exc):
+        STATE.raw, STATE.grad = self.prev[0], self.prev[1]
+        return False

@@ -1,0 +1,72 @@
+"""The extension API: declare a primitive once, with its forward, reverse and forward-mode rules.
+
+Two shorthands cover most operations. An elementwise operation needs only its
+derivative; a linear operation only its transpose:
+
+>>> import numpy as np, chainrule as cr
+>>> from chainrule.extend import elementwise
+>>> softplus = elementwise("my_softplus", lambda x: np.logaddexp(0, x),
+...                        d=lambda ans, x: cr.sigmoid(x))   # d/dx log(1 + e^x) = sigmoid(x)
+>>> x = cr.tensor(0.0, requires_grad=True)
+>>> softplus(x).backward()
+>>> x.grad.item()
+0.5
+"""
+
+from __future__ import annotations
+
+from .core.primitive import NONDIFFERENTIABLE, REGISTRY, Primitive
+
+__all__ = ["Primitive", "elementwise", "binary", "linear", "nondifferentiable", "REGISTRY", "NONDIFFERENTIABLE"]
+
+
+def elementwise(name, impl, d, save=("args",)):
+    """A unary elementwise primitive from its derivative ``d(ans, x)``.
+
+    Reverse: ``x̄ = ḡ · d``; forward: ``ṫ_out = ṫ · d``.
+    ``save`` says whether ``d`` reads the input (``"args"``), the output
+    (``"ans"``), or both.
+    """
+    return Primitive(
+        name,
+        impl,
+        vjp=(lambda g, ans, x: g * d(ans, x),),
+        jvp=(lambda t, ans, x: t * d(ans, x),),
+        save=save,
+    )
+
+
+def binary(name, impl, dx, dy, save=("args",)):
+    """A broadcasting binary elementwise primitive from its partials ``dx(ans, x, y)``, ``dy(ans, x, y)``.
+
+    The rules return cotangents of the output's shape; the engine sums them
+    back to each input's shape.
+    """
+    return Primitive(
+        name,
+        impl,
+        vjp=(lambda g, ans, x, y: g * dx(ans, x, y), lambda g, ans, x, y: g * dy(ans, x, y)),
+        jvp=(lambda t, ans, x, y: t * dx(ans, x, y), lambda t, ans, x, y: t * dy(ans, x, y)),
+        save=save,
+    )
+
+
+def linear(name, impl, transpose, save=()):
+    """A primitive linear in its single array input: ``jvp`` is the op itself, ``vjp`` its transpose.
+
+    ``transpose(g, x, **static)`` maps an output cotangent to the input's
+    (``x`` is the saved input when ``save=("args",)``, otherwise None).
+    """
+    prim = Primitive(
+        name,
+        impl,
+        vjp=(lambda g, ans, x, **kw: transpose(g, x, **kw),),
+        jvp=(lambda t, ans, x, **kw: prim(t, **kw),),
+        save=save,
+    )
+    return prim
+
+
+def nondifferentiable(name, impl):
+    """A primitive with no derivative (comparisons, sign, argmax): its result never joins the graph."""
+    return Primitive(name, impl, nondiff=True)
