@@ -68,6 +68,7 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
     for node, g in roots:
         _accumulate(grads, owned, node, g, raw)
     leaf_seen = set()
+    ndarray = np.ndarray
     with raw_mode(True) if raw else set_grad_enabled(create_graph):
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -81,43 +82,58 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 if accumulate:
                     _to_leaf(node, g, raw, leaf_seen)
                 continue
-            if needed is not None and not any(p in needed for p in node.parents if p is not None):
+            parents = node.parents
+            if needed is not None and not any(p in needed for p in parents if p is not None):
                 continue
             if node.freed:
                 raise RuntimeError(FREED)
-            _propagate(node, g, grads, owned, needed, raw)
+            args = node.args
+            if args is None:
+                args = (None,) * len(parents)
+            tensors = not (raw and prim.raw_ok)
+            if tensors:
+                ans = None if node.ans is None else wrap(node.ans, node, node.out_fw)
+                gg = g if isinstance(g, Tensor) else wrap(g)
+            else:
+                args = [a.data if isinstance(a, Tensor) else a for a in args]
+                ans = node.ans
+                gg = g
+            kw = node.kw
+            vjp = prim.vjp
+            for i, p in enumerate(parents):
+                if p is None or (needed is not None and p not in needed):
+                    continue
+                if prim.variadic or vjp is None or i >= len(vjp) or vjp[i] is None:
+                    gp = prim.vjp_rule(i)(gg, ans, *args, **kw)
+                else:
+                    gp = vjp[i](gg, ans, *args, **kw)
+                if gp is None:
+                    continue
+                if raw:
+                    if tensors and isinstance(gp, Tensor):
+                        gp = gp.data
+                    if type(gp) is not ndarray:
+                        gp = np.asarray(gp)  # NumPy returns scalars from 0-d arithmetic
+                if gp.shape != p.shape or gp.dtype != p.dtype:
+                    gp = _conform(gp, p, prim, i)
+                prev = grads.get(p)
+                if prev is None:
+                    grads[p] = gp
+                elif not raw:
+                    grads[p] = prev + gp
+                elif id(prev) in owned:
+                    np.add(prev, gp, out=prev)
+                else:
+                    total = np.asarray(prev + gp)
+                    grads[p] = total
+                    owned.add(id(total))
             if not retain_graph:
                 node.release()
     return want
 
 
-def _propagate(node, g, grads, owned, needed, raw):
-    prim = node.prim
-    args = node.args
-    if args is None:
-        args = (None,) * len(node.parents)
-    if raw and prim.raw_ok:
-        args = tuple([a.data if isinstance(a, Tensor) else a for a in args])
-        ans = node.ans
-        gg = g
-    else:
-        ans = None if node.ans is None else wrap(node.ans, node, node.out_fw)
-        gg = g if isinstance(g, Tensor) else wrap(g)
-    kw = node.kw
-    for i, p in enumerate(node.parents):
-        if p is None or (needed is not None and p not in needed):
-            continue
-        gp = prim.vjp_rule(i)(gg, ans, *args, **kw)
-        if gp is None:
-            continue
-        if raw and not prim.raw_ok and isinstance(gp, Tensor):
-            gp = gp.data
-        _accumulate(grads, owned, p, gp, raw, prim, i)
-
-
-def _accumulate(grads, owned, node, g, raw, prim=None, i=None):
-    if raw and type(g) is not np.ndarray:
-        g = np.asarray(g)  # NumPy returns scalars from 0-d arithmetic
+def _conform(g, node, prim, i):
+    """Undo broadcasting (sum_to) and keep the input's dtype: done once here, for every rule."""
     shape = g.shape
     if shape != node.shape:
         try:
@@ -130,18 +146,17 @@ def _accumulate(grads, owned, node, g, raw, prim=None, i=None):
             ) from None
     if g.dtype != node.dtype:
         g = astype(g, node.dtype)
+    return g
+
+
+def _accumulate(grads, owned, node, g, raw):
+    """Add a root's cotangent into the table (roots may repeat)."""
+    if raw and type(g) is not np.ndarray:
+        g = np.asarray(g)
+    if g.shape != node.shape or g.dtype != node.dtype:
+        g = _conform(g, node, None, None)
     prev = grads.get(node)
-    if prev is None:
-        grads[node] = g
-    elif raw:
-        if id(prev) in owned:
-            np.add(prev, g, out=prev)
-        else:
-            total = np.asarray(prev + g)
-            grads[node] = total
-            owned.add(id(total))
-    else:
-        grads[node] = prev + g
+    grads[node] = g if prev is None else prev + g
 
 
 def _to_leaf(node, g, raw, leaf_seen):

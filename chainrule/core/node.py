@@ -25,17 +25,24 @@ class Node:
 
     __slots__ = ("prim", "parents", "args", "kw", "ans", "out_fw", "shape", "dtype", "freed", "leaf", "__weakref__")
 
-    def __init__(self, prim, parents, args, kw, ans, out_fw, shape, dtype, leaf=None):
+    def __init__(self, prim, parents, args, kw, ans, shape, dtype):
         self.prim = prim
         self.parents = parents
         self.args = args
         self.kw = kw
         self.ans = ans
-        self.out_fw = out_fw
+        self.out_fw = None
         self.shape = shape
         self.dtype = dtype
         self.freed = False
-        self.leaf = leaf
+        self.leaf = None
+
+    @classmethod
+    def for_leaf(cls, tensor_ref, shape, dtype):
+        """The node of a user Tensor with requires_grad=True; ``tensor_ref`` is a weak reference."""
+        node = cls(None, (), None, None, None, shape, dtype)
+        node.leaf = tensor_ref
+        return node
 
     def release(self):
         """Drop saved values once the backward pass has used them."""

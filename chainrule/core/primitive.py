@@ -98,7 +98,11 @@ class Primitive:
 
 
 def apply(prim, args, kw):
-    """Apply ``prim`` to ``args``: compute, record a Node if needed, propagate tangents."""
+    """Apply ``prim`` to ``args``: compute, record a Node if needed, propagate tangents.
+
+    This is the per-operation cost users feel, so the one- and two-operand
+    cases (nearly every call) avoid building intermediate lists.
+    """
     if STATE.raw:
         # A first-order backward pass: rules compute on ndarrays at NumPy speed.
         for a in args:
@@ -107,19 +111,34 @@ def apply(prim, args, kw):
         else:
             ans = prim.impl(*args, **kw)
             return ans if type(ans) is _ndarray else _asarray(ans)
-    datas = []
-    push = datas.append
-    grad_flows = False
-    has_fw = False
-    for a in args:
+    n = len(args)
+    if n == 2:
+        a, b = args
         if isinstance(a, Tensor):
-            push(a.data)
-            if a._node is not None:
-                grad_flows = True
-            if a._fw is not None:
-                has_fw = True
+            da, na, fa = a.data, a._node, a._fw
         else:
-            push(a)
+            da, na, fa = a, None, None
+        if isinstance(b, Tensor):
+            db, nb, fb = b.data, b._node, b._fw
+        else:
+            db, nb, fb = b, None, None
+        datas = (da, db)
+        flows = na is not None or nb is not None
+        has_fw = fa is not None or fb is not None
+        parents = (na, nb)
+    elif n == 1:
+        a = args[0]
+        if isinstance(a, Tensor):
+            datas, na, has_fw = (a.data,), a._node, a._fw is not None
+        else:
+            datas, na, has_fw = (a,), None, False
+        flows = na is not None
+        parents = (na,)
+    else:
+        datas = tuple([a.data if isinstance(a, Tensor) else a for a in args])
+        parents = tuple([a._node if isinstance(a, Tensor) else None for a in args])
+        flows = any(p is not None for p in parents)
+        has_fw = any(isinstance(a, Tensor) and a._fw is not None for a in args)
     try:
         ans = prim.impl(*datas, **kw)
     except (ValueError, TypeError, IndexError) as e:
@@ -129,17 +148,9 @@ def apply(prim, args, kw):
     if prim.nondiff:
         return wrap(ans)
     node = None
-    if grad_flows and STATE.grad:
-        node = Node(
-            prim,
-            tuple([a._node if isinstance(a, Tensor) else None for a in args]),
-            args if prim.save_args else None,
-            kw,
-            ans if prim.save_ans else None,
-            None,
-            ans.shape,
-            ans.dtype,
-        )
+    if flows and STATE.grad:
+        node = Node(prim, parents, args if prim.save_args else None, kw, ans if prim.save_ans else None,
+                    ans.shape, ans.dtype)
     out = wrap(ans, node, None)
     if has_fw:
         _push_tangents(prim, args, kw, out, node)

@@ -99,8 +99,7 @@ class Tensor:
         if requires_grad:
             if node is None:
                 check_float_for_grad(self.data.dtype)
-                self._node = Node(None, (), None, None, None, None, self.data.shape, self.data.dtype,
-                                  leaf=weakref.ref(self))
+                self._node = Node.for_leaf(weakref.ref(self), self.data.shape, self.data.dtype)
         else:
             self._node = None
         return self

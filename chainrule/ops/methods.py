@@ -7,9 +7,14 @@ from ..core.tensor import Tensor
 from . import elementwise as E
 
 
+_NO_KW = {}  # shared and never mutated: operators take no keywords
+_BINARY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide", "mod", "less", "less_equal",
+                     "greater", "greater_equal", "equal", "not_equal", "bitwise_and", "bitwise_or", "bitwise_xor"}
+
+
 def _r(prim):
     """The reflected operator: ``2 - t`` is ``subtract(2, t)``."""
-    return lambda self, other: prim(other, self)
+    return lambda self, other: apply(prim, (other, self), _NO_KW)
 
 
 OPERATORS = {
@@ -55,6 +60,11 @@ def install(methods):
 def _method(prim):
     def method(self, *args, **kw):
         return apply(prim, (self, *args), kw)
+
+    if prim.name in _BINARY_OPERATORS:
+
+        def method(self, other):  # noqa: F811 - the two-operand fast path of the same method
+            return apply(prim, (self, other), _NO_KW)
 
     method.__name__ = prim.name
     return method

@@ -1,0 +1,8 @@
+"""Datasets, mini-batch loading and small bundled/standard-format data readers."""
+
+from chainrule.data.dataset import Dataset, TensorDataset
+from chainrule.data.digits import load_digits
+from chainrule.data.idx import load_idx
+from chainrule.data.loader import DataLoader
+
+__all__ = ["DataLoader", "Dataset", "TensorDataset", "load_digits", "load_idx"]

@@ -1,0 +1,101 @@
+"""``DataLoader``: deterministic, seedable mini-batching over a dataset."""
+
+import numbers
+
+import numpy as np
+
+from chainrule.data._tensor import is_tensor, wrap_tensor
+from chainrule.data.dataset import TensorDataset
+
+
+def _check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"DataLoader {name} must be a bool, got {value!r}")
+    return bool(value)
+
+
+def collate(items):
+    """Stack samples into one batch; tuple samples are stacked field-wise.
+
+    >>> import numpy as np
+    >>> xb, yb = collate([(np.zeros(2), 1), (np.ones(2), 0)])
+    >>> xb.shape, yb.tolist()
+    ((2, 2), [1, 0])
+    """
+    first = items[0]
+    # Only tuples are records; a list is array-like data, as np.asarray sees it.
+    if isinstance(first, tuple):
+        width = len(first)
+        if any(not isinstance(it, tuple) or len(it) != width for it in items):
+            found = [len(it) if isinstance(it, tuple) else type(it).__name__ for it in items]
+            raise ValueError(
+                f"cannot collate samples with differing structure: expected tuples of "
+                f"{width} fields, got {found}"
+            )
+        return tuple(collate([it[k] for it in items]) for k in range(width))
+    if is_tensor(first):
+        return wrap_tensor(np.stack([it.data for it in items]))
+    return np.stack([np.asarray(it) for it in items])
+
+
+class DataLoader:
+    """Iterate over ``dataset`` in mini-batches.
+
+    With ``shuffle=True`` a fresh permutation is drawn each epoch from one
+    ``np.random.default_rng(seed)``, so epochs differ from each other while two
+    loaders built with the same seed yield identical batches.
+
+    >>> import numpy as np
+    >>> ds = TensorDataset(np.arange(10), np.arange(10) % 2)
+    >>> loader = DataLoader(ds, batch_size=4, shuffle=True, seed=0)
+    >>> len(loader), [len(xb) for xb, yb in loader]
+    (3, [4, 4, 2])
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False):
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(
+                "DataLoader dataset must define __len__ and __getitem__, "
+                f"got {type(dataset).__name__}"
+            )
+        if isinstance(batch_size, (bool, np.bool_)) or not isinstance(
+            batch_size, numbers.Integral
+        ):
+            raise TypeError(f"DataLoader batch_size must be an int, got {batch_size!r}")
+        if batch_size <= 0:
+            raise ValueError(f"DataLoader batch_size must be positive, got {batch_size}")
+        if seed is not None and (
+            isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral)
+        ):
+            raise TypeError(f"DataLoader seed must be an int or None, got {seed!r}")
+        if seed is not None and seed < 0:
+            raise ValueError(f"DataLoader seed must be non-negative, got {seed}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = _check_bool("shuffle", shuffle)
+        self.drop_last = _check_bool("drop_last", drop_last)
+        self.seed = seed
+        self._rng = np.random.default_rng(seed)
+
+    def __len__(self):
+        full, rest = divmod(len(self.dataset), self.batch_size)
+        return full + (1 if rest and not self.drop_last else 0)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        # Drawn here rather than lazily so every iter() call consumes exactly one
+        # epoch of randomness, even if the caller stops the epoch early.
+        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        return self._batches(order)
+
+    def _batches(self, order):
+        stop = len(self) * self.batch_size
+        for start in range(0, stop, self.batch_size):
+            yield self._fetch(order[start : start + self.batch_size])
+
+    def _fetch(self, indices):
+        # Only the stock __getitem__ may be bypassed: a subclass overriding it
+        # (say, for augmentation) must see every sample.
+        if type(self.dataset).__getitem__ is TensorDataset.__getitem__:
+            return self.dataset._take(indices)
+        return collate([self.dataset[int(i)] for i in indices])

@@ -1,0 +1,5 @@
+"""Saving and loading named arrays (safetensors format, never pickle)."""
+
+from chainrule.io.safetensors import load, save
+
+__all__ = ["load", "save"]

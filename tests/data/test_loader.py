@@ -1,0 +1,233 @@
+"""Tests for Dataset, TensorDataset and DataLoader."""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from chainrule.data import DataLoader, Dataset, TensorDataset
+
+
+def make_ds(n=10):
+    return TensorDataset(np.arange(n) * 10.0, np.arange(n))
+
+
+def epoch(loader):
+    return [tuple(np.array(f, copy=True) for f in batch) for batch in loader]
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 16])
+@pytest.mark.parametrize("bs", [1, 3, 8])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_len_and_coverage(n, bs, drop_last):
+    loader = DataLoader(make_ds(n), batch_size=bs, shuffle=True, seed=1, drop_last=drop_last)
+    expected_len = n // bs if drop_last else -(-n // bs)
+    assert len(loader) == expected_len
+    for _ in range(2):
+        batches = epoch(loader)
+        assert len(batches) == expected_len
+        idx = np.concatenate([y for _, y in batches]) if batches else np.array([], int)
+        if drop_last:
+            assert all(len(y) == bs for _, y in batches)
+            assert len(idx) == (n // bs) * bs and len(set(idx.tolist())) == len(idx)
+        else:
+            np.testing.assert_array_equal(np.sort(idx), np.arange(n))
+        for x, y in batches:
+            np.testing.assert_array_equal(x, y * 10.0)  # fields stay paired
+
+
+def test_no_shuffle_is_in_order():
+    batches = epoch(DataLoader(make_ds(7), batch_size=3))
+    assert [y.tolist() for _, y in batches] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert all(isinstance(x, np.ndarray) and isinstance(y, np.ndarray) for x, y in batches)
+    assert batches[0][1].dtype == np.arange(1).dtype
+
+
+def test_default_batch_size_is_one():
+    loader = DataLoader(make_ds(3))
+    assert len(loader) == 3
+    assert [y.shape for _, y in loader] == [(1,)] * 3
+
+
+def test_seed_determinism_and_epochs_differ():
+    a = DataLoader(make_ds(50), batch_size=8, shuffle=True, seed=123)
+    b = DataLoader(make_ds(50), batch_size=8, shuffle=True, seed=123)
+    a1, a2 = epoch(a), epoch(a)
+    b1, b2 = epoch(b), epoch(b)
+    for got, want in zip(a1 + a2, b1 + b2):
+        np.testing.assert_array_equal(got[1], want[1])
+    order = lambda batches: np.concatenate([y for _, y in batches]).tolist()  # noqa: E731
+    assert order(a1) != order(a2)
+    assert order(a1) == np.random.default_rng(123).permutation(50).tolist()
+    c = DataLoader(make_ds(50), batch_size=8, shuffle=True, seed=124)
+    assert order(epoch(c)) != order(a1)
+
+
+def test_abandoned_epoch_still_advances_rng():
+    a = DataLoader(make_ds(20), batch_size=4, shuffle=True, seed=5)
+    b = DataLoader(make_ds(20), batch_size=4, shuffle=True, seed=5)
+    next(iter(a))
+    iter(b)
+    np.testing.assert_array_equal(epoch(a)[0][1], epoch(b)[0][1])
+
+
+class PairDataset(Dataset):
+    def __init__(self, n):
+        self.n = n
+        self.calls = 0
+
+    def __len__(self):
+        return self.n
+
+    def __getitem__(self, i):
+        self.calls += 1
+        return np.full(3, i, dtype=np.float32), i
+
+
+def test_generic_dataset_matches_tensor_dataset():
+    generic = PairDataset(11)
+    fast = TensorDataset(np.repeat(np.arange(11, dtype=np.float32)[:, None], 3, axis=1), np.arange(11))
+    g = epoch(DataLoader(generic, batch_size=4, shuffle=True, seed=9))
+    f = epoch(DataLoader(fast, batch_size=4, shuffle=True, seed=9))
+    assert generic.calls == 11
+    for (gx, gy), (fx, fy) in zip(g, f):
+        np.testing.assert_array_equal(gx, fx)
+        np.testing.assert_array_equal(gy, fy)
+        assert gx.dtype == np.float32 and gx.shape[1:] == (3,)
+
+
+def test_generic_dataset_of_plain_items():
+    class Squares(Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return i * i
+
+    assert [b.tolist() for b in DataLoader(Squares(), batch_size=2)] == [[0, 1], [4, 9], [16]]
+
+
+def test_plain_sequence_works_as_dataset():
+    assert [b.tolist() for b in DataLoader([[1, 2], [3, 4], [5, 6]], batch_size=2)] == [
+        [[1, 2], [3, 4]],
+        [[5, 6]],
+    ]
+
+
+def test_tensor_dataset_batches_are_vectorised(monkeypatch):
+    takes = []
+    original = TensorDataset._take
+
+    def spy(self, index):
+        takes.append(index)
+        return original(self, index)
+
+    monkeypatch.setattr(TensorDataset, "_take", spy)
+    list(DataLoader(TensorDataset(np.arange(100), np.arange(100)), batch_size=10, shuffle=True, seed=0))
+    # One gather per batch with the whole index array, not one per sample.
+    assert len(takes) == 10
+    assert all(isinstance(i, np.ndarray) and i.shape == (10,) for i in takes)
+
+
+def test_overridden_getitem_is_used():
+    seen = []
+
+    class Augmented(TensorDataset):
+        def __getitem__(self, i):
+            seen.append(i)
+            x, y = super().__getitem__(i)
+            return x + 1, y
+
+    batches = list(DataLoader(Augmented(np.zeros(6), np.arange(6)), batch_size=4))
+    assert sorted(seen) == list(range(6))  # an override is honoured, per sample
+    assert batches[0][0].tolist() == [1.0] * 4
+
+
+def test_tensor_dataset_validation():
+    with pytest.raises(ValueError, match=r"\(3, 2\).*\(4,\)"):
+        TensorDataset(np.zeros((3, 2)), np.zeros(4))
+    with pytest.raises(ValueError, match="at least one"):
+        TensorDataset()
+    with pytest.raises(ValueError, match="first"):
+        TensorDataset(np.float32(1.0))
+    ds = TensorDataset([[1, 2], [3, 4]], [0, 1])
+    assert len(ds) == 2 and ds[1][0].tolist() == [3, 4] and ds[1][1] == 1
+
+
+@pytest.mark.parametrize("bad", [0, -3])
+def test_batch_size_value_error(bad):
+    with pytest.raises(ValueError, match=rf"DataLoader.*{bad}"):
+        DataLoader(make_ds(), batch_size=bad)
+
+
+@pytest.mark.parametrize("bad", [2.0, "4", None, True])
+def test_batch_size_type_error(bad):
+    with pytest.raises(TypeError, match=r"DataLoader.*batch_size"):
+        DataLoader(make_ds(), batch_size=bad)
+
+
+def test_other_argument_validation():
+    with pytest.raises(TypeError, match="DataLoader"):
+        DataLoader(42)
+    with pytest.raises(TypeError, match="shuffle"):
+        DataLoader(make_ds(), shuffle="yes")
+    with pytest.raises(TypeError, match="seed"):
+        DataLoader(make_ds(), shuffle=True, seed=1.5)
+    with pytest.raises(ValueError, match="seed"):
+        DataLoader(make_ds(), shuffle=True, seed=-1)
+    assert DataLoader(make_ds(), batch_size=np.int64(4)).batch_size == 4
+
+
+def _check_tensor_batches(tensor_cls):
+    x = tensor_cls(np.arange(12, dtype=np.float32).reshape(6, 2))
+    y = np.arange(6)
+    loader = DataLoader(TensorDataset(x, y), batch_size=4, shuffle=True, seed=3)
+    for xb, yb in loader:
+        assert isinstance(xb, tensor_cls) and isinstance(yb, np.ndarray)
+        np.testing.assert_array_equal(xb.data, np.arange(12, dtype=np.float32).reshape(6, 2)[yb])
+
+
+def test_tensor_dataset_yields_tensors():
+    mod = pytest.importorskip("chainrule.core.tensor", reason="chainrule.core.tensor not written yet")
+    _check_tensor_batches(mod.Tensor)
+
+
+def test_tensor_branch_with_stub(monkeypatch):
+    try:
+        import chainrule.core.tensor  # noqa: F401
+    except ImportError:
+        pass  # the real module is missing: exercise the branch with a stand-in
+    else:
+        pytest.skip("real Tensor available; covered by test_tensor_dataset_yields_tensors")
+
+    class Tensor:
+        def __init__(self, data):
+            self.data = np.asarray(data)
+
+    stub = types.ModuleType("chainrule.core.tensor")
+    stub.Tensor = Tensor
+    monkeypatch.setitem(sys.modules, "chainrule.core.tensor", stub)
+    _check_tensor_batches(Tensor)
+
+    class Items(Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return Tensor(np.full(2, i)), i
+
+    xb, yb = next(iter(DataLoader(Items(), batch_size=3)))
+    assert isinstance(xb, Tensor) and xb.data.tolist() == [[0, 0], [1, 1], [2, 2]]
+
+
+def test_collate_rejects_mixed_structure():
+    class Ragged(Dataset):
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return (i, i) if i == 0 else (i,)
+
+    with pytest.raises(ValueError, match="differing structure"):
+        list(DataLoader(Ragged(), batch_size=2))
