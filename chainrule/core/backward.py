@@ -217,7 +217,7 @@ def grad_of(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=
 
     >>> import chainrule as cr
     >>> x = cr.tensor(3.0, requires_grad=True)
-    >>> (gx,) = cr.autograd_grad(x ** 3, [x])
+    >>> (gx,) = cr.autograd.grad(x ** 3, [x])
     >>> gx.item()
     27.0
     """

@@ -111,6 +111,14 @@ def apply(prim, args, kw):
         else:
             ans = prim.impl(*args, **kw)
             return ans if type(ans) is _ndarray else _asarray(ans)
+    if STATE.vmap:
+        # cr.vmap / batched jacobians (core/batching.py): an operand batched at a live
+        # vmap level goes through the primitive's batching rule instead.
+        from .batching import apply_batched
+
+        out = apply_batched(prim, args, kw)
+        if out is not NotImplemented:
+            return out
     n = len(args)
     if n == 2:
         a, b = args

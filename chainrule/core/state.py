@@ -16,12 +16,15 @@ class _State(threading.local):
                  forward-mode level live): the same rule code, at NumPy speed.
     ``depth`` -- number of forward-mode (jvp) levels currently open; a new level
                  gets ``depth + 1`` so nested ``jvp`` calls never share a tag.
+    ``vmap``  -- number of batching (vmap) levels open (they take their tags from
+                 ``depth`` too); while nonzero, ``apply`` looks for batched operands.
     """
 
     def __init__(self):
         self.grad = True
         self.raw = False
         self.depth = 0
+        self.vmap = 0
 
 
 STATE = _State()

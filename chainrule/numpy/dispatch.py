@@ -54,7 +54,7 @@ def _no_rule(what):
 
 def _check_out(name, kwargs):
     out = kwargs.pop("out", None)
-    if out is not None and out != (None,):
+    if out is not None and not (isinstance(out, tuple) and all(o is None for o in out)):
         raise TypeError(
             f"np.{name}(..., out=...): chainrule cannot write into an existing array or Tensor; "
             f"assign the result instead (y = np.{name}(...))"

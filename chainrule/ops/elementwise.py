@@ -186,13 +186,28 @@ def _clip(x, lo=None, hi=None):
 
 
 # NOTE: at the bounds the gradient passes through (x̄ = ḡ for lo <= x <= hi), as in PyTorch
-clip = Primitive(
+clip_p = Primitive(
     "clip",
     _clip,
     vjp=(lambda g, ans, x, lo=None, hi=None: where(_clip_pass(x, lo, hi), g, 0),),
     jvp=(lambda t, ans, x, lo=None, hi=None: where(_clip_pass(x, lo, hi), t, 0),),
     save=("args",),
 )
+
+
+def clip(x, a_min=None, a_max=None):
+    """Limit values to [a_min, a_max], as ``np.clip`` (the bounds are constants).
+
+    >>> import chainrule as cr
+    >>> cr.clip(cr.tensor([-2.0, 0.5, 3.0]), 0.0, 1.0)
+    tensor([0. , 0.5, 1. ])
+    """
+    if a_min is None and a_max is None:
+        raise ValueError("clip: give at least one of a_min and a_max")
+    lo = a_min.data if hasattr(a_min, "_node") else a_min
+    hi = a_max.data if hasattr(a_max, "_node") else a_max
+    return clip_p(x, lo=lo, hi=hi)
+
 
 # ---- the one list of non-differentiable elementwise operations ------------------
 sign = nondifferentiable("sign", np.sign)

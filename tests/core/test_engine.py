@@ -163,9 +163,9 @@ def test_integer_and_bool_tensors_cannot_require_grad():
 def test_create_graph_gives_third_derivatives():
     x = cr.tensor(0.7, requires_grad=True)
     y = cr.sin(x) * cr.exp(x)
-    (g1,) = cr.autograd_grad(y, [x], create_graph=True)
-    (g2,) = cr.autograd_grad(g1, [x], create_graph=True)
-    (g3,) = cr.autograd_grad(g2, [x])
+    (g1,) = cr.autograd.grad(y, [x], create_graph=True)
+    (g2,) = cr.autograd.grad(g1, [x], create_graph=True)
+    (g3,) = cr.autograd.grad(g2, [x])
     e, s, c = math.exp(0.7), math.sin(0.7), math.cos(0.7)
     assert math.isclose(g1.item(), e * (s + c))
     assert math.isclose(g2.item(), 2 * e * c)
@@ -176,7 +176,7 @@ def test_backward_with_create_graph_accumulates_differentiable_grad():
     x = cr.tensor(3.0, requires_grad=True)
     (x**3).backward(create_graph=True)
     assert x.grad.requires_grad
-    (gg,) = cr.autograd_grad(x.grad, [x])
+    (gg,) = cr.autograd.grad(x.grad, [x])
     assert gg.item() == 18.0
 
 

@@ -1,0 +1,29 @@
+"""chainrule: automatic differentiation and deep learning on NumPy — backpropagation is the chain rule with caching.
+
+>>> import chainrule as cr
+>>> x = cr.tensor(2.0, requires_grad=True)
+>>> y = x * x + cr.sin(x)
+>>> y.backward()
+>>> round(x.grad.item(), 6)   # 2x + cos x
+3.583853
+"""
+
+from . import autograd, data, io, numpy, ops, random
+from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .core.tensor import Tensor
+from .creation import arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like, tensor, zeros, zeros_like
+from .io import load, save
+from .ops import PUBLIC as _OPS
+
+globals().update(_OPS)  # every primitive's public function: cr.exp, cr.sum, cr.einsum, ...
+
+__version__ = "0.1.0"
+
+__all__ = sorted(
+    set(_OPS)
+    | {
+        "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
+        "arange", "linspace", "eye", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+        "autograd", "data", "io", "numpy", "ops", "random", "save", "load",
+    }
+)

@@ -1,0 +1,315 @@
+"""Batching (vmap): a value batched at a level carries every batch element, batch axis first.
+
+Batched tangents are vmap in disguise: ``jacfwd`` pushes all n basis tangents
+through the jvp rules in one pass, ``jacrev`` all m basis cotangents through
+the vjp rules, and every rule that takes an ``axis=``, reshapes, indexes or
+contracts sees one extra leading axis. That is solved here, once, by a
+batching rule per primitive (JAX's ``batching.py``): ``apply`` sends any
+operation with an operand batched at a live level to :func:`apply_batched`,
+which moves the work to the "physical" arrays (batch axis in front) and calls
+the primitive's rule from :data:`BATCH_RULES`; a primitive without a rule
+falls back to a loop over the batch, which is always correct, only slower.
+
+Levels share their tags with forward mode (``STATE.depth``): a batched value
+may carry tangents, a tangent may be batched, and levels nest (``hessian`` is
+``jacfwd`` of ``jacrev``: two batching levels and a forward level at once).
+The highest level is always the outermost wrapper.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from .primitive import Primitive, apply
+from .shapes import broadcast_to
+from .state import STATE
+from .tensor import Tensor, wrap
+
+__all__ = ["Batched", "vmap_level", "apply_batched", "BATCH_RULES", "register_batch_rule", "batch_levels",
+           "to_level", "from_level", "level_size", "moveaxis", "stack", "take"]
+
+# primitive -> rule(prim, vals, batched, kw, size) returning the physical result (batch axis first).
+BATCH_RULES: dict = {}
+
+_CONCRETE = (
+    "this value is batched (inside cr.vmap, jacfwd, jacrev or hessian): it stands for a whole batch of "
+    "arrays, so it has no single concrete value; use chainrule operations on it instead of converting it "
+    "to a NumPy array, a Python number or a bool"
+)
+
+
+class _Aval:
+    """The shape and dtype of a batched value's logical array (what ``.data`` gives inside vmap)."""
+
+    __slots__ = ("shape", "dtype", "ndim", "size")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+        self.ndim = len(shape)
+        size = 1
+        for s in shape:
+            size *= s
+        self.size = size
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(_CONCRETE)
+
+
+def _fail(*args, **kw):
+    raise TypeError(_CONCRETE)
+
+
+class Batched(Tensor):
+    """A Tensor standing for a batch of values at vmap level ``level``.
+
+    ``val`` is the physical value (a Tensor, possibly batched at a lower level,
+    possibly carrying a graph node and tangents) whose axis 0 is the batch;
+    the logical shape (``.shape``) leaves it out. Operations on a Batched go
+    through batching rules, so user code inside ``vmap`` sees one example.
+    """
+
+    __slots__ = ("val", "level")
+
+    def __repr__(self):
+        return f"Batched(level={self.level}, shape={self.shape}, dtype={self.dtype}, val={self.val!r})"
+
+    def detach(self):
+        return make(self.val.detach(), self.level)
+
+    item = tolist = numpy = __array__ = __float__ = __int__ = __index__ = __bool__ = _fail
+    __setitem__ = __reduce__ = __deepcopy__ = _fail
+
+    def requires_grad_(self, requires_grad=True):
+        raise RuntimeError("requires_grad_: a batched value inside vmap cannot become a leaf; use cr.grad inside vmap")
+
+
+_new = object.__new__
+
+
+def make(val, level):
+    """The Batched value at ``level`` whose physical value is ``val`` (batch axis 0)."""
+    if not isinstance(val, Tensor):
+        val = wrap(np.asarray(val))
+    b = _new(Batched)
+    b.val = val
+    b.level = level
+    shape = val.shape
+    b.data = _Aval(shape[1:], val.dtype)
+    b._node = None
+    b._fw = None
+    b._grad = None
+    return b
+
+
+# ---- levels ------------------------------------------------------------------------
+class _Sizes(threading.local):
+    def __init__(self):
+        self.sizes = {}
+
+
+_LIVE = _Sizes()
+
+
+class vmap_level:
+    """Open a batching level of batch size ``size``; ``with vmap_level(n) as lv:`` gives its tag."""
+
+    __slots__ = ("size", "tag")
+
+    def __init__(self, size):
+        self.size = int(size)
+
+    def __enter__(self):
+        from .batching_rules import install
+
+        install()
+        STATE.depth += 1
+        self.tag = STATE.depth
+        STATE.vmap += 1
+        _LIVE.sizes[self.tag] = self.size
+        return self.tag
+
+    def __exit__(self, *exc):
+        del _LIVE.sizes[self.tag]
+        STATE.vmap -= 1
+        STATE.depth -= 1
+        return False
+
+
+def level_size(level):
+    """The batch size of live level ``level``."""
+    return _LIVE.sizes[level]
+
+
+def batch_levels(x):
+    """The levels at which ``x`` is batched, outermost (highest) first."""
+    out = []
+    while type(x) is Batched:
+        out.append(x.level)
+        x = x.val
+    return out
+
+
+# ---- apply ---------------------------------------------------------------------------
+def apply_batched(prim, args, kw):
+    """``prim`` on ``args`` where some operand is Batched: run its batching rule at the highest level.
+
+    Returns NotImplemented when no operand is batched (``apply`` then runs as usual).
+    """
+    top = 0
+    for a in args:
+        if type(a) is Batched and a.level > top:
+            top = a.level
+    if not top:
+        return NotImplemented
+    vals = []
+    bat = []
+    size = None
+    for a in args:
+        if type(a) is Batched and a.level == top:
+            vals.append(a.val)
+            bat.append(True)
+            if size is None:
+                size = a.val.shape[0]
+            elif a.val.shape[0] != size:
+                raise ValueError(f"{prim.name}: batched operands of sizes {size} and {a.val.shape[0]} at one level")
+        else:
+            vals.append(a)
+            bat.append(False)
+    rule = BATCH_RULES.get(prim)
+    if rule is None:
+        rule = fallback
+    out = rule(prim, vals, bat, kw, size)
+    if prim.nondiff and not isinstance(out, Tensor):
+        out = wrap(np.asarray(out))
+    return make(out, top)
+
+
+def fallback(prim, vals, bat, kw, size, call=None):
+    """The rule of last resort: apply ``prim`` to each batch element and stack the results.
+
+    Correct for every primitive (the slicing and stacking are primitives with
+    rules, so graphs and tangents flow through), but one Python pass per element.
+    """
+    if call is None:
+        def call(*a):
+            return apply(prim, a, kw)
+    outs = []
+    for i in range(size):
+        outs.append(call(*[take(v, i, 0, size) if b else v for v, b in zip(vals, bat)]))
+    return stack(outs, 0)
+
+
+def register_batch_rule(prim, rule):
+    """Declare ``rule(prim, vals, batched, kw, size)`` as the batching rule of ``prim``.
+
+    ``vals`` are the operands, the batched ones (``batched[i]`` true) as physical
+    values with the batch axis first; the rule returns the physical result.
+    """
+    BATCH_RULES[prim] = rule
+    return rule
+
+
+# ---- moving between a level and its physical value -------------------------------------
+def to_level(x, level):
+    """``x`` as seen from inside ``level``: that level's batch axis becomes logical axis 0.
+
+    Higher levels stay wrappers (their axis moves in front again); a value not
+    batched at ``level`` is broadcast along a new axis 0.
+    """
+    if type(x) is Batched:
+        if x.level == level:
+            return x.val
+        if x.level > level:
+            inner = to_level(x.val, level)  # logical (n_x, size, ...)
+            return make(moveaxis(inner, 1, 0), x.level)
+    if not isinstance(x, Tensor):
+        x = wrap(np.asarray(x))
+    return broadcast_to(x, (level_size(level),) + x.shape)
+
+
+def from_level(y, level):
+    """The inverse of :func:`to_level`: ``y``'s logical axis 0 becomes the batch axis of ``level``."""
+    if type(y) is Batched and y.level > level:
+        return make(from_level(moveaxis(y.val, 1, 0), level), y.level)
+    return make(y, level)
+
+
+# ---- three internal primitives the machinery itself needs (never registered) -----------
+def _moveaxis(x, src, dst):
+    return np.moveaxis(x, src, dst)
+
+
+moveaxis_p = Primitive(
+    "_vmap_moveaxis",
+    _moveaxis,
+    vjp=(lambda g, ans, x, src, dst: moveaxis_p(g, src=dst, dst=src),),  # a permutation's adjoint is its inverse
+    jvp=(lambda t, ans, x, src, dst: moveaxis_p(t, src=src, dst=dst),),
+    save=(),
+    register=False,
+)
+
+
+def moveaxis(x, src, dst):
+    """``np.moveaxis`` with non-negative ``src``/``dst``, as a differentiable, batchable primitive."""
+    if src == dst:
+        return x
+    return moveaxis_p(x, src=src, dst=dst)
+
+
+def _take(x, index, axis, n):
+    return x[(slice(None),) * axis + (index,)]
+
+
+def _put(g, index, axis, n):
+    shape = g.shape[:axis] + (n,) + g.shape[axis:]
+    out = np.zeros(shape, dtype=g.dtype)
+    out[(slice(None),) * axis + (index,)] = g
+    return out
+
+
+# take and put are a linear pair: each one's vjp is the other, each one's jvp is itself.
+take_p = Primitive(
+    "_vmap_take",
+    _take,
+    vjp=(lambda g, ans, x, index, axis, n: put_p(g, index=index, axis=axis, n=n),),
+    jvp=(lambda t, ans, x, index, axis, n: take_p(t, index=index, axis=axis, n=n),),
+    save=(),
+    register=False,
+)
+put_p = Primitive(
+    "_vmap_put",
+    _put,
+    vjp=(lambda g, ans, x, index, axis, n: take_p(g, index=index, axis=axis, n=n),),
+    jvp=(lambda t, ans, x, index, axis, n: put_p(t, index=index, axis=axis, n=n),),
+    save=(),
+    register=False,
+)
+
+
+def take(x, index, axis, n):
+    """``x[..., index, ...]`` along ``axis`` (of size ``n``), differentiable and batchable."""
+    return take_p(x, index=index, axis=axis, n=n)
+
+
+def _stack(*xs, axis):
+    return np.stack(xs, axis=axis)
+
+
+stack_p = Primitive(
+    "_vmap_stack",
+    _stack,
+    vjp=lambda i, g, ans, *xs, axis: take_p(g, index=i, axis=axis, n=len(xs)),  # x̄ᵢ = ḡ[i]
+    jvp=lambda ts, ans, *xs, axis: stack_p(*ts, axis=axis),
+    joint_jvp=True,
+    variadic=True,
+    save=(),
+    register=False,
+)
+
+
+def stack(xs, axis):
+    """``np.stack(xs, axis)``, differentiable and batchable."""
+    return stack_p(*xs, axis=axis)
