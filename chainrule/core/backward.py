@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 import numpy as np
 
 from .shapes import astype, sum_to
@@ -18,25 +20,23 @@ FREED = (
 
 
 def toposort(roots):
-    """Nodes reachable from ``roots``, every node after all of its parents (iterative DFS)."""
-    order = []
-    seen = set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(root.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for p in parents:
-                if p is not None and p not in seen:
-                    seen.add(p)
-                    stack.append((p, iter(p.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
+    """Nodes reachable from ``roots``, every node after all of its parents.
+
+    Creation order is topological (a node is made after its inputs), so this
+    is a plain stack walk to collect the nodes, then a sort by sequence number:
+    no recursion, so a chain of any depth is fine.
+    """
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        for p in stack.pop().parents:
+            if p is not None and p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return sorted(seen, key=_by_sequence)
+
+
+_by_sequence = attrgetter("seq")
 
 
 def _root_base(a):
@@ -74,7 +74,8 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
             g = grads.pop(node, None)
             if g is None:
                 continue
-            owned.discard(id(g))
+            if owned:
+                owned.discard(id(g))
             if want is not None and node in want:
                 want[node] = g
             prim = node.prim
@@ -95,7 +96,8 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 ans = None if node.ans is None else wrap(node.ans, node, node.out_fw)
                 gg = g if isinstance(g, Tensor) else wrap(g)
             else:
-                args = [a.data if isinstance(a, Tensor) else a for a in args]
+                if prim.save_args:
+                    args = [a.data if isinstance(a, Tensor) else a for a in args]
                 ans = node.ans
                 gg = g
             kw = node.kw
@@ -128,7 +130,9 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                     grads[p] = total
                     owned.add(id(total))
             if not retain_graph:
-                node.release()
+                # release what this node saved (Node.release, inlined: it runs once per node)
+                node.args = node.ans = node.out_fw = None
+                node.freed = True
     return want
 
 

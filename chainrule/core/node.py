@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+
+# A node is always created after its parents, so creation order is a topological
+# order: the backward pass sorts by it instead of running a DFS (PyTorch's sequence numbers).
+_sequence = itertools.count()
+
 __all__ = ["Node"]
 
 
@@ -23,7 +29,7 @@ class Node:
     how PyTorch's saved variables avoid cycles too.
     """
 
-    __slots__ = ("prim", "parents", "args", "kw", "ans", "out_fw", "shape", "dtype", "freed", "leaf", "__weakref__")
+    __slots__ = ("prim", "parents", "args", "kw", "ans", "out_fw", "shape", "dtype", "freed", "leaf", "seq", "__weakref__")
 
     def __init__(self, prim, parents, args, kw, ans, shape, dtype):
         self.prim = prim
@@ -36,6 +42,7 @@ class Node:
         self.dtype = dtype
         self.freed = False
         self.leaf = None
+        self.seq = next(_sequence)
 
     @classmethod
     def for_leaf(cls, tensor_ref, shape, dtype):
