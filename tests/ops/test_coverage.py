@@ -1,0 +1,46 @@
+"""Every registered primitive has sample cases in the tables and rules in both modes (or sits in the nondiff list)."""
+
+import importlib
+import pkgutil
+
+import chainrule  # noqa: F401  (declares every primitive)
+from chainrule.core.primitive import NONDIFFERENTIABLE, REGISTRY
+
+import tests.ops as ops_tests
+
+
+def _all_cases():
+    cases = []
+    for info in pkgutil.iter_modules(ops_tests.__path__):
+        if info.name.startswith("test_"):
+            module = importlib.import_module(f"tests.ops.{info.name}")
+            cases.extend(getattr(module, "CASES", []))
+    return cases
+
+
+def test_every_differentiable_primitive_has_samples():
+    sampled = {case.name for case in _all_cases()}
+    missing = sorted(name for name, prim in REGISTRY.items() if not prim.nondiff and name not in sampled)
+    assert not missing, f"primitives without a sample Case in tests/ops: {missing}"
+
+
+def test_every_differentiable_primitive_has_reverse_and_forward_rules():
+    lacking = []
+    for name, prim in REGISTRY.items():
+        if prim.nondiff:
+            continue
+        if prim.vjp is None:
+            lacking.append(f"{name}: no vjp")
+        if prim.jvp is None:
+            lacking.append(f"{name}: no jvp")
+    assert not lacking, lacking
+
+
+def test_sample_names_are_registered_primitives():
+    unknown = sorted({case.name for case in _all_cases()} - set(REGISTRY))
+    assert not unknown, f"Case names that are not primitives: {unknown}"
+
+
+def test_nondifferentiable_list_is_consistent():
+    for name, prim in NONDIFFERENTIABLE.items():
+        assert prim.nondiff and REGISTRY[name] is prim
