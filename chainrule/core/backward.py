@@ -88,16 +88,15 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 continue
             if node.freed:
                 raise RuntimeError(FREED)
-            args = node.args
-            if args is None:
-                args = (None,) * len(parents)
             tensors = not (raw and prim.raw_ok)
             if tensors:
+                args = node.saved_args()
                 ans = None if node.ans is None else wrap(node.ans, node, node.out_fw)
                 gg = g if isinstance(g, Tensor) else wrap(g)
             else:
-                if prim.save_args:
-                    args = [a.data if isinstance(a, Tensor) else a for a in args]
+                args = node.args
+                if args is None:
+                    args = (None,) * len(parents)
                 ans = node.ans
                 gg = g
             kw = node.kw
@@ -131,7 +130,7 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                     owned.add(id(total))
             if not retain_graph:
                 # release what this node saved (Node.release, inlined: it runs once per node)
-                node.args = node.ans = node.out_fw = None
+                node.args = node.ans = node.out_fw = node.arg_fw = None
                 node.freed = True
     return want
 

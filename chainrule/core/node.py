@@ -16,8 +16,9 @@ class Node:
 
     An operation node remembers its primitive, its parents (one entry per
     positional argument: the parent's Node, or None for constants), the
-    arguments and output its rules need (``args``/``ans``, released after the
-    backward pass unless ``retain_graph``), and the facts of its output
+    argument arrays and output array its rules need (``args``/``ans``, with
+    the arguments' forward-mode tangents in ``arg_fw`` when any were live;
+    released after the backward pass unless ``retain_graph``), and the facts of its output
     (``shape``, ``dtype``) so the engine can undo broadcasting with ``sum_to``.
 
     A leaf node (``prim is None``) stands for a user Tensor created with
@@ -29,7 +30,7 @@ class Node:
     how PyTorch's saved variables avoid cycles too.
     """
 
-    __slots__ = ("prim", "parents", "args", "kw", "ans", "out_fw", "shape", "dtype", "freed", "leaf", "seq", "__weakref__")
+    __slots__ = ("prim", "parents", "args", "kw", "ans", "out_fw", "shape", "dtype", "freed", "leaf", "seq", "arg_fw", "__weakref__")
 
     def __init__(self, prim, parents, args, kw, ans, shape, dtype):
         self.prim = prim
@@ -38,6 +39,7 @@ class Node:
         self.kw = kw
         self.ans = ans
         self.out_fw = None
+        self.arg_fw = None
         self.shape = shape
         self.dtype = dtype
         self.freed = False
@@ -51,11 +53,23 @@ class Node:
         node.leaf = tensor_ref
         return node
 
+    def saved_args(self):
+        """The saved arguments as Tensors on the graph (constants stay as they were)."""
+        from .tensor import wrap
+
+        args = self.args
+        if args is None:
+            return (None,) * len(self.parents)
+        fws = self.arg_fw
+        out = []
+        for i, (a, p) in enumerate(zip(args, self.parents)):
+            fw = fws[i] if fws is not None else None
+            out.append(a if p is None and fw is None else wrap(a, p, fw))
+        return tuple(out)
+
     def release(self):
         """Drop saved values once the backward pass has used them."""
-        self.args = None
-        self.ans = None
-        self.out_fw = None
+        self.args = self.ans = self.out_fw = self.arg_fw = None
         self.freed = True
 
     @property

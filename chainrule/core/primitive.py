@@ -19,6 +19,11 @@ _ndarray = np.ndarray
 _new = object.__new__
 _asarray = np.asarray
 
+# Active tracers (cr.explain): each a list that apply() appends (prim, args, kw, out)
+# to, because the tape keeps only what the rules need and explain must show every
+# intermediate value. Empty almost always, so the cost is one truth test per op.
+_TRACERS: list = []
+
 
 class Primitive:
     """One operation: its NumPy forward and its reverse and forward rules, side by side.
@@ -158,13 +163,19 @@ def apply(prim, args, kw):
         return wrap(ans)
     node = None
     if flows and STATE.grad:
-        node = Node(prim, parents, args if prim.save_args else None, kw, ans if prim.save_ans else None,
+        # Save the arrays, not the argument Tensors: `t[i] = v` rebinds a Tensor
+        # object, and a value saved here must stay the value that was used.
+        node = Node(prim, parents, datas if prim.save_args else None, kw, ans if prim.save_ans else None,
                     ans.shape, ans.dtype)
+        if has_fw and prim.save_args:
+            node.arg_fw = tuple([a._fw if isinstance(a, Tensor) else None for a in args])
     out = _new(Tensor)  # wrap(), inlined: this line runs once per operation
     out.data = ans
     out._node = node
     out._fw = None
     out._grad = None
+    if _TRACERS:
+        _TRACERS[-1].append((prim, args, kw, out))
     if has_fw:
         _push_tangents(prim, args, kw, out, node)
     return out

@@ -19,7 +19,7 @@ def _public(module):
     """A family's public functions: primitives and functions it defines, not underscored, not ``*_p``."""
     out = {}
     for name, obj in vars(module).items():
-        if name.startswith("_") or name.endswith("_p") or name in ("METHODS", "annotations"):
+        if name.startswith("_") or name.endswith("_p") or name in _NOT_PUBLIC:
             continue
         if isinstance(obj, Primitive) and not obj.nondiff and obj.name.startswith("_"):
             continue
@@ -28,6 +28,8 @@ def _public(module):
     return out
 
 
+# Operator implementations reached as t[i], t[i] = v and t.T, not as cr.<name>.
+_NOT_PUBLIC = {"METHODS", "annotations", "getitem", "setitem", "T"}
 PUBLIC: dict = {}
 for _family in FAMILIES:
     PUBLIC.update(_public(_family))

@@ -1,0 +1,370 @@
+"""Indexing rules: getitem, scatter_add and index_update (t[idx] = v) against NumPy, plus hand tests."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.core.tensor import Tensor
+from chainrule.ops.indexing import getitem, scatter_add, setitem, take, take_along_axis
+from tests.ops.harness import Case, check_case
+
+
+rng = np.random.default_rng(0)
+A1 = rng.standard_normal(6)
+A2 = rng.standard_normal((3, 4))
+A3 = rng.standard_normal((2, 3, 4))
+MASK2 = np.array([[True, False, True, False], [False, False, False, True], [True, True, False, False]])
+
+
+def G(index, label):
+    """A getitem case over a closed-over static index."""
+    return dict(name="getitem", fn=lambda x: getitem(x, index), ref=lambda x: x[index], label=label)
+
+
+def gi(index, arr, label):
+    return Case(args=(arr,), **G(index, label))
+
+
+CASES = [
+    # ---- basic indexing
+    gi(2, A1, "int"),
+    gi(-1, A1, "negative int"),
+    gi(1, A2, "row"),
+    gi((-1, 2), A2, "0-d result"),
+    gi((), np.array(1.5), "0-d input, empty tuple"),
+    gi(None, np.array(1.5), "0-d input, None"),
+    gi(slice(1, 5, 2), A1, "slice with step"),
+    gi(slice(None, None, -1), A1, "reversed"),
+    gi(slice(5, 0, -2), A1, "negative step"),
+    gi((slice(None, None, 2), slice(1, None)), A2, "2-D slices"),
+    gi((None, slice(None), None), A2, "newaxis"),
+    gi((Ellipsis, 1), A3, "ellipsis then int"),
+    gi((0, Ellipsis), A3, "int then ellipsis"),
+    gi((Ellipsis, None, slice(None, None, -1)), A3, "ellipsis, newaxis, reversed"),
+    # ---- advanced indexing
+    gi([0, 0, 1], A1, "repeated ints"),
+    gi(np.array([[0, 1], [2, 2]]), A2, "2-D int array, rows"),
+    gi(([[0], [2]], [1, 1, 3]), A2, "broadcast int arrays"),
+    gi(([[0, 2], [2, 2]], [[1, 3], [1, 1]]), A2, "2-D pairs with repeats"),
+    gi(MASK2, A2, "boolean mask"),
+    gi(np.array([True, False, True]), A2, "row mask"),
+    gi((slice(None), np.array([False, True, True, False])), A2, "column mask"),
+    gi((slice(None), [1, 1, 0]), A2, "slice then int array"),
+    gi((slice(1, None), [0, 2, 2]), A2, "sliced rows, int columns"),
+    gi(([0, 1], slice(None), [2, 2]), A3, "separated advanced: axes go first"),
+    gi((0, slice(None), [1, 2]), A3, "int and array separated by a slice"),
+    gi((slice(None), [0, 2], [1, 1]), A3, "adjacent advanced in the middle"),
+    gi(([1, 1, 0], Ellipsis), A3, "rows with short repeats (add.at path)"),
+    gi(([1, 0, 0, 1, 1, 1, 0, 1, 1], Ellipsis), A3, "rows with long repeats (reduceat path)"),
+    gi(([1, 0], Ellipsis), A3, "distinct rows (assignment path)"),
+    gi(([[1, 0], [1, 1]], None), A2, "advanced then newaxis"),
+    gi((Ellipsis, [3, 0, 3]), A3, "last axis gather"),
+    gi(([], slice(None)), A2, "empty int index"),
+    gi(np.zeros((3, 4), bool), A2, "all-false mask"),
+    gi(True, A2, "0-d boolean"),
+    gi(np.array(1), A2, "0-d integer array"),
+    Case("getitem", lambda x: getitem(x, cr.tensor([2, 0, 2])), (A1,), lambda x: x[[2, 0, 2]], "Tensor index"),
+    Case("getitem", lambda x: getitem(x, cr.tensor(MASK2)), (A2,), lambda x: x[MASK2], "boolean Tensor index"),
+    Case("getitem", lambda x: x[1:, [0, 0]], (A2,), lambda x: x[1:, [0, 0]], "operator syntax"),
+    # ---- take and take_along_axis (composites of getitem)
+    Case("getitem", lambda x: take(x, [0, 5, 5]), (A2,), lambda x: np.take(x, [0, 5, 5]), "take flat"),
+    Case("getitem", lambda x: take(x, [[1, 0]], axis=1), (A2,), lambda x: np.take(x, [[1, 0]], axis=1), "take axis=1"),
+    Case("getitem", lambda x: take(x, -1, axis=0), (A2,), lambda x: np.take(x, -1, axis=0), "take scalar"),
+    Case("getitem", lambda x: take_along_axis(x, np.array([[3], [0], [3]]), axis=1), (A2,),
+         lambda x: np.take_along_axis(x, np.array([[3], [0], [3]]), axis=1), "take_along_axis labels"),
+    Case("getitem", lambda x: take_along_axis(x, np.array([[2, 2, 0, 1]]), axis=0), (A2,),
+         lambda x: np.take_along_axis(x, np.array([[2, 2, 0, 1]]), axis=0), "take_along_axis axis 0"),
+    Case("getitem", lambda x: take_along_axis(x, np.array([[[1, 1]]]), axis=-1), (A3,),
+         lambda x: np.take_along_axis(x, np.array([[[1, 1]]]), axis=-1), "take_along_axis broadcast"),
+    Case("getitem", lambda x: take_along_axis(x, np.array([[1], [1], [3]]), axis=1), (A2[:1],),
+         lambda x: np.take_along_axis(x, np.array([[1], [1], [3]]), axis=1), "take_along_axis stretched rows"),
+    Case("getitem", lambda x: take_along_axis(x, np.array([11, 0, 11]), axis=None), (A2,),
+         lambda x: np.take_along_axis(x, np.array([11, 0, 11]), axis=None), "take_along_axis flat"),
+    # ---- scatter_add, the transpose of getitem
+    Case("scatter_add", lambda v: scatter_add(v, [0, 0, 2], (4,)), (rng.standard_normal(3),),
+         lambda v: np.bincount([0, 0, 2], v, minlength=4), "repeated 1-D"),
+    Case("scatter_add", lambda v: scatter_add(v, ([1, 1, 0], Ellipsis), (2, 3, 4)), (rng.standard_normal((3, 3, 4)),),
+         lambda v: _add_at((2, 3, 4), ([1, 1, 0], Ellipsis), v), "repeated rows (blocks)"),
+    Case("scatter_add", lambda v: scatter_add(v, (slice(None), [[1], [1]]), (3, 4)), (rng.standard_normal((3, 2, 1)),),
+         lambda v: _add_at((3, 4), (slice(None), [[1], [1]]), v), "columns"),
+    Case("scatter_add", lambda v: scatter_add(v, (slice(1, None), 2), (3, 4)), (rng.standard_normal(2),),
+         lambda v: _add_at((3, 4), (slice(1, None), 2), v), "basic"),
+    Case("scatter_add", lambda v: scatter_add(v, [2, 2], (3,)), (np.array(0.5),),
+         lambda v: _add_at((3,), [2, 2], np.broadcast_to(v, (2,))), "broadcast value"),
+]
+
+
+def _add_at(shape, index, v):
+    out = np.zeros(shape)
+    np.add.at(out, index, v)
+    return out
+
+
+# ---- index_update: t[index] = v through a function, so the write is recorded
+def _write(index, square=True):
+    def f(x, v):
+        y = x * 1
+        y[index] = v
+        return y * y if square else y
+
+    return f
+
+
+def _write_ref(index):
+    def ref(x, v):
+        y = x.copy()
+        y[index] = v
+        return y * y
+
+    return ref
+
+
+def iu(index, xs, vs, label):
+    return Case("index_update", _write(index), (xs, vs), _write_ref(index), label)
+
+
+CASES += [
+    iu(slice(1, 3), A1, rng.standard_normal(2), "slice"),
+    iu(0, A1, np.array(0.3), "int, 0-d value"),
+    iu([0, 2], A1, np.array(0.7), "int array, broadcast value"),
+    iu([0, 0, 1], A1, rng.standard_normal(3), "repeated: last write wins"),
+    iu(([1, 1, 2], [0, 0, 3]), A2, np.array(0.25), "repeated pairs, broadcast value"),
+    iu((slice(None), 1), A2, rng.standard_normal(3), "column"),
+    iu(MASK2, A2, rng.standard_normal(5), "boolean mask"),
+    iu((Ellipsis, [0, 2]), A3, rng.standard_normal((3, 1)), "broadcast block"),
+    iu(slice(0, 2), A1, rng.standard_normal((1, 2)), "value with an extra leading 1"),
+    Case("index_update", lambda x, v: _write((slice(1, None), 0), square=False)(x, v) * x, (A2, rng.standard_normal(2)),
+         lambda x, v: _set(x, (slice(1, None), 0), v) * x, "product with the original"),
+]
+
+
+def _set(x, index, v):
+    y = x.copy()
+    y[index] = v
+    return y
+
+
+def _plus_eq(x, v):
+    y = x * 1
+    y[0] += v  # Python: getitem, add, setitem
+    return y * y
+
+
+def _plus_eq_ref(x, v):
+    y = x.copy()
+    y[0] += v
+    return y * y
+
+
+CASES.append(Case("index_update", _plus_eq, (A2, rng.standard_normal(4)), _plus_eq_ref, "t[0] += v"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_rules(case):
+    check_case(case)
+
+
+# ---- hand tests -------------------------------------------------------------------
+def test_repeated_indices_accumulate():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    g = np.array([10.0, 20.0, 30.0])
+    getitem(x, [0, 0, 1]).backward(cr.tensor(g))
+    np.testing.assert_array_equal(x.grad.data, [30.0, 30.0, 0.0])
+
+
+def test_embedding_rows_accumulate_and_keep_dtype():
+    w = cr.tensor(np.ones((5, 3), np.float32), requires_grad=True)
+    ids = np.array([[0, 4], [4, 4]])
+    getitem(w, ids).sum().backward()
+    assert w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad.data[:, 0], [1, 0, 0, 0, 3])
+
+
+def test_take_along_axis_is_the_label_gather():
+    logp = cr.tensor(np.log(np.full((4, 3), 1 / 3)), requires_grad=True)
+    labels = np.array([2, 0, 2, 1])
+    picked = take_along_axis(logp, labels[:, None], axis=1)
+    picked.sum().backward()
+    expected = np.zeros((4, 3))
+    expected[np.arange(4), labels] = 1
+    np.testing.assert_array_equal(logp.grad.data, expected)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_scatter_paths_match_add_at(seed):
+    from chainrule.ops.indexing import _normalise, _scatter_add
+
+    r = np.random.default_rng(seed)
+    shape = (7, 5, 3)
+    keys = [
+        r.integers(-7, 7, 40),  # rows, long runs
+        r.permutation(7)[:4],  # distinct rows
+        (r.integers(0, 7, (6, 2)), slice(None), r.integers(0, 3, (6, 1))),
+        (slice(1, None), r.integers(0, 5, 9)),
+        (Ellipsis, r.integers(0, 3, 11)),
+        r.random(shape) > 0.5,
+        (r.integers(0, 7, 3), None, r.integers(0, 5, 3)),
+    ]
+    for key in keys:
+        for dtype in (np.float64, np.float32, np.complex128):
+            idx = _normalise(key, shape, "test")
+            g = (r.standard_normal(idx.out_shape) + (1j if dtype == np.complex128 else 0)).astype(dtype)
+            expected = np.zeros(shape, dtype)
+            np.add.at(expected, idx.key, g)
+            got = _scatter_add(g, idx)
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "index, match",
+    [
+        (1.5, "only integers"),
+        (np.array([0.0, 1.0]), "integer or boolean type"),
+        ([0.5], "integer or boolean type"),
+        ((0, 0, 0), "too many indices .* shape \\(3, 4\\)"),
+        ((Ellipsis, Ellipsis), "single ellipsis"),
+        (np.array([True, False]), "boolean index of shape \\(2,\\)"),
+        ((0, 7), "getitem: index 7 is out of bounds"),
+        ("a", "only integers"),
+    ],
+)
+def test_bad_index_errors(index, match):
+    with pytest.raises(IndexError, match=match):
+        getitem(cr.tensor(A2), index)
+
+
+def test_take_errors():
+    with pytest.raises(IndexError, match="take: indices must be integers"):
+        take(cr.tensor(A1), [0.5])
+    with pytest.raises(ValueError, match=r"take_along_axis: .* same number of dimensions.*\(3,\) and \(3, 4\)"):
+        take_along_axis(cr.tensor(A2), np.array([0, 1, 2]), axis=1)
+    with pytest.raises(ValueError, match=r"take_along_axis: indices of shape \(2, 1\) do not broadcast .* \(3, 4\)"):
+        take_along_axis(cr.tensor(A2), np.zeros((2, 1), int), axis=1)
+    with pytest.raises(np.exceptions.AxisError, match="take"):
+        take(cr.tensor(A2), [0], axis=2)
+
+
+# ---- setitem semantics
+def test_write_into_leaf_requiring_grad_raises():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad.*no_grad"):
+        x[0] = 5.0
+
+
+def test_no_grad_write_into_leaf_is_in_place():
+    w = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    data = w.data
+    with cr.no_grad():
+        w[...] = 0
+        w[1] = cr.tensor(4.0)
+    assert w.data is data and w.is_leaf and w.requires_grad
+    np.testing.assert_array_equal(data, [0.0, 4.0, 0.0])
+
+
+def test_earlier_saved_values_stay_valid():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    z = (y * y).sum()  # multiply saved y's array
+    y[0] = 100.0
+    (z + y.sum()).backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 5.0, 7.0])
+
+
+def test_augmented_assignment_rebinds_only_the_name():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1
+    b = a
+    a += 1
+    np.testing.assert_array_equal(b.data, [1.0, 2.0])
+    np.testing.assert_array_equal(a.data, [2.0, 3.0])
+    (a * b).sum().backward()  # d/dx (x + 1) x = 2x + 1
+    np.testing.assert_array_equal(x.grad.data, [3.0, 5.0])
+
+
+def test_item_plus_equals():
+    x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    v = cr.tensor(5.0, requires_grad=True)
+    y = x * 1
+    y[1] += v * v
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(y.data, [1.0, 27.0, 3.0])
+    np.testing.assert_array_equal(x.grad.data, [2.0, 54.0, 6.0])
+    assert v.grad.item() == 54.0 * 2 * 5.0
+
+
+def test_repeated_write_gradient_goes_to_the_kept_write():
+    x = cr.tensor([0.0, 0.0], requires_grad=True)
+    v = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y[[0, 0]] = v
+    assert y.data[0] == 2.0  # NumPy keeps the last write
+    (y * cr.tensor([3.0, 4.0])).sum().backward()
+    np.testing.assert_array_equal(v.grad.data, [0.0, 3.0])
+    np.testing.assert_array_equal(x.grad.data, [0.0, 4.0])
+
+
+def test_writing_a_tracked_value_into_a_plain_tensor_joins_the_graph():
+    buf = cr.zeros(3)
+    v = cr.tensor(2.0, requires_grad=True)
+    buf[1:] = v
+    assert not buf.is_leaf
+    (buf * buf).sum().backward()
+    assert v.grad.item() == 8.0
+
+
+def test_plain_write_is_numpy_assignment():
+    t = cr.tensor([1, 2, 3])
+    data = t.data
+    t[0:2] = np.array([1.7, 2.5])
+    assert t.data is data and t.dtype == np.int64
+    np.testing.assert_array_equal(t.data, [1, 2, 3])
+    t[[2, 2]] = 9.9
+    np.testing.assert_array_equal(t.data, [1, 2, 9])
+    f = cr.tensor(np.zeros(3, np.float32))
+    f[1] = 0.1  # a float64 value follows NumPy: cast into float32
+    assert f.dtype == np.float32
+
+
+def test_write_into_float32_keeps_dtypes():
+    x = cr.tensor(np.ones(3, np.float32), requires_grad=True)
+    v = cr.tensor(np.array([2.0, 3.0]), requires_grad=True)  # float64
+    y = x * 1
+    y[1:] = v
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and v.grad.dtype == np.float64
+    np.testing.assert_array_equal(x.grad.data, [1, 0, 0])
+
+
+def test_setitem_shape_errors():
+    y = cr.tensor([1.0, 2.0, 3.0], requires_grad=True) * 1
+    with pytest.raises(ValueError, match=r"setitem: cannot write a value of shape \(3,\) .* \(2,\)"):
+        y[1:] = cr.tensor([1.0, 2.0, 3.0])
+    t = cr.zeros(3)
+    with pytest.raises(ValueError, match="setitem:"):
+        t[1:] = np.ones(3)
+    with pytest.raises(IndexError, match="setitem: only integers"):
+        t[0.5] = 1.0
+
+
+def test_setitem_forward_mode():
+    from chainrule.core.forward import level, make_dual, tangent_of
+
+    with level() as lv:
+        x = make_dual(cr.tensor([1.0, 2.0, 3.0]), cr.tensor([1.0, 1.0, 1.0]), lv)
+        v = make_dual(cr.tensor(5.0), cr.tensor(10.0), lv)
+        y = x * 2
+        y[1] = v
+        np.testing.assert_array_equal(tangent_of(y, lv).data, [2.0, 10.0, 2.0])
+        with cr.no_grad():
+            y[0] = v * v
+        np.testing.assert_array_equal(tangent_of(y, lv).data, [100.0, 10.0, 2.0])
+
+
+def test_setitem_entry_point():
+    t = cr.zeros(2)
+    setitem(t, 1, 3.0)
+    np.testing.assert_array_equal(t.data, [0.0, 3.0])

@@ -1,0 +1,272 @@
+"""Reduction rules against NumPy, finite differences, forward mode and second order, plus hand tests of conventions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.core.backward import grad_of
+from chainrule.core.forward import level, make_dual, tangent_of
+from chainrule.ops import reduce as R
+from tests.ops.harness import Case, check_case
+
+rng = np.random.default_rng(1)
+S0 = np.array(0.7)
+V = rng.standard_normal(5)
+M = rng.standard_normal((3, 4))
+A3 = rng.standard_normal((2, 3, 4))
+A4 = rng.standard_normal((2, 3, 2, 2))
+B1 = rng.standard_normal((3, 1, 4))
+B2 = rng.standard_normal((5, 4))
+# tie-free inputs for max/min: distinct entries, far apart compared with the finite-difference step
+D = rng.permutation(24).reshape(2, 3, 4) * 0.37 - 4.0
+Z1 = np.array([1.5, 0.0, -2.0, 0.7])  # one zero
+Z2 = np.array([[1.5, 0.0, -2.0], [0.0, 0.8, 0.0], [1.2, -0.5, 0.9]])  # rows with 1, 2 and 0 zeros
+BIG = np.array([[1000.0, 1000.5, 999.0], [-1000.0, -999.5, -1001.0]])
+NONDIFF = {"f32": False, "why": "integer or boolean result: no gradient, no float32 output"}
+
+
+def C(name, fn, args, ref, label="", **kw):
+    return Case(name=name, fn=fn, args=args, ref=ref, label=label, **kw)
+
+
+def reduction_cases(name, fn, ref, data=(S0, V, M, A3)):
+    """The standard axis/keepdims variants of one reduction."""
+    s0, v, m, a3 = data
+    return [
+        C(name, lambda x: fn(x), (s0,), lambda x: ref(x), "0-d"),
+        C(name, lambda x: fn(x), (v,), lambda x: ref(x), "vector"),
+        C(name, lambda x: fn(x, axis=0), (m,), lambda x: ref(x, axis=0), "axis=0"),
+        C(name, lambda x: fn(x, axis=-1), (m,), lambda x: ref(x, axis=-1), "axis=-1"),
+        C(name, lambda x: fn(x, axis=(0, 2)), (a3,), lambda x: ref(x, axis=(0, 2)), "axis=(0,2)"),
+        C(name, lambda x: fn(x, axis=(2, -3)), (a3,), lambda x: ref(x, axis=(2, 0)), "unsorted negative tuple"),
+        C(name, lambda x: fn(x, axis=1, keepdims=True), (a3,), lambda x: ref(x, axis=1, keepdims=True), "keepdims"),
+        C(name, lambda x: fn(x, keepdims=True), (m,), lambda x: ref(x, keepdims=True), "None, keepdims"),
+        C(name, lambda x: fn(x, axis=()), (m,), lambda x: ref(x, axis=()), "axis=()"),
+    ]
+
+
+CASES = [
+    *reduction_cases("sum", R.sum, np.sum),
+    C("sum", lambda x, y: R.sum(x * y, axis=0), (B1, B2), lambda x, y: np.sum(x * y, axis=0), "broadcast pair"),
+    C("sum", lambda x: x.sum(1), (M,), lambda x: x.sum(1), "method"),
+    *reduction_cases("mean", R.mean, np.mean),
+    C(
+        "mean",
+        lambda x: x.mean(axis=(1, 2), keepdims=True),
+        (A3,),
+        lambda x: x.mean(axis=(1, 2), keepdims=True),
+        "method",
+    ),
+    *reduction_cases("prod", R.prod, np.prod),
+    C("prod", lambda x: R.prod(x), (Z1,), np.prod, "one zero"),
+    C("prod", lambda x: R.prod(x, axis=1), (Z2,), lambda x: np.prod(x, axis=1), "rows with 1, 2, 0 zeros"),
+    C("prod", lambda x: R.prod(x, axis=0), (Z2,), lambda x: np.prod(x, axis=0), "columns with zeros"),
+    C("prod", lambda x: R.prod(x), (Z2,), np.prod, "several zeros, all axes"),
+    C("prod", lambda x: x.prod(axis=(0, 2)), (A4,), lambda x: x.prod(axis=(0, 2)), "method, inner axes"),
+    C("prod", lambda x, y: R.prod(x * y, axis=-1), (B1, B2), lambda x, y: np.prod(x * y, axis=-1), "broadcast pair"),
+    C(
+        "_prod_others",
+        lambda x: R.prod_others_p(x),
+        (Z2,),
+        lambda x: np.stack([np.prod(np.delete(x, i, axis=-1), axis=-1) for i in range(3)], axis=-1),
+        "zeros",
+    ),
+    C(
+        "_prod_others",
+        lambda x: R.prod_others_p(x),
+        (V,),
+        lambda x: np.array([np.prod(np.delete(x, i)) for i in range(5)]),
+        "vector",
+    ),
+    *reduction_cases("max", R.max, np.max, (S0, D[0, 0], D[0], D)),
+    C("max", lambda x: x.max(axis=1), (D,), lambda x: x.max(axis=1), "method"),
+    C("max", lambda x: R.amax(x, 0), (D[1],), lambda x: np.amax(x, 0), "amax"),
+    *reduction_cases("min", R.min, np.min, (S0, D[0, 0], D[0], D)),
+    C("min", lambda x: x.min(axis=-1, keepdims=True), (D,), lambda x: x.min(axis=-1, keepdims=True), "method"),
+    C("min", lambda x: R.amin(x), (D[0],), np.amin, "amin"),
+    C(
+        "_reduce_tie_weights",
+        lambda x: R.tie_weights_p(x, R.max(x, axis=1), axis=(1,), keepdims=False),
+        (np.array([[1.0, 3.0, 2.0], [2.0, 0.0, 1.0]]),),
+        lambda x: np.array([[0, 1, 0], [1, 0, 0]]),
+        "one-hot",
+        **NONDIFF,
+    ),
+    *reduction_cases("var", R.var, np.var),
+    C("var", lambda x: R.var(x, axis=0, ddof=1), (M,), lambda x: np.var(x, axis=0, ddof=1), "ddof=1"),
+    C(
+        "var",
+        lambda x: x.var(axis=(0, 2), ddof=2, keepdims=True),
+        (A3,),
+        lambda x: x.var(axis=(0, 2), ddof=2, keepdims=True),
+        "method, ddof=2",
+    ),
+    *reduction_cases("std", R.std, np.std),
+    C("std", lambda x: R.std(x, axis=1, ddof=1), (M,), lambda x: np.std(x, axis=1, ddof=1), "ddof=1"),
+    C("std", lambda x: x.std(), (A3,), lambda x: x.std(), "method"),
+    C("logsumexp", lambda x: R.logsumexp(x), (S0,), lambda x: x, "0-d"),
+    C("logsumexp", lambda x: R.logsumexp(x), (M,), lambda x: np.log(np.exp(x).sum()), "all"),
+    C("logsumexp", lambda x: R.logsumexp(x, axis=-1), (A3,), lambda x: np.log(np.exp(x).sum(-1)), "axis=-1"),
+    C(
+        "logsumexp",
+        lambda x: R.logsumexp(x, axis=(0, 2), keepdims=True),
+        (A3,),
+        lambda x: np.log(np.exp(x).sum((0, 2), keepdims=True)),
+        "tuple, keepdims",
+    ),
+    C(
+        "logsumexp",
+        lambda x: R.logsumexp(x, axis=1),
+        (BIG,),
+        lambda x: np.log(np.exp(x - x.max(1, keepdims=True)).sum(1)) + x.max(1),
+        "±1000",
+    ),
+    C("cumsum", lambda x: R.cumsum(x), (S0,), np.cumsum, "0-d"),
+    C("cumsum", lambda x: R.cumsum(x), (M,), np.cumsum, "None flattens"),
+    C("cumsum", lambda x: R.cumsum(x, axis=0), (M,), lambda x: np.cumsum(x, axis=0), "axis=0"),
+    C("cumsum", lambda x: x.cumsum(-1), (A3,), lambda x: x.cumsum(-1), "method, axis=-1"),
+    C("argmax", lambda x: R.argmax(x), (D,), np.argmax, "flat", **NONDIFF),
+    C(
+        "argmax",
+        lambda x: x.argmax(axis=-1, keepdims=True),
+        (D,),
+        lambda x: x.argmax(-1, keepdims=True),
+        "axis",
+        **NONDIFF,
+    ),
+    C("argmin", lambda x: R.argmin(x, axis=0), (D,), lambda x: np.argmin(x, axis=0), "axis=0", **NONDIFF),
+    # (boolean results times 1.0, so that the harness can difference them)
+    C("any", lambda x: R.any(x > 0.5, axis=1) * 1.0, (M,), lambda x: np.any(x > 0.5, axis=1), **NONDIFF),
+    C("all", lambda x: (x > -3.0).all(axis=(0, 1)) * 1.0, (A3,), lambda x: np.all(x > -3.0, axis=(0, 1)), **NONDIFF),
+    C(
+        "count_nonzero",
+        lambda x: R.count_nonzero(x, axis=0, keepdims=True),
+        (Z2,),
+        lambda x: np.count_nonzero(x, axis=0, keepdims=True),
+        **NONDIFF,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_rules(case):
+    check_case(case)
+
+
+def grad(f, x):
+    x = cr.tensor(x, requires_grad=True)
+    f(x).backward()
+    return x.grad.data
+
+
+# ---- conventions -------------------------------------------------------------------
+def test_max_min_ties_split_evenly():
+    assert np.allclose(grad(R.max, [1.0, 3.0, 3.0]), [0, 0.5, 0.5])
+    assert np.allclose(grad(R.min, [2.0, 2.0, 2.0]), [1 / 3] * 3)
+    g = grad(lambda x: (R.max(x, axis=1) * cr.tensor([1.0, 10.0])).sum(), [[4.0, 1.0, 4.0], [0.0, 7.0, 7.0]])
+    assert np.allclose(g, [[0.5, 0, 0.5], [0, 5, 5]])
+    g = grad(lambda x: R.max(x, axis=0, keepdims=True).sum(), [[1.0, 2.0], [1.0, 0.0]])
+    assert np.allclose(g, [[0.5, 1], [0.5, 0]])
+    # forward mode sees the same split: the tangent is the mean of the tied entries' tangents
+    with level() as lv:
+        x = make_dual(cr.tensor([3.0, 3.0, 1.0]), cr.tensor([1.0, 2.0, 5.0]), lv)
+        assert np.isclose(tangent_of(R.max(x), lv).item(), 1.5)
+
+
+def test_prod_gradient_with_zeros():
+    assert np.allclose(grad(R.prod, [2.0, 0.0, 3.0]), [0, 6, 0])
+    assert np.allclose(grad(R.prod, [2.0, 0.0, 0.0]), [0, 0, 0])
+    x = [[2.0, 0.0, 3.0], [0.0, 0.0, 4.0], [1.0, 2.0, 3.0]]
+    assert np.allclose(grad(lambda x: R.prod(x, axis=1).sum(), x), [[0, 6, 0], [0, 0, 0], [6, 3, 2]])
+    # second order at a zero: d²/dx0 dx1 of x0 x1 x2 is x2
+    x = cr.tensor([0.0, 0.0, 5.0], requires_grad=True)
+    (g,) = grad_of(R.prod(x), [x], create_graph=True)
+    h = [grad_of(R.sum(g * cr.tensor(e)), [x], retain_graph=True)[0].data for e in np.eye(3)]
+    assert np.allclose(h, [[0, 5, 0], [5, 0, 0], [0, 0, 0]])
+
+
+def test_std_at_a_constant_input_has_gradient_zero():
+    assert np.array_equal(grad(R.std, [2.0, 2.0, 2.0]), [0, 0, 0])
+    g = grad(lambda x: R.std(x, axis=1).sum(), [[1.0, 1.0], [0.0, 2.0]])
+    assert np.allclose(g, [[0, 0], [-0.5, 0.5]])
+    assert np.isfinite(grad(lambda x: R.std(x, ddof=1), np.zeros(4))).all()
+
+
+def test_logsumexp_is_stable_and_handles_minus_inf():
+    x = np.array([1000.0, 1000.0, -1000.0])
+    assert np.isclose(R.logsumexp(x).item(), 1000 + np.log(2))
+    assert np.allclose(grad(R.logsumexp, x), [0.5, 0.5, 0])
+    x = np.array([[0.0, -np.inf, 0.0], [-np.inf, -np.inf, -np.inf]])
+    out = R.logsumexp(x, axis=1)
+    assert np.isclose(out.data[0], np.log(2)) and out.data[1] == -np.inf
+    assert np.allclose(grad(lambda x: R.logsumexp(x), x[0]), [0.5, 0, 0.5])
+    assert R.logsumexp(np.array([1.0, np.inf])).item() == np.inf
+
+
+def test_cumsum_gradient_is_a_reversed_cumsum():
+    assert np.allclose(grad(lambda x: (R.cumsum(x) * cr.tensor([1.0, 2.0, 3.0])).sum(), [5.0, 6.0, 7.0]), [6, 5, 3])
+    assert np.allclose(grad(lambda x: R.cumsum(x).sum(), np.ones((2, 2))), [[4, 3], [2, 1]])
+
+
+def test_nondifferentiable_reductions_leave_the_graph():
+    x = cr.tensor([[1.0, 5.0], [4.0, 2.0]], requires_grad=True)
+    for out in (R.argmax(x), R.argmin(x, axis=1), R.any(x), R.all(x, axis=0), R.count_nonzero(x)):
+        assert not out.requires_grad
+    assert R.argmax(x).item() == 1 and R.count_nonzero(x).item() == 4
+
+
+# ---- axis normalisation and errors ---------------------------------------------------
+def test_axis_forms_agree():
+    x = cr.tensor(A3)
+    for axis in (1, -2, (1,), [-2], np.int64(1)):
+        assert np.allclose(R.sum(x, axis=axis).data, A3.sum(1))
+    assert np.allclose(R.mean(x, axis=(-1, 0)).data, A3.mean((0, 2)))
+
+
+@pytest.mark.parametrize("fn", [R.sum, R.mean, R.prod, R.max, R.min, R.var, R.std, R.logsumexp, R.any, R.all])
+def test_axis_out_of_range_names_op_axis_and_shape(fn):
+    with pytest.raises(np.exceptions.AxisError, match=rf"{fn.__name__}: axis 3 .*\(2, 3\)"):
+        fn(cr.ones((2, 3)), axis=3)
+    with pytest.raises(ValueError, match=rf"{fn.__name__}: repeated axis"):
+        fn(cr.ones((2, 3)), axis=(0, -2))
+
+
+def test_other_axis_errors():
+    with pytest.raises(np.exceptions.AxisError, match=r"argmax: axis -3 .*\(2, 3\)"):
+        R.argmax(cr.ones((2, 3)), axis=-3)
+    with pytest.raises(np.exceptions.AxisError, match=r"cumsum: axis 2"):
+        R.cumsum(cr.ones((2, 3)), axis=2)
+    with pytest.raises(np.exceptions.AxisError, match="sum: axis 0"):
+        R.sum(cr.tensor(1.0), axis=0)
+    with pytest.raises(TypeError, match="sum: axis must be an integer"):
+        R.sum(cr.ones(3), axis=1.0)
+    with pytest.raises(TypeError, match="mean: out= is not supported"):
+        R.mean(cr.ones(3), out=np.zeros(()))
+
+
+def test_numpy_keywords_and_dispatch():
+    x = cr.tensor(M, requires_grad=True)
+    assert np.allclose(x.sum(axis=0, out=None).data, M.sum(0))
+    y = R.sum(cr.tensor([1, 2, 3]), dtype=np.float32)
+    assert y.dtype == np.float32 and y.item() == 6
+    assert np.allclose(np.var(x, axis=1, ddof=1).data, np.var(M, axis=1, ddof=1))
+    assert np.allclose(np.max(x, axis=0).data, M.max(0))
+    assert np.allclose(np.add.reduce(x, axis=1).data, M.sum(1))
+
+
+@pytest.mark.parametrize("fn", [R.sum, R.mean, R.prod, R.max, R.min, R.var, R.std, R.logsumexp, R.cumsum])
+def test_float32_is_preserved(fn):
+    x = cr.tensor(M.astype(np.float32), requires_grad=True)
+    out = fn(x, axis=1)
+    assert out.dtype == np.float32
+    (out * out).sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_int_inputs_follow_numpy():
+    x = cr.tensor([[1, 2], [3, 4]])
+    assert R.sum(x).dtype == np.sum(x.data).dtype
+    assert R.mean(x, axis=0).dtype == np.float64
+    assert R.max(x).item() == 4

@@ -1,0 +1,327 @@
+"""Shape rules against NumPy, finite differences, forward mode and second order, plus hand tests of the wrappers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.ops import shape as S
+from tests.ops.harness import Case, check_case
+
+rng = np.random.default_rng(2)
+S0 = np.array(0.7)
+V = rng.standard_normal(6)
+M = rng.standard_normal((3, 4))
+A3 = rng.standard_normal((2, 3, 4))
+A4 = rng.standard_normal((2, 3, 4, 2))
+U = rng.standard_normal((1, 3, 1))
+
+
+def C(name, fn, args, ref, label="", **kw):
+    return Case(name=name, fn=fn, args=args, ref=ref, label=label, **kw)
+
+
+def cat_ref(*xs, axis=0):
+    return np.concatenate(xs, axis=axis)
+
+
+CASES = [
+    # ---- reshape, flatten, ravel, atleast
+    C("reshape", lambda x: S.reshape(x, (3, 2)), (V,), lambda x: x.reshape(3, 2), "tuple"),
+    C("reshape", lambda x: x.reshape(2, -1, 2), (M,), lambda x: x.reshape(2, -1, 2), "method, -1"),
+    C("reshape", lambda x: x.reshape(-1), (A3,), lambda x: x.reshape(-1), "method, int"),
+    C("reshape", lambda x: S.reshape(x, (1, 1)), (S0,), lambda x: x.reshape(1, 1), "0-d in"),
+    C("reshape", lambda x: S.reshape(x, ()), (np.array([1.5]),), lambda x: x.reshape(()), "0-d out"),
+    C("reshape", lambda x: x.flatten(), (A3,), lambda x: x.flatten(), "flatten"),
+    C("reshape", lambda x: S.ravel(x), (M,), np.ravel, "ravel"),
+    C("reshape", lambda x: x.ravel(), (S0,), np.ravel, "ravel 0-d"),
+    C("reshape", lambda x: S.atleast_2d(x), (V,), np.atleast_2d, "atleast_2d"),
+    C("reshape", lambda x: S.atleast_3d(x), (M,), np.atleast_3d, "atleast_3d"),
+    C("reshape", lambda x: S.atleast_1d(x), (S0,), np.atleast_1d, "atleast_1d"),
+    # ---- transpose and friends
+    C("transpose", lambda x: S.transpose(x), (M,), np.transpose, "default"),
+    C("transpose", lambda x: S.transpose(x, (1, 2, 0)), (A3,), lambda x: x.transpose(1, 2, 0), "axes"),
+    C("transpose", lambda x: x.transpose(-1, 0, 1), (A3,), lambda x: x.transpose(2, 0, 1), "method, negative"),
+    C("transpose", lambda x: S.transpose(x, axes=[0, 2, 1]), (A3,), lambda x: x.transpose(0, 2, 1), "axes="),
+    C("transpose", lambda x: x.T, (A4,), lambda x: x.T, ".T"),
+    C("transpose", lambda x: x.swapaxes(0, -1), (A3,), lambda x: x.swapaxes(0, -1), "swapaxes"),
+    C("transpose", lambda x: S.moveaxis(x, 0, -1), (A4,), lambda x: np.moveaxis(x, 0, -1), "moveaxis"),
+    C(
+        "transpose",
+        lambda x: S.moveaxis(x, [0, 1], [-1, 0]),
+        (A4,),
+        lambda x: np.moveaxis(x, [0, 1], [-1, 0]),
+        "moveaxis lists",
+    ),
+    # ---- unit axes
+    C("expand_dims", lambda x: S.expand_dims(x, 1), (M,), lambda x: np.expand_dims(x, 1), "int"),
+    C("expand_dims", lambda x: S.expand_dims(x, -1), (V,), lambda x: np.expand_dims(x, -1), "negative"),
+    C("expand_dims", lambda x: S.expand_dims(x, (0, 3)), (M,), lambda x: np.expand_dims(x, (0, 3)), "tuple"),
+    C("expand_dims", lambda x: S.expand_dims(x, 0), (S0,), lambda x: np.expand_dims(x, 0), "0-d"),
+    C("squeeze", lambda x: S.squeeze(x), (U,), np.squeeze, "None"),
+    C("squeeze", lambda x: x.squeeze(-1), (U,), lambda x: x.squeeze(-1), "method, negative"),
+    C("squeeze", lambda x: S.squeeze(x, (0, 2)), (U,), lambda x: np.squeeze(x, (0, 2)), "tuple"),
+    C("squeeze", lambda x: S.squeeze(x), (M,), np.squeeze, "nothing to squeeze"),
+    # ---- joining
+    C("concatenate", lambda x, y: S.concatenate([x, y]), (M, M[:2]), cat_ref, "axis=0"),
+    C(
+        "concatenate",
+        lambda x, y, z: S.concatenate((x, y, z), axis=-1),
+        (A3, A3[..., :1], A3[..., :2]),
+        lambda *xs: cat_ref(*xs, axis=-1),
+        "three, axis=-1",
+    ),
+    C(
+        "concatenate",
+        lambda x, y: S.concatenate([x, y], axis=None),
+        (M, V),
+        lambda x, y: cat_ref(x.ravel(), y),
+        "axis=None",
+    ),
+    C(
+        "concatenate",
+        lambda x: S.concatenate([x, np.ones((1, 4), np.float32), x], axis=0),
+        (M,),
+        lambda x: cat_ref(x, np.ones((1, 4)), x),
+        "constant and repeated input",
+    ),
+    C("stack", lambda x, y: S.stack([x, y]), (M, M * 2), lambda x, y: np.stack([x, y]), "axis=0"),
+    C(
+        "stack",
+        lambda x, y, z: S.stack([x, y, z], axis=-1),
+        (V, V + 1, V * 3),
+        lambda *xs: np.stack(xs, axis=-1),
+        "three, axis=-1",
+    ),
+    C("stack", lambda x: S.stack([x, x], axis=-1), (S0,), lambda x: np.stack([x, x], axis=-1), "0-d"),
+    # ---- splitting (crop) and pad
+    C("crop", lambda x: S.split(x, 3)[1], (V,), lambda x: np.split(x, 3)[1], "split sections"),
+    C(
+        "crop",
+        lambda x: S.split(x, [1, 3], axis=1)[2] * 2 + S.split(x, [1, 3], axis=1)[0],
+        (M,),
+        lambda x: np.split(x, [1, 3], axis=1)[2] * 2 + np.split(x, [1, 3], axis=1)[0],
+        "split indices",
+    ),
+    C(
+        "crop",
+        lambda x: S.concatenate(S.array_split(x, 3, axis=-1)[::-1], axis=-1),
+        (A3,),
+        lambda x: cat_ref(*np.array_split(x, 3, axis=-1)[::-1], axis=-1),
+        "array_split reversed",
+    ),
+    C("crop", lambda x: S.crop_p(x, pad_width=((1, 0), (1, 2))), (M,), lambda x: x[1:, 1:2], "primitive"),
+    C("pad", lambda x: S.pad(x, 2), (V,), lambda x: np.pad(x, 2), "int"),
+    C("pad", lambda x: S.pad(x, ((1, 0), (2, 3))), (M,), lambda x: np.pad(x, ((1, 0), (2, 3))), "per axis"),
+    C(
+        "pad",
+        lambda x: S.pad(x, (0, 1), constant_values=2.5),
+        (A3,),
+        lambda x: np.pad(x, (0, 1), constant_values=2.5),
+        "constant_values",
+    ),
+    C("pad", lambda x: S.pad(x, 0), (S0,), lambda x: np.pad(x, 0), "0-d"),
+    *[
+        C(
+            "pad",
+            lambda x, m=m: S.pad(x, ((1, 2), (2, 1)), mode=m),
+            (M,),
+            lambda x, m=m: np.pad(x, ((1, 2), (2, 1)), mode=m),
+            m,
+        )
+        for m in ("edge", "reflect", "symmetric", "wrap")
+    ],
+    C(
+        "pad",
+        lambda x: S.pad(x, ((0, 0), (1, 1), (3, 2)), mode="reflect"),
+        (A3,),
+        lambda x: np.pad(x, ((0, 0), (1, 1), (3, 2)), mode="reflect"),
+        "reflect 3-d, full length",
+    ),
+    C(
+        "pad",
+        lambda x: S.pad(x, 3, mode="edge"),
+        (np.array([0.4]),),
+        lambda x: np.pad(x, 3, mode="edge"),
+        "edge of length 1",
+    ),
+    # ---- flip, repeat, tile, broadcast_to
+    C("flip", lambda x: S.flip(x), (A3,), np.flip, "None"),
+    C("flip", lambda x: S.flip(x, -1), (M,), lambda x: np.flip(x, -1), "int"),
+    C("flip", lambda x: S.flip(x, (0, 2)), (A3,), lambda x: np.flip(x, (0, 2)), "tuple"),
+    C("repeat", lambda x: S.repeat(x, 2), (M,), lambda x: np.repeat(x, 2), "None flattens"),
+    C("repeat", lambda x: x.repeat(3, axis=1), (M,), lambda x: x.repeat(3, axis=1), "method, axis"),
+    C(
+        "repeat",
+        lambda x: S.repeat(x, [2, 0, 1], axis=0),
+        (M,),
+        lambda x: np.repeat(x, [2, 0, 1], axis=0),
+        "counts with a zero",
+    ),
+    C(
+        "repeat",
+        lambda x: S.repeat(x, [1, 3, 2, 1], axis=-1),
+        (A3,),
+        lambda x: np.repeat(x, [1, 3, 2, 1], axis=-1),
+        "counts",
+    ),
+    C("repeat", lambda x: S.repeat(x, 2), (S0,), lambda x: np.repeat(x, 2), "0-d"),
+    C(
+        "_sum_repeats",
+        lambda x: S.sum_repeats_p(x, repeats=(2, 0, 1), axis=0),
+        (M,),
+        lambda x: np.stack([x[0] + x[1], 0 * x[0], x[2]]),
+        "counts",
+    ),
+    C("_sum_repeats", lambda x: S.sum_repeats_p(x, repeats=2, axis=1), (M,), lambda x: x[:, ::2] + x[:, 1::2], "int"),
+    C(
+        "broadcast_to",
+        lambda x: S.broadcast_to(x, (2, 3, 4)),
+        (np.ones((3, 1)) * M[:, :1],),
+        lambda x: np.broadcast_to(x, (2, 3, 4)),
+        "(3,1) to (2,3,4)",
+    ),
+    C("broadcast_to", lambda x: S.broadcast_to(x, 5), (S0,), lambda x: np.broadcast_to(x, 5), "0-d, int shape"),
+    C("broadcast_to", lambda x: S.tile(x, (2, 1, 3)), (M,), lambda x: np.tile(x, (2, 1, 3)), "tile"),
+    C("broadcast_to", lambda x: S.tile(x, 2), (M,), lambda x: np.tile(x, 2), "tile int"),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_rules(case):
+    check_case(case)
+
+
+def grad(f, x):
+    x = cr.tensor(x, requires_grad=True)
+    f(x).backward()
+    return x.grad.data
+
+
+# ---- argument forms ------------------------------------------------------------------
+def test_reshape_and_transpose_argument_forms():
+    t = cr.tensor(np.arange(24.0).reshape(2, 3, 4))
+    for out in (
+        t.reshape(4, 6),
+        t.reshape((4, 6)),
+        t.reshape([4, -1]),
+        S.reshape(t, (4, 6)),
+        S.reshape(t, shape=(4, 6)),
+    ):
+        assert out.shape == (4, 6)
+    assert t.reshape(-1).shape == (24,)
+    for out in (
+        t.transpose(1, 0, 2),
+        t.transpose((1, 0, 2)),
+        S.transpose(t, axes=(1, 0, 2)),
+        S.transpose(t, (1, 0, 2)),
+    ):
+        assert np.array_equal(out.data, t.data.transpose(1, 0, 2))
+    assert t.transpose().shape == (4, 3, 2) and t.T.shape == (4, 3, 2)
+    v = cr.tensor([1.0, 2.0])
+    assert v.T is v and v.T.shape == (2,)
+    assert np.reshape(t, (6, 4)).shape == (6, 4) and np.transpose(t).shape == (4, 3, 2)
+
+
+def test_split_follows_numpy():
+    x = np.arange(10.0)
+    for ios in (5, [2, 7], [-3], [4, 2, 9], [0, 20]):
+        got = [p.data for p in S.split(cr.tensor(x), ios)]
+        want = np.split(x, ios)
+        assert len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want))
+    assert [p.shape for p in S.array_split(cr.tensor(x), 4)] == [a.shape for a in np.array_split(x, 4)]
+
+
+def test_split_concatenate_round_trip_4d():
+    x = cr.tensor(A4, requires_grad=True)
+    for axis in range(-4, 4):
+        parts = S.split(x, [1, 2] if A4.shape[axis] > 2 else 2, axis=axis)
+        back = S.concatenate(parts, axis=axis)
+        assert np.array_equal(back.data, A4)
+        w = rng.standard_normal(A4.shape)
+        (back * cr.tensor(w)).sum().backward()
+        assert np.allclose(x.grad.data, w)
+        x.grad = None
+    parts = S.array_split(x, 3, axis=2)
+    assert np.array_equal(S.stack(parts[1:], axis=0).data, np.stack(np.array_split(A4, 3, axis=2)[1:]))
+
+
+def test_gradients_by_hand():
+    assert np.allclose(
+        grad(lambda x: (S.repeat(x, [2, 0, 3]) * cr.tensor([1.0, 2, 3, 4, 5])).sum(), [1.0, 1, 1]), [3, 0, 12]
+    )
+    assert np.allclose(grad(lambda x: (S.pad(x, 1) * cr.tensor(np.arange(4.0))).sum(), [1.0, 1.0]), [1, 2])
+    assert np.allclose(grad(lambda x: S.pad(x, (2, 1), mode="edge").sum(), [5.0, 6.0, 7.0]), [3, 1, 2])
+    assert np.allclose(grad(lambda x: S.tile(x, 3).sum(), [1.0, 2.0]), [3, 3])
+    assert np.allclose(grad(lambda x: (S.flip(x) * cr.tensor([1.0, 2.0, 3.0])).sum(), [0.0, 0.0, 0.0]), [3, 2, 1])
+
+
+def test_float32_is_preserved():
+    x = cr.tensor(A3.astype(np.float32), requires_grad=True)
+    outs = [
+        S.reshape(x, (6, 4)),
+        x.T,
+        S.expand_dims(x, 0),
+        S.squeeze(S.expand_dims(x, 1), 1),
+        S.concatenate([x, x], axis=1),
+        S.stack([x, x]),
+        S.split(x, 2, axis=-1)[1],
+        S.pad(x, 1, mode="reflect"),
+        S.flip(x),
+        S.repeat(x, [1, 2, 3], axis=1),
+        S.tile(x, 2),
+        S.broadcast_to(x, (2, 2, 3, 4)),
+        S.ravel(x),
+        S.moveaxis(x, 0, 2),
+    ]
+    for out in outs:
+        assert out.dtype == np.float32
+        out.sum().backward()
+        assert x.grad.dtype == np.float32
+        x.grad = None
+
+
+# ---- errors name the operation, the axis and every shape ---------------------------------
+def test_error_messages():
+    x = cr.ones((2, 3))
+    with pytest.raises(ValueError, match=r"transpose: axes \(0, 0\) is not a permutation .* shape \(2, 3\)"):
+        x.transpose(0, 0)
+    with pytest.raises(ValueError, match=r"transpose: axes \(0,\) is not a permutation"):
+        S.transpose(x, (0,))
+    with pytest.raises(ValueError, match=r"squeeze: cannot squeeze axis 1 of an array of shape \(2, 3\)"):
+        S.squeeze(x, 1)
+    with pytest.raises(np.exceptions.AxisError, match=r"expand_dims: axis 3 is out of bounds .* \(2, 3\)"):
+        S.expand_dims(x, 3)
+    with pytest.raises(
+        ValueError, match=r"concatenate: .*except along axis 1, got shapes \(2, 3\), \(3, 3\), \(2, 1\)"
+    ):
+        S.concatenate([x, cr.ones((3, 3)), cr.ones((2, 1))], axis=1)
+    with pytest.raises(ValueError, match=r"concatenate: .*got shapes \(2, 3\), \(3,\)"):
+        S.concatenate([x, cr.ones(3)])
+    with pytest.raises(ValueError, match="concatenate: zero-dimensional"):
+        S.concatenate([cr.tensor(1.0), cr.tensor(2.0)])
+    with pytest.raises(np.exceptions.AxisError, match=r"concatenate: axis 2 .*\(2, 3\)"):
+        S.concatenate([x, x], axis=2)
+    with pytest.raises(
+        ValueError, match=r"stack: all input arrays must have the same shape, got shapes \(2, 3\), \(3, 2\)"
+    ):
+        S.stack([x, x.T])
+    with pytest.raises(
+        ValueError, match=r"split: array split does not result in an equal division: axis 1 of shape \(2, 3\)"
+    ):
+        S.split(x, 2, axis=1)
+    with pytest.raises(NotImplementedError, match="pad: mode 'median' is not supported"):
+        S.pad(x, 1, mode="median")
+    with pytest.raises(NotImplementedError, match=r"pad: mode 'reflect' .* on shape \(2, 3\): a border longer than 1"):
+        S.pad(x, 3, mode="reflect")
+    with pytest.raises(ValueError, match=r"pad: pad_width .* does not fit an array of shape \(2, 3\)"):
+        S.pad(x, ((1, 1), (1, 1), (1, 1)))
+    with pytest.raises(ValueError, match=r"repeat: repeats has 2 entries but axis 1 of shape \(2, 3\)"):
+        S.repeat(x, [1, 2], axis=1)
+    with pytest.raises(ValueError, match=r"reshape: .*\(2, 3\)"):
+        x.reshape(4, 2)
+    with pytest.raises(np.exceptions.AxisError, match=r"swapaxes: axis -3 .*\(2, 3\)"):
+        x.swapaxes(0, -3)
+    with pytest.raises(ValueError, match="broadcast_to: cannot broadcast shape"):
+        S.broadcast_to(x, (3, 3))
