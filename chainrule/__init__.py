@@ -8,14 +8,17 @@
 3.583853
 """
 
-from . import autograd, data, io, numpy, ops, random
+from . import autograd, data, io, linalg, numpy, ops, random
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
 from .creation import arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like, tensor, zeros, zeros_like
 from .io import load, save
 from .ops import PUBLIC as _OPS
 
-globals().update(_OPS)  # every primitive's public function: cr.exp, cr.sum, cr.einsum, ...
+# Every primitive's public function: cr.exp, cr.sum, cr.einsum, ... (inv, det and
+# solve live in cr.linalg, as in NumPy).
+_OPS = {k: v for k, v in _OPS.items() if k not in ("inv", "det", "solve")}
+globals().update(_OPS)
 
 __version__ = "0.1.0"
 
@@ -24,6 +27,6 @@ __all__ = sorted(
     | {
         "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
         "arange", "linspace", "eye", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-        "autograd", "data", "io", "numpy", "ops", "random", "save", "load",
+        "autograd", "data", "io", "linalg", "numpy", "ops", "random", "save", "load",
     }
 )
