@@ -8,9 +8,10 @@
 3.583853
 """
 
-from . import autograd, data, io, linalg, numpy, ops, random
+from . import autograd, data, io, linalg, numpy, ops, random, viz
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
+from .explain import explain  # after viz: `import chainrule.viz` loads the module chainrule.explain
 from .creation import arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like, tensor, zeros, zeros_like
 from .io import load, save
 from .ops import PUBLIC as _OPS
@@ -27,6 +28,6 @@ __all__ = sorted(
     | {
         "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
         "arange", "linspace", "eye", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-        "autograd", "data", "io", "linalg", "numpy", "ops", "random", "save", "load",
+        "autograd", "data", "io", "linalg", "numpy", "viz", "explain", "ops", "random", "save", "load",
     }
 )

@@ -19,9 +19,11 @@ _ndarray = np.ndarray
 _new = object.__new__
 _asarray = np.asarray
 
-# Active tracers (cr.explain): each a list that apply() appends (prim, args, kw, out)
-# to, because the tape keeps only what the rules need and explain must show every
-# intermediate value. Empty almost always, so the cost is one truth test per op.
+# Active tracers (cr.explain): each a list that apply() appends
+# (prim, datas, parents, kw, node, ans) to, because the tape keeps only what the
+# rules need and explain must show every intermediate value. The arrays and nodes
+# are taken at the call, since `t[i] = v` later rebinds a Tensor's data and node.
+# Empty almost always, so the cost is one truth test per op.
 _TRACERS: list = []
 
 
@@ -175,7 +177,7 @@ def apply(prim, args, kw):
     out._fw = None
     out._grad = None
     if _TRACERS:
-        _TRACERS[-1].append((prim, args, kw, out))
+        _TRACERS[-1].append((prim, datas, parents, kw, node, ans))
     if has_fw:
         _push_tangents(prim, args, kw, out, node)
     return out

@@ -1,0 +1,47 @@
+"""``python -m chainrule graph "x1*x2 + sin(x2)" x1=2 x2=5 --out g.svg``: draw an expression's graph with its numbers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .explain import EPILOG, ERRORS, add_common, explain_expression, fail, options
+
+__all__ = ["register", "run"]
+
+
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "graph",
+        help="draw the computation graph of an expression (SVG or PNG)",
+        description="Draw the computation graph of an expression: each node with its value and its adjoint "
+        "v̄ (forward mode: its tangent v̇). The format follows the suffix of --out: .svg, .png, "
+        "or .dot for the Graphviz text; --out - prints the DOT text.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_common(parser)
+    parser.add_argument("--out", default="graph.svg", metavar="PATH", help="where to write (default graph.svg)")
+    parser.add_argument(
+        "--rankdir",
+        choices=("LR", "TB", "BT", "RL"),
+        default="LR",
+        help="layout direction (default LR: inputs on the left)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..viz import draw, to_dot
+
+    try:
+        ex = explain_expression(args.expression, args.values, **options(args))
+        opts = {"rankdir": args.rankdir, "precision": min(args.precision, 6)}
+        if args.out == "-":
+            sys.stdout.write(to_dot(ex, **opts))
+            return 0
+        drawing = draw(ex, args.out, **opts)
+    except ERRORS as e:
+        return fail("graph", e)
+    print(f"wrote {drawing.path} ({drawing.format}, {len(ex.forward) + len(ex.constants)} nodes)")
+    return 0

@@ -1,0 +1,84 @@
+"""Pictures of computation graphs: ``to_dot`` writes Graphviz DOT text, ``draw`` renders SVG or PNG (no system Graphviz).
+
+>>> import chainrule as cr
+>>> ex = cr.explain(lambda x, y, z: (x + y) * z, -2.0, 5.0, -4.0)
+>>> picture = cr.viz.draw(ex)          # an SVG in memory; draw(ex, "g.svg") also writes it
+>>> picture.format, picture.data[:5]
+('svg', b'<?xml')
+"""
+
+from __future__ import annotations
+
+import os
+
+from .dot import STYLES, DotSource, to_dot
+from .render import FORMATS, find_renderer, render, write_atomic
+
+__all__ = ["STYLES", "DotSource", "Drawing", "draw", "find_renderer", "render", "to_dot"]
+
+_SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
+
+
+class Drawing:
+    """A rendered graph: ``path`` (None when not written), ``format``, the bytes in ``data``, the DOT ``source``.
+
+    Jupyter shows it inline (``_repr_svg_`` / ``_repr_png_``).
+    """
+
+    __slots__ = ("data", "format", "path", "source")
+
+    def __init__(self, path, fmt, data, source):
+        self.path = path
+        self.format = fmt
+        self.data = data
+        self.source = source
+
+    def _repr_svg_(self):
+        return self.data.decode("utf-8") if self.format == "svg" else None
+
+    def _repr_png_(self):
+        return self.data if self.format == "png" else None
+
+    def __repr__(self):
+        where = f" at {self.path}" if self.path else ""
+        return f"<Drawing {self.format}, {len(self.data)} bytes{where}>"
+
+
+def draw(obj, path=None, *, format=None, **options):
+    """Render the graph behind ``obj`` (a Tensor, an explanation, or DOT text) and write it to ``path``.
+
+    The format follows the suffix: ``.svg``, ``.png``, or ``.dot``/``.gv`` for the DOT text itself;
+    ``format=`` overrides it, and with no ``path`` nothing is written (an SVG by default, for Jupyter).
+    The file is written atomically. ``options`` go to :func:`to_dot` (``grads``, ``names``, ``rankdir``,
+    ``precision``, ``max_size``, ``title``). Rendering uses the ``graphviz-pure`` package, which
+    ``pip install chainrule`` brings along; no system Graphviz is needed.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> d = cr.viz.draw(cr.sum(x * x), format="png")
+    >>> d.data[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+    True
+    """
+    if format is None:
+        if path is None:
+            format = "svg"
+        else:
+            suffix = os.path.splitext(os.fspath(path))[1].lower()
+            if suffix not in _SUFFIXES:
+                raise ValueError(
+                    f"draw: cannot tell the format from {os.fspath(path)!r}; use a .svg, .png or .dot "
+                    f"path, or pass format='svg'"
+                )
+            format = _SUFFIXES[suffix]
+    if format not in FORMATS + ("dot",):
+        raise ValueError(f"draw: format must be 'svg', 'png' or 'dot', got {format!r}")
+    if isinstance(obj, str):
+        if options:
+            raise TypeError("draw: options apply to Tensors and explanations, not to DOT text")
+        source = DotSource(obj)
+    else:
+        source = to_dot(obj, **options)
+    data = source.encode("utf-8") if format == "dot" else render(source, format)
+    if path is not None:
+        write_atomic(path, data)
+    return Drawing(None if path is None else os.fspath(path), format, data, source)

@@ -1,0 +1,170 @@
+"""`python -m chainrule explain` and `graph`, through main(argv): output, files, and refusals with exit code 2."""
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import chainrule
+from chainrule.cli import main
+from chainrule.cli.explain import FUNCTION_NAMES, functions
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_explain_prints_trace_and_adjoints(capsys):
+    code, out, err = run(capsys, "explain", "x1*x2 + sin(x2)", "x1=2", "x2=5")
+    assert code == 0 and err == ""
+    assert "v3 = v1 · v2  = 10" in out
+    assert "v̄2 = v̄3 · ∂v3/∂v2 + v̄4 · ∂v4/∂v2" in out and "= 1 · 2 + 1 · 0.283662 = 2.28366" in out
+    assert "∂f/∂x1 = x̄1 = v̄1  = 5" in out
+
+
+def test_explain_the_notes_first_example(capsys):
+    code, out, _ = run(capsys, "explain", "(x + y) * z", "x=-2", "y=5", "z=-4")
+    assert code == 0
+    assert "v̄3 = v̄5 · ∂v5/∂v3  = 1 · 3 = 3" in out
+    assert [line.split("=")[-1].strip() for line in out.splitlines() if line.lstrip().startswith("∂f/")] == [
+        "-4",
+        "-4",
+        "3",
+    ]
+
+
+def test_forward_mode_ascii_and_precision(capsys):
+    code, out, _ = run(
+        capsys,
+        "explain",
+        "ln(x1) + x1*x2 - sin(x2)",
+        "x1=2",
+        "x2=5",
+        "--mode",
+        "forward",
+        "--direction",
+        "x2",
+        "--ascii",
+        "--precision",
+        "3",
+    )
+    assert code == 0 and out.isascii()
+    assert "v7_dot = 1.72 = df/dx2" in out
+
+
+def test_graph_writes_svg_and_png(capsys, tmp_path):
+    svg = tmp_path / "g.svg"
+    code, out, _ = run(capsys, "graph", "x1*x2 + sin(x2)", "x1=2", "x2=5", "--out", str(svg))
+    assert code == 0 and f"wrote {svg}" in out
+    root = ET.parse(svg).getroot()
+    assert sum(1 for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("class") == "node") == 5
+    png = tmp_path / "g.png"
+    assert run(capsys, "graph", "x*y", "x=2", "y=3", "--out", str(png), "--mode", "forward")[0] == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_graph_prints_dot(capsys):
+    code, out, _ = run(capsys, "graph", "x*y", "x=2", "y=3", "--out", "-")
+    assert code == 0 and out.startswith("digraph") and "v3 = v1 · v2" in out
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["explain", "x*y", "x=1"], "missing y"),
+        (["explain", "x", "x=1", "y=2"], "not in the expression"),
+        (["explain", "x", "x=abc"], "not a number"),
+        (["explain", "2*3"], "no variables"),
+        (["explain", "x*", "x=1"], "syntax error"),
+        (["explain", "foo(x)", "x=1"], "unknown function 'foo'"),
+        (["explain", "x", "x=1", "--direction", "x"], "forward only"),
+        (["explain", "x", "x=1", "--precision", "0"], "precision"),
+        (["graph", "x*y", "x=1", "y=2", "--out", "g.jpg"], "cannot tell the format"),
+    ],
+)
+def test_bad_input_is_refused_with_a_message(capsys, argv, words, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.startswith(f"python -m chainrule {argv[0]}: error:") and words in err
+    assert "Traceback" not in err
+
+
+MALICIOUS = [
+    "__import__('os').system('touch PWNED')",
+    "__import__('os')",
+    "x.__class__.__bases__",
+    "x.real",
+    "(lambda: x)()",
+    "[x for x in (1, 2)]",
+    "{x for x in (1,)}",
+    "sum(x for x in (1,))",
+    "sin(x=1)",
+    "sin(**{'x': x})",
+    "sin(*[x])",
+    "10**10**10",
+    "x * 10**100000",
+    "(" * 200 + "x" + ")" * 200,
+    "-" * 300 + "x",
+    "x if x else x",
+    "x; import os",
+    "open('PWNED', 'w')",
+    "eval('1')",
+    "getattr(x, 'real')",
+    "x[0]",
+    "'a' * 10",
+    "f'{x}'",
+    "x == 1",
+    "(y := x)",
+    "x" + " + x" * 600,
+]
+
+
+@pytest.mark.parametrize("source", MALICIOUS, ids=range(len(MALICIOUS)))
+def test_malicious_expressions_are_refused_without_running(capsys, source, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for command in ("explain", "graph"):
+        code, out, err = run(capsys, command, "--", source, "x=1")
+        assert code == 2, (source, out)
+        assert "error:" in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # nothing was written, nothing was executed
+
+
+def test_nan_is_shown_not_raised(capsys):
+    code, out, err = run(capsys, "explain", "log(x)", "x=-1")
+    assert code == 0 and "= nan" in out and err == ""
+
+
+def test_missing_expression_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["explain"])
+    assert exc.value.code == 2
+
+
+def test_function_whitelist_names_real_chainrule_functions():
+    table = functions()
+    assert set(FUNCTION_NAMES) <= set(table) and table["ln"] is chainrule.log
+    assert "tensor" not in table and "load" not in table and "save" not in table
+
+
+def test_python_dash_m(tmp_path):
+    root = os.path.dirname(os.path.dirname(os.path.abspath(chainrule.__file__)))
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]), PYTHONIOENCODING="utf-8"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "chainrule", "explain", "x1*x2 + sin(x2)", "x1=2", "x2=5"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "2.28366" in proc.stdout
