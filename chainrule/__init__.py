@@ -8,12 +8,15 @@
 3.583853
 """
 
-from . import autograd, data, io, linalg, numpy, ops, random, viz
+from . import autograd, data, io, linalg, nn, numpy, ops, optim, random, testing, viz
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
 from .explain import explain  # after viz: `import chainrule.viz` loads the module chainrule.explain
 from .creation import arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like, tensor, zeros, zeros_like
+from .core.function import Function
 from .io import load, save
+from .testing import GradcheckError, gradcheck
+from .transforms import checkpoint, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp, vmap
 from .ops import PUBLIC as _OPS
 
 # Every primitive's public function: cr.exp, cr.sum, cr.einsum, ... (inv, det and
@@ -28,6 +31,8 @@ __all__ = sorted(
     | {
         "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
         "arange", "linspace", "eye", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-        "autograd", "data", "io", "linalg", "numpy", "viz", "explain", "ops", "random", "save", "load",
+        "autograd", "data", "io", "linalg", "nn", "optim", "numpy", "viz", "explain", "testing",
+        "grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp", "checkpoint",
+        "vmap", "gradcheck", "GradcheckError", "Function", "ops", "random", "save", "load",
     }
 )

@@ -15,9 +15,10 @@ derivative; a linear operation only its transpose:
 
 from __future__ import annotations
 
+from .core.function import Function
 from .core.primitive import NONDIFFERENTIABLE, REGISTRY, Primitive
 
-__all__ = ["Primitive", "elementwise", "binary", "linear", "nondifferentiable", "REGISTRY", "NONDIFFERENTIABLE"]
+__all__ = ["Function", "Primitive", "elementwise", "binary", "linear", "nondifferentiable", "REGISTRY", "NONDIFFERENTIABLE"]
 
 
 def elementwise(name, impl, d, save=("args",)):

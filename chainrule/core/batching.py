@@ -27,8 +27,20 @@ from .shapes import broadcast_to
 from .state import STATE
 from .tensor import Tensor, wrap
 
-__all__ = ["Batched", "vmap_level", "apply_batched", "BATCH_RULES", "register_batch_rule", "batch_levels",
-           "to_level", "from_level", "level_size", "moveaxis", "stack", "take"]
+__all__ = [
+    "BATCH_RULES",
+    "Batched",
+    "apply_batched",
+    "batch_levels",
+    "from_level",
+    "level_size",
+    "moveaxis",
+    "register_batch_rule",
+    "stack",
+    "take",
+    "to_level",
+    "vmap_level",
+]
 
 # primitive -> rule(prim, vals, batched, kw, size) returning the physical result (batch axis first).
 BATCH_RULES: dict = {}
@@ -43,7 +55,7 @@ _CONCRETE = (
 class _Aval:
     """The shape and dtype of a batched value's logical array (what ``.data`` gives inside vmap)."""
 
-    __slots__ = ("shape", "dtype", "ndim", "size")
+    __slots__ = ("dtype", "ndim", "shape", "size")
 
     def __init__(self, shape, dtype):
         self.shape = shape
@@ -71,7 +83,7 @@ class Batched(Tensor):
     through batching rules, so user code inside ``vmap`` sees one example.
     """
 
-    __slots__ = ("val", "level")
+    __slots__ = ("level", "val")
 
     def __repr__(self):
         return f"Batched(level={self.level}, shape={self.shape}, dtype={self.dtype}, val={self.val!r})"
@@ -80,7 +92,15 @@ class Batched(Tensor):
         return make(self.val.detach(), self.level)
 
     item = tolist = numpy = __array__ = __float__ = __int__ = __index__ = __bool__ = _fail
-    __setitem__ = __reduce__ = __deepcopy__ = _fail
+    __reduce__ = __deepcopy__ = _fail
+
+    def __setitem__(self, index, value):
+        # t[index] = v inside vmap: the functional update, then this value rebinds to it (as setitem does)
+        from ..ops.indexing import _fit, _normalise, index_update_p
+
+        idx = _normalise(index, self.shape, "setitem")
+        out = index_update_p(self, _fit(value, idx, "setitem"), index=idx)
+        self.val, self.level, self.data = out.val, out.level, out.data
 
     def requires_grad_(self, requires_grad=True):
         raise RuntimeError("requires_grad_: a batched value inside vmap cannot become a leaf; use cr.grad inside vmap")

@@ -6,15 +6,18 @@ import pkgutil
 import chainrule  # noqa: F401  (declares every primitive)
 from chainrule.core.primitive import NONDIFFERENTIABLE, REGISTRY
 
+import tests.nn as nn_tests
 import tests.ops as ops_tests
 
 
 def _all_cases():
+    """Every sample Case in the op tables (tests/ops) and the nn primitive table (tests/nn)."""
     cases = []
-    for info in pkgutil.iter_modules(ops_tests.__path__):
-        if info.name.startswith("test_"):
-            module = importlib.import_module(f"tests.ops.{info.name}")
-            cases.extend(getattr(module, "CASES", []))
+    for package in (ops_tests, nn_tests):
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith("test_"):
+                module = importlib.import_module(f"{package.__name__}.{info.name}")
+                cases.extend(getattr(module, "CASES", []))
     return cases
 
 

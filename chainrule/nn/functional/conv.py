@@ -1,0 +1,180 @@
+"""2-D convolution as im2col + one matmul; im2col and col2im are a linear pair of primitives."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ...core.primitive import Primitive
+from ...ops.linalg import matmul_p
+
+
+def _pair(v, what, op, minimum):
+    """An int or a pair of ints as a validated (h, w) tuple."""
+    if isinstance(v, numbers.Integral) and not isinstance(v, bool):
+        v = (int(v), int(v))
+    try:
+        h, w = v
+        h, w = int(h), int(w)
+    except (TypeError, ValueError):
+        raise TypeError(f"{op}: {what} must be an int or a pair of ints, got {v!r}") from None
+    if h < minimum or w < minimum:
+        raise ValueError(f"{op}: {what} must be >= {minimum}, got {(h, w)}")
+    return h, w
+
+
+def out_size(size, kernel, stride, padding):
+    """Output length of a sliding window: ⌊(size + 2·padding - kernel) / stride⌋ + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def _windows(in_shape, kernel, stride, padding):
+    """For every kernel offset (i, j), the slice of the padded image that it reads at each output pixel."""
+    _, _, h, w = in_shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
+    return oh, ow, [
+        (i, j, (slice(None), slice(None), slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)))
+        for i in range(kh)
+        for j in range(kw)
+    ]
+
+
+def _padded(x, padding, fill=0):
+    ph, pw = padding
+    if not (ph or pw):
+        return x
+    n, c, h, w = x.shape
+    xp = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
+    xp[:, :, ph : ph + h, pw : pw + w] = x
+    return xp
+
+
+def _im2col(x, kernel, stride, padding, in_shape):
+    # cols[n, (c, i, j), (oh, ow)] = x_padded[n, c, oh·sh + i, ow·sw + j]; one strided copy per kernel offset
+    n, c = in_shape[:2]
+    kh, kw = kernel
+    oh, ow, wins = _windows(in_shape, kernel, stride, padding)
+    xp = _padded(x, padding)
+    cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
+    for i, j, sl in wins:
+        cols[:, :, i, j] = xp[sl]
+    return cols.reshape(n, c * kh * kw, oh * ow)
+
+
+def _col2im(cols, kernel, stride, padding, in_shape):
+    # the transpose of im2col: every column entry is added back to the pixel it was copied from
+    n, c, h, w = in_shape
+    kh, kw = kernel
+    (ph, pw) = padding
+    oh, ow, wins = _windows(in_shape, kernel, stride, padding)
+    cols = cols.reshape(n, c, kh, kw, oh, ow)
+    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    for i, j, sl in wins:
+        xp[sl] += cols[:, :, i, j]
+    if ph or pw:
+        xp = np.ascontiguousarray(xp[:, :, ph : ph + h, pw : pw + w])
+    return xp
+
+
+# im2col and col2im are linear and each other's transpose: x̄ = col2im(ḡ), c̄ = im2col(ḡ);
+# being linear, each one's tangent map is itself.
+im2col_p = Primitive(
+    "im2col",
+    _im2col,
+    vjp=(lambda g, ans, x, **kw: col2im_p(g, **kw),),
+    jvp=(lambda t, ans, x, **kw: im2col_p(t, **kw),),
+    save=(),
+)
+col2im_p = Primitive(
+    "col2im",
+    _col2im,
+    vjp=(lambda g, ans, cols, **kw: im2col_p(g, **kw),),
+    jvp=(lambda t, ans, cols, **kw: col2im_p(t, **kw),),
+    save=(),
+)
+
+
+def _static(x_shape, kernel, stride, padding, op):
+    if len(x_shape) != 4:
+        raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x_shape)}")
+    stride = _pair(stride, "stride", op, 1)
+    if isinstance(padding, str):
+        if padding == "valid":
+            padding = (0, 0)
+        elif padding == "same":
+            if stride != (1, 1) or kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
+                raise ValueError(f"{op}: padding='same' needs stride 1 and an odd kernel, got kernel {kernel}")
+            padding = (kernel[0] // 2, kernel[1] // 2)
+        else:
+            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    padding = _pair(padding, "padding", op, 0)
+    h, w = x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1]
+    if h < kernel[0] or w < kernel[1]:
+        raise ValueError(
+            f"{op}: the kernel {kernel} is larger than the padded input ({h}, {w}) (input shape {tuple(x_shape)}, "
+            f"padding {padding})"
+        )
+    return {"kernel": kernel, "stride": stride, "padding": padding, "in_shape": tuple(int(s) for s in x_shape)}
+
+
+def im2col(x, kernel_size, stride=1, padding=0):
+    """Unfold (N, C, H, W) into columns (N, C·kh·kw, OH·OW), PyTorch's ``unfold`` layout.
+
+    >>> import numpy as np
+    >>> from chainrule.nn.functional import im2col
+    >>> im2col(np.arange(16.0).reshape(1, 1, 4, 4), 3).shape
+    (1, 9, 4)
+    """
+    kernel = _pair(kernel_size, "kernel_size", "im2col", 1)
+    return im2col_p(x, **_static(np.shape(x), kernel, stride, padding, "im2col"))
+
+
+def col2im(cols, output_size, kernel_size, stride=1, padding=0):
+    """Fold columns back into an (N, C, H, W) image, adding overlaps: the transpose of ``im2col``."""
+    return col2im_p(
+        cols, **_static(tuple(output_size), _pair(kernel_size, "kernel_size", "col2im", 1), stride, padding, "col2im")
+    )
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation, PyTorch's layouts: ``x`` NCHW, ``weight`` OIHW, ``bias`` (O,).
+
+    Computed as ``weight.reshape(O, C·kh·kw) @ im2col(x)``: one matmul forward,
+    one matmul (plus a col2im when ``x`` needs a gradient) backward.
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> x = cr.ones((2, 1, 5, 5), dtype=np.float32)
+    >>> w = cr.ones((4, 1, 3, 3), dtype=np.float32)
+    >>> y = F.conv2d(x, w, padding=1)
+    >>> y.shape, y.data[0, 0, 2, 2].item(), y.data[0, 0, 0, 0].item()
+    ((2, 4, 5, 5), 9.0, 4.0)
+    """
+    if dilation not in (1, (1, 1)) or groups != 1:
+        raise NotImplementedError("conv2d: only dilation=1 and groups=1 are supported")
+    if not hasattr(x, "dtype"):
+        x = np.asarray(x)
+    xs, ws = np.shape(x), np.shape(weight)
+    if len(ws) != 4:
+        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels, kH, kW), got shape {ws}")
+    static = _static(xs, (ws[2], ws[3]), stride, padding, "conv2d")
+    if xs[1] != ws[1]:
+        raise ValueError(
+            f"conv2d: input has {xs[1]} channels (shape {xs}) but weight expects {ws[1]} (shape {ws})"
+        )
+    if bias is not None and tuple(np.shape(bias)) != (ws[0],):
+        raise ValueError(f"conv2d: bias must have shape ({ws[0]},) for weight {ws}, got {np.shape(bias)}")
+    n = xs[0]
+    o = ws[0]
+    oh = out_size(xs[2], ws[2], static["stride"][0], static["padding"][0])
+    ow = out_size(xs[3], ws[3], static["stride"][1], static["padding"][1])
+    if x.dtype.kind in "biu":
+        x = np.asarray(x, dtype=weight.dtype)  # integer images (raw pixels) take the weight's dtype
+    cols = im2col_p(x, **static)  # (N, K, L)
+    out = matmul_p(weight.reshape(o, ws[1] * ws[2] * ws[3]), cols)  # (N, O, L): one batched matmul
+    out = out.reshape(n, o, oh, ow)
+    if bias is not None:
+        out = out + bias.reshape(o, 1, 1)
+    return out

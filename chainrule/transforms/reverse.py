@@ -1,0 +1,236 @@
+"""Reverse mode as functions: grad, value_and_grad and vjp, composable to any order."""
+
+from __future__ import annotations
+
+import functools
+
+from ..core.batching import Batched
+from ..core.state import STATE, enable_grad
+from ..core.tensor import Tensor
+from ._util import (
+    REV,
+    argnums_tuple,
+    as_float_tensor,
+    backprop,
+    check_cotangent,
+    fresh,
+    levels_of,
+    lift,
+    output,
+    reaches_outer,
+    unlift,
+    zeros_like,
+)
+from .pytree import tree_flatten, tree_unflatten
+
+__all__ = ["grad", "value_and_grad", "vjp"]
+
+
+class Trace:
+    """One evaluation of ``f`` recorded for reverse mode: what its pullback needs.
+
+    ``ins`` are the fresh nodes standing for the differentiated input leaves
+    (physical values when the inputs are batched by an enclosing vmap: the
+    ``levels`` are then differentiated per batch element), ``outs`` the output
+    leaves as given and ``phys`` the same lifted to those levels.
+    """
+
+    __slots__ = ("aux", "ins", "levels", "need", "out_td", "outs", "phys", "specs", "tensors", "who")
+
+    def pullback(self, cts, retain_graph):
+        """Per differentiated leaf, the gradient (physical zeros where unreached), lifted back to the levels."""
+        create = self.need or any(isinstance(c, Tensor) and _inner(c)._node is not None for c in cts)
+        grads = backprop(self.phys, cts, self.ins, create and STATE.grad, retain_graph)
+        return [unlift(zeros_like(i) if g is None else g, self.levels) for g, i in zip(grads, self.ins)]
+
+    def rebuild(self, flat, who=None):
+        """The per-argnum pytrees (converted for the caller) from one value per differentiated leaf."""
+        trees = []
+        k = 0
+        for td, leaves in self.specs:
+            part = flat[k : k + len(leaves)]
+            k += len(leaves)
+            trees.append(tree_unflatten(td, [output(g, isinstance(x, Tensor), self.need) for g, x in zip(part, leaves)]))
+        return trees
+
+
+def _inner(x):
+    while type(x) is Batched:
+        x = x.val
+    return x
+
+
+def trace(f, args, kwargs, nums, who, has_aux):
+    """Run ``f`` with the leaves of ``args[nums]`` replaced by fresh nodes, recording for reverse mode."""
+    tr = Trace()
+    tr.who = who
+    args = list(args)
+    tr.specs = []
+    tensors = []
+    any_tensor = False
+    for a in nums:
+        leaves, td = tree_flatten(args[a])
+        tr.specs.append((td, leaves))
+        for k, x in enumerate(leaves):
+            if isinstance(x, Tensor):
+                any_tensor = True
+                if x.dtype.kind in "fc":
+                    tensors.append(x)
+                    continue
+            where = f"argument {a}" + (f" (leaf {k} of its pytree)" if td.kind != "leaf" else "")
+            tensors.append(as_float_tensor(x, who, where))
+    if not any_tensor:  # "Tensors in, Tensors out" looks at every argument
+        others = [args[a] for a in range(len(args)) if a not in nums]
+        any_tensor = any(isinstance(x, Tensor) for x in tree_flatten(others)[0]) if others else False
+    tr.tensors = any_tensor
+    grad_on = STATE.grad
+    batching = STATE.vmap > 0  # batched values exist only while a batching level is live
+    levels = sorted(levels_of(tensors)) if batching else []
+    for _ in range(2):
+        REV.depth += 1
+        try:
+            with enable_grad():  # a transform records even under no_grad (as torch.func does)
+                phys = [lift(t, levels) for t in tensors] if levels else tensors
+                tr.ins = [fresh(p) for p in phys]
+                logical = [unlift(i, levels) for i in tr.ins] if levels else tr.ins
+                k = 0
+                for a, (td, leaves) in zip(nums, tr.specs):
+                    n = len(leaves)
+                    args[a] = logical[k] if td.kind == "leaf" else tree_unflatten(td, logical[k : k + n])
+                    k += n
+                out = f(*args, **kwargs)
+        finally:
+            REV.depth -= 1
+        tr.need = grad_on and (REV.depth > 0 or any(p._node is not None for p in phys))
+        if has_aux:
+            if not (isinstance(out, (tuple, list)) and len(out) == 2):
+                raise TypeError(f"{who}: with has_aux=True the function must return a pair (output, aux), "
+                                f"got {type(out).__name__}")
+            out, tr.aux = out
+        else:
+            tr.aux = None
+        tr.outs, tr.out_td = tree_flatten(out)
+        if not batching:
+            break
+        # an output batched where no input is (a closure over a batched value): differentiate per
+        # batch element there too, i.e. broadcast the inputs along that level and run again
+        extra = levels_of([o for o in tr.outs if isinstance(o, Tensor)]) - set(levels)
+        if not extra:
+            break
+        levels = sorted(set(levels) | extra)
+    tr.levels = levels
+    for o in tr.outs:
+        if isinstance(o, Tensor) and o.dtype.kind not in "fc":
+            raise TypeError(f"{who}: the function's output has dtype {o.dtype}; only floating-point outputs "
+                            f"can be differentiated")
+    tr.phys = [(lift(o, levels) if levels else o) if isinstance(o, Tensor) else None for o in tr.outs]
+    if grad_on and not tr.need:
+        tr.need = reaches_outer(tr.phys, {i._node for i in tr.ins})
+    return tr
+
+
+def _finish_value(tr, x):
+    return output(x, tr.tensors, tr.need)
+
+
+def value_and_grad(f, argnums=0, has_aux=False):
+    """A function returning ``(f(*args), ∇f)``; with ``has_aux``, ``((value, aux), ∇f)`` as in JAX.
+
+    >>> import chainrule as cr
+    >>> from chainrule.transforms import value_and_grad
+    >>> value_and_grad(lambda x: x ** 3)(2.0)
+    (array(8.), array(12.))
+    """
+
+    @functools.wraps(f)
+    def value_and_grad_f(*args, **kwargs):
+        nums, single = argnums_tuple(argnums, len(args), "value_and_grad")
+        tr = trace(f, args, kwargs, nums, "value_and_grad", has_aux)
+        value = _scalar(tr, "value_and_grad")
+        g = tr.rebuild(tr.pullback([None], retain_graph=tr.need))
+        g = g[0] if single else tuple(g)
+        value = _finish_value(tr, value)
+        if has_aux:
+            return (value, _aux(tr)), g
+        return value, g
+
+    return value_and_grad_f
+
+
+def grad(f, argnums=0, has_aux=False):
+    """The gradient of a scalar-valued ``f`` with respect to argument(s) ``argnums``, as a function.
+
+    Inputs may be floats, arrays, Tensors or pytrees of them; the gradient has
+    the same structure and types (a float gives a 0-d array). Composes with
+    every transform, to any order.
+
+    >>> import chainrule as cr
+    >>> from chainrule.transforms import grad
+    >>> d3 = grad(grad(grad(lambda x: x ** 4)))
+    >>> float(d3(2.0))   # 24 x
+    48.0
+    """
+
+    @functools.wraps(f)
+    def grad_f(*args, **kwargs):
+        nums, single = argnums_tuple(argnums, len(args), "grad")
+        tr = trace(f, args, kwargs, nums, "grad", has_aux)
+        _scalar(tr, "grad")
+        g = tr.rebuild(tr.pullback([None], retain_graph=tr.need))
+        g = g[0] if single else tuple(g)
+        return (g, _aux(tr)) if has_aux else g
+
+    return grad_f
+
+
+def _scalar(tr, who):
+    if tr.out_td.kind != "leaf":
+        raise TypeError(f"{who}: the function must return a single scalar, got a {tr.out_td!r} pytree "
+                        f"(use jacobian or vjp for several outputs)")
+    out = tr.outs[0]
+    shape = out.shape if isinstance(out, Tensor) else getattr(out, "shape", ())
+    size = 1
+    for s in shape:
+        size *= s
+    if size != 1:
+        raise TypeError(f"{who}: the output must be a scalar (shape ()), but it has shape {tuple(shape)}; "
+                        f"reduce it (e.g. .sum()) or use cr.jacobian / cr.vjp for non-scalar outputs")
+    return out
+
+
+def _aux(tr):
+    leaves, td = tree_flatten(tr.aux)
+    return tree_unflatten(td, [_finish_value(tr, x) for x in leaves])
+
+
+def vjp(f, *primals, has_aux=False):
+    """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` returns a tuple, one cotangent per primal.
+
+    ``vjp_fn`` may be called any number of times (the graph is kept while it lives).
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule.transforms import vjp
+    >>> out, vjp_fn = vjp(lambda x: x * x, np.array([1.0, 2.0]))
+    >>> vjp_fn(np.array([1.0, 1.0]))
+    (array([2., 4.]),)
+    """
+    nums = tuple(range(len(primals)))
+    tr = trace(f, primals, {}, nums, "vjp", has_aux)
+    out = tree_unflatten(tr.out_td, [_finish_value(tr, o) for o in tr.outs])
+
+    def vjp_fn(cotangent):
+        leaves, td = tree_flatten(cotangent)
+        if td != tr.out_td:
+            raise ValueError(f"vjp: the cotangent has structure {td!r} but the output has {tr.out_td!r}")
+        cts = []
+        for k, (ct, o) in enumerate(zip(leaves, tr.outs)):
+            if not isinstance(o, Tensor):
+                cts.append(None)
+                continue
+            check_cotangent(ct, o, "vjp", f"output leaf {k}")
+            cts.append(lift(ct, tr.levels) if tr.levels else ct)
+        return tuple(tr.rebuild(tr.pullback(cts, retain_graph=True)))
+
+    if has_aux:
+        return out, vjp_fn, _aux(tr)
+    return out, vjp_fn
