@@ -52,7 +52,7 @@ def chainrule_forward():
     return y
 
 
-def best_of(fn, repeats=15):
+def best_of(fn, repeats=40):
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()

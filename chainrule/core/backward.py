@@ -100,14 +100,14 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 ans = node.ans
                 gg = g
             kw = node.kw
-            vjp = prim.vjp
+            table = prim.vjp_table
             for i, p in enumerate(parents):
                 if p is None or (needed is not None and p not in needed):
                     continue
-                if prim.variadic or vjp is None or i >= len(vjp) or vjp[i] is None:
-                    gp = prim.vjp_rule(i)(gg, ans, *args, **kw)
-                else:
-                    gp = vjp[i](gg, ans, *args, **kw)
+                rule = table[i] if i < len(table) else None
+                if rule is None:
+                    rule = prim.vjp_rule(i)  # a variadic rule, or an error naming the input
+                gp = rule(gg, ans, *args, **kw)
                 if gp is None:
                     continue
                 if raw:
@@ -115,7 +115,8 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                         gp = gp.data
                     if type(gp) is not ndarray:
                         gp = np.asarray(gp)  # NumPy returns scalars from 0-d arithmetic
-                if gp.shape != p.shape or gp.dtype != p.dtype:
+                dtype = gp.dtype
+                if gp.shape != p.shape or (dtype is not p.dtype and dtype != p.dtype):
                     gp = _conform(gp, p, prim, i)
                 prev = grads.get(p)
                 if prev is None:

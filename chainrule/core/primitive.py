@@ -63,13 +63,15 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "vjp", "jvp", "joint_jvp", "variadic", "save_args", "save_ans",
-                 "raw_ok", "nondiff", "batch", "doc")
+                 "raw_ok", "nondiff", "batch", "doc", "vjp_table")
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, save=("args", "ans"), joint_jvp=False,
                  variadic=False, raw_ok=True, nondiff=False, register=True):
         self.name = name
         self.impl = impl
         self.vjp = vjp
+        # The backward sweep's lookup: one rule (or None) per input; empty for variadic rules.
+        self.vjp_table = tuple(vjp) if vjp is not None and not variadic else ()
         self.jvp = jvp
         self.joint_jvp = joint_jvp
         self.variadic = variadic
@@ -111,7 +113,8 @@ def apply(prim, args, kw):
     This is the per-operation cost users feel, so the one- and two-operand
     cases (nearly every call) avoid building intermediate lists.
     """
-    if STATE.raw:
+    state = STATE
+    if state.raw:
         # A first-order backward pass: rules compute on ndarrays at NumPy speed.
         for a in args:
             if isinstance(a, Tensor):
@@ -119,7 +122,7 @@ def apply(prim, args, kw):
         else:
             ans = prim.impl(*args, **kw)
             return ans if type(ans) is _ndarray else _asarray(ans)
-    if STATE.vmap:
+    if state.vmap:
         # cr.vmap / batched jacobians (core/batching.py): an operand batched at a live
         # vmap level goes through the primitive's batching rule instead.
         from .batching import apply_batched
@@ -164,7 +167,7 @@ def apply(prim, args, kw):
     if prim.nondiff:
         return wrap(ans)
     node = None
-    if flows and STATE.grad:
+    if flows and state.grad:
         # Save the arrays, not the argument Tensors: `t[i] = v` rebinds a Tensor
         # object, and a value saved here must stay the value that was used.
         node = Node(prim, parents, datas if prim.save_args else None, kw, ans if prim.save_ans else None,
