@@ -7,7 +7,7 @@ from operator import attrgetter
 import numpy as np
 
 from .shapes import astype, sum_to
-from .state import STATE, raw_mode, set_grad_enabled
+from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
 
 __all__ = ["backward", "grad_of", "toposort"]
@@ -91,7 +91,7 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
             tensors = not (raw and prim.raw_ok)
             if tensors:
                 args = node.saved_args()
-                ans = None if node.ans is None else wrap(node.ans, node, node.out_fw)
+                ans = None if node.ans is None else wrap(node.ans, node, live_tangents(node.out_fw))
                 gg = g if isinstance(g, Tensor) else wrap(g)
             else:
                 args = node.args

@@ -10,7 +10,7 @@ which moves the work to the "physical" arrays (batch axis in front) and calls
 the primitive's rule from :data:`BATCH_RULES`; a primitive without a rule
 falls back to a loop over the batch, which is always correct, only slower.
 
-Levels share their tags with forward mode (``STATE.depth``): a batched value
+Levels share their tags with forward mode (``state.open_level``): a batched value
 may carry tangents, a tangent may be batched, and levels nest (``hessian`` is
 ``jacfwd`` of ``jacrev``: two batching levels and a forward level at once).
 The highest level is always the outermost wrapper.
@@ -24,7 +24,7 @@ import numpy as np
 
 from .primitive import Primitive, apply
 from .shapes import broadcast_to
-from .state import STATE
+from .state import STATE, close_level, open_level
 from .tensor import Tensor, wrap
 
 __all__ = [
@@ -145,8 +145,7 @@ class vmap_level:
         from .batching_rules import install
 
         install()
-        STATE.depth += 1
-        self.tag = STATE.depth
+        self.tag = open_level()
         STATE.vmap += 1
         _LIVE.sizes[self.tag] = self.size
         return self.tag
@@ -154,7 +153,7 @@ class vmap_level:
     def __exit__(self, *exc):
         del _LIVE.sizes[self.tag]
         STATE.vmap -= 1
-        STATE.depth -= 1
+        close_level(self.tag)
         return False
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .state import STATE
+from .state import close_level, open_level
 from .tensor import Tensor, wrap
 
 __all__ = ["level", "make_dual", "tangent_of", "primal_of"]
@@ -21,12 +21,11 @@ class level:
     __slots__ = ("tag",)
 
     def __enter__(self):
-        STATE.depth += 1
-        self.tag = STATE.depth
+        self.tag = open_level()
         return self.tag
 
     def __exit__(self, *exc):
-        STATE.depth -= 1
+        close_level(self.tag)
         return False
 
 

@@ -55,6 +55,7 @@ class Node:
 
     def saved_args(self):
         """The saved arguments as Tensors on the graph (constants stay as they were)."""
+        from .state import live_tangents
         from .tensor import wrap
 
         args = self.args
@@ -63,7 +64,8 @@ class Node:
         fws = self.arg_fw
         out = []
         for i, (a, p) in enumerate(zip(args, self.parents)):
-            fw = fws[i] if fws is not None else None
+            # only the tangents of levels still open: a closed level's tangent is dead
+            fw = live_tangents(fws[i]) if fws is not None else None
             out.append(a if p is None and fw is None else wrap(a, p, fw))
         return tuple(out)
 

@@ -203,12 +203,15 @@ def _push_tangents(prim, args, kw, out, node):
     """
     from .shapes import broadcast_to
 
+    live = STATE.live
+    levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw is not None for lv in a._fw if lv in live})
+    if not levels:
+        return  # only tangents of levels that have closed: nothing to push
     if prim.jvp is None:
         raise NotImplementedError(
             f"no forward-mode (jvp) rule for {prim.name!r}: it cannot be used inside jvp/jacfwd/hvp; "
             f"use reverse mode (grad, jacrev) instead"
         )
-    levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw is not None for lv in a._fw})
     out_fw = {}
     for lv in levels:
         pargs = tuple([_strip(a, lv) for a in args])

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import threading
 
-__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "STATE"]
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "STATE", "open_level", "close_level"]
+
+# Level tags are never reused: a tangent (or batch axis) left on a value after its
+# level closed must not be mistaken for one of a later level with the same depth.
+# Tags grow with time, so an inner (later) level always has a higher tag than the
+# levels it is nested in, which is the order the forward-mode rules rely on.
+_TAGS = itertools.count(1)
 
 
 class _State(threading.local):
@@ -14,20 +21,49 @@ class _State(threading.local):
     ``grad``  -- the tape records new nodes.
     ``raw``   -- rules run on bare ndarrays (a first-order backward pass with no
                  forward-mode level live): the same rule code, at NumPy speed.
-    ``depth`` -- number of forward-mode (jvp) levels currently open; a new level
-                 gets ``depth + 1`` so nested ``jvp`` calls never share a tag.
-    ``vmap``  -- number of batching (vmap) levels open (they take their tags from
-                 ``depth`` too); while nonzero, ``apply`` looks for batched operands.
+    ``depth`` -- number of forward-mode and batching levels currently open.
+    ``live``  -- the tags of those levels; a tangent whose tag is not here
+                 belongs to a level that has closed and is ignored.
+    ``vmap``  -- number of batching (vmap) levels open; while nonzero, ``apply``
+                 looks for batched operands.
     """
 
     def __init__(self):
         self.grad = True
         self.raw = False
         self.depth = 0
+        self.live = set()
         self.vmap = 0
 
 
 STATE = _State()
+
+
+def open_level() -> int:
+    """Open a forward-mode or batching level and return its new, never reused tag."""
+    tag = next(_TAGS)
+    STATE.live.add(tag)
+    STATE.depth += 1
+    return tag
+
+
+def close_level(tag: int) -> None:
+    STATE.live.discard(tag)
+    STATE.depth -= 1
+
+
+def live_tangents(fw):
+    """``fw`` ({tag: tangent} or None) without the tangents of closed levels; None when none is left."""
+    if fw is None:
+        return None
+    live = STATE.live
+    for k in fw:
+        if k not in live:
+            break
+    else:
+        return fw
+    keep = {k: v for k, v in fw.items() if k in live}
+    return keep or None
 
 
 def is_grad_enabled() -> bool:
