@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, hyper
 
 
 class Adam(Optimizer):
@@ -35,17 +35,26 @@ class Adam(Optimizer):
 
     def _check(self, group):
         super()._check(group)
-        b1, b2 = group["betas"]
+        b1, b2 = self._betas(group)
         if not 0.0 <= b1 < 1.0:
             raise ValueError(f"Invalid beta parameter at index 0: {b1}")
         if not 0.0 <= b2 < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {b2}")
-        if not group["eps"] >= 0.0:
+        if not self._hyper(group, "eps") >= 0.0:
             raise ValueError(f"Invalid epsilon value: {group['eps']}")
 
+    def _betas(self, group):
+        try:
+            b1, b2 = group["betas"]
+        except (TypeError, ValueError):
+            raise TypeError(f"{type(self).__name__}: betas must be a pair of numbers, got {group['betas']!r}") from None
+        return hyper(b1, "betas[0]", type(self).__name__), hyper(b2, "betas[1]", type(self).__name__)
+
     def _update(self, group):
-        lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        # Python floats throughout, so that no hyperparameter's dtype reaches the state (see Optimizer.hyper)
+        lr, eps, weight_decay = self._hyper(group, "lr"), self._hyper(group, "eps"), self._hyper(group, "weight_decay")
+        beta1, beta2 = self._betas(group)
+        amsgrad, maximize = group["amsgrad"], group["maximize"]
         for p in group["params"]:
             g = self._grad(p, maximize)
             if g is None:

@@ -10,12 +10,33 @@ from ..core.tensor import Tensor
 __all__ = ["Optimizer", "flatten_state_dict", "unflatten_state_dict"]
 
 
+def hyper(value, name, owner):
+    """A hyperparameter (Python number, NumPy scalar, 0-d array or Tensor) as a Python float.
+
+    Updates use only Python floats: NumPy treats them as "weak" scalars, so a
+    float32 parameter and its state stay float32 even when the user passed
+    ``lr=np.float64(0.1)``, which NumPy would otherwise promote to float64.
+
+    >>> import numpy as np
+    >>> hyper(np.float64(0.1), "lr", "SGD"), hyper(np.array(2), "lr", "SGD")
+    (0.1, 2.0)
+    """
+    if isinstance(value, Tensor):
+        value = value.data
+    kind = np.asarray(value).dtype.kind if not isinstance(value, (bool, np.bool_)) else "b"
+    if kind not in "iuf" or np.ndim(value) != 0:
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
+    return float(value)
+
+
 class Optimizer:
     """Base class: holds ``param_groups`` (dicts of params and hyperparameters) and ``state`` per parameter.
 
     Subclasses implement ``_update(group)``, which changes each parameter's
     array in place from its ``.grad`` (so models and optimisers keep sharing
-    the same arrays, and float32 stays float32).
+    the same arrays). Parameters and their state keep the parameter's dtype
+    whatever the hyperparameters' types: gradients are cast to it and
+    hyperparameters are read as Python floats (see ``hyper``).
     """
 
     def __init__(self, params, defaults):
@@ -60,10 +81,14 @@ class Optimizer:
 
     def _check(self, group):
         """Validate one group's hyperparameters (subclasses extend)."""
-        if not group["lr"] >= 0.0:
+        if not self._hyper(group, "lr") >= 0.0:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
-        if not group.get("weight_decay", 0.0) >= 0.0:
+        if "weight_decay" in group and not self._hyper(group, "weight_decay") >= 0.0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+
+    def _hyper(self, group, name):
+        """``group[name]`` as a Python float (read at every step: users may change ``group["lr"]`` in between)."""
+        return hyper(group[name], name, type(self).__name__)
 
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's ``.grad`` (None by default, as PyTorch does)."""

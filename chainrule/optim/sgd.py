@@ -14,6 +14,11 @@ class SGD(Optimizer):
     momentum, ``b ← momentum·b + (1 - dampening)·d`` (``b = d`` on the first
     step) and ``d = b``, or ``d + momentum·b`` when ``nesterov``.
 
+    NOTE: the positional order is API.md's, ``SGD(params, lr, momentum,
+    weight_decay, nesterov)``; ``dampening`` and ``maximize`` are keyword-only.
+    (``torch.optim.SGD`` has dampening fourth, so positional calls copied from
+    PyTorch code past ``momentum`` must name their arguments.)
+
     >>> import numpy as np, chainrule as cr
     >>> from chainrule import optim
     >>> w = cr.tensor(np.array([1.0], dtype=np.float32), requires_grad=True)
@@ -23,7 +28,7 @@ class SGD(Optimizer):
     ([0.800000011920929], dtype('float32'))
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, *,
+    def __init__(self, params, lr=1e-3, momentum=0.0, weight_decay=0.0, nesterov=False, *, dampening=0.0,
                  maximize=False):
         defaults = {"lr": lr, "momentum": momentum, "dampening": dampening, "weight_decay": weight_decay,
                     "nesterov": nesterov, "maximize": maximize}
@@ -31,16 +36,18 @@ class SGD(Optimizer):
 
     def _check(self, group):
         super()._check(group)
-        if not group["momentum"] >= 0.0:
+        momentum, dampening = self._hyper(group, "momentum"), self._hyper(group, "dampening")
+        if not momentum >= 0.0:
             raise ValueError(f"Invalid momentum value: {group['momentum']}")
-        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+        if group["nesterov"] and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update(self, group):
-        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        lr, momentum = self._hyper(group, "lr"), self._hyper(group, "momentum")
+        dampening, weight_decay = self._hyper(group, "dampening"), self._hyper(group, "weight_decay")
+        nesterov, maximize = group["nesterov"], group["maximize"]
         for p in group["params"]:
-            d = self._grad(p, maximize)
+            d = self._grad(p, maximize)  # already in p's dtype
             if d is None:
                 continue
             theta = p.data
@@ -55,4 +62,4 @@ class SGD(Optimizer):
                     buf *= momentum
                     buf += d if dampening == 0 else (1 - dampening) * d
                 d = d + momentum * buf if nesterov else buf
-            theta -= lr * d  # in place: float32 stays float32 (Python floats are weak)
+            theta -= lr * d  # every factor a Python float or p's dtype: float32 stays float32
