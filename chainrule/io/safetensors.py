@@ -44,16 +44,22 @@ _FILE_MODE = 0o666 & ~_umask()
 
 
 def _as_array(key, value):
+    # NOTE: a NumPy scalar (np.float32(1)) is a 0-d array with a dtype and is saved as one; a Python number
+    # is refused (API.md): it has no dtype of its own, and guessing int64/float64 would change the type of
+    # whatever it is loaded into. np.asarray(v) or np.array(v, dtype=...) says which one is meant.
     if isinstance(value, np.ndarray):
         arr = value
-    elif isinstance(value, (np.generic, numbers.Real)):  # Real covers bool and int
+    elif isinstance(value, np.generic):
         arr = np.asarray(value)
     elif isinstance(getattr(value, "data", None), np.ndarray):
         arr = value.data  # a chainrule Tensor or anything else wrapping an ndarray
     else:
+        hint = ""
+        if isinstance(value, numbers.Number):
+            hint = f" (a Python number has no dtype: save np.asarray({value!r}) or np.array({value!r}, dtype=...))"
         raise TypeError(
             f"cannot save {key!r}: expected a NumPy array, NumPy scalar or Tensor, "
-            f"got {type(value).__name__}"
+            f"got {type(value).__name__}{hint}"
         )
     native = arr.dtype.newbyteorder("=")
     if native not in _CODES:
@@ -106,6 +112,10 @@ def _little_endian_bytes(arr):
 
 def save(state, path, *, metadata=None):
     """Atomically write ``state`` (name -> array or Tensor) as a safetensors file.
+
+    Values are NumPy arrays (0-d ones and NumPy scalars such as ``np.int64(3)``
+    included) or Tensors; anything else, Python numbers too, raises
+    ``TypeError`` before the disk is touched.
 
     The file is written to a temporary file beside ``path``, fsynced and then
     renamed over ``path``, so a crash never leaves a half-written file.

@@ -77,9 +77,8 @@ def test_scalars_and_odd_layouts(tmp_path):
     fortran = np.asfortranarray(np.arange(6, dtype=np.int32).reshape(2, 3))
     state = {
         "np_scalar": np.float32(2.5),
-        "py_int": 7,
-        "py_float": 0.25,
-        "py_bool": True,
+        "zero_d_int": np.array(7),
+        "np_bool": np.bool_(True),
         "big_endian": np.arange(4, dtype=">f4"),
         "strided": np.arange(10, dtype=np.int64)[::3],
         "fortran": fortran,
@@ -87,9 +86,8 @@ def test_scalars_and_odd_layouts(tmp_path):
     save(state, path)
     out = load(path)
     assert_bit_exact(out["np_scalar"], np.float32(2.5))
-    assert_bit_exact(out["py_int"], np.int64(7))
-    assert_bit_exact(out["py_float"], np.float64(0.25))
-    assert_bit_exact(out["py_bool"], np.bool_(True))
+    assert_bit_exact(out["zero_d_int"], np.array(7))
+    assert_bit_exact(out["np_bool"], np.bool_(True))
     assert_bit_exact(out["big_endian"], np.arange(4, dtype=np.float32))
     assert_bit_exact(out["strided"], np.array([0, 3, 6, 9]))
     assert_bit_exact(out["fortran"], np.ascontiguousarray(fortran))
@@ -150,12 +148,21 @@ def test_overwrite_and_permissions(tmp_path):
         ([1, 2], "list"),
         (None, "NoneType"),
         (1j, "complex"),
+        # API.md: a value that is not an array raises at save; a Python number has no dtype to save
+        (7, "int"),
+        (0.25, "float"),
+        (True, "bool"),
     ],
 )
 def test_non_array_values_raise_type_error(tmp_path, value, type_name):
     with pytest.raises(TypeError, match=rf"'bad'.*{type_name}"):
         save({"ok": np.zeros(1), "bad": value}, tmp_path / "x.safetensors")
     assert os.listdir(tmp_path) == []
+
+
+def test_python_number_error_says_how_to_save_it(tmp_path):
+    with pytest.raises(TypeError, match=r"cannot save 'epoch'.*got int.*np\.asarray\(3\)"):
+        save({"epoch": 3}, tmp_path / "x.safetensors")
 
 
 @pytest.mark.parametrize(
