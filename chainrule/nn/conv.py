@@ -5,12 +5,16 @@ from __future__ import annotations
 import math
 
 from . import init
-from .functional.conv import _pair, conv2d
+from .functional.conv import _pair, conv2d, resolve_padding
 from .module import Module, Parameter
 
 
 class Conv2d(Module):
     """2-D convolution (cross-correlation) with ``stride`` and ``padding``; weight (out, in, kH, kW).
+
+    Input (N, C, H, W) or unbatched (C, H, W). ``padding`` is an int, a pair,
+    'valid' or 'same' (stride 1 only; an even kernel pads one more row and
+    column at the bottom and right, as PyTorch does).
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule import nn
@@ -25,7 +29,11 @@ class Conv2d(Module):
         self.out_channels = int(out_channels)
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d", 1)
         self.stride = _pair(stride, "stride", "Conv2d", 1)
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding", "Conv2d", 0)
+        if isinstance(padding, str):
+            resolve_padding(padding, self.kernel_size, self.stride, "Conv2d")  # a bad string fails here, as in torch
+            self.padding = padding
+        else:
+            self.padding = _pair(padding, "padding", "Conv2d", 0)
         shape = (self.out_channels, self.in_channels) + self.kernel_size
         self.weight = Parameter(init._empty_param(shape, dtype))
         if bias:

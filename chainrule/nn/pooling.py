@@ -7,7 +7,7 @@ from .module import Module
 
 
 class MaxPool2d(Module):
-    """Max over ``kernel_size`` windows; ``stride`` defaults to ``kernel_size`` (PyTorch's default).
+    """Max over ``kernel_size`` windows of (N, C, H, W) or unbatched (C, H, W) input; ``stride`` defaults to ``kernel_size``.
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule import nn

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule import nn
 from chainrule.nn import functional as F
 from chainrule.testing import gradcheck
 
@@ -197,10 +198,54 @@ def test_conv2d_same_padding_and_errors():
     assert F.conv2d(x, t(np.ones((1, 1, 3, 3))), padding="same").shape == (1, 1, 5, 5)
     with pytest.raises(ValueError, match="3 channels.*expects 2"):
         F.conv2d(t(np.ones((1, 3, 5, 5))), t(np.ones((1, 2, 3, 3))))
-    with pytest.raises(ValueError, match="4-D"):
-        F.conv2d(t(np.ones((3, 5, 5))), t(np.ones((1, 3, 3, 3))))
+    with pytest.raises(ValueError, match=r"3-D \(C, H, W\) or 4-D \(N, C, H, W\), got shape \(5, 5\)"):
+        F.conv2d(t(np.ones((5, 5))), t(np.ones((1, 3, 3, 3))))
+    with pytest.raises(ValueError, match="not supported for strided"):
+        F.conv2d(x, t(np.ones((1, 1, 3, 3))), stride=2, padding="same")
+    with pytest.raises(ValueError, match="Conv2d: padding='same' is not supported for strided"):
+        nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="Conv2d: padding must be"):
+        nn.Conv2d(1, 1, 3, padding="full")
+    with pytest.raises(ValueError, match=r"max_pool2d: input must be 3-D .* got shape \(5, 5\)"):
+        F.max_pool2d(t(np.ones((5, 5))), 2)
     with pytest.raises(ValueError, match="larger than the padded input"):
         F.conv2d(t(np.ones((1, 1, 2, 2))), t(np.ones((1, 1, 3, 3))))
+
+
+def test_same_padding_with_an_even_kernel_puts_the_extra_row_and_column_last():
+    # kernel 4 (k - 1 = 3 rows): 1 above, 2 below; kernel 2: 0 left, 1 right. A one-hot kernel reads the padding.
+    x = rng.standard_normal((1, 1, 5, 6))
+    w = np.zeros((1, 1, 4, 2))
+    w[0, 0, 0, 0] = 1.0  # reads x_padded[i, j]: x shifted down by the top padding (1), right by the left (0)
+    y = F.conv2d(t(x), t(w), padding="same").data
+    assert y.shape == (1, 1, 5, 6)
+    expect = np.zeros((5, 6))
+    expect[1:, :] = x[0, 0, :-1, :]
+    np.testing.assert_array_equal(y[0, 0], expect)
+    w[...] = 0
+    w[0, 0, 3, 1] = 1.0  # the bottom-right tap reads x[i + 2, j + 1]: the last 2 rows and 1 column read padding
+    y = F.conv2d(t(x), t(w), padding="same").data
+    expect = np.zeros((5, 6))
+    expect[:3, :5] = x[0, 0, 2:, 1:]
+    np.testing.assert_array_equal(y[0, 0], expect)
+
+
+def test_unbatched_conv_and_pool_equal_a_batch_of_one():
+    x = rng.standard_normal((2, 5, 6)).astype(np.float32)
+    conv = nn.Conv2d(2, 3, 3, padding=1)
+    xt = cr.tensor(x, requires_grad=True)
+    y = F.max_pool2d(conv(xt), 2)
+    assert y.shape == (3, 2, 3) and y.dtype == np.float32
+    y.sum().backward()
+    xb = cr.tensor(x[None], requires_grad=True)
+    yb = F.max_pool2d(conv(xb), 2)
+    np.testing.assert_array_equal(y.data, yb.data[0])
+    grad_w = conv.weight.grad.data.copy()
+    conv.zero_grad()
+    yb.sum().backward()
+    np.testing.assert_array_equal(xt.grad.data, xb.grad.data[0])
+    np.testing.assert_array_equal(grad_w, conv.weight.grad.data)
+    assert nn.MaxPool2d(2)(x).shape == (2, 2, 3)
 
 
 def test_im2col_col2im_are_adjoint():

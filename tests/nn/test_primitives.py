@@ -76,7 +76,7 @@ def _col2im_case(shape, k, s, p):
 
 
 def _pool_kw(k, s, p):
-    return {"kernel": (k, k), "stride": (s, s), "padding": (p, p)}
+    return {"kernel": (k, k), "stride": (s, s), "padding": ((p, p), (p, p))}
 
 
 def _pool_case(shape, k, s, p):

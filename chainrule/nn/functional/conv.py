@@ -25,12 +25,29 @@ def _pair(v, what, op, minimum):
 
 
 def out_size(size, kernel, stride, padding):
-    """Output length of a sliding window: ⌊(size + 2·padding - kernel) / stride⌋ + 1."""
-    return (size + 2 * padding - kernel) // stride + 1
+    """Output length of a sliding window: ⌊(size + before + after - kernel) / stride⌋ + 1.
+
+    ``padding`` is the amount on each side (an int) or a (before, after) pair.
+    """
+    before, after = (padding, padding) if isinstance(padding, numbers.Integral) else padding
+    return (size + before + after - kernel) // stride + 1
+
+
+def _sides(padding):
+    """Padding as ((top, bottom), (left, right)), the primitives' form, from an int, (ph, pw) or that form."""
+    if isinstance(padding, numbers.Integral):
+        return (int(padding),) * 2, (int(padding),) * 2
+    ph, pw = padding
+    ph = (int(ph),) * 2 if isinstance(ph, numbers.Integral) else tuple(int(v) for v in ph)
+    pw = (int(pw),) * 2 if isinstance(pw, numbers.Integral) else tuple(int(v) for v in pw)
+    return ph, pw
 
 
 def _windows(in_shape, kernel, stride, padding):
-    """For every kernel offset (i, j), the slice of the padded image that it reads at each output pixel."""
+    """For every kernel offset (i, j), the slice of the padded image that it reads at each output pixel.
+
+    ``padding`` is ((top, bottom), (left, right)); here and below it may be asymmetric ('same' with an even kernel).
+    """
     _, _, h, w = in_shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
@@ -42,13 +59,22 @@ def _windows(in_shape, kernel, stride, padding):
 
 
 def _padded(x, padding, fill=0):
-    ph, pw = padding
-    if not (ph or pw):
+    (top, bottom), (left, right) = padding
+    if not (top or bottom or left or right):
         return x
     n, c, h, w = x.shape
-    xp = np.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
-    xp[:, :, ph : ph + h, pw : pw + w] = x
+    xp = np.full((n, c, h + top + bottom, w + left + right), fill, dtype=x.dtype)
+    xp[:, :, top : top + h, left : left + w] = x
     return xp
+
+
+def _unpadded(xp, padding, in_shape):
+    """The inverse crop of ``_padded`` (a contiguous copy, or ``xp`` itself when there is no padding)."""
+    (top, bottom), (left, right) = padding
+    if not (top or bottom or left or right):
+        return xp
+    h, w = in_shape[2], in_shape[3]
+    return np.ascontiguousarray(xp[:, :, top : top + h, left : left + w])
 
 
 def _im2col(x, kernel, stride, padding, in_shape):
@@ -67,15 +93,13 @@ def _col2im(cols, kernel, stride, padding, in_shape):
     # the transpose of im2col: every column entry is added back to the pixel it was copied from
     n, c, h, w = in_shape
     kh, kw = kernel
-    (ph, pw) = padding
+    (top, bottom), (left, right) = padding
     oh, ow, wins = _windows(in_shape, kernel, stride, padding)
     cols = cols.reshape(n, c, kh, kw, oh, ow)
-    xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+    xp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=cols.dtype)
     for i, j, sl in wins:
-        xp[sl] += cols[:, :, i, j]
-    if ph or pw:
-        xp = np.ascontiguousarray(xp[:, :, ph : ph + h, pw : pw + w])
-    return xp
+        xp[sl] += cols[:, :, i, j]  # whole strided slices: no pixel loop, no scatter-add
+    return _unpadded(xp, padding, in_shape)
 
 
 # im2col and col2im are linear and each other's transpose: x̄ = col2im(ḡ), c̄ = im2col(ḡ);
@@ -96,21 +120,34 @@ col2im_p = Primitive(
 )
 
 
+def resolve_padding(padding, kernel, stride, op):
+    """``padding`` (an int, (ph, pw), 'valid' or 'same') as ((top, bottom), (left, right)).
+
+    'same' keeps H and W (stride 1 only, as in PyTorch). With an even kernel
+    the k - 1 padded rows cannot be split evenly; like PyTorch we put the
+    extra one at the bottom (and the extra column at the right).
+
+    >>> resolve_padding("same", (4, 3), (1, 1), "conv2d")
+    ((1, 2), (1, 1))
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0, 0), (0, 0)
+        if padding == "same":
+            if tuple(stride) != (1, 1):
+                raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride {stride})")
+            # k - 1 rows in all, the odd one after: (1, 2) for k = 4
+            return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel)
+        raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+    return _sides(_pair(padding, "padding", op, 0))
+
+
 def _static(x_shape, kernel, stride, padding, op):
     if len(x_shape) != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x_shape)}")
     stride = _pair(stride, "stride", op, 1)
-    if isinstance(padding, str):
-        if padding == "valid":
-            padding = (0, 0)
-        elif padding == "same":
-            if stride != (1, 1) or kernel[0] % 2 == 0 or kernel[1] % 2 == 0:
-                raise ValueError(f"{op}: padding='same' needs stride 1 and an odd kernel, got kernel {kernel}")
-            padding = (kernel[0] // 2, kernel[1] // 2)
-        else:
-            raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
-    padding = _pair(padding, "padding", op, 0)
-    h, w = x_shape[2] + 2 * padding[0], x_shape[3] + 2 * padding[1]
+    padding = resolve_padding(padding, kernel, stride, op)
+    h, w = x_shape[2] + sum(padding[0]), x_shape[3] + sum(padding[1])
     if h < kernel[0] or w < kernel[1]:
         raise ValueError(
             f"{op}: the kernel {kernel} is larger than the padded input ({h}, {w}) (input shape {tuple(x_shape)}, "
@@ -139,8 +176,10 @@ def col2im(cols, output_size, kernel_size, stride=1, padding=0):
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation, PyTorch's layouts: ``x`` NCHW, ``weight`` OIHW, ``bias`` (O,).
+    """2-D cross-correlation, PyTorch's layouts: ``x`` NCHW (or unbatched CHW), ``weight`` OIHW, ``bias`` (O,).
 
+    ``padding`` is an int, a pair, 'valid' or 'same' (stride 1; an even kernel
+    gets the extra row and column at the bottom and right, as in PyTorch).
     Computed as ``weight.reshape(O, C·kh·kw) @ im2col(x)``: one matmul forward,
     one matmul (plus a col2im when ``x`` needs a gradient) backward.
 
@@ -151,18 +190,26 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     >>> y = F.conv2d(x, w, padding=1)
     >>> y.shape, y.data[0, 0, 2, 2].item(), y.data[0, 0, 0, 0].item()
     ((2, 4, 5, 5), 9.0, 4.0)
+    >>> F.conv2d(x[0], cr.ones((4, 1, 2, 2), dtype=np.float32), padding="same").shape  # unbatched, even kernel
+    (4, 5, 5)
     """
     if dilation not in (1, (1, 1)) or groups != 1:
         raise NotImplementedError("conv2d: only dilation=1 and groups=1 are supported")
     if not hasattr(x, "dtype"):
         x = np.asarray(x)
-    xs, ws = np.shape(x), np.shape(weight)
+    xs, ws = tuple(np.shape(x)), tuple(np.shape(weight))
     if len(ws) != 4:
         raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels, kH, kW), got shape {ws}")
+    if len(xs) not in (3, 4):
+        raise ValueError(f"conv2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {xs}")
+    unbatched = len(xs) == 3
+    if unbatched:  # PyTorch's unbatched input: a batch of one, squeezed again at the end
+        xs = (1,) + xs
+        x = x.reshape(xs)
     static = _static(xs, (ws[2], ws[3]), stride, padding, "conv2d")
     if xs[1] != ws[1]:
         raise ValueError(
-            f"conv2d: input has {xs[1]} channels (shape {xs}) but weight expects {ws[1]} (shape {ws})"
+            f"conv2d: input has {xs[1]} channels (shape {np.shape(x)}) but weight expects {ws[1]} (shape {ws})"
         )
     if bias is not None and tuple(np.shape(bias)) != (ws[0],):
         raise ValueError(f"conv2d: bias must have shape ({ws[0]},) for weight {ws}, got {np.shape(bias)}")
@@ -174,7 +221,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         x = np.asarray(x, dtype=weight.dtype)  # integer images (raw pixels) take the weight's dtype
     cols = im2col_p(x, **static)  # (N, K, L)
     out = matmul_p(weight.reshape(o, ws[1] * ws[2] * ws[3]), cols)  # (N, O, L): one batched matmul
-    out = out.reshape(n, o, oh, ow)
+    out = out.reshape((o, oh, ow) if unbatched else (n, o, oh, ow))
     if bias is not None:
         out = out + bias.reshape(o, 1, 1)
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.primitive import Primitive
-from .conv import _padded, _pair, _windows
+from .conv import _padded, _pair, _sides, _unpadded, _windows
 
 
 def _fill_min(dtype):
@@ -14,7 +14,8 @@ def _fill_min(dtype):
 
 def _tiled(in_shape, kernel, stride, padding):
     """True when the windows tile the image exactly: no overlap, no gap, no padding."""
-    return kernel == stride and padding == (0, 0) and in_shape[2] % kernel[0] == 0 and in_shape[3] % kernel[1] == 0
+    no_padding = padding == ((0, 0), (0, 0))
+    return kernel == stride and no_padding and in_shape[2] % kernel[0] == 0 and in_shape[3] % kernel[1] == 0
 
 
 def _max_pool(x, kernel, stride, padding):
@@ -62,17 +63,15 @@ def _routes(x, out, kernel, stride, padding):
 def _scatter(g, x, out, kernel, stride, padding):
     # x̄[window position of the max] = ḡ; zero elsewhere
     n, c, h, w = x.shape
-    ph, pw = padding
+    (top, bottom), (left, right) = padding
     tiled = _tiled(x.shape, kernel, stride, padding)
-    gx = (np.empty if tiled else np.zeros)((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
+    gx = (np.empty if tiled else np.zeros)((n, c, h + top + bottom, w + left + right), dtype=g.dtype)
     for sl, hit in _routes(x, out, kernel, stride, padding):
         if tiled:
             np.multiply(g, hit, out=gx[sl])  # windows tile the image: every pixel is written once
         else:
-            gx[sl] += g * hit
-    if ph or pw:
-        gx = np.ascontiguousarray(gx[:, :, ph : ph + h, pw : pw + w])
-    return gx
+            gx[sl] += g * hit  # one strided slice per kernel offset: no pixel loop, no scatter-add
+    return _unpadded(gx, padding, x.shape)
 
 
 def _gather(y, x, out, kernel, stride, padding):
@@ -120,24 +119,34 @@ max_pool2d_p = Primitive(
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over (kH, kW) windows of an (N, C, H, W) input; ``stride`` defaults to ``kernel_size``.
+    """Max over (kH, kW) windows of an (N, C, H, W) or unbatched (C, H, W) input; ``stride`` defaults to ``kernel_size``.
+
+    ``padding`` (at most half the kernel, as in PyTorch) pads with -inf, so a
+    padded entry is never a window's maximum.
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.nn import functional as F
     >>> x = cr.tensor(np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4))
     >>> F.max_pool2d(x, 2).data[0, 0].tolist()
     [[5.0, 7.0], [13.0, 15.0]]
+    >>> F.max_pool2d(x[0], 2).shape  # unbatched
+    (1, 2, 2)
     """
     if dilation not in (1, (1, 1)) or ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: dilation, ceil_mode and return_indices are not supported")
-    shape = x.shape if hasattr(x, "shape") else np.shape(x)
-    if len(shape) != 4:
-        raise ValueError(f"max_pool2d: input must be 4-D (N, C, H, W), got shape {tuple(shape)}")
+    shape = tuple(x.shape if hasattr(x, "shape") else np.shape(x))
+    if len(shape) not in (3, 4):
+        raise ValueError(f"max_pool2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {shape}")
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)
     stride = kernel if stride is None else _pair(stride, "stride", "max_pool2d", 1)
     padding = _pair(padding, "padding", "max_pool2d", 0)
     if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
         raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel size {kernel}")
-    if shape[2] + 2 * padding[0] < kernel[0] or shape[3] + 2 * padding[1] < kernel[1]:
-        raise ValueError(f"max_pool2d: kernel {kernel} is larger than the padded input (input shape {tuple(shape)})")
-    return max_pool2d_p(x, kernel=kernel, stride=stride, padding=padding)
+    if shape[-2] + 2 * padding[0] < kernel[0] or shape[-1] + 2 * padding[1] < kernel[1]:
+        raise ValueError(f"max_pool2d: kernel {kernel} is larger than the padded input (input shape {shape})")
+    if len(shape) == 3:  # PyTorch's unbatched input: a batch of one, squeezed again
+        if not hasattr(x, "reshape"):
+            x = np.asarray(x)
+        out = max_pool2d_p(x.reshape((1,) + shape), kernel=kernel, stride=stride, padding=_sides(padding))
+        return out.reshape(out.shape[1:])
+    return max_pool2d_p(x, kernel=kernel, stride=stride, padding=_sides(padding))
