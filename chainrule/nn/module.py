@@ -11,6 +11,30 @@ from ..core.tensor import Tensor, check_float_for_grad, wrap
 __all__ = ["Module", "Parameter"]
 
 
+def _type_name(value):
+    """``torch.Tensor`` rather than a bare ``Tensor``, so that two libraries' Tensors are told apart in errors."""
+    cls = type(value)
+    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _as_array(key, value):
+    """A state-dict value as an ndarray: arrays, Tensors, numbers, or anything with ``__array__`` (a torch Tensor)."""
+    if isinstance(value, Tensor):
+        return value.data
+    if isinstance(value, (np.ndarray, np.generic, int, float, bool)):
+        return np.asarray(value)
+    if hasattr(value, "__array__"):
+        try:
+            return np.asarray(value)
+        except Exception as e:  # e.g. a torch Tensor on a GPU, or one that requires grad
+            raise TypeError(
+                f"load_state_dict: value for {key!r} ({_type_name(value)}) could not be read as a NumPy array: {e}"
+            ) from e
+    raise TypeError(
+        f"load_state_dict: value for {key!r} must be an array, a Tensor or have __array__, got {_type_name(value)}"
+    )
+
+
 class Parameter(Tensor):
     """A Tensor that is a module's learnable weight: a leaf with ``requires_grad=True``.
 
@@ -256,6 +280,8 @@ class Module:
 
         Keys must match ``state_dict()``'s (with ``strict=True``, the default,
         missing or unexpected keys are an error) and every shape must match.
+        Values may be NumPy arrays, Tensors or anything NumPy can read through
+        ``__array__``, such as a ``torch.nn.Module.state_dict()``'s tensors.
         Nothing is changed unless the whole dict is valid. Returns
         ``(missing_keys, unexpected_keys)``.
 
@@ -276,13 +302,7 @@ class Module:
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            value = state_dict[key]
-            arr = value.data if isinstance(value, Tensor) else value
-            if not isinstance(arr, (np.ndarray, np.generic, int, float, bool)):
-                raise TypeError(
-                    f"load_state_dict: value for {key!r} must be an array or Tensor, got {type(value).__name__}"
-                )
-            arr = np.asarray(arr)
+            arr = _as_array(key, state_dict[key])
             if arr.shape != target.shape:
                 problems.append(
                     f"size mismatch for {key}: copying a param with shape {arr.shape} from checkpoint, "

@@ -91,6 +91,32 @@ def test_load_state_dict_errors_name_the_keys_and_change_nothing():
         m.load_state_dict({"0.weight": "zeros", "0.bias": sd["0.bias"]})
 
 
+class ForeignArray:
+    """Another library's tensor: not an ndarray, but NumPy can read it through __array__."""
+
+    def __init__(self, data, fail=False):
+        self._data, self._fail = data, fail
+
+    def __array__(self, dtype=None, copy=None):
+        if self._fail:
+            raise RuntimeError("can't convert a tensor on the GPU")
+        return np.asarray(self._data, dtype=dtype)
+
+
+def test_load_state_dict_accepts_anything_with_array_and_names_what_it_got():
+    m = nn.Sequential(nn.Linear(3, 2))
+    sd = {k: np.array(v.data) + 1 for k, v in m.state_dict().items()}
+    m.load_state_dict({k: ForeignArray(v) for k, v in sd.items()})
+    np.testing.assert_array_equal(m[0].weight.data, sd["0.weight"])
+    assert m[0].weight.dtype == np.float32
+    with pytest.raises(TypeError, match=r"'0.weight' \(tests\.nn\.test_module\.ForeignArray\) could not be read "
+                                        r"as a NumPy array: can't convert a tensor on the GPU"):
+        m.load_state_dict({"0.weight": ForeignArray(sd["0.weight"], fail=True), "0.bias": sd["0.bias"]})
+    with pytest.raises(TypeError, match=r"'0.bias' must be an array, a Tensor or have __array__, got object"):
+        m.load_state_dict({"0.weight": sd["0.weight"], "0.bias": object()})
+    np.testing.assert_array_equal(m[0].weight.data, sd["0.weight"])  # nothing changed by the failed loads
+
+
 def test_train_eval_zero_grad_and_requires_grad():
     m = nn.Sequential(nn.Linear(2, 2), nn.Dropout(0.5))
     assert m.training and m[1].training
