@@ -9,6 +9,7 @@ import numpy as np
 from .shapes import astype, sum_to
 from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
+from .writes import WRITES, check_saved
 
 __all__ = ["backward", "grad_of", "toposort"]
 
@@ -69,6 +70,7 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
         _accumulate(grads, owned, node, g, raw)
     leaf_seen = set()
     ndarray = np.ndarray
+    writes = WRITES
     with raw_mode(True) if raw else set_grad_enabled(create_graph):
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -88,6 +90,8 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 continue
             if node.freed:
                 raise RuntimeError(FREED)
+            if writes:
+                check_saved(node)  # only after some array was written in place (core/writes.py)
             tensors = not (raw and prim.raw_ok)
             if tensors:
                 args = node.saved_args()

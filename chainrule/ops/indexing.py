@@ -11,6 +11,7 @@ from ..core.primitive import Primitive
 from ..core.shapes import broadcast_to as _broadcast_to
 from ..core.state import STATE
 from ..core.tensor import Tensor
+from ..core.writes import note_write
 from .shape import reshape as _reshape
 
 _FULL = slice(None)
@@ -359,7 +360,9 @@ def setitem(t, index, value):
     and ``t`` is rebound to the new node; the old array is never changed, so
     values saved earlier stay valid. Writing into a leaf that requires grad is
     an error, as in PyTorch, except under ``cr.no_grad()``, where (like any
-    untracked write into a leaf or a plain Tensor) it changes ``t.data`` in place.
+    untracked write into a leaf or a plain Tensor) it changes ``t.data`` in place;
+    a graph that saved that array then refuses to backpropagate through it
+    (``core/writes.py``) rather than use the new values.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -386,13 +389,16 @@ def setitem(t, index, value):
         return
     # Untracked: NumPy's in-place assignment (and its casting: 2.7 into an int Tensor gives 2).
     data = t.data
-    if (node is not None and node.prim is not None) or not data.flags.writeable:
+    copied = (node is not None and node.prim is not None) or not data.flags.writeable
+    if copied:
         # NOTE: under no_grad a non-leaf's array may be saved by the graph: write into a copy
         data = data.copy()
     try:
         data[idx.key] = value.data if is_t else value
     except ValueError as e:
         raise ValueError(f"setitem: {e} (array shape {t.shape})") from None
+    if not copied:
+        note_write(data)  # a graph that saved this array must not backpropagate through the new values
     t.data = data
 
 

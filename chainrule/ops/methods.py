@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..core.primitive import Primitive, apply
+from ..core.shapes import astype
+from ..core.state import STATE
 from ..core.tensor import Tensor
+from ..core.writes import note_write
 from . import elementwise as E
+from . import linalg as L
 
 
 _NO_KW = {}  # shared and never mutated: operators take no keywords
@@ -71,3 +77,82 @@ def _method(prim):
 
 
 install(OPERATORS)
+
+
+# ---- in-place operators: t += v changes the Tensor object itself, as in PyTorch and NumPy ----------
+def _tracked(t, other):
+    """Whether ``t op= other`` must be recorded: a gradient or a tangent flows through it."""
+    o = isinstance(other, Tensor)
+    if t._fw is not None or (o and other._fw is not None) or STATE.vmap:
+        return True
+    return STATE.grad and (t._node is not None or (o and other._node is not None))
+
+
+def _inplace(fn, ufunc, symbol):
+    """``t op= other``: recorded, the Tensor is rebound to the result's node (values saved earlier stay
+    valid); untracked, NumPy's in-place ufunc on the array (its casting rules: float32 stays float32)."""
+
+    def method(self, other):
+        if _tracked(self, other) and self.dtype.kind in "fc":
+            node = self._node
+            if STATE.grad and node is not None and node.prim is None:
+                raise RuntimeError(
+                    f"{symbol}: a leaf Tensor that requires grad cannot be changed in place while the tape is "
+                    f"recording; to update a parameter do it under `with cr.no_grad():`, or write y = x {symbol[0]} v"
+                )
+            out = fn(self, other)
+            if out.shape != self.shape:
+                raise ValueError(
+                    f"{symbol}: the result has shape {out.shape}, but an in-place operation must keep the "
+                    f"Tensor's shape {self.shape}; write y = x {symbol[:-1]} v instead"
+                )
+            if out.dtype != self.dtype:
+                if not np.can_cast(out.dtype, self.dtype, "same_kind"):
+                    raise TypeError(f"{symbol}: cannot store a {out.dtype} result in a {self.dtype} Tensor in place")
+                out = astype(out, dtype=self.dtype)
+            _rebind(self, out)
+            return self
+        data = self.data
+        o = other.data if isinstance(other, Tensor) else other
+        copied = (self._node is not None and self._node.prim is not None) or not data.flags.writeable
+        if copied:
+            data = data.copy()  # NOTE: a non-leaf's array may be saved by its graph: change a copy
+        try:
+            ufunc(data, o, out=data)
+        except (TypeError, ValueError) as e:
+            kind = TypeError if isinstance(e, TypeError) else ValueError
+            raise kind(f"{symbol}: {e} (Tensor shape {self.shape}, dtype {self.dtype}; other shape "
+                       f"{np.shape(o)})") from None
+        if not copied:
+            note_write(data)
+        self.data = data
+        return self
+
+    method.__name__ = f"__i{ufunc.__name__}__"
+    return method
+
+
+def _rebind(t, out):
+    if hasattr(t, "val"):  # a Batched value inside vmap: its slots are the batch's
+        t.val, t.level, t.data = out.val, out.level, out.data
+        return
+    t.data, t._fw = out.data, out._fw
+    if STATE.grad:
+        t._node = out._node
+
+
+install(
+    {
+        "__iadd__": _inplace(E.add, np.add, "+="),
+        "__isub__": _inplace(E.subtract, np.subtract, "-="),
+        "__imul__": _inplace(E.multiply, np.multiply, "*="),
+        "__itruediv__": _inplace(E.divide, np.true_divide, "/="),
+        "__ipow__": _inplace(E.power, np.power, "**="),
+        "__imatmul__": _inplace(L.matmul, np.matmul, "@="),
+        "__ifloordiv__": _inplace(E.floor_divide, np.floor_divide, "//="),
+        "__imod__": _inplace(E.mod, np.mod, "%="),
+        "__iand__": _inplace(E.bitwise_and, np.bitwise_and, "&="),
+        "__ior__": _inplace(E.bitwise_or, np.bitwise_or, "|="),
+        "__ixor__": _inplace(E.bitwise_xor, np.bitwise_xor, "^="),
+    }
+)

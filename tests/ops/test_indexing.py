@@ -273,15 +273,127 @@ def test_earlier_saved_values_stay_valid():
     np.testing.assert_array_equal(x.grad.data, [2.0, 5.0, 7.0])
 
 
-def test_augmented_assignment_rebinds_only_the_name():
+def test_augmented_assignment_changes_the_tensor_itself():
+    # PyTorch's semantics: `a += 1` changes the object `a` (and so `b`, the same object),
+    # recorded as a new node the Tensor is rebound to
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     a = x * 1
     b = a
     a += 1
-    np.testing.assert_array_equal(b.data, [1.0, 2.0])
+    assert a is b
     np.testing.assert_array_equal(a.data, [2.0, 3.0])
-    (a * b).sum().backward()  # d/dx (x + 1) x = 2x + 1
-    np.testing.assert_array_equal(x.grad.data, [3.0, 5.0])
+    (a * b).sum().backward()  # d/dx (x + 1)² = 2(x + 1)
+    np.testing.assert_array_equal(x.grad.data, [4.0, 6.0])
+
+
+def test_augmented_assignment_keeps_values_saved_earlier():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    a = x * 1
+    z = (a * a).sum()  # saves a's array
+    a *= 3.0
+    (z + a.sum()).backward()  # d/dx (x² + 3x) = 2x + 3
+    np.testing.assert_array_equal(x.grad.data, [5.0, 7.0])
+
+
+def test_in_place_update_of_a_parameter_under_no_grad():
+    w = cr.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    data = w.data
+    (w * w).sum().backward()
+    with cr.no_grad():
+        for p in [w]:
+            p -= 0.1 * p.grad
+            p *= np.float64(2.0)  # NumPy's in-place casting: float32 stays float32
+    assert w.data is data and w.is_leaf and w.requires_grad and w.dtype == np.float32
+    np.testing.assert_allclose(w.data, [1.6, 3.2], rtol=1e-6)
+    lin = cr.nn.Linear(2, 1)
+    before = lin.weight.data.copy()
+    with cr.no_grad():
+        lin.weight -= 1.0
+    np.testing.assert_array_equal(lin.weight.data, before - 1.0)  # the module sees the update
+
+
+@pytest.mark.parametrize(
+    "op, symbol",
+    [("__iadd__", "+="), ("__isub__", "-="), ("__imul__", "*="), ("__itruediv__", "/="), ("__ipow__", "**=")],
+)
+def test_in_place_operators_differentiate_like_their_out_of_place_forms(op, symbol):
+    x = cr.tensor([0.5, 1.5], requires_grad=True)
+    v = cr.tensor([2.0, 3.0], requires_grad=True)
+    a = x * 1
+    getattr(a, op)(v)
+    a.sum().backward()
+    gx, gv = x.grad.data, v.grad.data
+    x2 = cr.tensor([0.5, 1.5], requires_grad=True)
+    v2 = cr.tensor([2.0, 3.0], requires_grad=True)
+    getattr(x2 * 1, op.replace("__i", "__"))(v2).sum().backward()
+    np.testing.assert_allclose(gx, x2.grad.data)
+    np.testing.assert_allclose(gv, v2.grad.data)
+
+
+def test_in_place_operator_errors():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"\+=: a leaf Tensor that requires grad.*no_grad"):
+        x += 1
+    i = cr.tensor([1, 2])
+    i += 1
+    np.testing.assert_array_equal(i.data, [2, 3])
+    with pytest.raises(TypeError, match=r"\+=: Cannot cast.*int64"):
+        i += 1.5
+    with pytest.raises(ValueError, match=r"\+=.*\(3,\)"):
+        t = cr.tensor(np.ones(3))
+        t += np.ones((2, 3))
+    y = x * 1
+    with pytest.raises(ValueError, match=r"\+=: the result has shape \(2, 2\).*\(2,\)"):
+        y += cr.ones((2, 2))
+
+
+def test_in_place_matmul_and_inside_vmap():
+    A = cr.tensor(np.eye(2) * 2, requires_grad=True)
+    v = cr.tensor([[1.0, 1.0]]) * 1
+    v @= A
+    v.sum().backward()
+    np.testing.assert_array_equal(v.data, [[2.0, 2.0]])
+    np.testing.assert_array_equal(A.grad.data, np.ones((2, 2)))
+
+    def f(r):
+        r = r * 1
+        r += 1
+        return r
+
+    np.testing.assert_array_equal(cr.vmap(f)(np.ones((3, 2))), 2 * np.ones((3, 2)))
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda w, c: w.__setitem__(Ellipsis, 0.0),  # a leaf, under no_grad
+        lambda w, c: c.__setitem__(0, 100.0),  # a plain Tensor the graph saved
+        lambda w, c: c.__isub__(1.0),
+        lambda w, c: w.detach().__setitem__(0, 7.0),  # an alias shares the array
+        lambda w, c: c[0:1].__setitem__(0, 5.0),  # a basic slice is a view of the same memory
+    ],
+)
+def test_backward_refuses_values_written_in_place_after_they_were_saved(write):
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    c = cr.tensor([3.0, 4.0])
+    loss = (w * c * w).sum()
+    with cr.no_grad():
+        write(w, c)
+    with pytest.raises(RuntimeError, match="'multiply' saved for the backward pass.*changed in place"):
+        loss.backward()
+
+
+def test_writes_before_the_graph_or_after_backward_are_fine():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    with cr.no_grad():
+        w[0] = 3.0
+    loss = (w * w).sum()
+    loss.backward()
+    with cr.no_grad():
+        w -= 0.5 * w.grad  # an optimiser step after backward, as in every training loop
+    np.testing.assert_array_equal(w.data, [0.0, 0.0])
+    (w * w + w).sum().backward()
+    np.testing.assert_array_equal(w.grad.data, [6.0 + 1.0, 4.0 + 1.0])  # accumulated: 2w + (2w' + 1)
 
 
 def test_item_plus_equals():
