@@ -132,7 +132,7 @@ def _normalise(index, shape, op):
     return Index(tuple(out), shape, bool(masks or others), unique=masks == 1 and not others)
 
 
-# ---- scatter-add: assignment where no position repeats, np.add.at or sorted row sums where they may --
+# ---- scatter-add: assignment where no position repeats, np.bincount where one may -----------------
 def _is_full(e):
     return type(e) is slice and e.start is None and e.stop is None and e.step in (None, 1)
 
@@ -153,12 +153,12 @@ def _block(index):
 
 
 def _plan(index):
-    """``[nlead, block, rows, groups]`` for an advanced index, cached on the Index.
+    """``[nlead, block, rows, repeats]`` for an advanced index, cached on the Index.
 
     ``rows`` holds, for every row of the result, the flat row of x it came
     from: the key indexes stride-0 views of ``arange(n_d) * stride_d`` (one
     per leading axis) and the parts are added, so NumPy's own rules place the
-    advanced axes, at O(result rows) cost. ``groups`` is filled by _row_groups.
+    advanced axes, at O(result rows) cost. The last entry is filled by _rows_repeat.
     """
     if index._plan is None:
         head, lead, block = _block(index)
@@ -175,49 +175,48 @@ def _plan(index):
     return index._plan
 
 
-def _row_groups(plan):
-    """For repeated rows, ``(order, starts, targets)`` of a stable sort by row; False when rows are distinct."""
+def _rows_repeat(plan):
+    """Whether some row of x is indexed more than once (cached on the plan)."""
     if plan[3] is None:
         nlead, _, rows, _ = plan
-        plan[3] = False
-        if rows.size > 1 and np.bincount(rows, minlength=nlead).max() > 1:
-            # NumPy sorts 16-bit keys by radix sort, ~8x faster than int64 at 1e6 rows
-            keys = rows.astype(np.uint16) if nlead <= 1 << 16 else rows
-            order = np.argsort(keys, kind="stable")
-            srt = rows[order]
-            starts = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1])))
-            plan[3] = (order, starts, srt[starts])
+        plan[3] = bool(rows.size > 1 and np.bincount(rows, minlength=nlead).max() > 1)
     return plan[3]
+
+
+def _bincount(flat, w, size):
+    """``zeros(size)`` with ``w[k]`` added at ``flat[k]``: np.bincount, 2-3x faster than np.add.at.
+
+    bincount sums in float64 (then cast back: float32 stays float32, and is summed more
+    accurately); complex values are summed as two real halves.
+    """
+    if w.dtype.kind == "c":
+        return _bincount(flat, w.real, size) + 1j * _bincount(flat, w.imag, size)
+    return np.bincount(flat, weights=w.reshape(-1), minlength=size).astype(w.dtype, copy=False)
 
 
 def _scatter_add(g, index):
     """zeros(index.shape) with ``g`` added at ``index.key``, repeated positions accumulating.
 
-    Chosen by measurement (NumPy 2.4, see the indexing report): assignment where no position can
-    repeat; ``np.add.at`` for single entries (as fast as ``np.bincount`` since NumPy 1.25); for
-    rows, a duplicate check, then assignment (~15x faster than ``np.add.at``), or a radix sort +
-    ``np.add.reduceat`` for long runs of a repeated row (~2x faster).
+    Chosen by measurement (NumPy 2.4): assignment where no position can repeat (basic
+    indexing, distinct rows: ~15x faster than ``np.add.at``); otherwise ``np.bincount`` over
+    the flat positions of every element, 2-6x faster than ``np.add.at`` (2e5 (i, j) pairs:
+    0.5 against 3.4 ms; 20000 repeated rows of 64: 3.5 against 19 ms) and never far behind a
+    sort + ``np.add.reduceat``, which pays per run of a repeated row.
     """
     g = np.asarray(g)
+    if index.advanced and not index.unique:
+        nlead, block, rows, _ = plan = _plan(index)
+        if block == 1:
+            return _bincount(rows, g, nlead).reshape(index.shape)
+        g2 = g.reshape(rows.size, block)
+        if _rows_repeat(plan):
+            flat = (rows[:, None] * block + np.arange(block, dtype=np.intp)).reshape(-1)
+            return _bincount(flat, g2, nlead * block).reshape(index.shape)
+        out = np.zeros(index.shape, dtype=g.dtype)
+        out.reshape(nlead, block)[rows] = g2
+        return out
     out = np.zeros(index.shape, dtype=g.dtype)
-    if not index.advanced or index.unique:  # basic indexing never repeats a position
-        out[index.key] = g
-        return out
-    if _block(index)[2] == 1:
-        np.add.at(out, index.key, g)
-        return out
-    nlead, block, rows, _ = _plan(index)
-    out2 = out.reshape(nlead, block)
-    g2 = g.reshape(rows.size, block)
-    groups = _row_groups(index._plan)
-    if groups is False:
-        out2[rows] = g2
-    elif rows.size < 4 * groups[1].size:
-        # mostly short runs: reduceat pays per run and per column, np.add.at per element
-        np.add.at(out2, rows, g2)
-    else:
-        order, starts, targets = groups
-        out2[targets] = np.add.reduceat(np.take(g2, order, axis=0), starts, axis=0)
+    out[index.key] = g  # basic indexing, or one mask alone, never repeats a position
     return out
 
 
@@ -256,7 +255,7 @@ def _winners(index):
     """
     if index._winners is None:
         index._winners = False
-        if index.advanced and not index.unique and _row_groups(_plan(index)) is not False:
+        if index.advanced and not index.unique and _rows_repeat(_plan(index)):
             ids = np.arange(math.prod(index.out_shape), dtype=np.intp).reshape(index.out_shape)
             scratch = np.full(index.shape, -1, dtype=np.intp)
             scratch[index.key] = ids
