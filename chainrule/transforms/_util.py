@@ -4,39 +4,31 @@ from __future__ import annotations
 
 import operator
 import threading
+import weakref
 
 import numpy as np
 
+from ..core import primitive as _primitive
 from ..core.backward import _sweep
 from ..core.batching import Batched, batch_levels, from_level, to_level
-from ..core.state import STATE
+from ..core.node import Node
+from ..core.state import STATE, live_tangents
 from ..core.tensor import Tensor, wrap
+from .pytree import tree_flatten
 
 __all__ = [
-    "REV",
+    "OwnLeaf",
+    "Recorder",
     "argnums_tuple",
     "as_float_tensor",
     "backprop",
     "fresh",
+    "has_tensor",
     "lift",
     "output",
     "reaches_outer",
     "unlift",
 ]
-
-
-class _Rev(threading.local):
-    """How many reverse transforms are evaluating their function right now.
-
-    Inside one, an inner ``grad`` must record its backward pass
-    (``create_graph``): the outer transform will differentiate the result.
-    """
-
-    def __init__(self):
-        self.depth = 0
-
-
-REV = _Rev()
 
 
 def argnums_tuple(argnums, nargs, who):
@@ -58,6 +50,21 @@ def argnums_tuple(argnums, nargs, who):
     if not single and len(set(out)) != len(out):
         raise ValueError(f"{who}: argnums={argnums!r} repeats an argument")
     return tuple(out), single
+
+
+def has_tensor(*trees):
+    """Whether any leaf of these pytrees is a Tensor.
+
+    The one rule for result types, decided once per call: when any input of
+    the call (any leaf of any argument, differentiated or not, and the
+    tangents or cotangents handed in) is a Tensor, every result is a Tensor;
+    otherwise every result is an ndarray (a Python float gives a 0-d array).
+    """
+    for tree in trees:
+        for x in tree_flatten(tree)[0]:
+            if isinstance(x, Tensor):
+                return True
+    return False
 
 
 def as_float_tensor(x, who, where):
@@ -99,36 +106,109 @@ def levels_of(xs):
     return out
 
 
+class OwnLeaf(Node):
+    """The leaf node of a value a transform made for itself (:func:`fresh`), not a user's Tensor.
+
+    Only its own transform ever sweeps to it, and only while that transform
+    is running (``active``: its function is being evaluated). Once it is
+    done, a graph that reaches this leaf needs no gradient for it: no one
+    else can ask for one. :func:`reaches_outer` relies on that.
+    """
+
+    __slots__ = ("active",)
+
+
+def own_leaf(data, fw=None):
+    """A Tensor over ``data`` (carrying tangents ``fw``) on a new :class:`OwnLeaf`, not active yet."""
+    t = wrap(data, None, fw)
+    node = OwnLeaf.for_leaf(weakref.ref(t), np.shape(data), data.dtype)
+    node.active = False
+    t._node = node
+    return t
+
+
 def fresh(x):
     """A new node standing for ``x``, so a reverse transform differentiates with respect to it alone.
 
     A Tensor on an outer graph gets an identity node on top (gradients still
-    reach the outer graph through it); anything else becomes a new leaf.
-    Tangents of outer forward-mode levels are kept.
+    reach the outer graph through it); anything else becomes a new
+    :class:`OwnLeaf`. Tangents of outer forward-mode levels are kept.
     """
     if x._node is not None:
         from ..ops.elementwise import positive
 
         return positive(x)
-    t = wrap(x.data, None, x._fw)
-    t.requires_grad_(True)
-    return t
+    return own_leaf(x.data, x._fw)
 
 
 def reaches_outer(outs, own):
-    """Whether the graph of ``outs`` reaches a leaf other than the nodes in ``own`` (a closure over a Tensor
-    that requires grad): then the result must stay differentiable for whoever owns that leaf."""
+    """Whether the graph of ``outs`` reaches, besides the nodes in ``own``, a leaf someone may still want
+    a gradient for: a user's Tensor that requires grad (a closure), or an input of an enclosing transform
+    that is evaluating its function right now. Then the result must stay differentiable.
+
+    Leaves of transforms that have finished (an inner ``grad`` evaluated at a fixed point, a ``vjp`` taken
+    earlier) do not count: their graphs are private to them.
+    """
     stack = [t._node for t in outs if isinstance(t, Tensor) and t._node is not None and t._node not in own]
     seen = set(stack)
     while stack:
         node = stack.pop()
         if node.prim is None:
-            return True
+            if type(node) is not OwnLeaf or node.active:
+                return True
+            continue
         for p in node.parents:
             if p is not None and p not in seen and p not in own:
                 seen.add(p)
                 stack.append(p)
     return False
+
+
+class Recorder:
+    """Records every primitive application of this thread while active, with the arrays it saw.
+
+    It sits on ``core.primitive._TRACERS`` (as ``cr.explain``'s trace does):
+    ``apply`` hands it ``(prim, datas, parents, kw, node, ans)`` for every
+    operation, which is all one needs to run a node again on its own or to
+    push tangents through the recorded graph, whatever the primitive chose
+    to save. Operations of other threads are passed on, not recorded; so is
+    every entry, to the tracer beneath (an enclosing ``cr.explain`` still
+    sees everything).
+
+    >>> import chainrule as cr
+    >>> from chainrule.transforms._util import Recorder
+    >>> with Recorder() as rec:
+    ...     y = cr.exp(cr.tensor(1.0, requires_grad=True)) * 2
+    >>> [entry[0].name for entry in rec.entries]
+    ['exp', 'multiply']
+    """
+
+    __slots__ = ("entries", "thread")
+
+    def __init__(self):
+        self.entries = []
+        self.thread = threading.get_ident()
+
+    def append(self, entry):
+        if threading.get_ident() == self.thread:
+            self.entries.append(entry)
+        tracers = _primitive._TRACERS
+        for k in range(len(tracers) - 1, 0, -1):
+            if tracers[k] is self:
+                tracers[k - 1].append(entry)
+                break
+
+    def __enter__(self):
+        _primitive._TRACERS.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        tracers = _primitive._TRACERS
+        for k in range(len(tracers) - 1, -1, -1):
+            if tracers[k] is self:  # by identity: the tracers beneath may be lists that compare equal
+                del tracers[k]
+                break
+        return False
 
 
 def backprop(outs, cts, targets, create_graph, retain_graph):
@@ -167,18 +247,36 @@ def backprop(outs, cts, targets, create_graph, retain_graph):
     return result
 
 
+_NUMBERS = (float, int, complex, bool, np.generic, np.ndarray)
+
+
 def output(x, tensors, keep_graph):
-    """A result leaf for the caller: its local graph dropped unless an outer transform needs it; a plain
-    array when the inputs were arrays and nothing outer (graph or tangent) rides on it."""
+    """A result leaf for the caller, by the rule of :func:`has_tensor` (``tensors``: the call had a Tensor).
+
+    Its local graph is dropped unless an outer transform needs it
+    (``keep_graph``); it stays a Tensor when something outer (a graph node
+    or a live tangent) rides on it, since then it is inside a function an
+    enclosing transform is evaluating. A constant (a Python float, an
+    array) becomes an array, or a Tensor if the call had one.
+    """
     if not isinstance(x, Tensor):
-        return x
+        if not isinstance(x, _NUMBERS):
+            return x  # not a number (a string in a pytree): passed through as it is
+        a = np.asarray(x)
+        return wrap(a) if tensors else a
     if type(x) is Batched:
         return x
-    if x._node is not None and not keep_graph:
-        x = wrap(x.data, None, x._fw)
+    fw = live_tangents(x._fw)
+    if (x._node is not None and not keep_graph) or fw is not x._fw:
+        x = wrap(x.data, x._node if keep_graph else None, fw)
     if tensors or x._fw is not None or x._node is not None:
         return x
     return x.data
+
+
+def aux_output(x, tensors, keep_graph):
+    """An auxiliary result (``has_aux``): Tensors follow :func:`output`, anything else is returned as is."""
+    return output(x, tensors, keep_graph) if isinstance(x, Tensor) else x
 
 
 def zeros_like(t):

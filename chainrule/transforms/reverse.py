@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import functools
+import math
+
+import numpy as np
 
 from ..core.batching import Batched
 from ..core.state import STATE, enable_grad
 from ..core.tensor import Tensor
 from ._util import (
-    REV,
+    OwnLeaf,
+    Recorder,
     argnums_tuple,
     as_float_tensor,
+    aux_output,
     backprop,
     check_cotangent,
     fresh,
+    has_tensor,
     levels_of,
     lift,
     output,
@@ -32,25 +38,38 @@ class Trace:
     ``ins`` are the fresh nodes standing for the differentiated input leaves
     (physical values when the inputs are batched by an enclosing vmap: the
     ``levels`` are then differentiated per batch element), ``outs`` the output
-    leaves as given and ``phys`` the same lifted to those levels.
+    leaves as given and ``phys`` the same lifted to those levels. ``need``
+    says whether an enclosing transform (or a user's Tensor that requires
+    grad) depends on this evaluation, so its graph must be kept and its
+    backward pass recorded; ``tensors`` whether the call had a Tensor (the
+    rule of ``has_tensor``); ``entries`` the operations recorded when a
+    :class:`Recorder` was asked for.
     """
 
-    __slots__ = ("aux", "ins", "levels", "need", "out_td", "outs", "phys", "specs", "tensors", "who")
+    __slots__ = ("aux", "entries", "ins", "kept", "levels", "need", "out_td", "outs", "phys", "specs", "tensors",
+                 "who")
 
     def pullback(self, cts, retain_graph):
-        """Per differentiated leaf, the gradient (physical zeros where unreached), lifted back to the levels."""
+        """Per differentiated leaf, the gradient (physical zeros where unreached), lifted back to the levels.
+
+        The backward pass is recorded when an enclosing transform needs it, or
+        when a cotangent is itself on a graph (``vjp_fn`` of a function of an
+        outer variable): then the results depend on that variable.
+        """
         create = self.need or any(isinstance(c, Tensor) and _inner(c)._node is not None for c in cts)
-        grads = backprop(self.phys, cts, self.ins, create and STATE.grad, retain_graph)
+        self.kept = create = create and STATE.grad
+        grads = backprop(self.phys, cts, self.ins, create, retain_graph)
         return [unlift(zeros_like(i) if g is None else g, self.levels) for g, i in zip(grads, self.ins)]
 
-    def rebuild(self, flat, who=None):
+    def rebuild(self, flat, tensors=None):
         """The per-argnum pytrees (converted for the caller) from one value per differentiated leaf."""
+        tensors = self.tensors if tensors is None else tensors
         trees = []
         k = 0
         for td, leaves in self.specs:
             part = flat[k : k + len(leaves)]
             k += len(leaves)
-            trees.append(tree_unflatten(td, [output(g, isinstance(x, Tensor), self.need) for g, x in zip(part, leaves)]))
+            trees.append(tree_unflatten(td, [output(g, tensors, self.kept) for g in part]))
         return trees
 
 
@@ -60,48 +79,54 @@ def _inner(x):
     return x
 
 
-def trace(f, args, kwargs, nums, who, has_aux):
-    """Run ``f`` with the leaves of ``args[nums]`` replaced by fresh nodes, recording for reverse mode."""
+def trace(f, args, kwargs, nums, who, has_aux, record=False):
+    """Run ``f`` once with the leaves of ``args[nums]`` replaced by fresh nodes, recording for reverse mode.
+
+    With ``record``, every operation is also kept in ``entries`` (see
+    :class:`Recorder`), so forward mode can run over the same evaluation.
+    """
     tr = Trace()
     tr.who = who
+    tr.kept = False
     args = list(args)
     tr.specs = []
     tensors = []
-    any_tensor = False
     for a in nums:
         leaves, td = tree_flatten(args[a])
         tr.specs.append((td, leaves))
         for k, x in enumerate(leaves):
-            if isinstance(x, Tensor):
-                any_tensor = True
-                if x.dtype.kind in "fc":
-                    tensors.append(x)
-                    continue
+            if isinstance(x, Tensor) and x.dtype.kind in "fc":
+                tensors.append(x)
+                continue
             where = f"argument {a}" + (f" (leaf {k} of its pytree)" if td.kind != "leaf" else "")
             tensors.append(as_float_tensor(x, who, where))
-    if not any_tensor:  # "Tensors in, Tensors out" looks at every argument
-        others = [args[a] for a in range(len(args)) if a not in nums]
-        any_tensor = any(isinstance(x, Tensor) for x in tree_flatten(others)[0]) if others else False
-    tr.tensors = any_tensor
+    tr.tensors = has_tensor(args, kwargs)
     grad_on = STATE.grad
     batching = STATE.vmap > 0  # batched values exist only while a batching level is live
     levels = sorted(levels_of(tensors)) if batching else []
+    rec = None
     for _ in range(2):
-        REV.depth += 1
-        try:
-            with enable_grad():  # a transform records even under no_grad (as torch.func does)
-                phys = [lift(t, levels) for t in tensors] if levels else tensors
-                tr.ins = [fresh(p) for p in phys]
-                logical = [unlift(i, levels) for i in tr.ins] if levels else tr.ins
-                k = 0
-                for a, (td, leaves) in zip(nums, tr.specs):
-                    n = len(leaves)
-                    args[a] = logical[k] if td.kind == "leaf" else tree_unflatten(td, logical[k : k + n])
-                    k += n
-                out = f(*args, **kwargs)
-        finally:
-            REV.depth -= 1
-        tr.need = grad_on and (REV.depth > 0 or any(p._node is not None for p in phys))
+        with enable_grad():  # a transform records even under no_grad (as torch.func does)
+            phys = [lift(t, levels) for t in tensors] if levels else tensors
+            tr.ins = [fresh(p) for p in phys]
+            own = [i._node for i in tr.ins if type(i._node) is OwnLeaf]
+            logical = [unlift(i, levels) for i in tr.ins] if levels else tr.ins
+            k = 0
+            for a, (td, leaves) in zip(nums, tr.specs):
+                n = len(leaves)
+                args[a] = logical[k] if td.kind == "leaf" else tree_unflatten(td, logical[k : k + n])
+                k += n
+            for node in own:  # while f runs, an inner transform must keep what depends on these inputs
+                node.active = True
+            try:
+                if record:
+                    with Recorder() as rec:
+                        out = f(*args, **kwargs)
+                else:
+                    out = f(*args, **kwargs)
+            finally:
+                for node in own:
+                    node.active = False
         if has_aux:
             if not (isinstance(out, (tuple, list)) and len(out) == 2):
                 raise TypeError(f"{who}: with has_aux=True the function must return a pair (output, aux), "
@@ -119,13 +144,16 @@ def trace(f, args, kwargs, nums, who, has_aux):
             break
         levels = sorted(set(levels) | extra)
     tr.levels = levels
+    tr.entries = rec.entries if rec is not None else None
     for o in tr.outs:
         if isinstance(o, Tensor) and o.dtype.kind not in "fc":
             raise TypeError(f"{who}: the function's output has dtype {o.dtype}; only floating-point outputs "
                             f"can be differentiated")
     tr.phys = [(lift(o, levels) if levels else o) if isinstance(o, Tensor) else None for o in tr.outs]
-    if grad_on and not tr.need:
-        tr.need = reaches_outer(tr.phys, {i._node for i in tr.ins})
+    # Keep the graph (and record the backward pass) only when someone outside depends on this evaluation:
+    # the inputs lie on an outer graph, or f closes over a value that does. An inner grad evaluated at a
+    # fixed point is then a constant to the outer transform, and its result a plain array.
+    tr.need = grad_on and (any(p._node is not None for p in phys) or reaches_outer(tr.phys, {i._node for i in tr.ins}))
     return tr
 
 
@@ -161,8 +189,9 @@ def grad(f, argnums=0, has_aux=False):
     """The gradient of a scalar-valued ``f`` with respect to argument(s) ``argnums``, as a function.
 
     Inputs may be floats, arrays, Tensors or pytrees of them; the gradient has
-    the same structure and types (a float gives a 0-d array). Composes with
-    every transform, to any order.
+    the same structure (a float gives a 0-d array). Results are Tensors when
+    any argument is a Tensor, ndarrays otherwise. Composes with every
+    transform, to any order.
 
     >>> import chainrule as cr
     >>> from chainrule.transforms import grad
@@ -170,12 +199,17 @@ def grad(f, argnums=0, has_aux=False):
     >>> float(d3(2.0))   # 24 x
     48.0
     """
+    return _grad(f, argnums, has_aux, "grad")
+
+
+def _grad(f, argnums, has_aux, who):
+    """``grad`` whose errors name ``who``, the transform the user called (``hvp`` is built on it)."""
 
     @functools.wraps(f)
     def grad_f(*args, **kwargs):
-        nums, single = argnums_tuple(argnums, len(args), "grad")
-        tr = trace(f, args, kwargs, nums, "grad", has_aux)
-        _scalar(tr, "grad")
+        nums, single = argnums_tuple(argnums, len(args), who)
+        tr = trace(f, args, kwargs, nums, who, has_aux)
+        _scalar(tr, who)
         g = tr.rebuild(tr.pullback([None], retain_graph=tr.need))
         g = g[0] if single else tuple(g)
         return (g, _aux(tr)) if has_aux else g
@@ -188,19 +222,20 @@ def _scalar(tr, who):
         raise TypeError(f"{who}: the function must return a single scalar, got a {tr.out_td!r} pytree "
                         f"(use jacobian or vjp for several outputs)")
     out = tr.outs[0]
-    shape = out.shape if isinstance(out, Tensor) else getattr(out, "shape", ())
-    size = 1
-    for s in shape:
-        size *= s
-    if size != 1:
-        raise TypeError(f"{who}: the output must be a scalar (shape ()), but it has shape {tuple(shape)}; "
-                        f"reduce it (e.g. .sum()) or use cr.jacobian / cr.vjp for non-scalar outputs")
+    shape = tuple(out.shape if isinstance(out, Tensor) else np.shape(out))
+    # NOTE: shape () only, as in JAX and torch.func: a (1,) or (1, 1) output is an array that happens to
+    # hold one number, and treating it as a scalar would hide a shape bug in the caller.
+    if shape != ():
+        hint = "index or reshape it (e.g. y[0] or y.reshape(()))" if math.prod(shape) == 1 else \
+            "reduce it (e.g. .sum())"
+        raise TypeError(f"{who}: the output must be a scalar (shape ()), but it has shape {shape}; "
+                        f"{hint}, or use cr.jacobian / cr.vjp for non-scalar outputs")
     return out
 
 
 def _aux(tr):
     leaves, td = tree_flatten(tr.aux)
-    return tree_unflatten(td, [_finish_value(tr, x) for x in leaves])
+    return tree_unflatten(td, [aux_output(x, tr.tensors, tr.need) for x in leaves])
 
 
 def vjp(f, *primals, has_aux=False):
@@ -219,6 +254,7 @@ def vjp(f, *primals, has_aux=False):
     out = tree_unflatten(tr.out_td, [_finish_value(tr, o) for o in tr.outs])
 
     def vjp_fn(cotangent):
+        """One cotangent per primal, for ``cotangent`` of the output's structure (Tensors in, Tensors out)."""
         leaves, td = tree_flatten(cotangent)
         if td != tr.out_td:
             raise ValueError(f"vjp: the cotangent has structure {td!r} but the output has {tr.out_td!r}")
@@ -229,7 +265,7 @@ def vjp(f, *primals, has_aux=False):
                 continue
             check_cotangent(ct, o, "vjp", f"output leaf {k}")
             cts.append(lift(ct, tr.levels) if tr.levels else ct)
-        return tuple(tr.rebuild(tr.pullback(cts, retain_graph=True)))
+        return tuple(tr.rebuild(tr.pullback(cts, retain_graph=True), tr.tensors or has_tensor(cotangent)))
 
     if has_aux:
         return out, vjp_fn, _aux(tr)
