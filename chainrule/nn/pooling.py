@@ -7,7 +7,9 @@ from .module import Module
 
 
 class MaxPool2d(Module):
-    """Max over ``kernel_size`` windows of (N, C, H, W) or unbatched (C, H, W) input; ``stride`` defaults to ``kernel_size``.
+    """Max over ``kernel_size`` windows of (N, C, H, W) or unbatched (C, H, W) input.
+
+    ``stride`` defaults to ``kernel_size`` (PyTorch's default).
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule import nn

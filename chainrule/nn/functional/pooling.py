@@ -119,7 +119,7 @@ max_pool2d_p = Primitive(
 
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """Max over (kH, kW) windows of an (N, C, H, W) or unbatched (C, H, W) input; ``stride`` defaults to ``kernel_size``.
+    """Max over (kH, kW) windows of (N, C, H, W) or unbatched (C, H, W) input; ``stride`` defaults to ``kernel_size``.
 
     ``padding`` (at most half the kernel, as in PyTorch) pads with -inf, so a
     padded entry is never a window's maximum.
