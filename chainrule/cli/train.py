@@ -1,10 +1,16 @@
 """``python -m chainrule train``: train an MLP or a CNN on the bundled digits (or MNIST IDX files), resumably.
 
-Every epoch prints one line and rewrites DIR/metrics.csv, DIR/curves.png and
-the checkpoint DIR/model.safetensors (model, optimiser state, epoch and the
-metric history), each written atomically. The data order of epoch e and any
-dropout mask come from seeds derived from (--seed, e), so a run resumed from
-the checkpoint of epoch e continues exactly as an uninterrupted run would.
+Every epoch prints one line and rewrites DIR/metrics.csv and the checkpoint
+DIR/model.safetensors (model, optimiser state, epoch, learning-rate schedule
+and the metric history), each written atomically. DIR/curves.png is rewritten
+after the first epoch, after later ones whenever that costs under a tenth of
+the time since the last plot (on the bundled digits an epoch takes a fraction
+of the 0.1-0.3 s a plot takes), and always when the run ends, stops on a
+non-finite loss or is interrupted, so it always ends up matching metrics.csv.
+The data order of epoch e and any dropout mask come from seeds derived from
+(--seed, e), and the learning rate of epoch e from the schedule saved in the
+checkpoint, so a run resumed from the checkpoint of epoch e continues exactly
+as an uninterrupted run would.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ DEFAULT_EPOCHS = 20
 DEFAULT_BATCH = 32
 DEFAULT_LR = {"adam": 2e-3, "sgd": 0.05}
 SGD_MOMENTUM = 0.9
+PROGRESS_INTERVAL = 0.1  # seconds between progress-bar redraws (tqdm's default)
 CHECKPOINT = "model.safetensors"
 IDX_FILES = {
     "train_images": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
@@ -37,8 +44,15 @@ DESCRIPTION = """\
 Train a classifier and report its test accuracy. With the defaults, an MLP
 (64-256-256-10, ReLU) learns scikit-learn's bundled 8x8 digits in 20 epochs of
 Adam with a cosine learning-rate schedule. Writes DIR/metrics.csv,
-DIR/curves.png and DIR/model.safetensors (model, optimiser state and epoch);
---resume continues from that checkpoint exactly.
+DIR/curves.png and DIR/model.safetensors (model, optimiser state, epoch and
+the learning-rate schedule).
+
+--resume continues from that checkpoint exactly, as if the run had never
+stopped. Resuming with a different --epochs (say 20 after a finished 10-epoch
+run) does not restart the schedule: the learning rate continues from the value
+the checkpoint's last epoch used and anneals (cosine) to 0 over the new
+remaining epochs. Resuming with a different --lr restarts the annealing from
+that value over the remaining epochs.
 """
 
 
@@ -83,12 +97,14 @@ def add_arguments(parser):
                         help="mlp: 64-256-256-10 with ReLU; cnn: two 3x3 conv + max-pool blocks (32, 64 channels), "
                              "then 128 hidden units (default: mlp)")
     parser.add_argument("--epochs", type=_positive_int, default=None,
-                        help=f"train until this many epochs are done, resumed ones included "
-                             f"(default: {DEFAULT_EPOCHS})")
+                        help=f"train until this many epochs are done, resumed ones included; with --resume, a new "
+                             f"number keeps the learning rate where the checkpoint left it and anneals it to 0 by "
+                             f"this epoch (default: {DEFAULT_EPOCHS}, or the checkpoint's)")
     parser.add_argument("--batch-size", type=_positive_int, default=None,
                         help=f"mini-batch size (default: {DEFAULT_BATCH})")
     parser.add_argument("--lr", type=_positive_float, default=None,
-                        help="peak learning rate of the cosine schedule (default: 0.002 for adam, 0.05 for sgd)")
+                        help="peak learning rate of the cosine schedule; with --resume, a new value restarts the "
+                             "annealing from it (default: 0.002 for adam, 0.05 for sgd, or the checkpoint's)")
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default=None,
                         help=f"adam, or sgd with momentum {SGD_MOMENTUM} (default: adam)")
     parser.add_argument("--seed", type=_seed, default=None,
@@ -104,7 +120,8 @@ def add_arguments(parser):
     parser.add_argument("--threads", type=_positive_int, default=1,
                         help="BLAS threads; one is fastest for these small models and steady on a busy machine "
                              "(default: 1; ignored when OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set)")
-    parser.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="do not show the progress bar (it is only shown when stderr is a terminal)")
     return parser
 
 
@@ -209,8 +226,42 @@ def _epoch_seed(seed, epoch):
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 
-def _cosine(lr, epoch, epochs):
-    return lr * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+def lr_at(schedule, epoch):
+    """The learning rate of (0-based) ``epoch``: cosine annealing within the schedule's segment holding it.
+
+    ``schedule`` is a list of ``[start, end, lr]`` segments, each annealing from
+    ``lr`` at epoch ``start`` towards 0 at epoch ``end``; a segment runs until
+    the next one starts. A fresh run has one, ``[[0, epochs, lr]]``; resuming
+    with a new --epochs or --lr appends one (see ``plan_schedule``).
+
+    >>> lr_at([[0, 10, 1.0]], 0), lr_at([[0, 10, 1.0]], 5)
+    (1.0, 0.5)
+    >>> lr_at([[0, 10, 1.0], [10, 20, 0.5]], 15)
+    0.25
+    """
+    for start, end, lr in reversed(schedule):
+        if epoch >= start:
+            return lr * 0.5 * (1.0 + math.cos(math.pi * (epoch - start) / (end - start)))
+    raise ValueError(f"epoch {epoch} precedes the schedule {schedule}")
+
+
+def plan_schedule(saved, start, epochs, lr, restart_lr):
+    """The schedule for training epochs ``start..epochs-1`` after a checkpoint of ``start`` epochs.
+
+    With the checkpoint's --epochs and --lr the saved ``schedule`` is kept, so
+    resuming is exact. A new --epochs anneals from the LR the last trained
+    epoch used (no warm restart); ``restart_lr`` (a new --lr) anneals from
+    ``lr`` instead. Either way the new segment ends at ``epochs``.
+
+    >>> plan_schedule([[0, 2, 1.0]], 2, 4, 1.0, False)
+    [[0, 2, 1.0], [2, 4, 0.5]]
+    """
+    if saved is None or not saved:
+        return [[0, epochs, lr]]
+    if start >= epochs or (saved[-1][1] == epochs and not restart_lr):
+        return saved
+    begin = lr if restart_lr else lr_at(saved, start - 1)
+    return [seg for seg in saved if seg[0] < start] + [[start, epochs, begin]]
 
 
 def evaluate(model, x, y, batch=512):
@@ -233,12 +284,12 @@ def evaluate(model, x, y, batch=512):
 
 
 # ---- checkpoints, metrics and the plot ---------------------------------------------------
-_COLUMNS = ("epoch", "train_loss", "test_loss", "test_acc", "seconds")
+_COLUMNS = ("epoch", "train_loss", "test_loss", "test_acc", "seconds", "lr")
 
 
-def _config(args):
+def _config(args, schedule):
     return {"model": args.model, "optimizer": args.optimizer, "data": args.data, "seed": args.seed,
-            "batch_size": args.batch_size, "lr": args.lr, "epochs": args.epochs}
+            "batch_size": args.batch_size, "lr": args.lr, "epochs": args.epochs, "schedule": schedule}
 
 
 def save_checkpoint(path, model, opt, epoch, history, config):
@@ -286,7 +337,7 @@ def write_metrics(path, history):
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(",".join(_COLUMNS) + "\n")
             for i in range(len(history["train_loss"])):
-                row = [str(i + 1)] + [f"{history[c][i]:.6f}" for c in _COLUMNS[1:]]
+                row = [str(i + 1)] + [f"{history[c][i]:{'.6g' if c == 'lr' else '.6f'}}" for c in _COLUMNS[1:]]
                 f.write(",".join(row) + "\n")
 
     _atomic_write(path, write)
@@ -336,9 +387,11 @@ def _resolve(args):
                          ("batch_size", DEFAULT_BATCH), ("epochs", DEFAULT_EPOCHS)):
         if getattr(args, key) is None:
             setattr(args, key, saved.get(key, default))
+    # a --lr given on --resume that differs from the checkpoint's restarts the annealing (see plan_schedule)
+    args.restart_lr = args.resume and args.lr is not None and args.lr != saved.get("lr")
     if args.lr is None:
         args.lr = saved.get("lr", DEFAULT_LR[args.optimizer])
-    return ckpt, tensors
+    return ckpt, tensors, saved
 
 
 def _make_optimizer(args, params):
@@ -350,13 +403,18 @@ def _make_optimizer(args, params):
 
 
 def _progress(loader, desc, enabled):
-    if not enabled:
+    """(bar or None, what to iterate): a tqdm bar on stderr, only when stderr is a terminal."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    if not (enabled and isatty is not None and isatty()):
+        # A log file or pipe would keep every carriage-return redraw and the
+        # cleared bar as "epoch k/20: 0%| | 0/45" fragments; the epoch lines say it all.
         return None, loader
     try:
         from tqdm import tqdm
     except ImportError:
         return None, loader
-    bar = tqdm(loader, desc=desc, unit="batch", leave=False, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(loader, desc=desc, unit="batch", leave=False, file=sys.stderr, dynamic_ncols=True,
+               mininterval=PROGRESS_INTERVAL)
     return bar, bar
 
 
@@ -427,7 +485,7 @@ def _train(args):
     from ..data import DataLoader, TensorDataset
     from ..nn import functional as F
 
-    ckpt, tensors = _resolve(args)
+    ckpt, tensors, saved = _resolve(args)
     (xtr, ytr), (xte, yte) = load_data(args.data)
     classes = int(max(ytr.max(), yte.max())) + 1
     cr.random.seed(args.seed)
@@ -435,7 +493,7 @@ def _train(args):
     opt = _make_optimizer(args, model.parameters())
     xtr, xte = _shape_input(args.model, xtr), _shape_input(args.model, xte)
     history = {name: [] for name in _COLUMNS[1:]}
-    start = 0
+    start, schedule = 0, None
     if tensors is not None:
         try:
             model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
@@ -443,8 +501,14 @@ def _train(args):
         except (RuntimeError, ValueError) as e:
             raise TrainError(f"--resume: {ckpt} does not fit this model: {e}") from None
         start = int(tensors["epoch"])
+        # checkpoints from before the schedule was saved ran one cosine over their --epochs
+        schedule = saved.get("schedule") or [[0, saved["epochs"], saved["lr"]]]
         for name in history:
             history[name] = [float(v) for v in tensors.get("metrics." + name, [])][:start]
+        if len(history["lr"]) < start:
+            history["lr"] = [lr_at(schedule, e) for e in range(start)]
+    resumed_schedule = schedule
+    schedule = plan_schedule(schedule, start, args.epochs, args.lr, args.restart_lr)
     if tensors is None and os.path.exists(ckpt):
         print(f"note: starting afresh; {ckpt} will be replaced (pass --resume to continue it)", file=sys.stderr)
     os.makedirs(args.out, exist_ok=True)
@@ -454,54 +518,104 @@ def _train(args):
           f"batch {args.batch_size}, epochs {start + 1}..{args.epochs} -> {args.out}", flush=True)
     if start >= args.epochs:
         print(f"the checkpoint is already at epoch {start} of {args.epochs}: nothing to train (raise --epochs)")
+    elif schedule is not resumed_schedule and resumed_schedule is not None:
+        why = (f"--lr changed from {saved['lr']:g} to {args.lr:g}" if args.restart_lr
+               else f"--epochs changed from {resumed_schedule[-1][1]} to {args.epochs}")
+        print(f"note: {why}: the learning rate starts at {schedule[-1][2]:.3g} and anneals to 0 over epochs "
+              f"{start + 1}..{args.epochs}")
+    plot = _Plot(os.path.join(args.out, "curves.png"), title)
     dataset = TensorDataset(xtr, ytr)
-    for epoch in range(start, args.epochs):
-        t0 = time.perf_counter()
-        epoch_seed = _epoch_seed(args.seed, epoch)
-        cr.random.seed(epoch_seed)  # dropout masks, should a model use them
-        for group in opt.param_groups:
-            group["lr"] = _cosine(args.lr, epoch, args.epochs)
-        loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, seed=epoch_seed)
-        bar, batches = _progress(loader, f"epoch {epoch + 1}/{args.epochs}", not args.no_progress)
-        total, seen = 0.0, 0
-        model.train()
-        try:
-            for step, (xb, yb) in enumerate(batches):
-                opt.zero_grad()
-                loss = F.cross_entropy(model(cr.tensor(xb)), yb)
-                value = loss.item()
-                if not math.isfinite(value):
-                    return _diverged(f"the loss became {value} at epoch {epoch + 1}, step {step + 1}", ckpt, start,
-                                     epoch)
-                loss.backward()
-                opt.step()
-                total += value * len(yb)
-                seen += len(yb)
+    try:
+        for epoch in range(start, args.epochs):
+            t0 = time.perf_counter()
+            epoch_seed = _epoch_seed(args.seed, epoch)
+            cr.random.seed(epoch_seed)  # dropout masks, should a model use them
+            lr = lr_at(schedule, epoch)
+            for group in opt.param_groups:
+                group["lr"] = lr
+            loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, seed=epoch_seed)
+            bar, batches = _progress(loader, f"epoch {epoch + 1}/{args.epochs}", not args.no_progress)
+            total, seen = 0.0, 0
+            model.train()
+            try:
+                for step, (xb, yb) in enumerate(batches):
+                    opt.zero_grad()
+                    loss = F.cross_entropy(model(cr.tensor(xb)), yb)
+                    value = loss.item()
+                    if not math.isfinite(value):
+                        return _diverged(f"the loss became {value} at epoch {epoch + 1}, step {step + 1}", ckpt,
+                                         epoch, tensors is None)
+                    loss.backward()
+                    opt.step()
+                    total += value * len(yb)
+                    seen += len(yb)
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
+            finally:
                 if bar is not None:
-                    bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
-        finally:
-            if bar is not None:
-                bar.close()
-        if not _finite(model):
-            return _diverged(f"the weights became non-finite during epoch {epoch + 1}", ckpt, start, epoch)
-        test_loss, test_acc, _ = evaluate(model, xte, yte)
-        seconds = time.perf_counter() - t0
-        for name, value in zip(_COLUMNS[1:], (total / max(seen, 1), test_loss, test_acc, seconds)):
-            history[name].append(value)
-        print(f"epoch {epoch + 1:>3}/{args.epochs}  train loss {history['train_loss'][-1]:.4f}  "
-              f"test loss {test_loss:.4f}  test acc {100 * test_acc:6.2f}%  {seconds:5.2f}s", flush=True)
-        save_checkpoint(ckpt, model, opt, epoch + 1, history, _config(args))
-        write_metrics(os.path.join(args.out, "metrics.csv"), history)
-    if history["train_loss"] and not plot_curves(os.path.join(args.out, "curves.png"), history, title):
-        print("matplotlib is not installed: skipped curves.png", file=sys.stderr)
+                    bar.close()
+            if not _finite(model):
+                return _diverged(f"the weights became non-finite during epoch {epoch + 1}", ckpt, epoch,
+                                 tensors is None)
+            test_loss, test_acc, _ = evaluate(model, xte, yte)
+            seconds = time.perf_counter() - t0
+            for name, value in zip(_COLUMNS[1:], (total / max(seen, 1), test_loss, test_acc, seconds, lr)):
+                history[name].append(value)
+            print(f"epoch {epoch + 1:>3}/{args.epochs}  train loss {history['train_loss'][-1]:.4f}  "
+                  f"test loss {test_loss:.4f}  test acc {100 * test_acc:6.2f}%  {seconds:5.2f}s  lr {lr:.2e}",
+                  flush=True)
+            save_checkpoint(ckpt, model, opt, epoch + 1, history, _config(args, schedule))
+            write_metrics(os.path.join(args.out, "metrics.csv"), history)
+            plot.epoch_done(history)
+    finally:
+        # every way out (done, stopped on a non-finite loss, interrupted) leaves a plot of what the checkpoint holds
+        plot.flush(history)
     _, acc, correct = evaluate(model, xte, yte)
     print(f"test accuracy: {100 * acc:.2f}% ({correct}/{len(xte)})")
     print(f"wrote {os.path.join(args.out, 'metrics.csv')}, {os.path.join(args.out, 'curves.png')}, {ckpt}")
     return 0
 
 
-def _diverged(what, ckpt, start, epoch):
-    kept = f"the last good checkpoint (epoch {epoch}) is kept in {ckpt}" if epoch > 0 else "no checkpoint was written"
+class _Plot:
+    """Rewrites curves.png after the first epoch, later only while plotting costs under a tenth of the time.
+
+    A plot takes 0.1-0.3 s; a digits epoch of the default MLP about as long.
+    Plotting every epoch would double a short run, while a long run (MNIST)
+    still gets a fresh plot each epoch. ``flush`` at every exit catches up.
+    """
+
+    SHARE = 0.1
+
+    def __init__(self, path, title):
+        self.path, self.title = path, title
+        self.plotted = None  # how many epochs the file this run wrote shows
+        self.cost = 0.0  # seconds the last plot took
+        self.last = time.perf_counter()
+        self.available = True
+
+    def epoch_done(self, history):
+        if self.plotted is None or time.perf_counter() - self.last >= self.cost / self.SHARE:
+            self.flush(history)
+
+    def flush(self, history):
+        n = len(history["train_loss"])
+        if not (n and self.available) or n == self.plotted:
+            return
+        t0 = time.perf_counter()
+        self.available = plot_curves(self.path, history, self.title)
+        if not self.available:
+            print("matplotlib is not installed: skipped curves.png", file=sys.stderr)
+        self.plotted, self.last = n, time.perf_counter()
+        self.cost = self.last - t0
+
+
+def _diverged(what, ckpt, epoch, fresh):
+    if epoch > 0:
+        kept = f"the last good checkpoint (epoch {epoch}) is kept in {ckpt}"
+    elif os.path.exists(ckpt) and fresh:
+        kept = f"no checkpoint was written ({ckpt} is from an earlier run and untouched)"
+    else:
+        kept = "no checkpoint was written"
     print(f"python -m chainrule train: stopped: {what}; {kept}. Try a smaller --lr.", file=sys.stderr)
     return 1
 

@@ -1,8 +1,11 @@
 """``python -m chainrule train`` through ``main(argv)``: outputs, exact resume, determinism, failures, IDX data."""
 
 import gzip
+import io
+import math
 import re
 import struct
+import sys
 
 import numpy as np
 import pytest
@@ -34,9 +37,10 @@ def test_one_epoch_writes_metrics_plot_and_checkpoint(tmp_path, capsys):
     assert code == 0
     assert re.search(r"epoch +1/1 +train loss \d\.\d{4} +test loss \d\.\d{4} +test acc +\d+\.\d\d% +\d+\.\d\ds", out)
     assert re.search(r"^test accuracy: \d+\.\d\d% \(\d+/359\)$", out, re.MULTILINE)
-    assert "epoch 1/1" in err  # the progress bar, on stderr
+    assert "%|" not in err and "\r" not in err  # stderr is not a terminal here: no progress-bar fragments
     lines = (tmp_path / "metrics.csv").read_text().splitlines()
-    assert lines[0] == "epoch,train_loss,test_loss,test_acc,seconds" and len(lines) == 2
+    assert lines[0] == "epoch,train_loss,test_loss,test_acc,seconds,lr" and len(lines) == 2
+    assert float(lines[1].split(",")[-1]) == train.DEFAULT_LR["adam"]
     assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     ck = checkpoint(tmp_path)
     assert int(ck["epoch"]) == 1
@@ -44,26 +48,134 @@ def test_one_epoch_writes_metrics_plot_and_checkpoint(tmp_path, capsys):
     assert "optimizer.state.0.exp_avg" in ck and "optimizer.param_groups.0.lr" in ck
 
 
-def test_resume_continues_exactly_and_same_seed_repeats(tmp_path, capsys):
-    a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
+@pytest.fixture
+def interrupt_after(monkeypatch):
+    """``interrupt_after(e)``: the next run raises KeyboardInterrupt right after saving epoch e's checkpoint."""
+    real = train.save_checkpoint
+
+    def arm(stop_epoch):
+        def save_then_interrupt(path, model, opt, epoch, *args):
+            real(path, model, opt, epoch, *args)
+            if epoch == stop_epoch:
+                monkeypatch.setattr(train, "save_checkpoint", real)  # once
+                raise KeyboardInterrupt
+
+        monkeypatch.setattr(train, "save_checkpoint", save_then_interrupt)
+
+    return arm
+
+
+def test_resume_continues_exactly_and_same_seed_repeats(tmp_path, capsys, interrupt_after):
+    a, b, c, d = tmp_path / "a", tmp_path / "b", tmp_path / "c", tmp_path / "d"
     common = ("--no-progress", "--seed", "3", "--batch-size", "64")
-    assert run(capsys, "--epochs", "2", "--out", str(a), *common)[0] == 0
-    assert run(capsys, "--epochs", "1", "--out", str(b), *common)[0] == 0
-    code, out, _ = run(capsys, "--resume", "--epochs", "2", "--out", str(b), "--no-progress")
-    assert code == 0 and "epochs 2..2" in out
-    same_run(checkpoint(a), checkpoint(b))
-    assert run(capsys, "--epochs", "2", "--out", str(c), *common)[0] == 0
+    assert run(capsys, "--epochs", "3", "--out", str(a), *common)[0] == 0
+    for out, again in ((b, ("--epochs", "3")), (d, ())):  # resumed with the same --epochs, or none
+        interrupt_after(1)
+        with pytest.raises(KeyboardInterrupt):
+            train.main(["--epochs", "3", "--out", str(out), *common])
+        capsys.readouterr()
+        code, text, _ = run(capsys, "--resume", *again, "--out", str(out), "--no-progress")
+        assert code == 0 and "epochs 2..3" in text and "note:" not in text
+        same_run(checkpoint(a), checkpoint(out))
+    assert run(capsys, "--epochs", "3", "--out", str(c), *common)[0] == 0
     same_run(checkpoint(a), checkpoint(c))
-    rows = lambda p: [r.split(",")[:4] for r in (p / "metrics.csv").read_text().splitlines()]  # noqa: E731
-    assert rows(a) == rows(b) == rows(c)
+    def rows(path):  # every column but the wall time
+        return [r.split(",")[:4] + r.split(",")[5:] for r in (path / "metrics.csv").read_text().splitlines()]
+
+    assert rows(a) == rows(b) == rows(c) == rows(d)
     # already at the requested epoch: nothing to do, still a success
-    code, out, _ = run(capsys, "--resume", "--epochs", "2", "--out", str(b), "--no-progress")
+    code, out, _ = run(capsys, "--resume", "--epochs", "3", "--out", str(b), "--no-progress")
     assert code == 0 and "nothing to train" in out
 
 
-def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, capsys):
-    assert run(capsys, "--epochs", "1", "--optimizer", "sgd", "--out", str(tmp_path), "--no-progress")[0] == 0
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_only_on_a_terminal_with_the_running_loss(tmp_path, capsys, monkeypatch):
+    code, _, err = run(capsys, "--epochs", "1", "--out", str(tmp_path / "a"))
+    assert code == 0 and "%|" not in err and "\r" not in err  # a log file gets no bar fragments
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(train, "PROGRESS_INTERVAL", 0)  # redraw at every step, however fast the epoch
+    assert train.main(["--epochs", "1", "--out", str(tmp_path / "b")]) == 0
+    shown = terminal.getvalue()
+    assert "epoch 1/1" in shown and "loss=" in shown and "\r" in shown
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert train.main(["--epochs", "1", "--no-progress", "--out", str(tmp_path / "c")]) == 0
+    assert "%|" not in terminal.getvalue()
+
+
+@pytest.fixture
+def plots(monkeypatch):
+    """Record how many epochs each curves.png written shows (and still write it)."""
+    shown = []
+    real = train.plot_curves
+
+    def spy(path, history, title):
+        shown.append(len(history["train_loss"]))
+        return real(path, history, title)
+
+    monkeypatch.setattr(train, "plot_curves", spy)
+    return shown
+
+
+def test_resume_with_more_epochs_continues_the_schedule_smoothly(tmp_path, capsys, interrupt_after):
+    lr0 = train.DEFAULT_LR["adam"]
+    a, b = tmp_path / "a", tmp_path / "b"
+    common = ("--no-progress", "--batch-size", "128")
+    for out in (a, b):
+        assert run(capsys, "--epochs", "2", "--out", str(out), *common)[0] == 0
+    code, out, _ = run(capsys, "--resume", "--epochs", "4", "--out", str(a), *common)
+    assert code == 0 and "--epochs changed from 2 to 4: the learning rate starts at 0.001 and anneals to 0" in out
+    # epochs 1-2 ran cos over 2 epochs (lr0, lr0/2); 3-4 anneal from the lr0/2 reached over 2 more (lr0/2, lr0/4)
+    ck = checkpoint(a)
+    np.testing.assert_allclose(ck["metrics.lr"], [lr0, lr0 / 2, lr0 / 2, lr0 / 4], rtol=1e-12)
+    assert float(ck["optimizer.param_groups.0.lr"]) == pytest.approx(lr0 / 4, rel=1e-12)
+    # the new schedule is in the checkpoint: stopped after epoch 3 and resumed (no --epochs), b ends where a did
+    interrupt_after(3)
+    with pytest.raises(KeyboardInterrupt):
+        train.main(["--resume", "--epochs", "4", "--out", str(b), *common])
+    capsys.readouterr()
+    code, out, _ = run(capsys, "--resume", "--out", str(b), *common)
+    assert code == 0 and "epochs 4..4" in out and "note:" not in out
+    same_run(checkpoint(a), checkpoint(b))
+
+
+def test_resume_with_a_new_lr_restarts_the_annealing_from_it(tmp_path, capsys):
+    common = ("--no-progress", "--batch-size", "128", "--out", str(tmp_path))
+    assert run(capsys, "--epochs", "2", *common)[0] == 0
+    code, out, _ = run(capsys, "--resume", "--epochs", "4", "--lr", "0.01", *common)
+    assert code == 0 and "--lr changed from 0.002 to 0.01" in out
+    lr0 = train.DEFAULT_LR["adam"]
+    np.testing.assert_allclose(checkpoint(tmp_path)["metrics.lr"], [lr0, lr0 / 2, 0.01, 0.005], rtol=1e-12)
+    # repeating the same command line changes nothing more: the checkpoint's --lr is now 0.01
+    code, out, _ = run(capsys, "--resume", "--epochs", "4", "--lr", "0.01", *common)
+    assert code == 0 and "nothing to train" in out and "note:" not in out
+
+
+def test_lr_schedule_segments():
+    assert train.plan_schedule(None, 0, 5, 0.1, False) == [[0, 5, 0.1]]
+    kept = [[0, 5, 0.1]]
+    assert train.plan_schedule(kept, 3, 5, 0.1, False) is kept  # same --epochs: unchanged, hence exact
+    assert train.plan_schedule(kept, 5, 5, 0.1, False) is kept
+    longer = train.plan_schedule(kept, 5, 10, 0.1, False)
+    assert longer[:1] == kept and longer[1][:2] == [5, 10]
+    assert longer[1][2] == pytest.approx(train.lr_at(kept, 4)) and train.lr_at(longer, 5) == longer[1][2]
+    # a cut-short segment is replaced when the run is extended again from the same epoch
+    assert train.plan_schedule(longer, 5, 8, 0.1, False)[1][:2] == [5, 8]
+    assert [train.lr_at(longer, e) for e in range(10)] == sorted((train.lr_at(longer, e) for e in range(10)),
+                                                                 reverse=True)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint_and_plot(tmp_path, capsys, optimizer, plots):
+    assert run(capsys, "--epochs", "1", "--optimizer", optimizer, "--out", str(tmp_path), "--no-progress")[0] == 0
     before = (tmp_path / "model.safetensors").read_bytes()
+    (tmp_path / "curves.png").write_bytes(b"stale")
+    plots.clear()
     with np.errstate(all="ignore"):
         code, _, err = run(capsys, "--resume", "--epochs", "3", "--lr", "1e30", "--out", str(tmp_path),
                              "--no-progress")
@@ -71,6 +183,40 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, caps
     assert re.search(r"stopped: the (loss became (nan|inf)|weights became non-finite).*epoch 2", err)
     assert "last good checkpoint (epoch 1)" in err
     assert (tmp_path / "model.safetensors").read_bytes() == before
+    # the plot matches the checkpoint and metrics.csv: one epoch
+    assert plots == [1] and (tmp_path / "curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 2
+
+
+def test_a_fresh_run_that_diverges_at_once_leaves_an_earlier_runs_files_alone(tmp_path, capsys, plots):
+    assert run(capsys, "--epochs", "1", "--out", str(tmp_path), "--no-progress")[0] == 0
+    files = {name: (tmp_path / name).read_bytes() for name in ("model.safetensors", "metrics.csv", "curves.png")}
+    with np.errstate(all="ignore"):
+        code, _, err = run(capsys, "--epochs", "2", "--lr", "1e30", "--out", str(tmp_path), "--no-progress")
+    assert code == 1 and "from an earlier run and untouched" in err
+    assert files == {name: (tmp_path / name).read_bytes() for name in files}
+
+
+def test_an_interrupted_run_leaves_a_plot_of_its_checkpoint(tmp_path, interrupt_after, plots):
+    interrupt_after(2)
+    with pytest.raises(KeyboardInterrupt):
+        train.main(["--epochs", "5", "--out", str(tmp_path), "--no-progress"])
+    assert plots[0] == 1 and plots[-1] == 2 and int(checkpoint(tmp_path)["epoch"]) == 2
+
+
+def test_curves_are_replotted_while_that_is_cheap(tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr(train, "plot_curves", lambda path, history, title: shown.append(len(history["lr"])) or True)
+    history = {name: [] for name in train._COLUMNS[1:]}
+    plot = train._Plot(str(tmp_path / "c.png"), "t")
+    for epoch in range(4):
+        for values in history.values():
+            values.append(0.0)
+        plot.epoch_done(history)
+        plot.cost = 0.0 if epoch < 1 else math.inf  # free, then (say) slower than the epochs
+    plot.flush(history)
+    plot.flush(history)  # nothing new: no second write
+    assert shown == [1, 2, 4]
 
 
 def test_bad_arguments_get_argparse_messages(tmp_path, capsys):
