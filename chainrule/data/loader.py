@@ -17,6 +17,9 @@ def _check_bool(name, value):
 def collate(items):
     """Stack samples into one batch; tuple samples are stacked field-wise.
 
+    A field whose first sample is a Tensor becomes one Tensor (dtype kept; on
+    the graph when a sample requires grad); anything else becomes an ndarray.
+
     >>> import numpy as np
     >>> xb, yb = collate([(np.zeros(2), 1), (np.ones(2), 0)])
     >>> xb.shape, yb.tolist()
@@ -34,7 +37,11 @@ def collate(items):
             )
         return tuple(collate([it[k] for it in items]) for k in range(width))
     if is_tensor(first):
-        return wrap_tensor(np.stack([it.data for it in items]))
+        if any(getattr(it, "requires_grad", False) for it in items):
+            from chainrule import stack  # samples on a graph: keep it, as torch's default_collate does
+
+            return stack(items)
+        return wrap_tensor(np.stack([np.asarray(it) for it in items]))
     return np.stack([np.asarray(it) for it in items])
 
 
