@@ -9,7 +9,7 @@ import numpy as np
 from ..core.batching import Batched
 from ..core.forward import level, make_dual, tangent_of
 from ..core.primitive import Primitive, apply
-from ..core.state import STATE, enable_grad, no_grad, raw_mode
+from ..core.state import STATE, enable_grad, live_tangents, no_grad, raw_mode
 from ..core.tensor import Tensor, wrap
 from ._util import backprop, fresh
 from .pytree import tree_flatten, tree_unflatten
@@ -35,6 +35,7 @@ class _Segment:
         "kwargs",
         "last",
         "leaves",
+        "out_dtypes",
         "out_pos",
         "out_shapes",
         "out_td",
@@ -57,14 +58,19 @@ class _Segment:
             self.out_td = td
             self.out_pos = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o.dtype.kind in "fc"]
             self.out_shapes = [tuple(outs[k].shape) for k in self.out_pos]
+            self.out_dtypes = [outs[k].dtype for k in self.out_pos]
             # constants only: the float outputs' Tensors would keep the segment's graph alive
             self.consts = [None if k in self.out_pos else o for k, o in enumerate(outs)]
         ts = [outs[k] for k in self.out_pos]
         if len(ts) == 1:
             return ts[0]
+        from ..core.shapes import astype
         from ..ops.shape import concatenate, reshape
 
-        return concatenate([reshape(t, (-1,)) for t in ts])
+        # The node has one output, so the float outputs travel as one flat array of their common dtype
+        # (float32 next to float64 travels as float64, exactly); unpack casts each back to its own dtype.
+        common = np.result_type(*self.out_dtypes)
+        return concatenate([reshape(t if t.dtype == common else astype(t, common), (-1,)) for t in ts])
 
     def unpack(self, y):
         if len(self.out_pos) == 1:
@@ -73,10 +79,13 @@ class _Segment:
             from ..ops.indexing import getitem
             from ..ops.shape import reshape
 
+            from ..core.shapes import astype
+
             parts, off = [], 0
-            for shape in self.out_shapes:
+            for shape, dtype in zip(self.out_shapes, self.out_dtypes):
                 n = int(np.prod(shape))
-                parts.append(reshape(getitem(y, slice(off, off + n)), shape))
+                part = reshape(getitem(y, slice(off, off + n)), shape)
+                parts.append(part if part.dtype == dtype else astype(part, dtype))
                 off += n
         outs = list(self.consts)
         for k, p in zip(self.out_pos, parts):
@@ -178,7 +187,9 @@ def checkpoint(f):
 
     The checkpointed call keeps only its inputs on the graph; backward re-runs
     ``f`` with recording on and backpropagates through the fresh graph. Works
-    with higher-order derivatives (``create_graph``) and forward mode.
+    with higher-order derivatives (``create_graph``) and forward mode; when
+    its inputs carry tangents (``jvp``, ``jacfwd``, ``hvp``) it is the plain
+    call, run once: forward mode stores no intermediates to save.
     Parameters that ``f`` reaches through a closure (a module's weights) get
     their gradients too. ``f`` must be deterministic (it runs again).
 
@@ -195,8 +206,12 @@ def checkpoint(f):
     def checkpointed(*args, **kwargs):
         leaves, td = tree_flatten(args)
         pos = [k for k, x in enumerate(leaves) if isinstance(x, Tensor) and x.dtype.kind in "fc"]
-        if not STATE.grad or any(type(leaves[k]) is Batched for k in pos):
-            return f(*args, **kwargs)  # nothing is recorded (or inside vmap): no memory to save
+        if not STATE.grad or any(type(leaves[k]) is Batched or live_tangents(leaves[k]._fw) is not None
+                                 for k in pos):
+            # Nothing is recorded, or inside vmap, or forward mode runs through the segment: forward mode
+            # stores no intermediates, so there is nothing to save, and the plain call runs f once. (Under
+            # forward-over-reverse, hvp, the tangents would keep the segment's intermediates alive anyway.)
+            return f(*args, **kwargs)
         seg = _Segment()
         seg.f, seg.td, seg.leaves, seg.pos, seg.kwargs, seg.cache = f, td, leaves, pos, kwargs, None
         seg.out_td = None
@@ -205,7 +220,9 @@ def checkpoint(f):
         ins = [wrap(leaves[k].data).requires_grad_(True) for k in pos]
         with enable_grad():
             out = seg.call(ins)
-        if out._fw is not None:  # f closes over values carrying tangents: forward mode needs the plain call
+        if out._fw is not None:
+            # f closes over values carrying tangents (a rare case: the inputs do not): forward mode needs
+            # the plain call, so here, and only here, f runs a second time
             return f(*args, **kwargs)
         seg.closure = [_stand_in(n) for n in _frontier(out, {t._node for t in ins}, start)]
         inputs = [leaves[k] for k in pos]

@@ -156,3 +156,31 @@ def test_checkpoint_inside_checkpoint(n):
     inner = checkpoint(block)
     outer = checkpoint(lambda x: inner(x) * n)
     assert np.allclose(grad(lambda x: outer(x).sum())(X), grad(lambda x: (block(x) * n).sum())(X))
+
+
+def test_outputs_of_mixed_float_dtypes_keep_their_dtypes():
+    z = cr.tensor(np.ones(2, np.float32), requires_grad=True)
+    w = cr.tensor(np.ones(3), requires_grad=True)
+    a, b = checkpoint(lambda z, w: (z * 2, w * 3))(z, w)
+    assert a.dtype == np.float32 and b.dtype == np.float64  # as the plain function gives
+    assert a.shape == (2,) and b.shape == (3,)
+    (a.sum() + (b * b).sum()).backward()
+    assert z.grad.dtype == np.float32 and np.allclose(z.grad.data, 2.0)
+    assert np.allclose(w.grad.data, 18.0)
+
+
+@pytest.mark.parametrize("fwd", ["jvp", "jacfwd", "hvp"])
+def test_forward_mode_through_a_checkpoint_runs_it_once(fwd):
+    cb = checkpoint(block)
+    Counted.calls = 0
+    if fwd == "jvp":
+        _, t = jvp(cb, (X,), (np.ones(3),))
+        assert np.allclose(t, jvp(block, (X,), (np.ones(3),))[1])
+        assert Counted.calls == 2  # once through the checkpoint, once for the reference
+    elif fwd == "jacfwd":
+        J = jacfwd(cb)(X)
+        assert Counted.calls == 1 and np.allclose(J, jacrev(block)(X))
+    else:
+        _, (hv,) = hvp(lambda x: cb(x).sum(), (X,), (np.ones(3),))
+        assert Counted.calls == 1
+        assert np.allclose(hv, hessian(lambda x: block(x).sum())(X) @ np.ones(3))
