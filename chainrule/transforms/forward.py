@@ -7,7 +7,7 @@ import numpy as np
 from ..core.batching import Batched, from_level, to_level
 from ..core.forward import level, make_dual, primal_of, tangent_of
 from ..core.tensor import Tensor, wrap
-from ._util import as_float_tensor, output
+from ._util import as_float_tensor, aux_output, has_tensor, output
 from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["jvp"]
@@ -63,35 +63,43 @@ def push(f, primal_leaves, tangent_leaves, rebuild, kwargs=None, has_aux=False, 
 def jvp(f, primals, tangents, has_aux=False):
     """``(f(*primals), J·tangents)`` by true forward mode: dual numbers through the jvp rules, no tape.
 
-    ``primals`` and ``tangents`` are tuples of matching pytrees.
+    ``primals`` and ``tangents`` are tuples of matching pytrees. Results are
+    Tensors when any primal or tangent is a Tensor, ndarrays otherwise (a
+    constant output gives its value as an array and a zero tangent).
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.transforms import jvp
     >>> jvp(lambda x: x ** 3, (2.0,), (1.0,))
     (array(8.), array(12.))
     """
+    return _jvp(f, primals, tangents, has_aux, "jvp", "tangent")
+
+
+def _jvp(f, primals, tangents, has_aux, who, what):
+    """``jvp`` whose errors name ``who`` (the transform the user called) and call the tangents ``what``."""
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp: primals and tangents must be tuples (one entry per positional argument of f), "
+        raise TypeError(f"{who}: primals and {what}s must be tuples (one entry per positional argument of f), "
                         f"got {type(primals).__name__} and {type(tangents).__name__}")
     if len(primals) != len(tangents):
-        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+        raise ValueError(f"{who}: {len(primals)} primals but {len(tangents)} {what}s")
     p_leaves, p_td = tree_flatten(tuple(primals))
     t_leaves, t_td = tree_flatten(tuple(tangents))
     if p_td != t_td:
-        raise ValueError(f"jvp: primals have structure {p_td!r} but tangents have {t_td!r}")
-    ps = [as_float_tensor(x, "jvp", f"primal leaf {k}") for k, x in enumerate(p_leaves)]
+        raise ValueError(f"{who}: primals have structure {p_td!r} but {what}s have {t_td!r}")
+    ps = [as_float_tensor(x, who, f"primal leaf {k}") for k, x in enumerate(p_leaves)]
     ts = []
     for k, (p, t) in enumerate(zip(ps, t_leaves)):
         t = t if isinstance(t, Tensor) else wrap(np.asarray(t))
         if tuple(t.shape) != tuple(p.shape):
-            raise ValueError(f"jvp: tangent leaf {k} has shape {tuple(t.shape)} but its primal has shape "
-                             f"{tuple(p.shape)}")
+            raise ValueError(f"{who}: {what} leaf {k} has shape {tuple(t.shape)} but its primal has shape "
+                             f"{tuple(p.shape)}; give each primal a {what} of its own shape")
         ts.append(t)
-    tensors = any(isinstance(x, Tensor) for x in p_leaves)
-    td, outs, touts, aux = push(f, ps, ts, lambda duals: tuple(tree_unflatten(p_td, duals)), has_aux=has_aux)
+    tensors = has_tensor(p_leaves, t_leaves)
+    td, outs, touts, aux = push(f, ps, ts, lambda duals: tuple(tree_unflatten(p_td, duals)), has_aux=has_aux,
+                                who=who)
     out = tree_unflatten(td, [output(o, tensors, True) for o in outs])
     tout = tree_unflatten(td, [output(t, tensors, True) for t in touts])
     if has_aux:
         aux_leaves, aux_td = tree_flatten(aux)
-        return out, tout, tree_unflatten(aux_td, [output(a, tensors, True) for a in aux_leaves])
+        return out, tout, tree_unflatten(aux_td, [aux_output(a, tensors, True) for a in aux_leaves])
     return out, tout

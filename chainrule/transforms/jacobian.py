@@ -1,42 +1,78 @@
-"""Jacobians and Hessians in one vectorised pass: all basis tangents (or cotangents) at once, batched.
+"""Jacobians and Hessians in vectorised passes: basis tangents (or cotangents) batched, in chunks that fit.
 
-``jacfwd`` pushes the whole identity through the jvp rules as one batched
-tangent (a batching level, see ``core/batching.py``); ``jacrev`` pulls the
-whole identity back through the vjp rules as one batched cotangent. Either
-way there is one Python pass, not one per input or output entry.
+``jacfwd`` pushes the identity through the jvp rules as one batched tangent
+(a batching level, see ``core/batching.py``); ``jacrev`` pulls the identity
+back through the vjp rules as one batched cotangent. Either way there is one
+Python pass per chunk, not one per input or output entry. A chunk seeds at
+most :data:`BASIS_BUDGET` basis entries (``chunk_size=`` overrides it), so a
+large Jacobian is built a block of rows or columns at a time instead of from
+a dense N × N identity.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import operator
 
 import numpy as np
 
 from ..core.batching import make, moveaxis, to_level, vmap_level
+from ..core.forward import level, make_dual
+from ..core.primitive import _push_tangents
+from ..core.state import STATE, set_grad_enabled
 from ..core.tensor import Tensor, wrap
-from ._util import argnums_tuple, as_float_tensor, output
-from .forward import jvp, push
+from ._util import argnums_tuple, as_float_tensor, aux_output, has_tensor, lift, output
+from .forward import _jvp, push
 from .pytree import tree_flatten, tree_unflatten
-from .reverse import grad, trace
+from .reverse import _aux, _grad, trace
 
-__all__ = ["hessian", "hvp", "jacfwd", "jacobian", "jacrev"]
+__all__ = ["BASIS_BUDGET", "hessian", "hvp", "jacfwd", "jacobian", "jacrev"]
 
 _MODES = ("auto", "forward", "reverse")
 
+# The most basis entries one pass seeds: chunk × (entries of the inputs, forward; of the outputs, reverse).
+# 2**22 float64 entries are 32 MiB, and every intermediate of f gets the same batch axis, so this bounds the
+# pass's extra memory to about `chunk` times one evaluation. Up to 2048 seeded entries go in a single pass.
+BASIS_BUDGET = 2 ** 22
 
-def _basis(shapes, dtypes, level):
-    """One batched value per leaf; stacked, they are the rows of the identity (batch axis = row)."""
-    sizes = [math.prod(s) for s in shapes]
-    total = sum(sizes)
+
+def _chunks(n, chunk_size, who):
+    """``(lo, hi)`` row ranges of the n × n identity, each one batched pass."""
+    if chunk_size is None:
+        size = max(1, BASIS_BUDGET // max(n, 1))
+    else:
+        try:
+            size = operator.index(chunk_size)
+        except TypeError:
+            raise TypeError(f"{who}: chunk_size must be a positive int or None, got {chunk_size!r}") from None
+        if size < 1:
+            raise ValueError(f"{who}: chunk_size must be a positive int or None, got {chunk_size!r}")
+    return [(lo, min(lo + size, n)) for lo in range(0, n, size)] or [(0, 0)]
+
+
+def _basis(shapes, dtypes, level, lo, hi):
+    """Rows ``lo:hi`` of the identity over all leaves together, one batched value per leaf (batch axis = row)."""
     out = []
     off = 0
-    for n, shape, dt in zip(sizes, shapes, dtypes):
-        e = np.zeros((total, n), dtype=dt)
-        e[np.arange(off, off + n), np.arange(n)] = 1
-        out.append(make(wrap(e.reshape((total,) + tuple(shape))), level))
+    for shape, dt in zip(shapes, dtypes):
+        n = math.prod(shape)
+        e = np.zeros((hi - lo, n), dtype=dt)
+        a, b = max(lo, off), min(hi, off + n)  # the rows whose one falls in this leaf
+        if a < b:
+            e[np.arange(a - lo, b - lo), np.arange(a - off, b - off)] = 1
+        out.append(make(wrap(e.reshape((hi - lo,) + tuple(shape))), level))
         off += n
     return out
+
+
+def _join(chunks):
+    """One physical value per leaf, its chunks joined along the batch axis."""
+    if len(chunks) == 1:
+        return chunks[0]
+    from ..ops.shape import concatenate
+
+    return [concatenate(list(parts), axis=0) for parts in zip(*chunks)]
 
 
 def _rows(phys, k, sizes):
@@ -55,15 +91,21 @@ def _reshape(x, shape):
     return x if tuple(x.shape) == tuple(shape) else reshape(x, tuple(shape))
 
 
-def _leaves(args, nums, who):
+def _per_input(phys, shapes, oshape):
+    """From ``phys`` (N, *out.shape), one block (*out.shape, *in.shape) per input leaf."""
+    sizes = [math.prod(s) for s in shapes]
+    return [_reshape(moveaxis(_rows(phys, k, sizes), 0, len(oshape)), tuple(oshape) + tuple(shape))
+            for k, shape in enumerate(shapes)]
+
+
+def _leaves(args, kwargs, nums, who):
     specs, xs = [], []
     for a in nums:
         leaves, td = tree_flatten(args[a])
         specs.append((td, len(leaves)))
         for k, x in enumerate(leaves):
             xs.append(as_float_tensor(x, who, f"argument {a}" + (f" (leaf {k})" if td.kind != "leaf" else "")))
-    tensors = any(isinstance(x, Tensor) for a in range(len(args)) for x in tree_flatten(args[a])[0])
-    return specs, xs, tensors
+    return specs, xs, has_tensor(args, kwargs)
 
 
 def _in_tree(specs, flat, single):
@@ -75,11 +117,11 @@ def _in_tree(specs, flat, single):
     return trees[0] if single else tuple(trees)
 
 
-def _fwd(f, args, kwargs, nums, single, has_aux, who):
+def _fwd(f, args, kwargs, nums, single, has_aux, who, chunk_size):
+    """Forward mode: f runs once per chunk of basis tangents (once, up to 2048 input entries)."""
     args = list(args)
-    specs, xs, tensors = _leaves(args, nums, who)
+    specs, xs, tensors = _leaves(args, kwargs, nums, who)
     shapes = [tuple(x.shape) for x in xs]
-    sizes = [math.prod(s) for s in shapes]
 
     def rebuild(duals):
         k = 0
@@ -88,47 +130,91 @@ def _fwd(f, args, kwargs, nums, single, has_aux, who):
             k += n
         return args
 
-    with vmap_level(sum(sizes)) as lv:
-        basis = _basis(shapes, [x.dtype for x in xs], lv)
-        out_td, _, touts, aux = push(f, xs, basis, rebuild, kwargs, has_aux, who)
-        jac = []
-        for t in touts:
-            phys = to_level(t, lv)  # (N, *out.shape); a constant output gives broadcast zeros
-            oshape = tuple(phys.shape[1:])
-            per_in = []
-            for k, shape in enumerate(shapes):
-                block = moveaxis(_rows(phys, k, sizes), 0, len(oshape))  # (*out.shape, n_k)
-                per_in.append(output(_reshape(block, oshape + shape), tensors, True))
-            jac.append(_in_tree(specs, per_in, single))
+    chunks = []
+    for lo, hi in _chunks(sum(math.prod(s) for s in shapes), chunk_size, who):
+        with vmap_level(hi - lo) as lv:
+            basis = _basis(shapes, [x.dtype for x in xs], lv, lo, hi)
+            out_td, _, touts, aux = push(f, xs, basis, rebuild, kwargs, has_aux, who)
+            chunks.append([to_level(t, lv) for t in touts])  # (chunk, *out.shape); a constant gives zeros
+    jac = []
+    for phys in _join(chunks):
+        blocks = _per_input(phys, shapes, phys.shape[1:])
+        jac.append(_in_tree(specs, [output(b, tensors, True) for b in blocks], single))
     jac = tree_unflatten(out_td, jac)
     if has_aux:
         aux_leaves, aux_td = tree_flatten(aux)
-        return jac, tree_unflatten(aux_td, [output(a, tensors, True) for a in aux_leaves])
+        return jac, tree_unflatten(aux_td, [aux_output(a, tensors, True) for a in aux_leaves])
     return jac
 
 
-def _rev_from_trace(tr, single, has_aux):
+def _replay(tr, single, has_aux, who, chunk_size):
+    """Forward mode over an evaluation already recorded (``trace(..., record=True)``): f does not run again.
+
+    The basis tangents are pushed through the recorded operations by their
+    jvp rules (``_push_tangents``, as ``apply`` does), on the arrays each
+    operation saw; an operation none of whose operands depends on the inputs
+    is skipped. Recorded on the graph when an enclosing transform needs the
+    result (``tr.need``), so it stays differentiable.
+    """
+    entries, tr.entries = tr.entries, None
+    tr.kept = tr.need  # the results carry the graph of this pass exactly when it is recorded
+    shapes = [tuple(i.shape) for i in tr.ins]
+    chunks = []
+    for lo, hi in _chunks(sum(math.prod(s) for s in shapes), chunk_size, who):
+        with set_grad_enabled(tr.need), vmap_level(hi - lo) as lv, level() as tag:
+            basis = _basis(shapes, [i.dtype for i in tr.ins], lv, lo, hi)
+            tan = {i._node: b for i, b in zip(tr.ins, basis)}
+            for prim, datas, parents, kw, node, ans in entries:
+                if node is None:
+                    continue
+                ts = [None if p is None else tan.get(p) for p in parents]
+                if all(t is None for t in ts):
+                    continue
+                args = tuple(d if p is None else make_dual(wrap(d, p), t, tag) if t is not None else wrap(d, p)
+                             for d, p, t in zip(datas, parents, ts))
+                out = wrap(ans, node)
+                saved = node.out_fw  # _push_tangents files the tangents on the node too: not this pass's
+                _push_tangents(prim, args, kw, out, node)  # node: rules that read ``ans`` see it on the graph
+                node.out_fw = saved
+                if out._fw is not None and tag in out._fw:
+                    tan[node] = out._fw[tag]
+            phys = []
+            for o in tr.outs:
+                t = tan.get(o._node) if isinstance(o, Tensor) and o._node is not None else None
+                if t is None:  # does not depend on the inputs
+                    a = np.asarray(o.data if isinstance(o, Tensor) else o)
+                    t = wrap(np.zeros(a.shape, a.dtype if a.dtype.kind in "fc" else np.float64))
+                phys.append(to_level(t, lv))
+            chunks.append(phys)
+    jac = []
+    for phys in _join(chunks):
+        blocks = _per_input(phys, shapes, phys.shape[1:])
+        jac.append(_in_tree_rev(tr, blocks, single))
+    jac = tree_unflatten(tr.out_td, jac)
+    return (jac, _aux(tr)) if has_aux else jac
+
+
+def _rev_from_trace(tr, single, has_aux, who, chunk_size):
+    """Reverse mode: the recorded graph is pulled back once per chunk of basis cotangents."""
     outs = [o if isinstance(o, Tensor) else wrap(np.asarray(o)) for o in tr.outs]
     oshapes = [tuple(o.shape) for o in outs]
     osizes = [math.prod(s) for s in oshapes]
-    with vmap_level(sum(osizes)) as lv:
-        cts = _basis(oshapes, [o.dtype for o in outs], lv)
-        from ._util import lift
-
-        grads = tr.pullback([lift(c, tr.levels) if tr.levels else c for c in cts], retain_graph=tr.need)
-        per_out = [[] for _ in outs]
-        for g in grads:
-            phys = to_level(g, lv)  # (M, *in.shape)
-            ishape = tuple(phys.shape[1:])
-            for j, oshape in enumerate(oshapes):
-                per_out[j].append(_reshape(_rows(phys, j, osizes), oshape + ishape))
-        jac = [_in_tree_rev(tr, flat, single) for flat in per_out]
-    jac = tree_unflatten(tr.out_td, jac)
-    if has_aux:
-        from .reverse import _aux
-
-        return jac, _aux(tr)
-    return jac
+    chunks = _chunks(sum(osizes), chunk_size, who)
+    pieces = []
+    for j, (lo, hi) in enumerate(chunks):
+        with vmap_level(hi - lo) as lv:
+            cts = _basis(oshapes, [o.dtype for o in outs], lv, lo, hi)
+            # the graph is kept for the next chunk, and after the last one when an enclosing transform needs it
+            grads = tr.pullback([lift(c, tr.levels) if tr.levels else c for c in cts],
+                                retain_graph=tr.need or j < len(chunks) - 1)
+            pieces.append([to_level(g, lv) for g in grads])  # (chunk, *in.shape)
+    per_out = [[] for _ in outs]
+    for phys in _join(pieces):
+        ishape = tuple(phys.shape[1:])
+        for j, oshape in enumerate(oshapes):
+            per_out[j].append(_reshape(_rows(phys, j, osizes), oshape + ishape))
+    jac = tree_unflatten(tr.out_td, [_in_tree_rev(tr, flat, single) for flat in per_out])
+    return (jac, _aux(tr)) if has_aux else jac
 
 
 def _in_tree_rev(tr, flat, single):
@@ -136,10 +222,12 @@ def _in_tree_rev(tr, flat, single):
     return trees[0] if single else tuple(trees)
 
 
-def jacfwd(f, argnums=0, has_aux=False):
+def jacfwd(f, argnums=0, has_aux=False, *, chunk_size=None):
     """The Jacobian by forward mode, shape ``out.shape + in.shape``: efficient when inputs are few.
 
-    All basis tangents travel through ``f`` at once, as one batched tangent.
+    The basis tangents travel through ``f`` together, as one batched tangent;
+    beyond 2048 input entries (see :data:`BASIS_BUDGET`, or pass
+    ``chunk_size``) they go in chunks, and ``f`` runs once per chunk.
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.transforms import jacfwd
@@ -147,19 +235,24 @@ def jacfwd(f, argnums=0, has_aux=False):
     array([[2., 0.],
            [0., 4.]])
     """
+    return _jacfwd(f, argnums, has_aux, "jacfwd", chunk_size)
 
+
+def _jacfwd(f, argnums, has_aux, who, chunk_size):
     @functools.wraps(f)
     def jacfwd_f(*args, **kwargs):
-        nums, single = argnums_tuple(argnums, len(args), "jacfwd")
-        return _fwd(f, args, kwargs, nums, single, has_aux, "jacfwd")
+        nums, single = argnums_tuple(argnums, len(args), who)
+        return _fwd(f, args, kwargs, nums, single, has_aux, who, chunk_size)
 
     return jacfwd_f
 
 
-def jacrev(f, argnums=0, has_aux=False):
+def jacrev(f, argnums=0, has_aux=False, *, chunk_size=None):
     """The Jacobian by reverse mode, shape ``out.shape + in.shape``: efficient when outputs are few.
 
-    All basis cotangents travel back through the graph at once, as one batched cotangent.
+    ``f`` runs once; the basis cotangents travel back through its graph
+    together, as one batched cotangent (in chunks beyond 2048 output
+    entries, see :data:`BASIS_BUDGET`, or pass ``chunk_size``).
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.transforms import jacrev
@@ -167,22 +260,31 @@ def jacrev(f, argnums=0, has_aux=False):
     array([[4., 1.],
            [2., 5.]])
     """
+    return _jacrev(f, argnums, has_aux, "jacrev", chunk_size)
 
+
+def _jacrev(f, argnums, has_aux, who, chunk_size):
     @functools.wraps(f)
     def jacrev_f(*args, **kwargs):
-        nums, single = argnums_tuple(argnums, len(args), "jacrev")
-        tr = trace(f, args, kwargs, nums, "jacrev", has_aux)
-        return _rev_from_trace(tr, single, has_aux)
+        nums, single = argnums_tuple(argnums, len(args), who)
+        tr = trace(f, args, kwargs, nums, who, has_aux)
+        return _rev_from_trace(tr, single, has_aux, who, chunk_size)
 
     return jacrev_f
 
 
-def jacobian(f, argnums=0, mode="auto", has_aux=False):
+def jacobian(f, argnums=0, mode="auto", has_aux=False, *, chunk_size=None):
     """The Jacobian of ``f``, shape ``out.shape + in.shape``, by ``mode`` "forward", "reverse" or "auto".
 
-    "auto" runs ``f`` once for reverse mode and keeps that when the inputs have
-    at least as many entries as the outputs; otherwise it switches to forward
-    mode (forward is efficient when inputs are few, reverse when outputs are).
+    "auto" runs ``f`` once, recording its graph for reverse mode together
+    with the values every operation saw. When the inputs have fewer entries
+    than the outputs it then pushes the basis tangents through those recorded
+    operations by their jvp rules (forward mode, without running ``f``
+    again); otherwise it pulls the basis cotangents back (reverse mode).
+    Inside forward mode or vmap (``jvp``, ``jacfwd``, ``hessian``) the
+    recorded arrays lack the outer tangents and batch axes, so "auto" uses
+    reverse mode there. Like reverse mode, it treats values computed under
+    ``no_grad`` or detached as constants.
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.transforms import jacobian
@@ -199,19 +301,21 @@ def jacobian(f, argnums=0, mode="auto", has_aux=False):
     def jacobian_f(*args, **kwargs):
         nums, single = argnums_tuple(argnums, len(args), "jacobian")
         if mode == "forward":
-            return _fwd(f, args, kwargs, nums, single, has_aux, "jacobian")
-        tr = trace(f, args, kwargs, nums, "jacobian", has_aux)
-        if mode == "auto":
-            n_in = sum(math.prod(np.shape(x)) for _, leaves in tr.specs for x in leaves)
-            n_out = sum(math.prod(np.shape(o) if not isinstance(o, Tensor) else o.shape) for o in tr.outs)
+            return _fwd(f, args, kwargs, nums, single, has_aux, "jacobian", chunk_size)
+        replay = mode == "auto" and STATE.depth == 0
+        tr = trace(f, args, kwargs, nums, "jacobian", has_aux, record=replay)
+        if replay:
+            n_in = sum(i.size for i in tr.ins)
+            n_out = sum(o.size if isinstance(o, Tensor) else np.size(o) for o in tr.outs)
             if n_in < n_out:
-                return _fwd(f, args, kwargs, nums, single, has_aux, "jacobian")
-        return _rev_from_trace(tr, single, has_aux)
+                return _replay(tr, single, has_aux, "jacobian", chunk_size)
+            tr.entries = None  # reverse mode: free the recorded values before the backward pass
+        return _rev_from_trace(tr, single, has_aux, "jacobian", chunk_size)
 
     return jacobian_f
 
 
-def hessian(f, argnums=0, has_aux=False):
+def hessian(f, argnums=0, has_aux=False, *, chunk_size=None):
     """The Hessian of a scalar ``f``, shape ``in.shape + in.shape``: ``jacfwd(jacrev(f))``.
 
     >>> import numpy as np, chainrule as cr
@@ -220,7 +324,8 @@ def hessian(f, argnums=0, has_aux=False):
     array([[ 6.,  0.],
            [ 0., 12.]])
     """
-    return jacfwd(jacrev(f, argnums, has_aux), argnums, has_aux)
+    inner = _jacrev(f, argnums, has_aux, "hessian", chunk_size)
+    return _jacfwd(inner, argnums, has_aux, "hessian", chunk_size)
 
 
 def hvp(f, primals, vectors):
@@ -236,6 +341,7 @@ def hvp(f, primals, vectors):
     ((array([ 3., 12.]),), (array([6., 0.]),))
     """
     if not isinstance(primals, (tuple, list)) or not isinstance(vectors, (tuple, list)):
-        raise TypeError("hvp: primals and vectors must be tuples (one entry per argument of f)")
-    g = grad(f, argnums=tuple(range(len(primals))))
-    return jvp(g, tuple(primals), tuple(vectors))
+        raise TypeError("hvp: primals and vectors must be tuples (one entry per argument of f), got "
+                        f"{type(primals).__name__} and {type(vectors).__name__}")
+    g = _grad(f, tuple(range(len(primals))), False, "hvp")
+    return _jvp(g, tuple(primals), tuple(vectors), False, "hvp", "vector")

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core.batching import Batched, make, moveaxis, to_level, vmap_level
 from ..core.tensor import Tensor, wrap
-from ._util import output
+from ._util import has_tensor, output
 from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["vmap"]
@@ -66,12 +66,11 @@ def vmap(f, in_axes=0, out_axes=0):
             per_arg = [in_axes] * len(args)
         specs = []
         size = None
-        tensors = False
+        tensors = has_tensor(args, kwargs)  # Tensors in, Tensors out (any argument decides, as in every transform)
         for i, (arg, ax) in enumerate(zip(args, per_arg)):
             leaves, td, axes = _axes_for(ax, arg, "vmap", "in_axes entry")
             norm = []
             for k, (x, a) in enumerate(zip(leaves, axes)):
-                tensors = tensors or isinstance(x, Tensor)
                 if a is None:
                     norm.append(None)
                     continue

@@ -53,12 +53,56 @@ def test_types_and_dtypes():
 def test_constant_output_has_zero_tangent():
     _, t = jvp(lambda x: np.ones(3), (1.0,), (1.0,))
     assert np.array_equal(t, np.zeros(3))
+    out, t = jvp(lambda x: 3.0, (1.0,), (1.0,))  # a Python float gives a 0-d array, as an input would
+    assert type(out) is np.ndarray and out.shape == () and float(out) == 3.0 and float(t) == 0.0
 
 
-def test_jvp_leaves_no_graph_and_does_not_touch_grad():
-    x = cr.tensor([1.0, 2.0])
-    out, t = jvp(lambda x: x * x, (x,), (cr.ones(2),))
-    assert not out.requires_grad and not t.requires_grad and x.grad is None
+@pytest.fixture
+def tape_counts(monkeypatch):
+    """Count the Nodes created and the backward sweeps run while a test runs."""
+    import chainrule.core.backward as backward
+    import chainrule.core.primitive as primitive
+    import chainrule.transforms._util as util
+    from chainrule.core.node import Node
+
+    counts = {"nodes": 0, "sweeps": 0}
+
+    class Counted(Node):
+        __slots__ = ()
+
+        def __init__(self, *args, **kwargs):
+            counts["nodes"] += 1
+            super().__init__(*args, **kwargs)
+
+    sweep = backward._sweep
+
+    def counted_sweep(*args, **kwargs):
+        counts["sweeps"] += 1
+        return sweep(*args, **kwargs)
+
+    monkeypatch.setattr(primitive, "Node", Counted)
+    monkeypatch.setattr(backward, "_sweep", counted_sweep)
+    monkeypatch.setattr(util, "_sweep", counted_sweep)
+    return counts
+
+
+@pytest.mark.parametrize("tensors", [False, True])
+def test_jvp_creates_no_node_and_runs_no_backward_sweep(tape_counts, tensors):
+    wrap = cr.tensor if tensors else np.asarray
+    f = lambda x: (cr.tanh(x) * cr.sin(x) @ cr.exp(x[::-1])) + cr.softmax(x).sum()
+    x, v = wrap(np.array([0.1, 0.5, -0.3])), wrap(np.ones(3))
+    out, t = jvp(f, (x,), (v,))
+    assert tape_counts == {"nodes": 0, "sweeps": 0}  # true forward mode: no tape, no double-vjp trick
+    if tensors:
+        assert not out.requires_grad and not t.requires_grad and x.grad is None
+    # the counter does count: one grad records nodes and runs one sweep
+    cr.grad(lambda x: f(x))(np.array([0.1, 0.5, -0.3]))
+    assert tape_counts["nodes"] > 0 and tape_counts["sweeps"] == 1
+
+
+def test_jacfwd_creates_no_node_and_runs_no_backward_sweep(tape_counts):
+    cr.jacfwd(lambda x: cr.tanh(x) * x.sum())(np.array([0.1, 0.5]))
+    assert tape_counts == {"nodes": 0, "sweeps": 0}
 
 
 def test_has_aux():

@@ -8,7 +8,7 @@ import pytest
 import chainrule as cr
 from chainrule.core.function import Function
 from chainrule.core.primitive import REGISTRY
-from chainrule.transforms import hessian, hvp, jacfwd, jacobian, jacrev
+from chainrule.transforms import grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp
 
 MODES = ["forward", "reverse", "auto"]
 
@@ -179,3 +179,90 @@ def test_hvp_never_forms_the_hessian_strict():
     with recorded_shapes() as shapes:
         hvp(lambda x: cr.tanh(W @ x).sum(), (rng.standard_normal(n),), (rng.standard_normal(n),))
     assert max(np.prod(s) for s in shapes) < n * n
+
+
+# ---- auto runs f once; chunked bases give identical results ---------------------------------------------
+def _counted(f):
+    calls = []
+
+    def g(*args):
+        calls.append(1)
+        return f(*args)
+
+    return g, calls
+
+
+@pytest.mark.parametrize("n_in,n_out", [(2, 7), (7, 2), (3, 3)])
+def test_auto_runs_f_once(n_in, n_out):
+    A = np.random.default_rng(n_in).standard_normal((n_out, n_in))
+    g, calls = _counted(lambda x: cr.tanh(cr.tensor(A) @ x) * cr.exp(x[0]))
+    x = np.linspace(0.1, 0.5, n_in)
+    J = jacobian(g)(x)
+    assert len(calls) == 1
+    assert np.allclose(J, jacfwd(g)(x)) and np.allclose(J, jacrev(g)(x))
+
+
+def test_auto_forward_over_the_recorded_evaluation_composes():
+    # fewer inputs than outputs: auto pushes tangents through what f recorded; that must stay differentiable
+    f = lambda x: cr.concatenate([cr.softmax(x * x[::-1]), cr.exp(x) * x.sum(), cr.cumsum(cr.sin(x))])
+    x = np.array([0.3, -0.4])
+    assert np.allclose(grad(lambda z: (jacobian(f)(z) ** 2).sum())(x), grad(lambda z: (jacrev(f)(z) ** 2).sum())(x))
+    H = jacfwd(jacfwd(f))(x)
+    assert np.allclose(jacrev(jacobian(f))(x), H)
+    assert np.allclose(jacfwd(jacobian(f))(x), H)  # inside forward mode auto uses reverse mode: same values
+    inner = lambda z: grad(lambda y: (cr.sin(y) * z).sum())(z) * cr.ones((3, 1))  # an inner grad in f
+    assert np.allclose(jacobian(inner)(x), jacrev(inner)(x))
+    with_jvp = lambda z: jvp(lambda y: cr.sin(y) * y, (z,), (np.ones(2),))[1] * cr.ones((3, 1))
+    assert np.allclose(jacobian(with_jvp)(x), jacfwd(with_jvp)(x))
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 100])
+def test_chunked_bases_give_identical_results(chunk):
+    W = np.random.default_rng(5).standard_normal((4, 5))
+    f = lambda x, y: {"a": cr.tanh(cr.tensor(W) @ x) * y[0], "b": cr.softmax(x) * y.sum()}
+    x, y = np.linspace(-1, 1, 5), np.array([0.5, 2.0])
+    for jac in (jacfwd, jacrev):
+        full = jac(f, argnums=(0, 1))(x, y)
+        part = jac(f, argnums=(0, 1), chunk_size=chunk)(x, y)
+        for key in ("a", "b"):
+            for k in range(2):
+                assert np.array_equal(full[key][k], part[key][k])
+    full = jacobian(lambda x: cr.tanh(x) * x[:, None], chunk_size=chunk)(x)
+    assert np.array_equal(full, jacobian(lambda x: cr.tanh(x) * x[:, None])(x))
+    H = hessian(lambda x: (cr.tanh(x) * x[::-1]).sum(), chunk_size=chunk)(x)
+    assert np.array_equal(H, hessian(lambda x: (cr.tanh(x) * x[::-1]).sum())(x))
+
+
+def test_the_basis_budget_splits_a_large_jacobian(monkeypatch):
+    import sys
+
+    jac_module = sys.modules["chainrule.transforms.jacobian"]  # the package's attribute is the function
+    monkeypatch.setattr(jac_module, "BASIS_BUDGET", 40)  # 40 entries: chunks of 40 // 10 = 4 basis vectors
+    x = np.linspace(0.1, 1.0, 10)
+    f, calls = _counted(lambda x: cr.sin(x) * x.sum())
+    J = jacfwd(f)(x)
+    assert len(calls) == 3  # forward mode runs f once per chunk: 4 + 4 + 2 columns
+    expected = np.diag(np.cos(x) * x.sum()) + np.sin(x)[:, None]
+    assert np.allclose(J, expected)
+    calls.clear()
+    assert np.allclose(jacrev(f)(x), expected) and len(calls) == 1  # reverse mode pulls back the chunks in turn
+    with pytest.raises(ValueError, match="jacrev: chunk_size must be a positive int"):
+        jacrev(f, chunk_size=0)(x)
+
+
+# ---- errors name the transform the user called ---------------------------------------------------------
+def test_hessian_and_hvp_errors_name_themselves():
+    with pytest.raises(ValueError, match=r"^hessian: argnums=2 is out of range"):
+        hessian(lambda x: (x * x).sum(), argnums=2)(np.ones(2))
+    with pytest.raises(TypeError, match=r"^hessian: argument 0 has dtype int64"):
+        hessian(lambda x: (x * x).sum())(np.arange(2))
+    with pytest.raises(TypeError, match=r"^hessian: the function's output has dtype"):
+        hessian(lambda x: cr.argmax(x))(np.ones(2))
+    with pytest.raises(ValueError, match=r"^hvp: vector leaf 0 has shape \(3,\) but its primal has shape \(2,\)"):
+        hvp(lambda x: (x * x).sum(), (np.ones(2),), (np.ones(3),))
+    with pytest.raises(TypeError, match=r"^hvp: primal leaf 0 has dtype int64"):
+        hvp(lambda x: (x * x).sum(), (np.arange(2),), (np.ones(2),))
+    with pytest.raises(TypeError, match=r"^hvp: the output must be a scalar \(shape \(\)\), but it has shape \(2,\)"):
+        hvp(lambda x: x * x, (np.ones(2),), (np.ones(2),))
+    with pytest.raises(ValueError, match=r"^jacobian: argnums=1 is out of range"):
+        jacobian(lambda x: x, mode="forward", argnums=1)(np.ones(2))

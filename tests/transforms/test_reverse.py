@@ -1,6 +1,7 @@
 """grad, value_and_grad, vjp: closed forms to 4th order, pytrees and types, has_aux, dtypes, errors."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -158,6 +159,14 @@ def test_vjp_has_aux_and_cotangent_not_aliased():
 def test_non_scalar_output_error_shows_shape():
     with pytest.raises(TypeError, match=r"must be a scalar.*shape \(3,\)"):
         grad(lambda x: x * 2)(np.ones(3))
+    # one entry is not a scalar either (as in JAX and torch.func): the shape is shown, with what to do
+    for shape in [(1,), (1, 1)]:
+        with pytest.raises(TypeError, match=rf"^grad: the output must be a scalar \(shape \(\)\), but it has shape "
+                                            rf"{re.escape(str(shape))}; index or reshape it"):
+            grad(lambda x: x * 2)(np.ones(shape))
+    with pytest.raises(TypeError, match=r"^value_and_grad: the output must be a scalar"):
+        value_and_grad(lambda x: x * 2)(np.ones(1))
+    assert float(grad(lambda x: (x * 2)[0])(np.ones(1))[0]) == 2.0
 
 
 def test_integer_inputs_error():

@@ -69,3 +69,87 @@ def test_closure_over_a_tensor_that_requires_grad_keeps_the_graph():
     assert isinstance(g, cr.Tensor) and g.requires_grad
     g.backward()
     assert float(w.grad.item()) == 6.0
+
+
+# ---- one rule for every transform: any Tensor among the call's inputs makes every result a Tensor ---------
+def _jac(mode):
+    return lambda f, argnums=0: jacobian(f, argnums=argnums, mode=mode)
+
+
+@pytest.mark.parametrize("mode", ["forward", "reverse", "auto"])
+@pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
+def test_jacobian_modes_agree_on_types(mode, argnums):
+    f = lambda x, y: x * y
+    arrays = jacobian(f, argnums=argnums, mode=mode)(np.ones(2), np.ones(2))
+    mixed = jacobian(f, argnums=argnums, mode=mode)(np.ones(2), cr.tensor(np.ones(2)))
+    assert kinds(arrays) == {"ndarray"} and kinds(mixed) == {"Tensor"}
+    assert all(not t.requires_grad for t in tree_leaves(mixed))  # nothing outer: no graph kept
+
+
+MIXED = {  # x an array, y a Tensor that needs no gradient
+    "grad": lambda x, y: grad(lambda x, y: (x * y).sum(), argnums=(0, 1))(x, y),
+    "value_and_grad": lambda x, y: value_and_grad(lambda x, y: (x * y).sum())(x, y),
+    "vjp": lambda x, y: vjp(lambda x, y: x * y, x, y)[1](np.ones(2)),
+    "vjp out": lambda x, y: vjp(lambda x, y: x * y, x, y)[0],
+    "jvp": lambda x, y: jvp(lambda x, y: x * y, (x, y), (np.ones(2), np.ones(2))),
+    "jacfwd": lambda x, y: jacfwd(lambda x, y: x * y)(x, y),
+    "jacrev": lambda x, y: jacrev(lambda x, y: x * y)(x, y),
+    "hessian": lambda x, y: hessian(lambda x, y: (x * x * y).sum())(x, y),
+    "hvp": lambda x, y: hvp(lambda x, y: (x * x * y).sum(), (x, y), (np.ones(2), np.ones(2))),
+    "vmap": lambda x, y: vmap(lambda x, y: x * y)(x, y),
+    "kwarg Tensor": lambda x, y: grad(lambda x, *, y: (x * y).sum())(x, y=y),
+}
+
+
+@pytest.mark.parametrize("name", list(MIXED))
+def test_a_tensor_anywhere_in_the_call_gives_tensors(name):
+    assert kinds(MIXED[name](np.ones(2), np.full(2, 2.0))) == {"ndarray"}
+    assert kinds(MIXED[name](np.ones(2), cr.tensor(np.full(2, 2.0)))) == {"Tensor"}
+
+
+def test_a_tensor_cotangent_or_tangent_gives_tensors():
+    _, fn = vjp(lambda x: x * 2, np.ones(2))
+    assert isinstance(fn(np.ones(2))[0], np.ndarray) and isinstance(fn(cr.ones(2))[0], cr.Tensor)
+    assert kinds(jvp(lambda x: x * 2, (np.ones(2),), (cr.ones(2),))) == {"Tensor"}
+
+
+COMPOSITIONS = {
+    "grad(grad)": lambda x: grad(lambda z: grad(f)(z).sum())(x),
+    "jvp(grad)": lambda x: jvp(grad(f), (x,), (V,)),
+    "grad(jvp)": lambda x: grad(lambda z: jvp(f, (z,), (V,))[1])(x),
+    "vjp(grad)": lambda x: vjp(grad(f), x)[1](V),
+    "jacfwd(jacrev)": lambda x: jacfwd(jacrev(f))(x),
+    "jacrev(jacfwd)": lambda x: jacrev(jacfwd(f))(x),
+    "jacrev(jacrev)": lambda x: jacrev(jacrev(f))(x),
+    "jacobian(grad)": lambda x: jacobian(grad(f))(x),
+    "jacobian(jacobian)": lambda x: jacobian(jacobian(fv))(x),
+    "hessian(grad sum)": lambda x: hessian(lambda z: grad(f)(z).sum())(x),
+    "hvp": lambda x: hvp(f, (x,), (V,)),
+    "vmap(grad)": lambda x: vmap(grad(lambda z: cr.sin(z)))(x),
+    "grad(vmap)": lambda x: grad(lambda z: vmap(cr.sin)(z).sum())(x),
+    "jvp(jvp)": lambda x: jvp(lambda z: jvp(f, (z,), (V,))[1], (x,), (V,)),
+    "grad^3 scalar": lambda x: grad(grad(grad(lambda z: (cr.sin(z) * z).sum())))(x[0]),
+}
+
+
+@pytest.mark.parametrize("name", list(COMPOSITIONS))
+def test_compositions_give_arrays_for_arrays_and_tensors_for_tensors(name):
+    out = COMPOSITIONS[name](X0)
+    assert kinds(out) == {"ndarray"}, name
+    out = COMPOSITIONS[name](cr.tensor(X0))
+    assert kinds(out) == {"Tensor"}, name
+    assert all(t._fw is None and not t.requires_grad for t in tree_leaves(out))  # no stale tangent or graph
+
+
+def test_python_floats_and_constants_give_0d_arrays():
+    out, t = jvp(lambda x: 3.0, (2.0,), (1.0,))
+    assert type(out) is np.ndarray and out.shape == () and float(out) == 3.0
+    assert type(t) is np.ndarray and float(t) == 0.0
+    v, g = value_and_grad(lambda x: 3.0)(2.0)
+    assert type(v) is np.ndarray and type(g) is np.ndarray and float(g) == 0.0
+    out, _ = vjp(lambda x: 3.0, 2.0)
+    assert type(out) is np.ndarray
+    out, _ = jvp(lambda x: 3.0, (cr.tensor(2.0),), (1.0,))
+    assert isinstance(out, cr.Tensor)
+    _, aux = grad(lambda x: (x * x, "note"), has_aux=True)(2.0)
+    assert aux == "note"  # aux values that are not numbers pass through as they are
