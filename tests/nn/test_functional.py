@@ -66,6 +66,24 @@ def test_cross_entropy_class_weights_and_ignore_index_follow_pytorch():
     assert gradcheck(lambda a: F.cross_entropy(a, y, weight=w), (x,))
 
 
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss"])
+def test_an_ignore_index_that_is_a_class_is_ignored_without_weights(loss):
+    # ignore_index=0 (say, a padding token) is a valid class: every label in range must not skip the look for it
+    x = rng.standard_normal((5, 3))
+    y = np.array([0, 2, 1, 0, 2])
+    keep = y != 0
+    lp = log_softmax_ref(x)
+    per_row = -lp[np.arange(5), y] if loss == "cross_entropy" else -x[np.arange(5), y]
+    fn = getattr(F, loss)
+    assert fn(t(x), y, ignore_index=0, reduction="sum").item() == pytest.approx(per_row[keep].sum(), rel=1e-12)
+    assert fn(t(x), y, ignore_index=0).item() == pytest.approx(per_row[keep].mean(), rel=1e-12)
+    np.testing.assert_allclose(fn(t(x), y, ignore_index=0, reduction="none").data, np.where(keep, per_row, 0.0),
+                               rtol=1e-12)
+    xt = t(x, grad=True)
+    fn(xt, y, ignore_index=0).backward()
+    np.testing.assert_array_equal(xt.grad.data[~keep], 0.0)
+
+
 def test_cross_entropy_label_smoothing_formula():
     x = rng.standard_normal((4, 5))
     y = rng.integers(0, 5, 4)

@@ -135,8 +135,10 @@ def _labels(input, target, weight, ignore_index, reduction, op):
 
         x = transpose(x, (0,) + tuple(range(2, len(shape))) + (1,)).reshape(-1, c)
     t = t.reshape(-1)
-    if weight is None and (t.size == 0 or (t.min() >= 0 and t.max() < c)):
-        # the common case, checked with two reductions: every label valid, none ignored
+    in_range = t.size == 0 or (t.min() >= 0 and t.max() < c)
+    if weight is None and in_range and not (0 <= ignore_index < c and (t == ignore_index).any()):
+        # the common case, checked with two reductions: every label valid, none ignored (an ignore_index
+        # that is itself a class, say 0 for padding, needs the look for it)
         if reduction == "mean":
             return x, t, None, (1.0 / t.size if t.size else float("nan")), True, want
         return x, t, None, 1.0, reduction != "none", want
