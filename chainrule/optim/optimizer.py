@@ -170,7 +170,8 @@ class Optimizer:
                 raise ValueError(f"load_state_dict: state for parameter {i}, which no group lists")
             st = {}
             for k, v in entries.items():
-                arr = np.array(v.data if isinstance(v, Tensor) else v)  # a copy we own
+                # a copy we own; asarray first, as np.array(copy=True) warns on torch tensors' __array__
+                arr = np.asarray(v.data if isinstance(v, Tensor) else v).copy()
                 if arr.ndim and arr.shape != p.shape:
                     raise ValueError(
                         f"load_state_dict: state {k!r} of parameter {i} has shape {arr.shape}, the parameter "
