@@ -103,3 +103,79 @@ def test_per_node_check_sees_nodes_that_save_nothing():
     before = (add.save_args, add.save_ans)
     assert check_nodes(lambda x, y: (x + y) * x, (np.array([1.0, 2.0]), np.array([3.0, 4.0])))
     assert (add.save_args, add.save_ans) == before
+
+
+class BadNoJvp(Function):
+    """sin with a wrong backward and no jvp: forward mode cannot run through it."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * cr.sin(x)
+
+
+def test_pytree_inputs_and_errors_name_the_leaf_path():
+    assert gradcheck(lambda p: p["a"] * p["b"], ({"a": 1.0, "b": 2.0},))
+    assert gradcheck(lambda p, x: (p["w"][0] * x).sum() + p["w"][1] ** 2, ({"w": (np.ones(2), 3.0)}, np.ones(2)))
+    assert check_nodes(lambda p: cr.tanh(p["a"]) * p["b"], ({"a": np.ones(2), "b": 0.5},))
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x, p: x * cr.exp(BadSin.apply(p["w"][1])).sum(), (2.0, {"w": [1.0, np.array([0.1, 0.5])]}))
+    e = info.value
+    assert e.input == "1['w'][1]" and e.index is not None and e.mode == "reverse"
+    assert "input 1['w'][1]" in str(e)
+
+
+def test_a_wrong_backward_is_reported_when_forward_mode_cannot_run():
+    f = lambda x: cr.exp(BadNoJvp.apply(x)).sum()
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(f, (np.array([0.1, 0.5, 0.9]),))
+    assert info.value.mode == "reverse"
+    with pytest.raises(GradcheckError, match="per-node check.*BadNoJvp.*reverse-mode"):
+        gradcheck(f, (np.array([0.1, 0.5, 0.9]),), per_node=True)
+
+
+def test_forward_mode_skipped_where_unavailable_says_so():
+    with pytest.warns(cr.testing.GradcheckWarning, match="forward mode was not checked.*GoodNoJvp"):
+        assert gradcheck(lambda x: GoodNoJvp.apply(x) * 2, (np.array([0.3, 0.7]),))
+    with pytest.warns(cr.testing.GradcheckWarning, match=r"node 0 \(GoodNoJvp\)"):
+        assert check_nodes(lambda x: GoodNoJvp.apply(x) * 2, (np.array([0.3, 0.7]),))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gradcheck(lambda x: GoodNoJvp.apply(x) * 2, (np.array([0.3, 0.7]),), forward=False)
+
+
+def test_per_node_check_runs_f_once_and_leaves_the_primitives_alone():
+    from chainrule.ops.elementwise import add, multiply
+
+    calls = []
+    flags = [(p.save_args, p.save_ans) for p in (add, multiply)]
+
+    def f(x, y):
+        calls.append(1)
+        # another thread (or this function) sees the primitives as they always are
+        assert [(p.save_args, p.save_ans) for p in (add, multiply)] == flags
+        return cr.tanh(x + y) * x
+
+    assert check_nodes(f, (np.array([1.0, 2.0]), np.array([3.0, 4.0])))
+    assert len(calls) == 1
+
+
+def test_the_recorder_sees_only_its_own_thread():
+    import threading
+
+    from chainrule.transforms._util import Recorder
+
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    with Recorder() as rec:
+        worker = threading.Thread(target=lambda: cr.exp(x) * 2)
+        worker.start()
+        worker.join()
+        cr.sin(x)
+    assert [e[0].name for e in rec.entries] == ["sin"]
