@@ -1,6 +1,7 @@
 """cr.explain: its numbers equal the notes' closed forms and the engine's backward; its rows and its table."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -185,12 +186,16 @@ def test_captured_tensors_are_parameters_and_user_tensors_are_untouched():
 
 
 def test_a_parameter_argument_is_styled_as_a_parameter():
-    class Parameter(cr.Tensor):
+    class Weight(cr.nn.Parameter):  # a subclass is a parameter too: the class is checked, not its name
         pass
 
-    p = Parameter(np.array([1.0, 2.0]), requires_grad=True)
-    ex = explain(lambda p, x: cr.sum(p * x), p, 3.0)
-    assert ex.forward[0].kind == "parameter"
+    class Parameter(cr.Tensor):  # ... and a class that is merely called Parameter is not one
+        pass
+
+    for cls, kind in ((cr.nn.Parameter, "parameter"), (Weight, "parameter"), (Parameter, "input")):
+        p = cls(np.array([1.0, 2.0]), requires_grad=True)
+        ex = explain(lambda p, x: cr.sum(p * x), p, 3.0)
+        assert ex.forward[0].kind == kind, cls
 
 
 def test_unused_input_identity_and_integers():
@@ -217,7 +222,8 @@ def test_constants_are_listed():
     c = np.array([1.0, 2.0, 3.0])
     ex = explain(lambda x: cr.sum(x * c) + 1.5, np.ones(3))
     assert [k.text for k in ex.constants] == ["c1", "1.5"]
-    assert ex.forward[1].inputs == ("v1", "c1") and "c1 = (3,) [1, 2, 3]" in str(ex)
+    assert ex.forward[1].inputs == ("v1", "c1")
+    assert re.search(r"\n  c1 += \(3,\) \[1, 2, 3\] +\(constant\)\n", str(ex))  # in the value column
 
 
 # ---- errors ------------------------------------------------------------------------------------
@@ -296,3 +302,180 @@ def test_writes_into_a_tensor_are_followed():
     f(x).backward()
     np.testing.assert_allclose(ex.gradients[0].value, x.grad.data)
     np.testing.assert_allclose(ex.row("v2").value, [2.0, 6.0])  # the value before the write
+
+
+# ---- nn.functional, None arguments, Modules ----------------------------------------------------
+F = cr.nn.functional
+LOGITS = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])
+LABELS = np.array([1, 2])
+
+
+def engine_grads(f, *args):
+    ts = [cr.tensor(a, requires_grad=True) for a in args]
+    f(*ts).backward()
+    return [t.grad.data for t in ts]
+
+
+@pytest.mark.parametrize(
+    "f, args",
+    [
+        (lambda z: F.cross_entropy(z, LABELS), (LOGITS,)),  # a None class weight among the operands
+        (lambda z: F.cross_entropy(z, LABELS, reduction="sum"), (LOGITS,)),
+        (lambda z: F.nll_loss(F.log_softmax(z), LABELS), (LOGITS,)),
+        (lambda z: F.mse_loss(z, np.ones((2, 3))), (LOGITS,)),
+        (lambda p: F.binary_cross_entropy(p, np.array([0.0, 1.0])), (np.array([0.3, 0.8]),)),
+        (lambda z: F.cross_entropy(z, np.array([1])), (np.array([[1.0, 2.0, 3.0]]),)),
+    ],
+    ids=["cross_entropy", "cross_entropy-sum", "nll_loss", "mse_loss", "binary_cross_entropy", "one-row"],
+)
+def test_losses_of_nn_functional_in_both_modes(f, args):
+    ex = explain(f, *args)
+    for g, e in zip(ex.gradients, engine_grads(f, *args)):
+        np.testing.assert_allclose(g.value, e, rtol=1e-12)
+    text = str(ex)
+    assert "None" not in text and "factor" not in text and "reduce=" not in text
+    fw = explain(f, *args, mode="forward", direction=(np.ones_like(args[0]),))
+    assert float(fw.tangent) == pytest.approx(float(np.sum(engine_grads(f, *args)[0])))
+
+
+def test_the_reduction_of_a_loss_is_shown_by_its_public_name():
+    assert "cross_entropy(v1, c1)  " in str(explain(lambda z: F.cross_entropy(z, LABELS), LOGITS))
+    summed = explain(lambda z: F.cross_entropy(z, LABELS, reduction="sum"), LOGITS)
+    assert "cross_entropy(v1, c1, reduction='sum')" in str(summed)
+
+
+def test_a_linear_layer_without_bias_and_the_names_of_module_parameters():
+    lin = cr.nn.Linear(3, 2, bias=False)
+    for mode in ("reverse", "forward"):
+        ex = explain(lambda x: cr.sum(lin(x)), np.ones(3), mode=mode)
+        assert ex.row("lin.weight").kind == "parameter" and ex.row("v3").expr == "linear(v1, v2)"
+        assert ex.row("v3").inputs == ("v1", "v2")  # the missing bias is no operand
+    np.testing.assert_allclose(explain(lambda x: cr.sum(lin(x)), np.ones(3)).gradients[1].value, np.ones((2, 3)))
+    net = cr.nn.Sequential(cr.nn.Linear(2, 2), cr.nn.Tanh(), cr.nn.Linear(2, 1))
+    ex = explain(lambda x: cr.sum(net(x)), np.ones(2))
+    assert [g.label for g in ex.gradients] == ["x", "net.0.weight", "net.0.bias", "net.2.weight", "net.2.bias"]
+    text = str(ex)
+    assert text.startswith("f(x), reverse mode\nparameters: net.0.weight, net.0.bias, net.2.weight, net.2.bias\n")
+    assert "∂f/∂(net.0.weight) = v̄2" in text
+    own = explain(net, np.ones(2))  # the Module itself: its own dotted names
+    assert own.function == "Sequential" and [g.label for g in own.gradients][1:3] == ["0.weight", "0.bias"]
+
+
+# ---- what the rows say: public names, no internals ---------------------------------------------
+class Cube(cr.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x**2
+
+
+@pytest.mark.parametrize(
+    "f, x, expr",
+    [
+        (lambda x: Cube.apply(x), 2.0, "Cube(v1)"),
+        (cr.checkpoint(lambda x: cr.sin(x) * 2), 2.0, "checkpoint(<lambda>)(v1)"),
+        (lambda x: cr.concatenate([x, x], axis=0), np.ones(2), "concatenate([v1, v1])"),
+        (lambda x: cr.stack([x, x], axis=1), np.ones(2), "stack([v1, v1], axis=1)"),
+        (lambda x: cr.softmax(x, axis=1), np.ones((2, 2)), "softmax(v1)"),
+        (lambda x: cr.softmax(x, axis=0), np.ones((2, 2)), "softmax(v1, axis=0)"),
+        (lambda x: cr.norm(x), np.ones(2), "norm(v1)"),
+        (lambda x: cr.norm(x, ord=3), np.ones(2), "norm(v1, ord=3)"),
+        (lambda x: cr.cumsum(x), np.ones(2), "cumsum(v1)"),
+        (lambda x: cr.sum(x), np.ones((2, 2)), "sum(v1)"),
+        (lambda x: cr.sum(x, axis=1, keepdims=True), np.ones((2, 2)), "sum(v1, axis=1, keepdims=True)"),
+        (lambda x: cr.mean(x, axis=0), np.ones((2, 2)), "mean(v1, axis=0)"),
+        (lambda x: x.reshape(4), np.ones((2, 2)), "reshape(v1, 4)"),
+        (lambda x: cr.clip(x, -1.0, 0.5), np.ones(2), "clip(v1, -1, 0.5)"),
+        (lambda x: cr.broadcast_to(x, (3, 2)), np.ones(2), "broadcast_to(v1, (3, 2))"),
+        (lambda x: cr.einsum("ij,j->i", x, x[0]), np.ones((2, 2)), "einsum('ij,j->i', v1, v2)"),
+    ],
+)
+def test_operations_read_as_the_user_writes_them(f, x, expr):
+    ex = explain(f, x)
+    assert ex.forward[-1].expr == expr
+    assert "object at 0x" not in str(ex) and "bounds" not in str(ex) and "axes=" not in str(ex)
+
+
+def test_a_cumsum_of_a_vector_has_no_reshape_step():
+    ex = explain(lambda x: cr.sum(cr.cumsum(x)), np.array([1.0, 2.0]))
+    assert [r.op for r in ex.forward if r.kind == "operation"] == ["cumsum", "sum"]
+    np.testing.assert_allclose(ex.gradients[0].value, [2.0, 1.0])
+    flat = explain(lambda x: cr.sum(cr.cumsum(x)), np.ones((2, 2)))  # a real ravel stays a step
+    assert [r.expr for r in flat.forward[1:3]] == ["reshape(v1, -1)", "cumsum(v2)"]
+
+
+# ---- the formula agrees with the number next to it -----------------------------------------------
+def test_ties_in_maximum_show_the_even_split():
+    ex = explain(lambda x, y: cr.maximum(x, y), 2.0, 2.0)
+    term = backward_of(ex, "v1").terms[0]
+    assert term.rule == "[v1 > v2] + [v1 = v2]/2" and float(term.local) == 0.5
+    assert float(backward_of(explain(lambda x, y: cr.minimum(x, y), 1.0, 2.0), "v1").adjoint) == 1.0
+
+
+@pytest.mark.parametrize(
+    "p, expr, rule",
+    [
+        (2.0, "v1²", "2·v1"),
+        (3.0, "v1³", "3·v1²"),
+        (2.0000001, "v1^2.0000001", "2.0000001·v1^(2.0000001 - 1)"),
+        (1e-7, "v1^1e-07", "1e-07·v1^(1e-07 - 1)"),
+        (0.5, "v1^0.5", "0.5·v1^(-0.5)"),
+        (-1.0, "v1^(-1)", "(-1)·v1^(-2)"),
+    ],
+)
+def test_powers_are_written_with_their_exact_exponent(p, expr, rule):
+    ex = explain(lambda x: x**p, 3.0)
+    term = backward_of(ex, "v1").terms[0]
+    assert ex.forward[1].expr == expr and term.rule == rule
+    assert float(term.local) == pytest.approx(p * 3.0 ** (p - 1), rel=1e-15)
+
+
+def test_constants_follow_the_precision_and_are_never_rounded_away():
+    ex = explain(lambda x: x * 0.123456789012, 3.0, precision=12)
+    assert ex.forward[1].expr == "v1 · 0.123456789012" and ex.constants[0].text == "0.123456789012"
+    assert explain(lambda x: x * 0.123456789012, 3.0).constants[0].text == "0.123456789012"  # exact, not 0.123457
+    assert explain(lambda x: x * 0.5, 3.0).constants[0].text == "0.5"
+
+
+def test_complex_inputs_print():
+    text = str(explain(lambda x: x * x, 1 + 2j))
+    assert "(-3+4j)" in text and "(2+4j)" in text
+
+
+# ---- names never collide ---------------------------------------------------------------------------
+def test_arguments_named_like_variables_get_other_letters():
+    ex = explain(lambda v2, v1: v2 * v1, 2.0, 3.0)
+    assert ex.letter == "u" and [r.name for r in ex.forward] == ["u1", "u2", "u3"]
+    assert float(ex.row("v2").value) == 2.0 and float(ex.adjoint("v1")) == 2.0  # the user's v1 is y
+    assert f"∂f/∂v2 = {bar('v2')} = {bar('u1')}  = 3" in str(ex)
+    clash = explain(lambda c1: c1 * np.array([1.0, 2.0]), 2.0)
+    assert clash.constants[0].name == "k1" and clash.row("c1").name == "v1"
+
+
+def test_a_function_named_like_an_argument_is_renamed():
+    def f(f, v2):
+        return f * v2
+
+    ex = explain(f, 1.0, 3.0)
+    assert ex.function == "g" and f"∂g/∂f = {bar('f')} = {bar('u1')}" in str(ex)
+
+
+# ---- ASCII -------------------------------------------------------------------------------------------
+def columns(line):
+    return [m.start() for m in re.finditer(r"(?<=  )= ", line)]
+
+
+def test_ascii_tables_stay_aligned():
+    ex = explain(lambda x, y: cr.sqrt(x * x + y * y) + x, 3.0, 4.0)
+    text = ex.to_text(ascii=True)
+    assert text.isascii() and "sqrt(v5)" in text and "sqrtv" not in text
+    for section in text.split("\n\n")[1:]:
+        rows = [line for line in section.splitlines()[1:] if "= " in line]
+        assert len({columns(line)[0] for line in rows}) == 1, section  # the value column lines up
+    unicode = ex.to_text()
+    assert [len(line) for line in text.splitlines()] != [len(line) for line in unicode.splitlines()]

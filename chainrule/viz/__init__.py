@@ -13,10 +13,31 @@ import os
 
 from .dot import STYLES, DotSource, to_dot
 from .render import FORMATS, find_renderer, render, write_atomic
+from .tape import record
 
-__all__ = ["STYLES", "DotSource", "Drawing", "draw", "find_renderer", "render", "to_dot"]
+__all__ = [
+    "STYLES",
+    "SUFFIXES",
+    "DotSource",
+    "Drawing",
+    "draw",
+    "find_renderer",
+    "format_of",
+    "record",
+    "render",
+    "to_dot",
+]
 
-_SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}
+SUFFIXES = {".svg": "svg", ".png": "png", ".dot": "dot", ".gv": "dot"}  # what draw writes, by the path's suffix
+
+
+def format_of(path):
+    """The format ``draw`` writes to ``path`` ("svg", "png" or "dot"), or None for a suffix it does not know.
+
+    >>> format_of("graph.SVG"), format_of("graph.jpg")
+    ('svg', None)
+    """
+    return SUFFIXES.get(os.path.splitext(os.fspath(path))[1].lower())
 
 
 class Drawing:
@@ -63,13 +84,12 @@ def draw(obj, path=None, *, format=None, **options):
         if path is None:
             format = "svg"
         else:
-            suffix = os.path.splitext(os.fspath(path))[1].lower()
-            if suffix not in _SUFFIXES:
+            format = format_of(path)
+            if format is None:
                 raise ValueError(
                     f"draw: cannot tell the format from {os.fspath(path)!r}; use a .svg, .png or .dot "
                     f"path, or pass format='svg'"
                 )
-            format = _SUFFIXES[suffix]
     if format not in FORMATS + ("dot",):
         raise ValueError(f"draw: format must be 'svg', 'png' or 'dot', got {format!r}")
     if isinstance(obj, str):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.tensor import Tensor
-from ..explain import Explanation, bar, dot, format_value
+from .formulas import HIDDEN, call_text, literal
+from .notation import bar, dot, format_value
 
 __all__ = ["STYLES", "DotSource", "to_dot"]
 
@@ -73,15 +74,22 @@ class _Writer:
 
 
 def to_dot(obj, *, grads=None, names=None, rankdir="LR", precision=4, max_size=6, title=None):
-    """Graphviz DOT text of the graph behind ``obj``: a Tensor, or the result of :func:`chainrule.explain`.
+    """Graphviz DOT text of the graph behind ``obj``: a Tensor (or a list of them), or an explanation.
 
-    From a Tensor it shows what the tape knows: each operation with its output shape, values where the
-    tape still holds them (the output itself, leaves, and saved results before ``backward`` frees them)
-    and, after ``backward``, the leaves' ``.grad``. Intermediate nodes do not keep gradients, so pass
-    ``grads={tensor: gradient}`` to show some (e.g. from ``cr.autograd.grad``), or draw an explanation:
-    ``to_dot(cr.explain(f, *args))`` labels every node with its value and its adjoint v̄ (forward mode:
-    its tangent v̇), and every edge with its share v̄j · ∂vj/∂vi where that is a number.
-    ``names={tensor: "x"}`` names leaves. The result is a ``str`` that Jupyter draws inline.
+    From :func:`chainrule.explain` every node shows its assignment, its value and its adjoint v̄ (forward
+    mode: its tangent v̇), and every edge the part of the gradient it carries, v̄j · ∂vj/∂vi (forward
+    mode: ∂vj/∂vi · v̇i), where that is a number; an operand used twice has two edges, each with its part.
+
+    From a Tensor each node shows its operation, shape and dtype, and its value when it has at most
+    ``max_size`` entries. Values come from what the tape holds (the output, the leaves, what operations
+    saved for their rules, until ``backward`` frees it) and from recomputing operations whose operands
+    are known; build the graph inside ``with cr.viz.record():`` to have every value and constant. Once
+    ``backward`` has run (``grads=None``: when a leaf has a ``.grad``), or with ``grads=True``, nodes show
+    ``grad``: a leaf its ``.grad``, any other node ∂output/∂node, which the tape does not keep, so
+    ``to_dot`` computes it by its own reverse sweep (seeded with 1 at a scalar output) wherever the
+    values its rules need are known. ``grads={tensor: gradient}`` gives gradients explicitly (e.g. from
+    ``cr.autograd.grad``); ``grads=False`` shows none. ``names={tensor: "x"}`` names leaves. The result is
+    a ``str`` that Jupyter draws inline.
 
     >>> import chainrule as cr
     >>> x = cr.tensor(2.0, requires_grad=True)
@@ -89,12 +97,18 @@ def to_dot(obj, *, grads=None, names=None, rankdir="LR", precision=4, max_size=6
     >>> src.startswith("digraph") and "multiply" in src
     True
     """
+    from ..explain import Explanation  # lazily: chainrule.explain imports this package's notation
+
     if isinstance(obj, Explanation):
         return _explanation_dot(obj, rankdir, precision, max_size, title)
     roots = [obj] if isinstance(obj, Tensor) else list(obj) if isinstance(obj, (list, tuple)) else None
     if not roots or not all(isinstance(t, Tensor) for t in roots):
         raise TypeError(f"to_dot: expected a Tensor, a list of Tensors or an explanation, got {type(obj).__name__}")
-    return _tensor_dot(roots, grads or {}, names or {}, rankdir, precision, max_size, title)
+    if not (grads is None or isinstance(grads, (bool, dict))):
+        raise TypeError(
+            f"to_dot: grads must be True, False, None or a dict of Tensor to gradient, got {type(grads).__name__}"
+        )
+    return _tensor_dot(roots, grads, names or {}, rankdir, precision, max_size, title)
 
 
 def _fmt(value, precision, max_size):
@@ -102,14 +116,23 @@ def _fmt(value, precision, max_size):
 
 
 # ---- from an explanation: all values, all adjoints ------------------------------------
+def _edge_shares(ex):
+    """``{(child, parent): [share per use]}``: each edge's own part, v̄j · ∂vj/∂vi (forward: ∂vj/∂vi · v̇i)."""
+    if ex.mode == "reverse":
+        return {(t.source, r.name): list(t.shares) for r in ex.backward for t in r.terms}
+    return {(r.name, t.source): list(t.shares) for r in ex.forward for t in r.tangent_terms}
+
+
 def _explanation_dot(ex, rankdir, precision, max_size, title):
     if title is None:
         title = f"{ex.function}, {ex.mode} mode"
         if ex.mode == "reverse":
             title += ": each edge carries v̄child · ∂child/∂parent back (red)"
+        else:
+            title += ": each edge carries ∂child/∂parent · v̇parent forward (red)"
     w = _Writer(title, rankdir)
     adjoints = {r.name: r.adjoint for r in ex.backward}
-    shares = {(t.source, r.name): t.value for r in ex.backward for t in r.terms}  # (child, parent) -> v̄j·∂vj/∂vi
+    shares = _edge_shares(ex)
     for c in ex.constants:
         w.node(c.name, "constant", [_fmt(c.value, precision, max_size)])
     used = {src for r in ex.forward for src in r.inputs} | {ex.output}
@@ -125,77 +148,106 @@ def _explanation_dot(ex, rankdir, precision, max_size, title):
         w.node(r.name, r.kind, lines, output=r.name == ex.output)
     for r in ex.forward:
         for src in r.inputs:
-            share = shares.get((r.name, src))
-            label = _fmt(share, precision, max_size) if share is not None and share.size == 1 else None
+            parts = shares.get((r.name, src))
+            share = parts.pop(0) if parts else None  # the k-th use of src takes the k-th part
+            label = None if share is None or np.size(share) != 1 else format_value(share, precision, shape=False)
             w.edge(src, r.name, label)
     return w.source()
 
 
 # ---- from a Tensor: what the tape holds -----------------------------------------------
 def _leaf_kind(leaf):
-    return "parameter" if leaf is not None and type(leaf).__name__ == "Parameter" else "input"
+    from ..nn.module import Parameter  # lazily: chainrule.nn is imported after this package
 
-
-def _static(kw):
-    shown = []
-    for key, val in (kw or {}).items():
-        if val is None or val is False or key.endswith("shape"):
-            continue
-        if isinstance(val, tuple) and len(val) == 1:
-            val = val[0]
-        shown.append(f"{key}={val}")
-    return ", ".join(shown)
+    return "parameter" if isinstance(leaf, Parameter) else "input"  # the class itself: subclasses count
 
 
 def _tensor_dot(roots, grads, names, rankdir, precision, max_size, title):
     from ..core.backward import toposort
+    from .tape import node_adjoints, node_values
 
-    by_node = {}
-    for key, g in grads.items():
+    given = {}
+    for key, g in (grads if isinstance(grads, dict) else {}).items():
         node = key._node if isinstance(key, Tensor) else key
         if node is not None:
-            by_node[node] = g.data if isinstance(g, Tensor) else np.asarray(g)
+            given[node] = g.data if isinstance(g, Tensor) else np.asarray(g)
     named = {t._node: n for t, n in names.items() if isinstance(t, Tensor) and t._node is not None}
     outputs = {t._node: t for t in roots if t._node is not None}
+    order = toposort(list(outputs))
+    values, constants = node_values(order, roots)
+    leaves = [n.leaf() for n in order if n.prim is None]
+    show = grads is True or (grads is None and any(t is not None and t.grad is not None for t in leaves))
+    computed = node_adjoints(order, roots, values, constants) if show else {}
+
+    def small(value):
+        return value is not None and np.size(value) <= max_size
+
+    lost = any(values.get(n) is None and np.prod(n.shape) <= max_size for n in order) or any(
+        (n, i) not in constants for n in order for i, p in enumerate(n.parents) if p is None
+    )
+    if title is None and lost:
+        title = "values the tape does not keep are left out: build the graph inside cr.viz.record() to see them all"
     w = _Writer(title, rankdir)
-    ids, constants = {}, 0
+    ids, count = {}, 0
     for t in roots:
         if t._node is None:  # a Tensor with no graph is one constant node
-            constants += 1
-            w.node(f"c{constants}", "constant", ["constant", _fmt(t.data, precision, max_size)], output=True)
-    order = toposort(list(outputs))
+            count += 1
+            w.node(f"c{count}", "constant", [_fmt(t.data, precision, max_size)], output=True)
     for k, node in enumerate(order, 1):
-        ids[node] = ident = f"n{k}"
-        root = outputs.get(node)
+        ids[node] = f"n{k}"
+        value, grad = values.get(node), given.get(node)
         if node.prim is None:
             leaf = node.leaf()
             kind = _leaf_kind(leaf)
             lines = [named.get(node, kind)]
-            value = leaf.data if leaf is not None else None
-            grad = by_node.get(node)
-            if grad is None and leaf is not None and leaf.grad is not None:
+            if grad is None and show and leaf is not None and leaf.grad is not None:
                 grad = leaf.grad.data
         else:
             kind = "operation"
-            static = _static(node.kw)
-            lines = [node.prim.name + (f"({static})" if static else "")]
-            value = root.data if root is not None else node.ans
-            grad = by_node.get(node)
+            lines = [_operation(node, constants)]
+            if grad is None:
+                grad = computed.get(node)
         if node.shape != ():
             lines.append(f"{node.shape} {node.dtype}")
-        if value is not None:
-            lines.append(format_value(value, precision, max_size, shape=False) if value.size <= max_size else "")
+        if small(value):
+            lines.append(format_value(value, precision, max_size, shape=False))
         if grad is not None:
             lines.append(f"grad = {format_value(grad, precision, max_size, shape=False)}")
-        w.node(ident, kind, [line for line in lines if line], output=root is not None)
+        w.node(ids[node], kind, lines, output=node in outputs)
     for node in order:
         for i, p in enumerate(node.parents):
             if p is not None:
                 w.edge(ids[p], ids[node])
                 continue
-            constants += 1
-            value = node.args[i] if node.args is not None else None
-            text = "constant" if value is None else _fmt(np.asarray(getattr(value, "data", value)), precision, max_size)
-            w.node(f"c{constants}", "constant", [text])
-            w.edge(f"c{constants}", ids[node])
+            value = constants.get((node, i), _UNKNOWN)
+            if value is not _UNKNOWN and not _is_value(value):
+                continue  # None (a Linear without bias) or a shape: part of the operation, not a value
+            count += 1
+            if value is _UNKNOWN:
+                lines = ["constant", "(not kept by the tape)"]
+            else:
+                lines = [_fmt(np.asarray(value), precision, max_size)]
+            w.node(f"c{count}", "constant", lines)
+            w.edge(f"c{count}", ids[node])
     return w.source()
+
+
+_UNKNOWN = object()
+
+
+def _is_value(value):
+    return isinstance(value, (np.ndarray, np.generic, int, float, complex)) and not isinstance(value, bool)
+
+
+def _operation(node, constants):
+    """The node's call without its value operands (they are the edges): ``sum(axis=1)``, ``broadcast_to((2, 3))``."""
+    operands, shapes = [], []
+    for i, p in enumerate(node.parents):
+        c = constants.get((node, i), _UNKNOWN)
+        if p is not None or c is _UNKNOWN or _is_value(c):
+            operands.append(HIDDEN)
+            shapes.append(p.shape if p is not None else None if c is _UNKNOWN else np.shape(c))
+        else:
+            operands.append(c if c is None else literal(c))  # None, a shape: written in the call
+            shapes.append(None)
+    return call_text(node.prim, operands, node.kw, shapes)

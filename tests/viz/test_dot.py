@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.explain import explain
+from chainrule.explain import explain, format_value
 from chainrule.viz import STYLES, DotSource, to_dot
 
 from .dotparse import parse
@@ -65,23 +65,94 @@ def test_forward_mode_graph_shows_tangents():
     assert nodes["v5"]["label"].endswith("v̇5 = -4")
 
 
+def labels_of(src):
+    _, nodes, _ = parse(src)
+    return {n: a["label"] for n, a in nodes.items()}
+
+
+def op_label(labels, head):
+    return next(label for label in labels.values() if label.split("\n")[0] == head)
+
+
 def test_tensor_graph_before_and_after_backward():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
     w = cr.tensor(3.0, requires_grad=True)
     y = cr.sum(cr.exp(x) * w + 1.0)
-    _, nodes, edges = parse(to_dot(y, names={x: "x", w: "w"}))
-    labels = [a["label"] for a in nodes.values()]
+    graph, nodes, edges = parse(to_dot(y, names={x: "x", w: "w"}))
+    labels = {n: a["label"] for n, a in nodes.items()}
     assert sum(1 for n in nodes if n.startswith("n")) == 6  # x, w, exp, multiply, add, sum
-    assert any(label.startswith("exp\n(2,) float64\n[2.718, 7.389]") for label in labels)  # saved output
-    assert any(label.startswith("x\n") for label in labels) and any(label.startswith("w\n") for label in labels)
-    assert "constant" in labels  # add keeps no operands on the tape, so the constant's value is unknown
-    _, small, _ = parse(to_dot(x * 2.0))
-    assert "2" in [a["label"] for a in small.values()]  # multiply keeps them: the value is shown
+    assert op_label(labels, "exp") == "exp\n(2,) float64\n[2.718, 7.389]"  # saved output
+    assert op_label(labels, "multiply") == "multiply\n(2,) float64\n[8.155, 22.17]"  # recomputed from saved inputs
+    assert labels["n1"].startswith("x\n") and labels["n2"].startswith("w\n")
+    # add saves nothing, so the tape never had its constant: the picture says so, and how to see it
+    assert "constant\n(not kept by the tape)" in labels.values() and "cr.viz.record()" in graph["label"]
+    assert "grad" not in "".join(labels.values())  # no backward yet
     assert len(edges) == 6 and all(a in nodes and b in nodes for a, b, _ in edges)
     y.backward()
-    _, nodes, _ = parse(to_dot(y, names={x: "x", w: "w"}))
-    x_label = next(a["label"] for a in nodes.values() if a["label"].startswith("x\n"))
-    assert x_label.endswith("grad = [8.155, 22.17]")
+    labels = labels_of(to_dot(y, names={x: "x", w: "w"}))
+    assert labels["n1"].endswith("grad = [8.155, 22.17]") and op_label(labels, "sum").endswith("grad = 1")
+
+
+def test_a_recorded_tensor_graph_shows_every_value_and_gradient_after_backward():
+    def build():
+        x = cr.tensor([1.0, 2.0], requires_grad=True)
+        W = cr.nn.Parameter(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        b = cr.tensor(np.array([1.0, -6.0]))
+        z = W @ x + b
+        return x, W, z, cr.sum(cr.tanh(z) * 3.0)
+
+    with cr.viz.record():
+        x, W, _, y = build()
+    h = W.data @ x.data + np.array([1.0, -6.0])
+    y.backward()  # frees the tape: the recorded values remain
+    labels = labels_of(to_dot(y, names={x: "x", W: "W"}))
+    heads = {label.split("\n")[0]: label for label in labels.values()}
+    fmt = lambda a: format_value(a, 4, shape=False)
+    assert heads["matmul"] == f"matmul\n(2,) float64\n{fmt(W.data @ x.data)}\ngrad = {fmt(3 * (1 - np.tanh(h) ** 2))}"
+    assert heads["add"].split("\n")[2] == fmt(h)
+    assert heads["tanh"] == f"tanh\n(2,) float64\n{fmt(np.tanh(h))}\ngrad = [3, 3]"
+    assert heads["multiply"].endswith("grad = [1, 1]") and heads["sum"].endswith("grad = 1")
+    assert {"(2,) [1, -6]", "3"} <= set(labels.values())  # the constants b and 3.0, by value
+    assert heads["W"].endswith(f"grad = {fmt(W.grad.data)}") and heads["x"].endswith(f"grad = {fmt(x.grad.data)}")
+    # the intermediate gradients are the engine's
+    _, _, z, y2 = build()
+    (gz,) = cr.autograd.grad(y2, [z])
+    assert heads["add"].endswith(f"grad = {fmt(gz.data)}")
+
+
+def test_tensor_graph_without_record_after_backward_shows_what_it_can():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    W = cr.nn.Parameter(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    y = cr.sum(cr.tanh(W @ x))
+    y.backward()
+    labels = labels_of(to_dot(y))
+    heads = {label.split("\n")[0]: label for label in labels.values()}
+    assert heads["matmul"].split("\n")[2] == "[5, 11]"  # recomputed from the leaves
+    assert heads["tanh"].split("\n")[2] == format_value(np.tanh([5.0, 11.0]), 4, shape=False)
+    assert heads["sum"].endswith("grad = 1") and "grad" in heads["tanh"]
+
+
+def test_none_arguments_and_loss_keywords_are_not_nodes():
+    lin = cr.nn.Linear(3, 2, bias=False)
+    x = cr.tensor(np.ones(3), requires_grad=True)
+    _, nodes, edges = parse(to_dot(cr.sum(lin(x))))
+    assert len(nodes) == 4 and len(edges) == 3  # weight, x, linear, sum: no node for the missing bias
+    z = cr.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    labels = labels_of(to_dot(cr.nn.functional.cross_entropy(z, np.array([1]))))
+    assert op_label(labels, "cross_entropy") and "factor" not in "".join(labels.values())
+    assert "(1,) [1]" in labels.values()  # the labels, a constant operand, by value
+
+
+def test_explanation_graph_gives_each_use_of_an_operand_its_own_share():
+    _, nodes, edges = parse(to_dot(explain(lambda x: x * x, 3.0)))
+    assert [(a, b, e["label"]) for a, b, e in edges] == [("v1", "v2", "3"), ("v1", "v2", "3")]  # 3 + 3 = v̄1
+    assert nodes["v1"]["label"].endswith("v̄1 = 6")
+    mse = explain(lambda y: cr.nn.functional.mse_loss(y, np.array([1.0])), np.array([4.0]))
+    _, _, edges = parse(to_dot(mse))
+    square = [e["label"] for a, b, e in edges if (a, b) == ("v2", "v3")]
+    assert square == ["[3]", "[3]"]  # v3 = v2 · v2 at v2 = 3 with v̄3 = 1: 1 · 3 along each edge, v̄2 = 6
+    forward = explain(lambda x: x * x, 3.0, mode="forward")
+    assert [e["label"] for _, _, e in parse(to_dot(forward))[2]] == ["3", "3"]  # ∂v2/∂v1 · v̇1 per edge
 
 
 def test_tensor_graph_accepts_gradients_of_intermediates():
@@ -95,14 +166,16 @@ def test_tensor_graph_accepts_gradients_of_intermediates():
 
 
 def test_parameters_look_different_from_inputs():
-    class Parameter(cr.Tensor):
+    class Weight(cr.nn.Parameter):  # a subclass is a parameter: the class is checked, not its name
         pass
 
-    p = Parameter(np.ones(2), requires_grad=True)
-    x = cr.tensor(np.ones(2), requires_grad=True)
-    _, nodes, _ = parse(to_dot(cr.sum(p * x)))
-    fills = sorted(a["fillcolor"] for a in nodes.values() if a["shape"] == "box")
-    assert fills == sorted([STYLES["parameter"]["fillcolor"], STYLES["input"]["fillcolor"]])
+    class Parameter(cr.Tensor):  # merely called Parameter: an input
+        pass
+
+    leaves = [Weight(np.ones(2)), Parameter(np.ones(2), requires_grad=True), cr.nn.Parameter(np.ones(2))]
+    _, nodes, _ = parse(to_dot(cr.sum(leaves[0] * leaves[1] * leaves[2])))
+    fills = [a["fillcolor"] for a in nodes.values() if a["shape"] == "box"]
+    assert fills == [STYLES[k]["fillcolor"] for k in ("parameter", "input", "parameter")]
 
 
 def test_labels_are_escaped():

@@ -1,0 +1,271 @@
+"""cr.explain: the Wengert list of a forward pass and its backward adjoints in the notes' bar notation, with numbers.
+
+Here: :func:`explain` and the two sweeps (adjoints back, tangents forward), each term by the primitives'
+own rules. ``rows`` holds what it returns, ``trace`` the recording of ``f``; how the rows read (numbers,
+calls, the table) lives in :mod:`chainrule.viz`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.shapes import _sum_to
+from ..core.state import no_grad
+from ..core.tensor import Tensor, wrap
+from ..viz import formulas
+from ..viz.notation import bar, dot, format_value, to_ascii
+from . import trace
+from .rows import BackwardRow, ConstantRow, Explanation, ForwardRow, GradientRow, Term
+
+__all__ = [
+    "BackwardRow",
+    "ConstantRow",
+    "Explanation",
+    "ForwardRow",
+    "GradientRow",
+    "Term",
+    "bar",
+    "dot",
+    "explain",
+    "format_value",
+    "to_ascii",
+]
+
+
+# ---- the local derivatives, from each primitive's own rules ------------------------
+def _conform(r, like):
+    r = np.asarray(r.data if isinstance(r, Tensor) else r)
+    if r.shape != like.shape:
+        try:
+            r = _sum_to(r, like.shape)  # undo broadcasting, as the engine does once for every rule
+        except ValueError:
+            r = np.broadcast_to(r, like.shape).copy()
+    if r.dtype != like.dtype and like.dtype.kind in "fc":
+        r = r.astype(like.dtype)
+    return r
+
+
+def _vjp(prim, i, g, ans, argv, kw, like):
+    rule = prim.vjp_rule(i)
+    with no_grad():
+        r = rule(wrap(np.asarray(g)), wrap(ans), *argv, **kw)
+    return np.zeros_like(like) if r is None else _conform(r, like)
+
+
+def _jvp(prim, i, t, ans, argv, kw):
+    if prim.jvp is None or (not prim.joint_jvp and (i >= len(prim.jvp) or prim.jvp[i] is None)):
+        raise NotImplementedError(
+            f"explain: no forward-mode (jvp) rule for input {i} of {prim.name!r}; use mode='reverse'"
+        )
+    with no_grad():
+        if prim.joint_jvp:
+            ts = [None if a is None else wrap(np.zeros(np.shape(getattr(a, "data", a)), ans.dtype)) for a in argv]
+            ts[i] = wrap(np.asarray(t))
+            r = prim.jvp(ts, wrap(ans), *argv, **kw)
+        else:
+            r = prim.jvp[i](wrap(np.asarray(t)), wrap(ans), *argv, **kw)
+    r = np.asarray(r.data if isinstance(r, Tensor) else r)
+    if r.shape != ans.shape:
+        r = np.broadcast_to(r, ans.shape).copy()
+    return r.astype(ans.dtype) if r.dtype != ans.dtype and ans.dtype.kind in "fc" else r
+
+
+def _term(mode, graph, op, parent, upstream, values):
+    """The share of one parent-child edge: reverse v̄child · ∂child/∂parent, forward ∂child/∂parent · v̇parent."""
+    prim, datas, _, kw, _, ans = op.entry
+    name = op.name
+    positions = [i for i, o in enumerate(op.operands) if o == parent]
+    argv = [wrap(values[o]) if o in values else d for o, d in zip(op.operands, datas)]
+    like = values[parent]
+    texts = [t if t is not None else "None" for t in graph.texts(op)]
+
+    def per_edge(u):
+        if mode == "reverse":
+            return [_vjp(prim, i, u, ans, argv, kw, like) for i in positions]
+        return [_jvp(prim, i, u, ans, argv, kw) for i in positions]
+
+    shares = per_edge(upstream)
+    value = sum(shares[1:], shares[0])
+    forms = [formulas.partial_formula(prim.name, i, texts, name, graph.values(op)) for i in positions]
+    formula = " + ".join(forms) if all(f is not None for f in forms) else None
+    elementwise = prim.name in formulas.PARTIALS or prim.name == "power"
+    if ans.size == 1 and (mode == "reverse" or like.size == 1):
+        kind, rule = "scalar", formula
+        local = sum(per_edge(np.ones_like(ans if mode == "reverse" else like)))
+    elif elementwise and like.shape == ans.shape:
+        kind, local, rule = "elementwise", sum(per_edge(np.ones_like(ans))), formula
+    else:
+        kind, local, rule = ("vjp" if mode == "reverse" else "jvp"), None, None
+        if mode == "reverse":
+            vjps = [formulas.vjp_formula(prim.name, i, texts, bar(name), name) for i in positions]
+            if all(v is not None for v in vjps):
+                rule = " + ".join(vjps)
+            elif formula is not None:  # elementwise, but broadcast: the shares are summed back to the shape
+                body = bar(name) if formula == "1" else f"{bar(name)} ∘ {formula}"
+                rule = f"sum_to({body}, {like.shape})"
+    source = name if mode == "reverse" else parent
+    return Term(source, f"∂{name}/∂{parent}", rule, kind, upstream, local, value, tuple(shares))
+
+
+# ---- explain -----------------------------------------------------------------------
+def explain(f, *args, mode="reverse", argnums=None, direction=None, seed=None, names=None, precision=6):
+    """Run ``f(*args)`` and show how automatic differentiation computes its derivatives, step by step.
+
+    Reverse mode (the default) lists the forward pass as a Wengert list (``v4 = v1 + v2 = 3``), then the
+    adjoints in the notes' bar notation, v̄ = ∂f/∂v, from the output back: ``v̄3 = v̄5 · ∂v5/∂v3 = 1 · 3 = 3``,
+    summing over children where a value is used twice (gradients add at branches), then each input's
+    gradient. ``mode="forward"`` instead carries a tangent v̇ next to each value (dual numbers) for one
+    input ``direction``: an argument's index or name (its tangent is ones, the others zero), or one tangent
+    per argument; the default is the first argument.
+
+    ``argnums`` picks the arguments to differentiate (the others are data: listed, not differentiated);
+    ``seed`` is the output's adjoint (default 1, or ones for a non-scalar output); ``names`` overrides
+    the argument names taken from ``f``'s signature. Tensors that ``f`` uses without taking them as
+    arguments (a Module's weights) are parameters, named as ``f`` sees them (``net.0.weight``). The
+    derivatives come from the primitives' own rules, so they are exactly what ``backward`` computes.
+
+    >>> import chainrule as cr
+    >>> ex = cr.explain(lambda x, y, z: (x + y) * z, -2.0, 5.0, -4.0)
+    >>> [float(g.value) for g in ex.gradients]
+    [-4.0, -4.0, 3.0]
+    >>> print(ex.backward[2].expr)
+    v̄5 · ∂v5/∂v3
+    """
+    if mode not in ("reverse", "forward"):
+        raise ValueError(f"explain: mode must be 'reverse' or 'forward', got {mode!r}")
+    if not callable(f):
+        raise TypeError(f"explain: the first argument must be a function, got {type(f).__name__}")
+    if not args:
+        raise TypeError("explain: give the function's arguments after it, e.g. cr.explain(f, 2.0, 5.0)")
+    labels = trace.input_names(f, len(args), names)
+    wanted = _argnums(argnums, len(args))
+    leaves, kinds = zip(*(trace.leaf(a, labels[i], i in wanted) for i, a in enumerate(args)))
+    out, entries = trace.record(f, leaves)
+    captured = list(trace.captured_names(f).values())
+    letter, const, function = trace.letters(labels + captured, trace.function_name(f))
+    graph = trace.build(f, leaves, kinds, labels, out, entries, letter, const, precision)
+    ops = graph.ops
+    values = {name: op.value for name, op in ops.items()}
+    output = graph.names[out._node]
+    needed = set()  # variables that depend on a differentiated input
+    for name, op in ops.items():
+        if op.kind in ("input", "parameter") or any(o in needed for o in op.operands):
+            needed.add(name)
+    if output not in needed:
+        raise ValueError("explain: the output does not depend on any differentiated argument (see argnums=)")
+    backward, gradients, tangent, tangents, terms = (), (), None, {}, {}
+    if mode == "reverse":
+        s = np.ones_like(out.data) if seed is None else _fit(seed, out.data, "seed")
+        backward, adjoints = _reverse(graph, values, needed, output, s)
+        gradients = tuple(
+            GradientRow(op.label, name, adjoints.get(name, np.zeros_like(op.value)))
+            for name, op in ops.items()
+            if op.kind in ("input", "parameter")
+        )
+    else:
+        s = None
+        tangents = _directions(direction, graph, labels, wanted)
+        terms = _forward(graph, values, needed, tangents)
+        tangent = tangents[output]
+    forward = []
+    for name, op in ops.items():
+        if op.entry is None:
+            expr, kind = op.label, op.kind
+        else:
+            prim, datas = op.entry[0], op.entry[1]
+            shapes = [np.shape(d) if trace.is_value(d) else None for d in datas]
+            expr = formulas.call_text(prim, graph.texts(op, bracket=False), op.entry[3], shapes, graph.values(op))
+            kind = prim.name
+        inputs = tuple(o for o in op.operands if o is not None)
+        row = ForwardRow(name, op.kind, kind, expr, op.value, inputs, op.label, tangents.get(name), terms.get(name, ()))
+        forward.append(row)
+    return Explanation(
+        mode, function, tuple(forward), tuple(backward), gradients, tuple(graph.constants),
+        output, out.data, s, tangent, precision, letter, tuple(labels),
+    )  # fmt: skip
+
+
+def _argnums(argnums, n):
+    if argnums is None:
+        return set(range(n))
+    nums = (argnums,) if isinstance(argnums, (int, np.integer)) else tuple(argnums)
+    for k in nums:
+        if not -n <= k < n:
+            raise ValueError(f"explain: argnums {k} is out of range for {n} arguments")
+    return {k % n for k in nums}
+
+
+def _fit(value, like, what):
+    a = np.asarray(value.data if isinstance(value, Tensor) else value, dtype=like.dtype)
+    try:
+        return np.array(np.broadcast_to(a, like.shape))
+    except ValueError:
+        raise ValueError(f"explain: {what} has shape {a.shape} but must have shape {like.shape}") from None
+
+
+def _reverse(graph, values, needed, output, seed):
+    """Adjoints from the output back: v̄i = Σ over children j of v̄j · ∂vj/∂vi, each term by the rules."""
+    ops = graph.ops
+    pending = {name: [] for name in ops}
+    order = {name: k for k, name in enumerate(ops)}
+    adjoints, backward = {}, []
+    for name in reversed(list(ops)):
+        if name not in needed:
+            continue
+        if name == output:
+            adj, terms = seed, ()
+        else:
+            terms = tuple(sorted(pending[name], key=lambda t: order[t.source]))
+            if not terms:
+                continue  # an argument the output does not use: its gradient is zero
+            adj = sum((t.value for t in terms[1:]), terms[0].value)
+        adjoints[name] = adj
+        backward.append(BackwardRow(name, adj, terms))
+        op = ops[name]
+        if op.entry is None:
+            continue
+        for parent in dict.fromkeys(op.operands):
+            if parent in needed:
+                pending[parent].append(_term("reverse", graph, op, parent, adj, values))
+    return tuple(backward), adjoints
+
+
+def _directions(direction, graph, labels, wanted):
+    inputs = [op for op in graph.ops.values() if op.entry is None]
+    argrows = inputs[: len(labels)]
+    if direction is None:
+        direction = min(wanted)
+    if isinstance(direction, str):
+        if direction not in labels:
+            raise ValueError(f"explain: direction {direction!r} is not an argument name ({', '.join(labels)})")
+        direction = labels.index(direction)
+    tangents = {op.name: np.zeros_like(op.value) for op in inputs}
+    if isinstance(direction, (int, np.integer)):
+        if not -len(labels) <= direction < len(labels) or direction % len(labels) not in wanted:
+            raise ValueError(f"explain: direction {direction} is not a differentiated argument")
+        op = argrows[direction % len(labels)]
+        tangents[op.name] = np.ones_like(op.value)
+        return tangents
+    direction = list(direction)
+    if len(direction) != len(labels):
+        raise ValueError(f"explain: direction has {len(direction)} tangents but there are {len(labels)} arguments")
+    for k, (op, t) in enumerate(zip(argrows, direction)):
+        if t is not None:
+            if k not in wanted:
+                raise ValueError(f"explain: argument {labels[k]!r} is data (not in argnums), so its tangent is 0")
+            tangents[op.name] = _fit(t, op.value, f"the tangent of {labels[k]!r}")
+    return tangents
+
+
+def _forward(graph, values, needed, tangents):
+    """Tangents from the inputs on: v̇j = Σ over parents i of ∂vj/∂vi · v̇i (dual numbers)."""
+    terms = {}
+    for name, op in graph.ops.items():
+        if op.entry is None:
+            continue
+        parts = tuple(
+            _term("forward", graph, op, p, tangents[p], values) for p in dict.fromkeys(op.operands) if p in needed
+        )
+        terms[name] = parts
+        tangents[name] = sum((t.value for t in parts[1:]), parts[0].value) if parts else np.zeros_like(op.value)
+    return terms

@@ -1,0 +1,185 @@
+"""What a Tensor's graph can show: every node's value and gradient, from the tape, by recomputation, or recorded.
+
+The tape keeps only what the derivative rules need, and ``backward`` frees even that (unless
+``retain_graph=True``). :func:`node_values` finds each node's value from what is left: the output
+itself, the leaves, the values the nodes saved, and, from those, a recomputation of the operations
+whose operands are all known. A constant operand of an operation that saves nothing (the ``b`` in
+``W @ x + b``) is kept nowhere, so to draw *every* value build the graph inside :class:`record`:
+
+>>> import chainrule as cr
+>>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+>>> with cr.viz.record():
+...     y = cr.sum(x + cr.tensor([10.0, 20.0]))
+>>> y.backward()
+>>> "[10, 20]" in cr.viz.to_dot(y)
+True
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from ..core import primitive as _primitive
+from ..core.primitive import REGISTRY
+from ..core.shapes import _sum_to
+from ..core.state import no_grad
+from ..core.tensor import Tensor, wrap
+
+__all__ = ["MAX_RECOMPUTE", "node_adjoints", "node_values", "record"]
+
+MAX_RECOMPUTE = 10**6  # entries; a picture shows small values, so bigger ones are not recomputed
+
+# node -> (operand arrays, output array), for graphs built inside record(); weak, so a graph that is
+# dropped takes its recorded values with it
+_RECORDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+UNKNOWN = object()  # a value the tape no longer has
+
+
+class _Recorder(list):
+    """Stands in apply()'s tracer list: keeps each recorded node's operands and output."""
+
+    def append(self, entry):
+        _, datas, _, _, node, ans = entry
+        if node is not None:
+            _RECORDED[node] = (datas, ans)
+
+
+class record:
+    """``with cr.viz.record():`` keeps every value and constant of the graphs built inside it, for :func:`to_dot`.
+
+    Without it a picture shows what the tape still holds (see :mod:`chainrule.viz.tape`); with it, every
+    node's value and, after ``backward``, its gradient, even once ``backward`` has freed the tape. The
+    values live as long as the graph does.
+    """
+
+    def __enter__(self):
+        self._tracer = _Recorder()
+        _primitive._TRACERS.append(self._tracer)
+        return self
+
+    def __exit__(self, *exc):
+        tracers = _primitive._TRACERS
+        for k in range(len(tracers) - 1, -1, -1):
+            if tracers[k] is self._tracer:  # by identity: explain's tracer lists compare equal to it
+                del tracers[k]
+                break
+        return False
+
+
+def _constant(node, i):
+    """The value of operand ``i`` of ``node`` that is not on the graph (a number, an array, None), or UNKNOWN."""
+    if node in _RECORDED:
+        return _RECORDED[node][0][i]
+    if node.args is not None:
+        return node.args[i]
+    return UNKNOWN
+
+
+def node_values(order, roots):
+    """``{node: array}`` for the nodes of ``order`` (topological) whose value can be known, and
+    ``{(node, i): value}`` for their constant operands that can be known."""
+    values, constants = {}, {}
+    for t in roots:
+        if t._node is not None:
+            values[t._node] = t.data
+    for node in order:
+        if node in _RECORDED:
+            values.setdefault(node, _RECORDED[node][1])
+        elif node.ans is not None:
+            values.setdefault(node, node.ans)
+        saved = _RECORDED[node][0] if node in _RECORDED else node.args
+        for i, p in enumerate(node.parents):
+            if p is None:
+                c = _constant(node, i)
+                if c is not UNKNOWN:
+                    constants[(node, i)] = c
+            elif saved is not None:
+                values.setdefault(p, np.asarray(saved[i]))  # what the child was computed from
+    for node in order:
+        if node.prim is None and node not in values:
+            leaf = node.leaf()
+            if leaf is not None:
+                values[node] = leaf.data
+    for node in order:  # recompute, inputs first, what is still missing
+        if node in values or node.prim is None or REGISTRY.get(node.prim.name) is not node.prim:
+            continue  # a cr.Function or a checkpoint runs user code: never re-run it for a picture
+        if int(np.prod(node.shape)) > MAX_RECOMPUTE:
+            continue
+        args = _operands(node, values, constants)
+        if args is None:
+            continue
+        try:
+            with np.errstate(all="ignore"):
+                values[node] = np.asarray(node.prim.impl(*args, **(node.kw or {})))
+        except Exception:  # noqa: BLE001, S112 - a picture shows what it can; the value stays unknown
+            continue
+    return values, constants
+
+
+def _operands(node, values, constants, missing=None):
+    """The operands' values in order; an unknown one is ``missing``, or with ``missing=None`` the answer is None."""
+    args = []
+    for i, p in enumerate(node.parents):
+        key = p if p is not None else (node, i)
+        table = values if p is not None else constants
+        if key not in table:
+            if missing is None:
+                return None
+            args.append(missing)
+            continue
+        args.append(table[key])
+    return args
+
+
+def node_adjoints(order, roots, values, constants):
+    """``{node: ∂root/∂node}`` by a reverse sweep over ``order`` with the primitives' rules, seeded with 1
+    at each scalar root. A node is left out when a rule on its way to the root needs a value that is no
+    longer known (a rule reads exactly what its primitive saves), or is user code (a cr.Function, a
+    checkpoint), which a picture never re-runs."""
+    adjoints, incomplete = {}, set()
+    for t in roots:
+        if t._node is not None and t.data.size == 1:
+            adjoints[t._node] = adjoints.get(t._node, 0) + np.ones_like(t.data)
+    for node in reversed(order):
+        if node.prim is None:
+            continue
+        g = adjoints.get(node)
+        parents = [p for p in node.parents if p is not None]
+        prim = node.prim
+        ans = values.get(node)
+        args = _operands(node, values, constants, missing=UNKNOWN)
+        usable = (
+            g is not None
+            and node not in incomplete
+            and REGISTRY.get(prim.name) is prim
+            and not (prim.save_ans and ans is None)
+            and not (prim.save_args and any(a is UNKNOWN for a in args))
+        )
+        if not usable:
+            incomplete.update(parents)  # what flows back to them is not known
+            continue
+        # arguments the primitive does not save are never read by its rules: None stands in for them
+        argv = [
+            None if a is UNKNOWN else wrap(np.asarray(a)) if p is not None else a for a, p in zip(args, node.parents)
+        ]
+        for i, p in enumerate(node.parents):
+            if p is None:
+                continue
+            try:
+                with no_grad(), np.errstate(all="ignore"):
+                    r = prim.vjp_rule(i)(wrap(g), None if ans is None else wrap(ans), *argv, **(node.kw or {}))
+                r = np.zeros(p.shape, p.dtype) if r is None else _fit(r, p)
+            except Exception:  # noqa: BLE001 - e.g. a non-differentiable input: its gradient stays unknown
+                incomplete.add(p)
+                continue
+            adjoints[p] = r if p not in adjoints else adjoints[p] + r
+    return {n: g for n, g in adjoints.items() if n not in incomplete}
+
+
+def _fit(r, node):
+    r = np.asarray(r.data if isinstance(r, Tensor) else r)
+    if r.shape != node.shape:
+        r = _sum_to(r, node.shape)  # undo broadcasting, as the engine does
+    return r.astype(node.dtype) if r.dtype != node.dtype else r
