@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-__all__ = ["main"]
+__all__ = ["Parser", "encodable", "main"]
 
 # Each subcommand lives in its own module with register(subparsers); imported
 # lazily so that `python -m chainrule explain` never loads matplotlib or tqdm.
@@ -18,17 +18,58 @@ COMMANDS = {
 }
 
 
+def encodable(text, *streams):
+    """True when every stream (default: stdout and stderr) can show ``text`` (an ASCII terminal cannot show v̄)."""
+    for stream in streams or (sys.stdout, sys.stderr):
+        try:
+            text.encode(getattr(stream, "encoding", None) or "utf-8")
+        except (UnicodeEncodeError, LookupError):
+            return False
+    return True
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse as the commands need it: help and errors are spelled in ASCII where the terminal cannot
+    show v̄ or ∂, and a parser with ``dash_hint`` (an example) says how to pass an expression that starts
+    with '-', which argparse otherwise takes for an option."""
+
+    dash_hint = None
+
+    def format_help(self):
+        return _plain(super().format_help())
+
+    def format_usage(self):
+        return _plain(super().format_usage())
+
+    def error(self, message):
+        if self.dash_hint and ("unrecognized arguments: " in message or "required: expression" in message):
+            message += f"\n(an expression that starts with '-' goes after '--', e.g. {self.dash_hint})"
+        super().error(message)
+
+    def exit(self, status=0, message=None):
+        super().exit(status, None if message is None else _plain(message))
+
+
+def _plain(text):
+    from ..viz.notation import to_ascii
+
+    return text if encodable(text) else to_ascii(text)
+
+
 def build_parser(command=None):
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="python -m chainrule",
         description="chainrule: automatic differentiation and deep learning on NumPy.",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name, (module, help_text) in COMMANDS.items():
         if command is not None and name != command:
             sub.add_parser(name, help=help_text, add_help=False)
             continue
         importlib.import_module(module).register(sub)
+    if command in sub.choices:
+        # argparse reports a stray "-x*y" from the top-level parser: it needs the command's hint too
+        parser.dash_hint = sub.choices[command].dash_hint
     return parser
 
 

@@ -10,50 +10,20 @@ import numpy as np
 
 from .expr import ExpressionError, parse_assignments, parse_expression
 
-__all__ = ["FUNCTION_NAMES", "emit", "explain_expression", "fail", "functions", "register", "run"]
+__all__ = ["ARITY", "FUNCTION_NAMES", "emit", "explain_expression", "fail", "functions", "register", "run"]
 
 # The functions an expression may call: chainrule's public elementwise and reduction functions, named
-# one by one (never "everything in the namespace", which would include creation functions, I/O, ...).
-FUNCTION_NAMES = (
-    "sin",
-    "cos",
-    "tan",
-    "arcsin",
-    "arccos",
-    "arctan",
-    "sinh",
-    "cosh",
-    "tanh",
-    "arcsinh",
-    "arccosh",
-    "arctanh",
-    "exp",
-    "expm1",
-    "exp2",
-    "log",
-    "log1p",
-    "log2",
-    "log10",
-    "sqrt",
-    "cbrt",
-    "square",
-    "reciprocal",
-    "sigmoid",
-    "relu",
-    "abs",
-    "maximum",
-    "minimum",
-    "arctan2",
-    "hypot",
-    "logaddexp",
-    "power",
-    "clip",
-    "sum",
-    "mean",
-    "prod",
-    "max",
-    "min",
-)
+# one by one (never "everything in the namespace", which would include creation functions, I/O, ...),
+# each with the number of arguments it takes here. Every value on the command line is a number, so a
+# reduction takes just its value: an axis would be meaningless (and a variable there a Tensor).
+UNARY = (
+    "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh",
+    "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "cbrt", "square", "reciprocal",
+    "sigmoid", "relu", "abs", "sum", "mean", "prod", "max", "min",
+)  # fmt: skip
+BINARY = ("maximum", "minimum", "arctan2", "hypot", "logaddexp", "power")
+ARITY = {**dict.fromkeys(UNARY, 1), **dict.fromkeys(BINARY, 2), "clip": 3}  # clip(x, lo, hi)
+FUNCTION_NAMES = tuple(ARITY)
 ALIASES = {"ln": "log"}  # the notes write ln x
 
 EPILOG = """\
@@ -76,6 +46,11 @@ def functions():
     return table
 
 
+def arities():
+    """``{name: number of arguments}`` for the names an expression may call (aliases included)."""
+    return {**ARITY, **{alias: ARITY[name] for alias, name in ALIASES.items()}}
+
+
 def explain_expression(source, assignments, **options):
     """Parse ``source`` and ``["x1=2", ...]`` safely and explain the expression at those values.
 
@@ -88,7 +63,7 @@ def explain_expression(source, assignments, **options):
     """
     from ..explain import explain
 
-    expression = parse_expression(source, functions())
+    expression = parse_expression(source, functions(), arity=arities())
     values = parse_assignments(assignments)
     if not expression.variables:
         raise ExpressionError(f"the expression {source!r} has no variables, so there is nothing to differentiate")
@@ -115,16 +90,22 @@ def fail(command, error):
 ERRORS = (ExpressionError, ValueError, TypeError, ArithmeticError, NotImplementedError, RuntimeError, OSError)
 
 
-def emit(text, ascii=False):
-    """Print ``text``, falling back to plain ASCII where the terminal cannot show v̄ and ∂."""
-    from ..explain import to_ascii
+def wants_ascii(ascii=False):
+    """Plain ASCII when asked for, or when the terminal cannot show v̄ and ∂."""
+    from . import encodable
 
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    try:
-        text.encode(encoding)
-    except (UnicodeEncodeError, LookupError):
-        ascii = True
-    print(to_ascii(text) if ascii else text)
+    return ascii or not encodable("v̄ ∂ · ∘ ← √", sys.stdout)
+
+
+def emit(text, ascii=False):
+    """Print ``text``, spelled in plain ASCII where ``wants_ascii``; an explanation is spelled out cell by
+    cell before its columns are padded (``str(ex)`` transliterated afterwards would not line up)."""
+    from ..viz.notation import to_ascii
+
+    plain = wants_ascii(ascii)
+    if not isinstance(text, str):
+        text = text.to_text(ascii=plain)
+    print(to_ascii(text) if plain else text)
 
 
 def add_common(parser):
@@ -152,8 +133,13 @@ def register(subparsers):
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.dash_hint = 'python -m chainrule explain -- "-x*y" x=2 y=3'
     add_common(parser)
-    parser.add_argument("--ascii", action="store_true", help="plain ASCII: v3_bar for v̄3, * for ·")
+    parser.add_argument(
+        "--ascii",
+        action="store_true",
+        help="plain ASCII, for terminals without Unicode: an adjoint as v3_bar, products as *",
+    )
     parser.set_defaults(func=run)
 
 
@@ -173,5 +159,5 @@ def run(args) -> int:
         ex = explain_expression(args.expression, args.values, **options(args))
     except ERRORS as e:
         return fail("explain", e)
-    emit(ex.to_text(), args.ascii)
+    emit(ex, args.ascii)
     return 0

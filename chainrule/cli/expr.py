@@ -137,7 +137,10 @@ def _describe(node: ast.AST) -> str:
 class _Checker:
     """Validates a parsed tree without recursion, so hostile nesting cannot overflow the stack."""
 
-    def __init__(self, source: str, lead: int, functions: Mapping[str, Callable]):
+    def __init__(
+        self, source: str, lead: int, functions: Mapping[str, Callable], arity: Mapping[str, int] | None = None
+    ):
+        self.arity = arity or {}
         self.source = source
         self.lead = lead  # leading blanks stripped before parsing; added back to columns
         self.text = source[lead:]
@@ -266,6 +269,10 @@ class _Checker:
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise self.error(f"'*' argument unpacking in the call of {name}() is not allowed", arg)
+        want = self.arity.get(name)
+        if want is not None and len(node.args) != want:
+            plural = "" if want == 1 else "s"
+            raise self.error(f"{name}() takes {want} argument{plural}, got {len(node.args)}", func)
 
     def check_binop(self, node: ast.BinOp) -> None:
         op = type(node.op)
@@ -471,10 +478,14 @@ def _check_bracket_depth(source: str) -> None:
             depth = max(depth - 1, 0)
 
 
-def parse_expression(source: str, functions: Mapping[str, Callable]) -> Expression:
+def parse_expression(
+    source: str, functions: Mapping[str, Callable], arity: Mapping[str, int] | None = None
+) -> Expression:
     """Parse and validate ``source``; refuse anything outside numbers, names, + - * / ** @, and calls of ``functions``.
 
-    Nothing is run while parsing: the functions are only looked up by name.
+    Nothing is run while parsing: the functions are only looked up by name. ``arity`` gives the number
+    of arguments a function takes (``{"sin": 1}``); a call with another number is refused here, before
+    it could reach the function with arguments it does not expect.
 
     >>> import math
     >>> e = parse_expression("exp(-x) * y", {"exp": math.exp})
@@ -512,7 +523,7 @@ def parse_expression(source: str, functions: Mapping[str, Callable]) -> Expressi
         # RecursionError and some bad characters as ValueError.
         raise ExpressionError(f"expression could not be parsed: {type(exc).__name__}: {exc}", source=source) from None
     functions = dict(functions)  # a snapshot: validation and evaluation see the same names
-    checker = _Checker(source, lead, functions)
+    checker = _Checker(source, lead, functions, arity)
     checker.check(tree)
     return Expression(source, lead, tree, functions, tuple(checker.variables))
 

@@ -20,6 +20,7 @@ def register(subparsers):
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.dash_hint = 'python -m chainrule graph -- "-x*y" x=2 y=3 --out g.svg'
     add_common(parser)
     parser.add_argument("--out", default="graph.svg", metavar="PATH", help="where to write (default graph.svg)")
     parser.add_argument(
@@ -32,13 +33,23 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from ..viz import draw, to_dot
+    from ..viz import SUFFIXES, draw, format_of, to_dot
+    from . import encodable
 
+    if args.out != "-" and format_of(args.out) is None:
+        known = ", ".join(SUFFIXES)
+        return fail(
+            "graph", f"cannot tell the format of --out {args.out}: give a path ending in {known}, or - for DOT text"
+        )
     try:
         ex = explain_expression(args.expression, args.values, **options(args))
         opts = {"rankdir": args.rankdir, "precision": min(args.precision, 6)}
         if args.out == "-":
-            sys.stdout.write(to_dot(ex, **opts))
+            text = to_dot(ex, **opts)
+            if not encodable(text, sys.stdout):
+                # Graphviz reads &#772; as the character itself, so ASCII DOT draws the same picture
+                text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
+            sys.stdout.write(text)
             return 0
         drawing = draw(ex, args.out, **opts)
     except ERRORS as e:

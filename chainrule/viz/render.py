@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import importlib.metadata
 import os
@@ -70,20 +71,37 @@ def render(dot_source: str, fmt: str = "svg") -> bytes:
 def write_atomic(path, data: bytes) -> None:
     """Write ``data`` to ``path`` all at once: a temporary file in the same folder, then a rename.
 
-    A failure part-way leaves any earlier file at ``path`` as it was.
+    A failure part-way leaves any earlier file at ``path`` as it was; errors name ``path``, never the
+    temporary file.
     """
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    if not os.path.isdir(folder):
+        missing = FileNotFoundError(f"cannot write {path}: the folder {os.path.dirname(path)} does not exist")
+        missing.errno = errno.ENOENT
+        raise missing
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    except OSError as e:  # the error would name the temporary file; the user knows the path they gave
+        raise _naming(e, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         # mkstemp makes the file private (0600); give it the old file's mode, or the usual 0644.
         os.chmod(tmp, os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError):
+            raise _naming(e, path) from None
         raise
+
+
+def _naming(error, path):
+    """The same kind of OSError (same errno), saying which path could not be written and why."""
+    named = type(error)(f"cannot write {path}: {error.strerror or error}")
+    named.errno = error.errno  # str() stays the message: it is built from args, which hold only the text
+    return named

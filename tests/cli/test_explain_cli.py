@@ -168,3 +168,76 @@ def test_python_dash_m(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "2.28366" in proc.stdout
+
+
+def run_ascii_terminal(tmp_path, *argv):
+    """``python -m chainrule ...`` on a terminal that can show only ASCII."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(chainrule.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+    env["PYTHONIOENCODING"] = "ascii"
+    return subprocess.run(
+        [sys.executable, "-m", "chainrule", *argv],
+        capture_output=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", ["explain", "graph"])
+def test_help_on_an_ascii_terminal(tmp_path, command):
+    proc = run_ascii_terminal(tmp_path, command, "--help")
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    assert proc.stdout.isascii() and b"v_bar" in proc.stdout  # v̄ = ∂f/∂v spelled out
+
+
+def test_output_on_an_ascii_terminal(tmp_path):
+    proc = run_ascii_terminal(tmp_path, "explain", "sqrt(x*x + y*y)", "x=3", "y=4")
+    assert proc.returncode == 0 and proc.stdout.isascii()
+    assert b"dv6/dv5 = 1/(2*sqrt(v5))" in proc.stdout
+    proc = run_ascii_terminal(tmp_path, "graph", "x*y", "x=2", "y=3", "--out", "-")
+    assert proc.returncode == 0 and proc.stderr == b"" and proc.stdout.isascii()
+    dot_text = proc.stdout.decode("ascii")
+    assert "v&#772;1 = 3" in dot_text  # v̄1 as a character reference, which Graphviz draws as v̄1
+    svg = chainrule.viz.render(dot_text, "svg").decode("utf-8")
+    assert "v\u03041 = 3" in svg or "v&#772;1 = 3" in svg
+
+
+def test_ascii_columns_line_up(capsys):
+    code, out, _ = run(capsys, "explain", "x1*x2 + sin(x2)", "x1=2", "x2=5", "--ascii")
+    assert code == 0 and out.isascii()
+    backward = out.split("\n\n")[2].splitlines()[1:]
+    assert len({line.index("  = ") for line in backward}) == 1, backward
+
+
+def test_graph_errors_name_the_path_and_the_option(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "graph", "x*y", "x=1", "y=2", "--out", "nodir/g.svg")
+    assert code == 2 and "cannot write nodir/g.svg" in err and ".tmp" not in err
+    code, _, err = run(capsys, "graph", "x*y", "x=1", "y=2", "--out", "g.jpg")
+    assert code == 2 and "--out g.jpg" in err and ".svg" in err and "format=" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["explain", "graph"])
+def test_an_expression_starting_with_minus_gets_a_hint(capsys, command):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "-x*y", "x=2", "y=3"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: -x*y" in err and f'python -m chainrule {command} -- "-x*y"' in err
+    code, out, _ = run(capsys, "explain", "--", "-x*y", "x=2", "y=3")
+    assert code == 0 and "= -6" in out
+
+
+def test_wrong_argument_counts_are_refused_before_running(capsys):
+    for source, words in [("sum(x, x)", "sum() takes 1 argument, got 2"), ("maximum(x)", "takes 2 arguments")]:
+        code, _, err = run(capsys, "explain", source, "x=1")
+        assert code == 2 and words in err and "tensor(" not in err
+
+
+def test_argument_names_never_collide_with_variables_or_the_function(capsys):
+    code, out, _ = run(capsys, "explain", "f*v2", "f=1", "v2=3")
+    assert code == 0 and "∂f/∂f" not in out
+    assert "u1 = f" in out and "∂g/∂f = f\u0304 = u\u03041" in out

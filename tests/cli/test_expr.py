@@ -345,3 +345,28 @@ def test_parse_assignments_refuses_malformed_items(items, message):
 def test_assignments_feed_an_expression():
     e = parse_expression("x1*x2 + sin(x2)", FUNCTIONS)
     assert e.evaluate(parse_assignments(["x1=2", "x2=5"])) == pytest.approx(10 + math.sin(5))
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("sin(x, x)", "sin() takes 1 argument, got 2 at column 1"),
+        ("2 * hypot(x)", "hypot() takes 2 arguments, got 1 at column 5"),
+        ("clip(x, 0)", "clip() takes 3 arguments, got 2"),
+        ("sin()", "sin() takes 1 argument, got 0"),
+    ],
+)
+def test_calls_with_the_wrong_number_of_arguments_are_refused(source, message):
+    called = []
+    table = {name: lambda *a: called.append(a) for name in ("sin", "hypot", "clip")}
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(source, table, arity={"sin": 1, "hypot": 2, "clip": 3})
+    assert message in str(info.value) and called == []
+    assert parse_expression("hypot(x, sin(x))", table, arity={"sin": 1, "hypot": 2}).variables == ("x",)
+
+
+def test_the_command_line_declares_an_arity_for_every_function():
+    from chainrule.cli.explain import ARITY, FUNCTION_NAMES, arities, functions
+
+    assert set(ARITY) == set(FUNCTION_NAMES) and set(arities()) == set(functions())
+    assert ARITY["sum"] == 1 and ARITY["maximum"] == 2 and arities()["ln"] == 1

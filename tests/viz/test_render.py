@@ -116,3 +116,19 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     monkeypatch.undo()
     viz.draw(example(), target)
     assert target.read_bytes().startswith(b"<?xml") and oct(target.stat().st_mode & 0o777) == "0o644"
+
+
+def test_write_errors_name_the_path_not_the_temporary_file(tmp_path, monkeypatch):
+    missing = tmp_path / "nodir" / "g.svg"
+    with pytest.raises(FileNotFoundError) as info:
+        viz.draw(example(), missing)
+    assert str(info.value) == f"cannot write {missing}: the folder {missing.parent} does not exist"
+
+    def denied(src, dst):
+        raise PermissionError(13, "Permission denied", src)  # as the OS reports it: naming the temporary file
+
+    monkeypatch.setattr(render_module.os, "replace", denied)
+    with pytest.raises(PermissionError) as info:
+        viz.draw(example(), tmp_path / "g.svg")
+    assert str(info.value) == f"cannot write {tmp_path / 'g.svg'}: Permission denied" and info.value.errno == 13
+    assert list(tmp_path.iterdir()) == []
