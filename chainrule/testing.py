@@ -218,11 +218,11 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, forward=True, per_no
     outright. ``per_node=True`` first checks every node of the graph on its
     own (:func:`check_nodes`), so a wrong rule is named by its primitive.
 
-    >>> import chainrule as cr
+    >>> import numpy as np, chainrule as cr
     >>> from chainrule.testing import gradcheck
     >>> gradcheck(lambda x, y: cr.sin(x) * y, (1.0, 2.0))
     True
-    >>> gradcheck(lambda p, n: (p["w"] ** n).sum() * p["b"], ({"w": [0.5, 2.0], "b": 3.0}, 3))
+    >>> gradcheck(lambda p, n: (p["w"] ** n).sum() * p["b"], ({"w": np.array([0.5, 2.0]), "b": 3.0}, 3))
     True
     """
     if not isinstance(inputs, (tuple, list)):

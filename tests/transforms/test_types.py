@@ -72,10 +72,6 @@ def test_closure_over_a_tensor_that_requires_grad_keeps_the_graph():
 
 
 # ---- one rule for every transform: any Tensor among the call's inputs makes every result a Tensor ---------
-def _jac(mode):
-    return lambda f, argnums=0: jacobian(f, argnums=argnums, mode=mode)
-
-
 @pytest.mark.parametrize("mode", ["forward", "reverse", "auto"])
 @pytest.mark.parametrize("argnums", [0, 1, (0, 1)])
 def test_jacobian_modes_agree_on_types(mode, argnums):
