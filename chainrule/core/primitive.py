@@ -256,9 +256,24 @@ def _zeros_for(a):
 
 
 def _user_error(prim, datas, err):
-    """Re-raise a NumPy failure at the user's call, naming the operation and every input's shape."""
+    """Re-raise a NumPy failure at the user's call, naming the operation and every input's shape.
+
+    The error keeps its type where that type can be made from a message alone (``AxisError``
+    can); NumPy types that need more (``_UFuncNoLoopError(ufunc, dtypes)``, ``UFuncTypeError``)
+    become the nearest builtin base class (``TypeError``, ``ValueError``, ``IndexError``).
+    """
     msg = str(err)
     if msg.startswith(prim.name + ":"):
         return err
     shapes = ", ".join(str(np.shape(d)) if isinstance(d, (_ndarray, np.generic)) else type(d).__name__ for d in datas)
-    return type(err)(f"{prim.name}: {msg} (input shapes: {shapes})")
+    text = f"{prim.name}: {msg} (input shapes: {shapes})"
+    for cls in type(err).__mro__:
+        if cls.__module__ != "builtins" and cls is not type(err):
+            continue
+        try:
+            new = cls(text)
+        except Exception:  # noqa: BLE001 - a constructor with other required arguments
+            continue
+        if str(new) == text:
+            return new
+    return TypeError(text)

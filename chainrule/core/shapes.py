@@ -1,4 +1,9 @@
-"""sum_to, broadcast_to and astype: the primitives the engine itself needs to undo broadcasting and keep dtypes."""
+"""sum_to, broadcast_to and astype: the primitives the engine itself needs to undo broadcasting and keep dtypes.
+
+``cast`` is the public face of a dtype change: to a floating (or complex) dtype it
+is ``astype``, differentiable; to an integer or boolean dtype the result leaves
+the graph (``astype_discrete``, non-differentiable), as in PyTorch.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import numpy as np
 
 from .primitive import Primitive
 
-__all__ = ["sum_to", "broadcast_to", "astype", "broadcast_shapes"]
+__all__ = ["sum_to", "broadcast_to", "astype", "astype_discrete", "cast", "broadcast_shapes"]
 
 
 def broadcast_shapes(op, *shapes):
@@ -75,3 +80,22 @@ astype = Primitive(
     jvp=(lambda t, ans, x, dtype: astype(t, dtype),),
     save=("args",),
 )
+
+# NOTE: an integer or boolean result has no derivative: it never joins the graph and
+# carries no tangent (PyTorch: casting to an integer type gives no grad).
+astype_discrete = Primitive("astype_discrete", _astype, nondiff=True)
+
+
+def cast(x, dtype):
+    """``x`` as ``dtype``, like ``ndarray.astype``: differentiable to float dtypes, off the graph otherwise.
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule.core.shapes import cast
+    >>> x = cr.tensor([1.5, 2.5], requires_grad=True)
+    >>> cast(x, np.float32).requires_grad, cast(x, np.int64).requires_grad
+    (True, False)
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind in "fc":
+        return astype(x, dtype)
+    return astype_discrete(x, dtype)
