@@ -6,8 +6,10 @@ import types
 
 import numpy as np
 
+from ..core.batching import register_batch_rule
+from ..core.batching_rules import axis_rule, elementwise as _elementwise_rule
 from ..core.primitive import Primitive
-from ..core.shapes import astype
+from ..core.shapes import astype_discrete, cast
 from ..core.tensor import Tensor
 from ..numpy import dispatch
 from . import elementwise, indexing, linalg, methods, reduce, shape, special
@@ -35,19 +37,68 @@ for _family in FAMILIES:
     PUBLIC.update(_public(_family))
     methods.install(getattr(_family, "METHODS", {}))
 
+
+def astype(x, dtype, /, *, copy=True, device=None):
+    """``x`` as ``dtype`` (``np.astype``; also ``t.astype(dtype)``): differentiable to a float dtype,
+    off the graph to an integer or boolean one (as PyTorch: such values have no gradient).
+
+    >>> import numpy as np, chainrule as cr
+    >>> x = cr.tensor([1.5, 2.5], requires_grad=True)
+    >>> x.astype(np.int64)
+    tensor([1, 2])
+    >>> x.astype(np.int64).requires_grad, x.astype(np.float32).requires_grad
+    (False, True)
+    """
+    return cast(x, dtype)
+
+
+def _astype_method(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    """``Tensor.astype`` with ``ndarray.astype``'s arguments (chainrule never shares memory, so ``copy`` is moot)."""
+    if order not in ("K", "A", "C") and self.ndim > 1:
+        raise NotImplementedError(f"astype: only order='K' is supported, got order={order!r}")
+    return cast(self, dtype)
+
+
+def where(condition, x=np._NoValue, y=np._NoValue):
+    """``np.where``: ``x`` where ``condition`` holds, else ``y`` (broadcast; differentiable in both);
+    with the condition alone, the indices of its true entries (``np.nonzero``), as integer Tensors.
+
+    >>> import chainrule as cr
+    >>> cr.where(cr.tensor([True, False]), 1.0, cr.tensor([5.0, 6.0]))
+    tensor([1., 6.])
+    >>> cr.where(cr.tensor([0.0, 2.0]) > 1)
+    (tensor([1]),)
+    """
+    if x is np._NoValue and y is np._NoValue:
+        c = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+        return tuple([Tensor(i) for i in np.nonzero(c)])
+    if x is np._NoValue or y is np._NoValue:
+        raise ValueError("where: either both or neither of x and y should be given")
+    return elementwise.where(condition, x, y)
+
+
+PUBLIC["astype"] = astype
+PUBLIC["where"] = where
+
 # Operators and methods that cross families, bound in one place.
 methods.install(
     {
         "__matmul__": linalg.matmul,
         "__rmatmul__": lambda self, other: linalg.matmul(other, self),
         "__getitem__": indexing.getitem,
-        "clip": elementwise.clip,
-        "astype": lambda self, dtype, copy=True: astype(self, dtype=np.dtype(dtype)),
+        "clip": elementwise._clip_method,
+        "astype": _astype_method,
         "copy": elementwise.positive,
         "round": elementwise.round,
         "conj": elementwise.positive,
     }
 )
+# Batching rules (cr.vmap) of the primitives declared here that the table in core/batching_rules.py
+# does not name: elementwise ones, and the pad adjoint with its static axis.
+for _prim in (astype_discrete, elementwise._zeros_like):
+    register_batch_rule(_prim, _elementwise_rule)
+register_batch_rule(shape.pad_fold_p, axis_rule("axis"))
+
 Tensor.__array_ufunc__ = dispatch.array_ufunc
 Tensor.__array_function__ = dispatch.array_function
 dispatch.bind(PUBLIC)

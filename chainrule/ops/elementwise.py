@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..core.primitive import Primitive
+from ..core.tensor import Tensor
 from ..extend import binary, elementwise, nondifferentiable
 
 # ---- arithmetic -----------------------------------------------------------------
@@ -53,7 +54,13 @@ divide = Primitive(
 
 
 def _dpow_dx(ans, x, y):
-    return y * x ** (y - 1)  # d/dx x^y = y x^(y-1)
+    # d/dx x^y = y x^(y-1)
+    if type(y) is int or type(y) is float:  # a Python exponent (x ** 2): the common case, no mask
+        return y * x ** (y - 1) if y != 0 else _zeros_like(x)
+    # NOTE: at x = 0 with y = 0 the derivative is 0 (x^0 = 1 is constant), not 0 · 0^(-1) = nan:
+    # the base is taken as 1 there, so that no derivative of any order ever sees 0^(-1)
+    at0 = (x == 0) & (y == 0)
+    return y * where(at0, 1, x) ** (y - 1)
 
 
 def _dpow_dy(ans, x, y):
@@ -169,49 +176,98 @@ where = Primitive(
 )
 
 
-def _clip_mask(x, lo, hi):
-    m = np.ones(np.shape(x), dtype=bool)
-    if lo is not None:
-        m &= x >= lo
-    if hi is not None:
-        m &= x <= hi
-    return m
+def _clip_mask(x, lo, hi, which):
+    """Where the gradient of ``clip`` goes: to x (which=0), to lo (1) or to hi (2); exactly one of them.
+
+    NOTE: as in PyTorch, x gets it for lo <= x <= hi (the bounds included), lo for x < lo, hi for x > hi
+    and wherever hi < lo (the result is then hi, as NumPy's); a NaN x sends it nowhere.
+    """
+    if which == 0:
+        m = np.ones(np.shape(x), dtype=bool)
+        if lo is not None:
+            m = m & (x >= lo)
+        if hi is not None:
+            m = m & (x <= hi)
+        return m
+    if which == 1:
+        return (x < lo) & (lo <= hi) if hi is not None else x < lo
+    return (x > hi) | (hi < lo) if lo is not None else x > hi
 
 
 _clip_pass = nondifferentiable("_clip_mask", _clip_mask)
 
 
-def _clip(x, lo=None, hi=None):
+def _clip(x, lo, hi):
     return np.clip(x, lo, hi)
 
 
-# NOTE: at the bounds the gradient passes through (x̄ = ḡ for lo <= x <= hi), as in PyTorch
 clip_p = Primitive(
     "clip",
     _clip,
-    vjp=(lambda g, ans, x, lo=None, hi=None: where(_clip_pass(x, lo, hi), g, 0),),
-    jvp=(lambda t, ans, x, lo=None, hi=None: where(_clip_pass(x, lo, hi), t, 0),),
+    # x̄, lo̅, hi̅ = ḡ where that input is the result (the masks partition the output)
+    vjp=(
+        lambda g, ans, x, lo, hi: where(_clip_pass(x, lo, hi, which=0), g, 0),
+        lambda g, ans, x, lo, hi: where(_clip_pass(x, lo, hi, which=1), g, 0),
+        lambda g, ans, x, lo, hi: where(_clip_pass(x, lo, hi, which=2), g, 0),
+    ),
+    jvp=(
+        lambda t, ans, x, lo, hi: where(_clip_pass(x, lo, hi, which=0), t, 0),
+        lambda t, ans, x, lo, hi: where(_clip_pass(x, lo, hi, which=1), t, 0),
+        lambda t, ans, x, lo, hi: where(_clip_pass(x, lo, hi, which=2), t, 0),
+    ),
     save=("args",),
 )
 
+_NoValue = np._NoValue
 
-def clip(x, a_min=None, a_max=None):
-    """Limit values to [a_min, a_max], as ``np.clip`` (the bounds are constants).
+
+def _bound(b):
+    return b if b is None or isinstance(b, (Tensor, np.ndarray, int, float, np.generic)) else np.asarray(b)
+
+
+def clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoValue):
+    """Limit values to [a_min, a_max] with ``np.clip``'s arguments (NumPy 2.1's ``min=``/``max=`` too).
+
+    The bounds may be numbers, arrays or Tensors, broadcast against ``a``; the result is
+    differentiable in each of them (where the bound is the result, as in PyTorch). A bound of
+    None is no bound; with neither, the result is a copy of ``a``.
 
     >>> import chainrule as cr
     >>> cr.clip(cr.tensor([-2.0, 0.5, 3.0]), 0.0, 1.0)
     tensor([0. , 0.5, 1. ])
+    >>> lo = cr.tensor(0.0, requires_grad=True)
+    >>> cr.clip(cr.tensor([-2.0, 0.5]), lo, 1.0).sum().backward()
+    >>> lo.grad
+    tensor(1.)
     """
+    if a_min is _NoValue and a_max is _NoValue:  # NumPy's rules, message for message
+        a_min = None if min is _NoValue else min
+        a_max = None if max is _NoValue else max
+    elif a_min is _NoValue:
+        raise TypeError("clip() missing 1 required positional argument: 'a_min'")
+    elif a_max is _NoValue:
+        raise TypeError("clip() missing 1 required positional argument: 'a_max'")
+    elif min is not _NoValue or max is not _NoValue:
+        raise ValueError(
+            "clip: passing `min` or `max` keyword argument when `a_min` and `a_max` are provided is forbidden"
+        )
+    if out is not None:
+        raise TypeError("clip(..., out=...): chainrule cannot write into an existing array or Tensor; "
+                        "assign the result instead (y = clip(...))")
     if a_min is None and a_max is None:
-        raise ValueError("clip: give at least one of a_min and a_max")
-    lo = a_min.data if hasattr(a_min, "_node") else a_min
-    hi = a_max.data if hasattr(a_max, "_node") else a_max
-    return clip_p(x, lo=lo, hi=hi)
+        return positive(a)
+    return clip_p(a, _bound(a_min), _bound(a_max))
+
+
+def _clip_method(self, min=None, max=None, out=None):
+    """``Tensor.clip``: ``ndarray.clip``'s arguments (``min``, ``max``, positional or by keyword)."""
+    return clip(self, min, max, out)
 
 
 # ---- the one list of non-differentiable elementwise operations ------------------
 sign = nondifferentiable("sign", np.sign)
 _positive_mask = nondifferentiable("_positive_mask", lambda x: (x > 0).astype(x.dtype, copy=False))
+_zeros_like = nondifferentiable("_zeros_like", np.zeros_like)  # an exact zero derivative, of x's shape and dtype
 floor = nondifferentiable("floor", np.floor)
 ceil = nondifferentiable("ceil", np.ceil)
 round = nondifferentiable("round", np.round)

@@ -442,6 +442,8 @@ def _keep(g, shape, axes, keepdims):
 
 
 def _pnorm(x, p, axes, keepdims):
+    if p == 0:  # the count of non-zero entries, in x's float dtype (as NumPy)
+        return np.sum(x != 0, axis=axes, keepdims=keepdims).astype(x.dtype)
     if p == 2:
         return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
     return np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
@@ -449,6 +451,8 @@ def _pnorm(x, p, axes, keepdims):
 
 def _dnorm(ans, x, p, axes, keepdims):
     """∂‖x‖_p/∂x = sign(x) (|x| / ‖x‖)^(p-1), which is x / ‖x‖ for p = 2."""
+    if p == 0:
+        return E._zeros_like(x)  # NOTE: the count of non-zeros is piecewise constant: gradient 0, as PyTorch
     ans = _keep(ans, x.shape, axes, keepdims)
     zero = ans == 0
     safe = E.where(zero, 1, ans)
@@ -476,9 +480,8 @@ def _vector_norm(x, ord, axes, keepdims):
         return (R.max if ord > 0 else R.min)(E.abs(x), axis=axes, keepdims=keepdims)
     if ord == 1:
         return R.sum(E.abs(x), axis=axes, keepdims=keepdims)  # NOTE: abs'(0) = 0
-    if ord == 0:  # the count of non-zero entries: no derivative
-        dtype = x.dtype if x.dtype.kind == "f" else np.float64
-        return R.sum(_astype(E.not_equal(x, 0), dtype=dtype), axis=axes, keepdims=keepdims)
+    if ord == 0:  # the count of non-zero entries: on the graph, with gradient 0
+        return norm_p(x, p=0.0, axes=axes, keepdims=keepdims)
     return norm_p(x, p=float(ord), axes=axes, keepdims=keepdims)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
 from ..core.primitive import Primitive
-from ..core.shapes import astype, broadcast_to
+from ..core.shapes import broadcast_to, cast
+from ..core.tensor import Tensor
 from ..extend import linear, nondifferentiable
-from .elementwise import exp, where
+from .elementwise import exp, maximum, minimum, sqrt, where
 from .shape import (
     _inverse,
     _normalize_axes,
@@ -40,11 +42,52 @@ def _sum_k(y, axis, keepdims):
     return sum_p(y, axis=axis, keepdims=keepdims, shape=y.shape)
 
 
+_NoValue = np._NoValue
+E_where = where  # for the functions whose where= keyword (NumPy's) shadows it
+
+
 def _dtype_out(op, x, dtype, out):
-    """NumPy's ``dtype=`` (a cast first) and ``out=`` (refused): ``np.sum(t)`` may pass both."""
+    """NumPy's ``dtype=`` (a cast first: differentiable to float dtypes) and ``out=`` (refused)."""
     if out is not None:
-        raise TypeError(f"{op}: out= is not supported; chainrule operations return new Tensors")
-    return x if dtype is None else astype(x, np.dtype(dtype))
+        raise TypeError(
+            f"{op}(..., out=...): chainrule cannot write into an existing array or Tensor; "
+            f"assign the result instead (y = {op}(...))"
+        )
+    return x if dtype is None else cast(x, dtype)
+
+
+def _ufunc_axes(op, axis, shape):
+    """``_normalize_axes`` with NumPy's legacy rule for ufunc reductions: on a 0-d array an integer axis
+    0 or -1 means no axis (``np.sum(np.float64(1), axis=0)`` works; ``mean``/``var``/``std`` refuse it)."""
+    if not shape and axis is not None and not isinstance(axis, (tuple, list)):
+        try:
+            a = operator.index(axis)
+        except TypeError:
+            raise TypeError(f"{op}: axis must be an integer, got {axis!r}") from None
+        if a in (0, -1):
+            return ()
+    return _normalize_axes(op, axis, shape)
+
+
+def _mask(op, where, shape):
+    """A ``where=`` mask as a boolean ndarray of ``shape`` (NumPy broadcasts it against the input)."""
+    w = where.data if isinstance(where, Tensor) else np.asarray(where)
+    if w.dtype != np.bool_:
+        raise TypeError(f"{op}: where= must be a boolean array, got dtype {w.dtype}")
+    try:
+        return np.broadcast_to(w, shape)
+    except ValueError:
+        raise ValueError(
+            f"{op}: where= of shape {w.shape} cannot be broadcast to the input's shape {tuple(shape)}"
+        ) from None
+
+
+def _initial(x, initial):
+    """``initial`` in the result's dtype, so float32 stays float32 (a Tensor stays a Tensor)."""
+    if isinstance(initial, Tensor):
+        return initial
+    dt = x.dtype if isinstance(x, (Tensor, np.ndarray)) else np.asarray(x).dtype
+    return np.asarray(initial, dtype=dt if dt.kind in "fc" else None)
 
 
 # ---- sum and mean: linear, so they keep only the input's shape -------------------
@@ -66,30 +109,50 @@ mean_p = linear(
 )
 
 
-def sum(x, axis=None, keepdims=False, *, dtype=None, out=None):
-    """Sum over ``axis`` (None: all; an int or a tuple), like ``np.sum``.
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue, where=True):
+    """Sum over ``axis`` (None: all; an int or a tuple), with ``np.sum``'s arguments and their order.
+
+    ``dtype`` casts first (to a float dtype the sum stays differentiable); ``where``
+    masks entries out and ``initial`` is added; ``out`` is refused.
 
     >>> import chainrule as cr
     >>> cr.sum(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
     tensor([4., 6.])
     """
     if dtype is not None or out is not None:
-        x = _dtype_out("sum", x, dtype, out)
-    shape = _shape_of(x)
-    return sum_p(x, axis=_normalize_axes("sum", axis, shape), keepdims=bool(keepdims), shape=shape)
+        a = _dtype_out("sum", a, dtype, out)
+    shape = _shape_of(a)
+    axes = _ufunc_axes("sum", axis, shape)
+    if where is not True:
+        a = E_where(_mask("sum", where, shape), a, 0)
+    y = sum_p(a, axis=axes, keepdims=bool(keepdims), shape=shape)
+    return y if initial is _NoValue else y + _initial(y, initial)
 
 
-def mean(x, axis=None, keepdims=False, *, dtype=None, out=None):
-    """Arithmetic mean over ``axis``, like ``np.mean``.
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    """Arithmetic mean over ``axis``, with ``np.mean``'s arguments and their order (``where`` averages
+    only the selected entries).
 
     >>> import chainrule as cr
     >>> cr.mean(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
     tensor([1.5, 3.5])
     """
     if dtype is not None or out is not None:
-        x = _dtype_out("mean", x, dtype, out)
-    shape = _shape_of(x)
-    return mean_p(x, axis=_normalize_axes("mean", axis, shape), keepdims=bool(keepdims), shape=shape)
+        a = _dtype_out("mean", a, dtype, out)
+    shape = _shape_of(a)
+    axes = _normalize_axes("mean", axis, shape)
+    if where is not True:
+        w = _mask("mean", where, shape)
+        total = sum_p(E_where(w, a, 0), axis=axes, keepdims=bool(keepdims), shape=shape)
+        return total / _count_where(w, axes, keepdims, total)
+    return mean_p(a, axis=axes, keepdims=bool(keepdims), shape=shape)
+
+
+def _count_where(w, axes, keepdims, like):
+    """How many entries ``w`` selects in each slice, in ``like``'s float dtype (a constant)."""
+    n = np.sum(w, axis=axes, keepdims=bool(keepdims))
+    dt = like.dtype if like.dtype.kind in "fc" else np.dtype(np.float64)
+    return np.asarray(n, dtype=dt)
 
 
 # ---- prod: the gradient is the product of the others, never ans / x ----------------
@@ -154,8 +217,9 @@ prod_p = Primitive(
 )
 
 
-def prod(x, axis=None, keepdims=False, *, dtype=None, out=None):
-    """Product over ``axis``, like ``np.prod``; the gradient is exact when entries are zero.
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue, where=True):
+    """Product over ``axis``, with ``np.prod``'s arguments and their order; the gradient is exact when
+    entries are zero.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([2.0, 0.0, 3.0], requires_grad=True)
@@ -164,9 +228,13 @@ def prod(x, axis=None, keepdims=False, *, dtype=None, out=None):
     tensor([0., 6., 0.])
     """
     if dtype is not None or out is not None:
-        x = _dtype_out("prod", x, dtype, out)
-    shape = _shape_of(x)
-    return prod_p(x, axis=_normalize_axes("prod", axis, shape), keepdims=bool(keepdims))
+        a = _dtype_out("prod", a, dtype, out)
+    shape = _shape_of(a)
+    axes = _ufunc_axes("prod", axis, shape)
+    if where is not True:
+        a = E_where(_mask("prod", where, shape), a, 1)
+    y = prod_p(a, axis=axes, keepdims=bool(keepdims))
+    return y if initial is _NoValue else y * _initial(y, initial)
 
 
 # ---- max and min: ties split the gradient evenly ----------------------------------
@@ -206,8 +274,32 @@ max_p = _extremum("max", lambda x, axis, keepdims: np.maximum.reduce(x, axis=axi
 min_p = _extremum("min", lambda x, axis, keepdims: np.minimum.reduce(x, axis=axis, keepdims=keepdims))
 
 
-def max(x, axis=None, keepdims=False, *, out=None):
-    """Largest entry over ``axis``, like ``np.max`` (alias ``amax``); ties share the gradient evenly.
+def _extreme(op, prim, pick, a, axis, out, keepdims, initial, where):
+    """max / min with NumPy's ``initial`` (the result is at least / at most it) and ``where`` (which needs it)."""
+    if out is not None:
+        _dtype_out(op, a, None, out)
+    shape = _shape_of(a)
+    axes = _ufunc_axes(op, axis, shape)
+    keepdims = bool(keepdims)
+    if initial is _NoValue:
+        if where is not True:
+            name = "maximum" if op == "max" else "minimum"
+            raise ValueError(
+                f"{op}: reduction operation {name!r} does not have an identity, so to use a where mask one "
+                f"has to specify 'initial'"
+            )
+        return prim(a, axis=axes, keepdims=keepdims)
+    init = _initial(a, initial)
+    if where is not True:
+        a = E_where(_mask(op, where, shape), a, init)
+    if _count(shape, axes) == 0:  # an empty slice gives `initial`, with gradient 0 for a
+        return sum_p(a, axis=axes, keepdims=keepdims, shape=shape) * 0 + init
+    return pick(prim(a, axis=axes, keepdims=keepdims), init)
+
+
+def max(a, axis=None, out=None, keepdims=False, initial=_NoValue, where=True):
+    """Largest entry over ``axis``, with ``np.max``'s arguments and their order (alias ``amax``); ties
+    share the gradient evenly.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0, 3.0, 3.0], requires_grad=True)
@@ -215,23 +307,18 @@ def max(x, axis=None, keepdims=False, *, out=None):
     >>> x.grad
     tensor([0. , 0.5, 0.5])
     """
-    if out is not None:
-        _dtype_out("max", x, None, out)
-    shape = _shape_of(x)
-    return max_p(x, axis=_normalize_axes("max", axis, shape), keepdims=bool(keepdims))
+    return _extreme("max", max_p, maximum, a, axis, out, keepdims, initial, where)
 
 
-def min(x, axis=None, keepdims=False, *, out=None):
-    """Smallest entry over ``axis``, like ``np.min`` (alias ``amin``); ties share the gradient evenly.
+def min(a, axis=None, out=None, keepdims=False, initial=_NoValue, where=True):
+    """Smallest entry over ``axis``, with ``np.min``'s arguments and their order (alias ``amin``); ties
+    share the gradient evenly.
 
     >>> import chainrule as cr
     >>> cr.min(cr.tensor([[1.0, 5.0], [4.0, 2.0]]), axis=1)
     tensor([1., 2.])
     """
-    if out is not None:
-        _dtype_out("min", x, None, out)
-    shape = _shape_of(x)
-    return min_p(x, axis=_normalize_axes("min", axis, shape), keepdims=bool(keepdims))
+    return _extreme("min", min_p, minimum, a, axis, out, keepdims, initial, where)
 
 
 amax = max
@@ -292,21 +379,53 @@ std_p = Primitive(
 )
 
 
-def var(x, axis=None, ddof=0, keepdims=False, *, dtype=None, out=None):
-    """Variance over ``axis``, divided by ``n - ddof`` (``ddof=0`` by default), like ``np.var``.
+def _ddof(op, ddof, correction):
+    if correction is _NoValue:
+        return ddof
+    if ddof != 0:
+        raise ValueError(f"{op}: ddof and correction can't be provided simultaneously")
+    return correction
+
+
+def _var_where(op, a, w, axes, ddof, keepdims):
+    """var over the entries ``w`` selects: Σ (x - mean)² / (count - ddof), from chainrule operations."""
+    shape = _shape_of(a)
+    n = _count_where(w, axes, True, a)
+    m = sum_p(E_where(w, a, 0), axis=axes, keepdims=True, shape=shape) / n
+    d = E_where(w, a - m, 0)
+    s = sum_p(d * d, axis=axes, keepdims=keepdims, shape=shape)
+    return s / (_count_where(w, axes, keepdims, s) - ddof)
+
+
+def _var_args(op, a, axis, dtype, out, ddof, where, mean, correction):
+    if mean is not _NoValue:
+        raise TypeError(f"{op}(..., mean=...) is not supported: chainrule computes the mean itself")
+    if dtype is not None or out is not None:
+        a = _dtype_out(op, a, dtype, out)
+    shape = _shape_of(a)
+    axes = _normalize_axes(op, axis, shape)
+    w = None if where is True else _mask(op, where, shape)
+    return a, axes, _ddof(op, ddof, correction), w
+
+
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=_NoValue,
+        correction=_NoValue):
+    """Variance over ``axis``, divided by ``n - ddof`` (``ddof=0`` by default), with ``np.var``'s arguments
+    and their order (``correction`` is ``ddof``'s Array-API name).
 
     >>> import chainrule as cr
     >>> cr.var(cr.tensor([1.0, 2.0, 3.0, 4.0]))
     tensor(1.25)
     """
-    if dtype is not None or out is not None:
-        x = _dtype_out("var", x, dtype, out)
-    shape = _shape_of(x)
-    return var_p(x, axis=_normalize_axes("var", axis, shape), keepdims=bool(keepdims), ddof=ddof)
+    a, axes, ddof, w = _var_args("var", a, axis, dtype, out, ddof, where, mean, correction)
+    if w is not None:
+        return _var_where("var", a, w, axes, ddof, keepdims)
+    return var_p(a, axis=axes, keepdims=bool(keepdims), ddof=ddof)
 
 
-def std(x, axis=None, ddof=0, keepdims=False, *, dtype=None, out=None):
-    """Standard deviation over ``axis`` (``ddof=0`` by default), like ``np.std``.
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=_NoValue,
+        correction=_NoValue):
+    """Standard deviation over ``axis`` (``ddof=0`` by default), with ``np.std``'s arguments and their order.
 
     At a constant input the gradient is 0 (PyTorch gives nan).
 
@@ -314,10 +433,10 @@ def std(x, axis=None, ddof=0, keepdims=False, *, dtype=None, out=None):
     >>> cr.std(cr.tensor([1.0, 3.0]))
     tensor(1.)
     """
-    if dtype is not None or out is not None:
-        x = _dtype_out("std", x, dtype, out)
-    shape = _shape_of(x)
-    return std_p(x, axis=_normalize_axes("std", axis, shape), keepdims=bool(keepdims), ddof=ddof)
+    a, axes, ddof, w = _var_args("std", a, axis, dtype, out, ddof, where, mean, correction)
+    if w is not None:
+        return sqrt(_var_where("std", a, w, axes, ddof, keepdims))
+    return std_p(a, axis=axes, keepdims=bool(keepdims), ddof=ddof)
 
 
 # ---- logsumexp -------------------------------------------------------------------
@@ -361,19 +480,19 @@ cumsum_p = linear(
 )
 
 
-def cumsum(x, axis=None, *, dtype=None, out=None):
-    """Cumulative sum along ``axis`` (None: of the flattened input), like ``np.cumsum``.
+def cumsum(a, axis=None, dtype=None, out=None):
+    """Cumulative sum along ``axis`` (None: of the flattened input), with ``np.cumsum``'s arguments.
 
     >>> import chainrule as cr
     >>> cr.cumsum(cr.tensor([1.0, 2.0, 3.0]))
     tensor([1., 3., 6.])
     """
     if dtype is not None or out is not None:
-        x = _dtype_out("cumsum", x, dtype, out)
-    if axis is None:
-        x = ravel(x)
-        axis = 0
-    return cumsum_p(x, axis=_normalize_axis("cumsum", axis, _shape_of(x)))
+        a = _dtype_out("cumsum", a, dtype, out)
+    if axis is None or not _shape_of(a):  # NumPy flattens a 0-d input first, whatever the axis
+        a = ravel(a)
+        axis = 0 if axis is None else axis
+    return cumsum_p(a, axis=_normalize_axis("cumsum", axis, _shape_of(a)))
 
 
 # ---- the non-differentiable reductions ---------------------------------------------
@@ -386,51 +505,59 @@ count_nonzero_p = nondifferentiable(
 )
 
 
-def argmax(x, axis=None, keepdims=False, *, out=None):
+def _arg(op, prim, a, axis, out, keepdims):
+    if out is not None:
+        _dtype_out(op, a, None, out)
+    if axis is not None:
+        if not _shape_of(a):  # NumPy flattens a 0-d input first
+            a = ravel(a)
+        axis = _normalize_axis(op, axis, _shape_of(a))
+    return prim(a, axis=axis, keepdims=bool(keepdims))
+
+
+def argmax(a, axis=None, out=None, *, keepdims=False):
     """Index of the largest entry (of the flattened input when ``axis`` is None), like ``np.argmax``.
 
     >>> import chainrule as cr
     >>> cr.argmax(cr.tensor([[1.0, 5.0], [4.0, 2.0]]), axis=1)
     tensor([1, 0])
     """
-    if out is not None:
-        _dtype_out("argmax", x, None, out)
-    if axis is not None:
-        axis = _normalize_axis("argmax", axis, _shape_of(x))
-    return argmax_p(x, axis=axis, keepdims=bool(keepdims))
+    return _arg("argmax", argmax_p, a, axis, out, keepdims)
 
 
-def argmin(x, axis=None, keepdims=False, *, out=None):
+def argmin(a, axis=None, out=None, *, keepdims=False):
     """Index of the smallest entry, like ``np.argmin``: ``cr.argmin(cr.tensor([3.0, 1.0])).item() == 1``."""
+    return _arg("argmin", argmin_p, a, axis, out, keepdims)
+
+
+def _logical(op, prim, fill, a, axis, out, keepdims, where):
     if out is not None:
-        _dtype_out("argmin", x, None, out)
-    if axis is not None:
-        axis = _normalize_axis("argmin", axis, _shape_of(x))
-    return argmin_p(x, axis=axis, keepdims=bool(keepdims))
+        _dtype_out(op, a, None, out)
+    shape = _shape_of(a)
+    axes = _ufunc_axes(op, axis, shape)
+    if where is not True:
+        a = E_where(_mask(op, where, shape), a, fill)
+    return prim(a, axis=axes, keepdims=bool(keepdims))
 
 
-def any(x, axis=None, keepdims=False, *, out=None):
+def any(a, axis=None, out=None, keepdims=False, *, where=True):
     """Whether any entry over ``axis`` is true (non-zero), like ``np.any``: ``cr.any(cr.tensor([0.0, 2.0])).item()``."""
-    if out is not None:
-        _dtype_out("any", x, None, out)
-    return any_p(x, axis=_normalize_axes("any", axis, _shape_of(x)), keepdims=bool(keepdims))
+    return _logical("any", any_p, False, a, axis, out, keepdims, where)
 
 
-def all(x, axis=None, keepdims=False, *, out=None):
+def all(a, axis=None, out=None, keepdims=False, *, where=True):
     """Whether every entry over ``axis`` is true (non-zero), like ``np.all``: ``cr.all(cr.tensor([1.0, 2.0])).item()``."""
-    if out is not None:
-        _dtype_out("all", x, None, out)
-    return all_p(x, axis=_normalize_axes("all", axis, _shape_of(x)), keepdims=bool(keepdims))
+    return _logical("all", all_p, True, a, axis, out, keepdims, where)
 
 
-def count_nonzero(x, axis=None, keepdims=False):
+def count_nonzero(a, axis=None, *, keepdims=False):
     """Number of non-zero entries over ``axis``, like ``np.count_nonzero``.
 
     >>> import chainrule as cr
     >>> cr.count_nonzero(cr.tensor([[0.0, 1.0], [2.0, 3.0]]), axis=0)
     tensor([1, 2])
     """
-    return count_nonzero_p(x, axis=_normalize_axes("count_nonzero", axis, _shape_of(x)), keepdims=bool(keepdims))
+    return count_nonzero_p(a, axis=_ufunc_axes("count_nonzero", axis, _shape_of(a)), keepdims=bool(keepdims))
 
 
 # Tensor methods (the lead binds them).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 import operator
 
 import numpy as np
@@ -241,6 +240,8 @@ def squeeze(x, axis=None):
     shape = _shape_of(x)
     if axis is None:
         axis = tuple([i for i, s in enumerate(shape) if s == 1])
+    elif not shape and isinstance(axis, _INT) and axis in (0, -1):  # NumPy's legacy rule for 0-d arrays
+        axis = ()
     else:
         axis = _normalize_axes("squeeze", axis, shape)
         for a in axis:
@@ -290,7 +291,26 @@ def _shapes_text(shapes):
     return ", ".join(str(tuple(s)) for s in shapes)
 
 
-def concatenate(arrays, axis=0):
+def _dtype_casting(op, arrays, out, dtype, casting):
+    """NumPy's ``out=`` (refused) and ``dtype=`` (each input cast first, as ``casting`` allows)."""
+    if out is not None:
+        raise TypeError(f"{op}(..., out=...): chainrule cannot write into an existing array or Tensor; "
+                        f"assign the result instead")
+    if dtype is None:
+        return arrays
+    from ..core.shapes import cast
+
+    dtype = np.dtype(dtype)
+    for a in arrays:
+        have = a.dtype if isinstance(a, (Tensor, np.ndarray)) else np.asarray(a).dtype
+        if not np.can_cast(have, dtype, casting=casting):
+            raise TypeError(
+                f"{op}: cannot cast an array from dtype {have} to {dtype} according to the rule {casting!r}"
+            )
+    return tuple([cast(a, dtype) for a in arrays])
+
+
+def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join a sequence of arrays along an existing axis (``axis=None`` flattens them first), like ``np.concatenate``.
 
     >>> import chainrule as cr
@@ -300,6 +320,8 @@ def concatenate(arrays, axis=0):
     arrays = tuple(arrays)
     if not arrays:
         raise ValueError("concatenate: need at least one array to concatenate")
+    if out is not None or dtype is not None:
+        arrays = _dtype_casting("concatenate", arrays, out, dtype, casting)
     if axis is None:
         arrays = tuple([ravel(a) for a in arrays])
         axis = 0
@@ -318,7 +340,7 @@ def concatenate(arrays, axis=0):
     return concatenate_p(*arrays, axis=ax, bounds=tuple(bounds))
 
 
-def stack(arrays, axis=0):
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """Join a sequence of same-shaped arrays along a new axis, like ``np.stack``.
 
     >>> import chainrule as cr
@@ -328,11 +350,68 @@ def stack(arrays, axis=0):
     arrays = tuple(arrays)
     if not arrays:
         raise ValueError("stack: need at least one array to stack")
+    if out is not None or dtype is not None:
+        arrays = _dtype_casting("stack", arrays, out, dtype, casting)
     shapes = [_shape_of(a) for a in arrays]
     if any(s != shapes[0] for s in shapes):
         raise ValueError(f"stack: all input arrays must have the same shape, got shapes {_shapes_text(shapes)}")
     ax = _normalize_axis("stack", axis, shapes[0], len(shapes[0]) + 1)
     return stack_p(*arrays, axis=ax)
+
+
+def _each(arys, nd):
+    """Every array of ``arys`` with at least ``nd`` axes, as np.atleast_1d/2d/3d give them (always a list)."""
+    fn = {1: atleast_1d, 2: atleast_2d, 3: atleast_3d}[nd]
+    return [fn(a) for a in arys]
+
+
+def _sequence(op, tup):
+    if isinstance(tup, (Tensor, np.ndarray)):
+        raise TypeError(f"{op}: arrays to stack must be passed as a sequence (a list or tuple), not one array")
+    tup = tuple(tup)
+    if not tup:
+        raise ValueError(f"{op}: need at least one array to concatenate")
+    return tup
+
+
+def hstack(tup, *, dtype=None, casting="same_kind"):
+    """Join arrays column-wise (along axis 1, or 0 for 1-D ones), like ``np.hstack``.
+
+    >>> import chainrule as cr
+    >>> cr.hstack([cr.ones(2), cr.zeros(3)]).shape
+    (5,)
+    """
+    arrs = _each(_sequence("hstack", tup), 1)
+    return concatenate(arrs, axis=0 if len(_shape_of(arrs[0])) == 1 else 1, dtype=dtype, casting=casting)
+
+
+def vstack(tup, *, dtype=None, casting="same_kind"):
+    """Join arrays row-wise (1-D ones become rows), like ``np.vstack``.
+
+    >>> import chainrule as cr
+    >>> cr.vstack([cr.ones(3), cr.zeros((2, 3))]).shape
+    (3, 3)
+    """
+    return concatenate(_each(_sequence("vstack", tup), 2), axis=0, dtype=dtype, casting=casting)
+
+
+def dstack(tup):
+    """Join arrays along a third axis, like ``np.dstack``: (m, n) pieces give (m, n, k)."""
+    return concatenate(_each(_sequence("dstack", tup), 3), axis=2)
+
+
+def column_stack(tup):
+    """Join 1-D arrays as columns (and 2-D ones as they are), like ``np.column_stack``.
+
+    >>> import chainrule as cr
+    >>> cr.column_stack([cr.ones(3), cr.zeros(3)]).shape
+    (3, 2)
+    """
+    cols = []
+    for a in _sequence("column_stack", tup):
+        s = _shape_of(a)
+        cols.append(reshape_p(a, shape=(s[0] if s else 1, 1), in_shape=s) if len(s) < 2 else a)
+    return concatenate(cols, axis=1)
 
 
 # ---- splitting: crop is pad's transpose ------------------------------------------
@@ -407,36 +486,43 @@ def _pad(x, pad_width, mode, constant_values):
     return np.pad(x, pad_width, mode=mode)
 
 
-def _fold(part, axis, n, mode, head):
-    """The adjoint of one border of length k: add its cotangent back onto the entries of x it copied."""
-    k = part.shape[axis]
-    if mode == "edge":  # every border entry copies x[0] (head) or x[n-1] (tail)
-        part, k, lo = part.sum(axis=axis, keepdims=True), 1, (0 if head else n - 1)
-    elif mode == "wrap":  # the head copies x[n-k:], the tail x[:k]
-        lo = n - k if head else 0
-    else:  # reflect / symmetric copy x in reverse order, reflect skipping the edge entry
-        skip = 1 if mode == "reflect" else 0
-        part, lo = flip_p(part, axis=(axis,)), (skip if head else n - k - skip)
-    return pad_p(part, pad_width=_window(part.ndim, axis, lo, n - lo - k), mode="constant", constant_values=0)
+def _pad_index(n, before, after, mode):
+    """For each entry of an axis padded by ``mode``, the entry of x it copies: NumPy's own pad of an arange.
+
+    np.pad repeats reflections as often as a wide border needs, so this is right for any width.
+    """
+    return np.pad(np.arange(n, dtype=np.intp), (before, after), mode=mode)
+
+
+def _pad_fold(g, axis, before, after, mode):
+    """The transpose of padding one axis: each entry of x gets the sum of the cotangents of its copies."""
+    g = np.asarray(g)
+    idx = _pad_index(g.shape[axis] - before - after, before, after, mode)
+    order = np.argsort(idx, kind="stable")
+    srt = idx[order]
+    starts = np.flatnonzero(np.concatenate(([True], srt[1:] != srt[:-1])))  # every entry is copied at least once
+    return np.add.reduceat(np.take(g, order, axis=axis), starts, axis=axis)
+
+
+# folding one axis is linear; its transpose pads that axis again (with the same mode)
+pad_fold_p = linear(
+    "_pad_fold",
+    _pad_fold,
+    lambda g, x, axis, before, after, mode: pad_p(
+        g, pad_width=_window(g.ndim, axis, before, after), mode=mode, constant_values=0
+    ),
+)
 
 
 def _pad_vjp(g, ans, x, pad_width, mode, constant_values):
     if mode == "constant":
         return crop_p(g, pad_width=pad_width)  # the border holds constants: x̄ is the centre of ḡ
     # np.pad fills one axis after another (corners come from the axes padded earlier), so
-    # the adjoint undoes the axes in reverse order, each as centre + folded borders.
+    # the adjoint undoes the axes in reverse order, each by folding the copies back
     for axis in range(len(pad_width) - 1, -1, -1):
         b, a = pad_width[axis]
-        if not (b or a):
-            continue
-        nd = g.ndim
-        n = g.shape[axis] - b - a
-        out = crop_p(g, pad_width=_window(nd, axis, b, a))
-        if b:
-            out = out + _fold(crop_p(g, pad_width=_window(nd, axis, 0, n + a)), axis, n, mode, True)
-        if a:
-            out = out + _fold(crop_p(g, pad_width=_window(nd, axis, n + b, 0)), axis, n, mode, False)
-        g = out
+        if b or a:
+            g = pad_fold_p(g, axis=axis, before=b, after=a, mode=mode)
     return g
 
 
@@ -451,27 +537,21 @@ pad_p = Primitive(
     save=(),
 )
 
-# the largest border each mode supports, given the axis length n (NumPy repeats the pattern beyond it)
-_PAD_LIMIT = {
-    "constant": None,
-    "edge": lambda n: n and math.inf,
-    "reflect": lambda n: n - 1,
-    "symmetric": lambda n: n,
-    "wrap": lambda n: n,
-}
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 
 def pad(x, pad_width, mode="constant", constant_values=0):
     """Pad with a constant (default 0), or in mode "edge", "reflect", "symmetric" or "wrap", like ``np.pad``.
 
-    ``pad_width`` takes NumPy's forms: ``n``, ``(before, after)`` or one pair per axis.
+    ``pad_width`` takes NumPy's forms: ``n``, ``(before, after)`` or one pair per axis. A border
+    wider than the axis repeats the pattern, as NumPy's does.
 
     >>> import chainrule as cr
     >>> cr.pad(cr.tensor([1.0, 2.0]), (1, 2))
     tensor([0., 1., 2., 0., 0.])
     """
-    if mode not in _PAD_LIMIT:
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use one of {', '.join(map(repr, _PAD_LIMIT))}")
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported; use one of {', '.join(map(repr, _PAD_MODES))}")
     shape = _shape_of(x)
     widths = np.asarray(pad_width)
     if widths.dtype.kind not in "iu":
@@ -483,14 +563,11 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     if (widths < 0).any():
         raise ValueError(f"pad: pad_width must be non-negative, got {pad_width!r}")
     pad_width = tuple([(int(b), int(a)) for b, a in widths])
-    limit = _PAD_LIMIT[mode]
-    if limit is not None:
+    if mode != "constant":
         for n, (b, a) in zip(shape, pad_width):
-            if (b or a) and max(b, a) > limit(n):
-                raise NotImplementedError(
-                    f"pad: mode {mode!r} with pad_width {pad_width} on shape {tuple(shape)}: a border longer than "
-                    f"{limit(n)} for an axis of length {n} is not supported"
-                )
+            if n == 0 and (b or a):
+                raise ValueError(f"pad: cannot extend an empty axis in mode {mode!r} (shape {tuple(shape)}); "
+                                 f"use mode='constant'")
     if isinstance(constant_values, Tensor):
         if constant_values.requires_grad:
             raise TypeError("pad: constant_values must be a constant; its gradient is not supported")
