@@ -1,47 +1,106 @@
 """``chainrule.numpy``: the NumPy namespace, with every function that has a derivative rule running on the tape.
 
+``import chainrule.numpy as np`` makes ordinary NumPy code differentiable:
+
+- every function with a chainrule rule (``np.exp``, ``np.sum``, ``np.einsum``, ``np.linalg.norm``, ...)
+  is chainrule's, with NumPy's signature, and records when it meets a Tensor;
+- creation and conversion functions (``zeros``, ``ones``, ``eye``, ``arange``, ``linspace``, ``full``,
+  ``zeros_like``, ``empty``, ``array``, ``asarray``, ``copy``, ...) return Tensors; ``array``,
+  ``asarray`` and ``copy`` of Tensors, or of lists holding Tensors, keep the graph (they stack);
+- constants (``pi``, ``e``, ``inf``, ``nan``, ``newaxis``), dtypes (``float32``, ...), ``finfo``,
+  ``errstate``, ``random``, ... are NumPy's own;
+- a NumPy function with no derivative rule is NumPy's own: on arrays it works as usual, on a
+  Tensor it raises ``TypeError`` naming it (use a chainrule operation, or call it on
+  ``t.detach().numpy()`` if no gradient is needed).
+
+What NumPy's protocols cannot route: plain ``numpy`` functions that convert their argument with
+``__array__`` before anything else see only the values, so ``numpy.array(t)``,
+``numpy.asarray(t)``, ``numpy.ascontiguousarray(t)`` and functions given a *list* of Tensors
+(``numpy.sum([t, t])``, ``numpy.mean([t1, t2])``) compute on ndarrays, off the graph (the same
+holds for chainrule's reductions given a list). Build one Tensor first, with
+``chainrule.numpy.array([t1, t2])`` or ``cr.stack``, and reduce that.
+
 >>> import chainrule as cr
 >>> import chainrule.numpy as cnp
 >>> x = cr.tensor([0.0, 1.0], requires_grad=True)
->>> y = cnp.sum(cnp.sin(x) * cnp.pi)
+>>> y = cnp.sum(cnp.sin(x) * cnp.pi) + cnp.linalg.norm(x)
 >>> y.backward()
 >>> x.grad.shape
 (2,)
+>>> cnp.zeros(3)
+tensor([0., 0., 0.])
 """
 
 from __future__ import annotations
+
+import functools as _functools
+import importlib as _importlib
+import types as _types
 
 import numpy as _np
 
 from . import dispatch as _dispatch
 
-# Constants and dtypes pass through unchanged: they are data, not operations.
-_PASSTHROUGH = {
-    "pi", "e", "inf", "nan", "newaxis", "euler_gamma",
-    "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-    "uint64", "bool_", "complex64", "complex128", "dtype", "ndarray", "finfo", "iinfo", "errstate",
-    "random", "shape", "ndim", "size", "result_type", "allclose", "isclose", "array_equal", "argsort",
-    "nonzero", "argwhere", "unique", "bincount",
+# NumPy's creation and conversion functions, answered by chainrule.creation (they return Tensors).
+_CREATION = {
+    "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace",
+    "logspace", "eye", "identity", "array", "asarray", "asanyarray", "ascontiguousarray", "copy",
 }
+# Functions that read only facts of their arguments (not values): NumPy's own, whatever they are given.
+_FACTS = {"isscalar", "can_cast", "min_scalar_type", "promote_types", "issubdtype", "broadcast_shapes",
+          "get_printoptions", "set_printoptions", "printoptions", "geterr", "seterr", "typename"}
 
 
-def __getattr__(name):
+def _has_tensor(obj, depth=0):
+    from ..core.tensor import Tensor
+
+    if isinstance(obj, Tensor):
+        return True
+    if depth < 3 and isinstance(obj, (list, tuple)):
+        return any(_has_tensor(o, depth + 1) for o in obj)
+    return False
+
+
+def _guarded(name, fn):
+    """NumPy's ``fn`` (not dispatched to Tensors by NumPy), refusing Tensors rather than dropping their graph."""
+
+    @_functools.wraps(fn)
+    def call(*args, **kwargs):
+        if _has_tensor(args) or _has_tensor(tuple(kwargs.values())):
+            raise _dispatch._no_rule(f"np.{name}")
+        return fn(*args, **kwargs)
+
+    return call
+
+
+def _lookup(name):
     ours = _dispatch._NAMESPACE.get(_dispatch._RENAMED.get(name, name))
     if ours is not None:
         return ours
-    if name in _PASSTHROUGH:
-        return getattr(_np, name)
-    if name in ("array", "asarray"):
-        from ..creation import as_tensor, tensor
+    if name in _CREATION:
+        from .. import creation
 
-        return tensor if name == "array" else as_tensor
-    if hasattr(_np, name):
-        raise AttributeError(
-            f"chainrule.numpy.{name}: numpy.{name} has no chainrule derivative rule; use numpy.{name} on "
-            f"arrays (t.detach().numpy()) if no gradient is needed"
-        )
-    raise AttributeError(f"module 'chainrule.numpy' has no attribute {name!r}")
+        return getattr(creation, name)
+    if name == "linalg":
+        return _importlib.import_module(".linalg", __name__)
+    try:
+        obj = getattr(_np, name)
+    except AttributeError:
+        raise AttributeError(f"module 'chainrule.numpy' has no attribute {name!r}") from None
+    if name in _FACTS or not callable(obj) or isinstance(obj, (type, _np.ufunc, _types.ModuleType)):
+        return obj  # data, dtypes, classes, submodules; a ufunc on a Tensor reaches __array_ufunc__
+    if type(obj).__name__ == "_ArrayFunctionDispatcher":
+        return obj  # on a Tensor it reaches __array_function__, which raises TypeError naming it
+    return _guarded(name, obj)
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    value = _lookup(name)
+    globals()[name] = value  # looked up once
+    return value
 
 
 def __dir__():
-    return sorted(set(_dispatch._NAMESPACE) | _PASSTHROUGH | {"array", "asarray"})
+    return sorted(set(dir(_np)) | set(_dispatch._NAMESPACE) | _CREATION | {"linalg"})

@@ -10,7 +10,8 @@ __all__ = ["array_ufunc", "array_function", "NUMPY_FUNCTIONS", "UFUNCS"]
 
 # NumPy name -> chainrule name where they differ.
 _RENAMED = {"absolute": "abs", "true_divide": "divide", "amax": "max", "amin": "min", "around": "round",
-            "round_": "round", "concat": "concatenate", "permute_dims": "transpose", "pow": "power"}
+            "round_": "round", "concat": "concatenate", "permute_dims": "transpose", "pow": "power",
+            "fabs": "abs"}
 
 # Functions that only read facts or compare values: run on the arrays, return NumPy results.
 _PLAIN = {np.shape, np.ndim, np.size, np.result_type, np.allclose, np.isclose, np.array_equal,
@@ -59,32 +60,59 @@ def _check_out(name, kwargs):
             f"np.{name}(..., out=...): chainrule cannot write into an existing array or Tensor; "
             f"assign the result instead (y = np.{name}(...))"
         )
-    for key in ("dtype", "where", "casting", "order", "subok", "signature"):
+
+
+def _check_call(name, kwargs):
+    """A ufunc call's keywords: ``out`` refused, ``dtype`` returned (the inputs are cast to it), the others
+    accepted only at their defaults."""
+    _check_out(name, kwargs)
+    dtype = kwargs.pop("dtype", None)
+    for key in ("where", "casting", "order", "subok", "signature"):
         val = kwargs.pop(key, None)
-        if val is not None and not (key == "where" and val is True) and not (key == "casting" and val == "same_kind"):
-            raise TypeError(f"np.{name}(..., {key}=...) is not supported on Tensors")
+        default = {"where": True, "casting": "same_kind", "order": "K", "subok": True}.get(key)
+        if val is not None and val is not default and not (isinstance(val, (bool, str)) and val == default):
+            raise TypeError(f"np.{name}(..., {key}={val!r}) is not supported on Tensors")
+    return dtype
+
+
+def _cast_inputs(inputs, dtype):
+    from ..core.shapes import cast
+
+    return tuple([cast(x, dtype) if isinstance(x, Tensor) else np.asarray(x, dtype=dtype) for x in inputs])
 
 
 def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     """``Tensor.__array_ufunc__``: route a ufunc call or reduction to its primitive."""
     name = ufunc.__name__
-    _check_out(name, kwargs)
     if method == "__call__":
+        dtype = _check_call(name, kwargs)
         fn = UFUNCS.get(ufunc)
         if fn is None:
             raise _no_rule(f"np.{name}")
+        if dtype is not None:
+            inputs = _cast_inputs(inputs, dtype)
         return fn(*inputs, **kwargs)
     if method in ("reduce", "accumulate"):
+        _check_out(f"{name}.{method}", kwargs)
         table = _REDUCERS if method == "reduce" else _ACCUMULATORS
         fn = _NAMESPACE.get(table.get(name, ""))
         if fn is None or len(inputs) != 1:
             raise _no_rule(f"np.{name}.{method}")
+        (x,) = inputs
         axis = kwargs.pop("axis", 0)
-        if kwargs.pop("initial", np._NoValue) is not np._NoValue:
-            raise TypeError(f"np.{name}.{method}(..., initial=...) is not supported on Tensors")
+        dtype = kwargs.pop("dtype", None)
+        if dtype is not None:
+            (x,) = _cast_inputs((x,), dtype)
         if method == "accumulate":
-            return fn(inputs[0], axis=axis)
-        return fn(inputs[0], axis=axis, keepdims=kwargs.pop("keepdims", False))
+            return fn(x, axis=axis)
+        keepdims = kwargs.pop("keepdims", False)
+        initial = kwargs.pop("initial", np._NoValue)
+        where = kwargs.pop("where", True)
+        if name == "logaddexp":  # logsumexp takes neither
+            if initial is not np._NoValue or where is not True:
+                raise TypeError("np.logaddexp.reduce(..., initial=/where=) is not supported on Tensors")
+            return fn(x, axis=axis, keepdims=keepdims)
+        return fn(x, axis=axis, keepdims=keepdims, initial=initial, where=where)
     raise _no_rule(f"np.{name}.{method}")
 
 
@@ -98,6 +126,12 @@ def _to_arrays(obj):
     return obj
 
 
+def _creation():
+    from .. import creation
+
+    return creation
+
+
 def array_function(self, func, types, args, kwargs):
     """``Tensor.__array_function__``: route ``np.sum(t)``, ``np.where(c, t, 0)``, ... to chainrule."""
     fn = NUMPY_FUNCTIONS.get(func)
@@ -106,12 +140,17 @@ def array_function(self, func, types, args, kwargs):
     if func in _PLAIN:
         return func(*_to_arrays(args), **_to_arrays(kwargs))
     like = func.__name__
-    if like in ("zeros_like", "ones_like", "full_like", "empty_like"):
-        return Tensor(func(*_to_arrays(args), **_to_arrays(kwargs)))
-    if like in ("copy", "array", "asarray", "asanyarray", "ascontiguousarray") and args and isinstance(args[0], Tensor):
-        if like in ("asarray", "asanyarray", "array") and not kwargs.get("copy", like == "array"):
-            return args[0].data
-        return func(*_to_arrays(args), **_to_arrays(kwargs))
+    if like in ("zeros_like", "ones_like", "full_like", "empty_like", "copy"):
+        # constants of a Tensor's shape, and np.copy(t): a copy on the graph, as t.copy()
+        return getattr(_creation(), like)(*args, **kwargs)
+    raise _no_rule(_qualified(func))
+
+
+def _qualified(func):
+    """``np.sort``, ``np.linalg.eig``, ``np.fft.fft``: the name a user typed."""
     module = getattr(func, "__module__", "numpy") or "numpy"
-    prefix = "np" if module.startswith("numpy") and "linalg" not in module else module.replace("numpy", "np")
-    raise _no_rule(f"{prefix}.{like}")
+    parts = [p for p in module.split(".") if p and not p.startswith("_")]
+    parts[0] = "np" if parts and parts[0] == "numpy" else (parts[0] if parts else "np")
+    if len(parts) > 1 and parts[1] == "core":
+        parts = parts[:1]
+    return ".".join(parts + [func.__name__])
