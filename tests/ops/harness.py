@@ -7,6 +7,7 @@ from typing import Callable
 
 import numpy as np
 
+from chainrule.core import primitive as _primitive
 from chainrule.core.backward import grad_of
 from chainrule.core.forward import level, make_dual, tangent_of
 from chainrule.core.tensor import Tensor
@@ -18,9 +19,16 @@ EPS = 1e-6
 class Case:
     """One sample: ``fn`` applied to Tensors made from ``args`` (float64 arrays, the differentiable inputs).
 
-    ``name`` is the primitive the case exercises (the coverage test reads it);
-    ``ref`` is the NumPy reference on the same arrays; ``label`` tells apart
-    cases of one primitive. Switch off a check only with a reason in ``why``.
+    ``name`` is the primitive the case exercises: the harness checks that it really
+    runs (the coverage test counts those runs); ``ref`` is the NumPy reference on
+    the same arrays; ``label`` tells apart cases of one primitive. Switch off a check
+    only with a reason in ``why``. ``f32_tol`` is the relative tolerance of the
+    float32 run against float64 (values and gradients).
+
+    At a kink or a tie, where central differences straddle two pieces, ``grad_ref(u,
+    *args)`` gives the documented gradient (a list, one per input) to check instead,
+    and ``order2_zero`` says the function is piecewise linear there, so the second-order
+    term must be exactly 0 (forward and reverse mode must still agree).
     """
 
     name: str
@@ -33,12 +41,27 @@ class Case:
     f32: bool = True
     atol: float = 1e-6
     rtol: float = 1e-4
+    f32_tol: float = 1e-4
+    grad_ref: Callable | None = None
+    order2_zero: bool = False
     why: str = ""
     extra: dict = field(default_factory=dict)
 
     def __str__(self):
         shapes = ",".join("x".join(map(str, np.shape(a))) or "0d" for a in self.args)
         return f"{self.name}[{self.label or shapes}]"
+
+
+def executed(case):
+    """Names of the differentiable primitives that one forward run of ``case`` executes (via the tracer
+    hook of ``apply``, with inputs that require grad)."""
+    trace = []
+    _primitive._TRACERS.append(trace)
+    try:
+        case.fn(*[Tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in case.args])
+    finally:
+        _primitive._TRACERS.remove(trace)
+    return {entry[0].name for entry in trace}
 
 
 def _call(case, arrays):
@@ -76,6 +99,9 @@ def check_case(case, seed=0):
     """Run every check of one case; raise AssertionError naming the case and the quantity."""
     rng = np.random.default_rng(seed)
     arrays = [np.array(a, dtype=np.float64) for a in case.args]
+    ran = executed(case)
+    nondiff = case.name in _primitive.NONDIFFERENTIABLE  # those return before the tracer sees them
+    assert nondiff or case.name in ran, f"{case}: the case never runs primitive {case.name!r} (it ran {sorted(ran)})"
     y = _call(case, arrays)
     if case.ref is not None:
         _close(y, case.ref(*arrays), case, "forward value and NumPy")
@@ -83,7 +109,10 @@ def check_case(case, seed=0):
     # reverse mode against central differences, entry by entry for small inputs
     _, _, gs = _vjp(case, arrays, Tensor(u))
     grads = _grads_np(gs, arrays)
-    for i, a in enumerate(arrays):
+    if case.grad_ref is not None:
+        for i, (g, want) in enumerate(zip(grads, case.grad_ref(u, *arrays))):
+            _close(g, want, case, f"reverse-mode gradient of input {i} and the documented convention")
+    for i, a in enumerate(arrays if case.grad_ref is None else ()):
         idxs = list(np.ndindex(a.shape))
         if len(idxs) > 24:
             idxs = [idxs[j] for j in rng.choice(len(idxs), 24, replace=False)]
@@ -101,9 +130,10 @@ def check_case(case, seed=0):
             out = case.fn(*duals)
             jv = np.asarray(tangent_of(out, lv).data, dtype=np.float64)
         _close(_inner(u, jv), sum(_inner(g, v) for g, v in zip(grads, vs)), case, "<u, J v> and <J^T u, v>")
-        hi = [a + EPS * v for a, v in zip(arrays, vs)]
-        lo = [a - EPS * v for a, v in zip(arrays, vs)]
-        _close(jv, (_call(case, hi) - _call(case, lo)) / (2 * EPS), case, "forward-mode J v and finite differences")
+        if case.grad_ref is None:
+            hi = [a + EPS * v for a, v in zip(arrays, vs)]
+            lo = [a - EPS * v for a, v in zip(arrays, vs)]
+            _close(jv, (_call(case, hi) - _call(case, lo)) / (2 * EPS), case, "forward-mode J v and finite differences")
     if case.order2:
         ws = [rng.standard_normal(a.shape) for a in arrays]
 
@@ -123,12 +153,29 @@ def check_case(case, seed=0):
             h = [np.zeros_like(a) for a in arrays]
         hi = [a + EPS * v for a, v in zip(arrays, vs)]
         lo = [a - EPS * v for a, v in zip(arrays, vs)]
-        num = (s_of(hi) - s_of(lo)) / (2 * EPS)
+        num = 0.0 if case.order2_zero else (s_of(hi) - s_of(lo)) / (2 * EPS)
         _close(sum(_inner(hh, v) for hh, v in zip(h, vs)), num, case, "second-order (create_graph) directional derivative and finite differences")
     if case.f32:
-        xs = [Tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
-        out = case.fn(*xs)
-        assert out.dtype == np.float32, f"{case}: float32 inputs gave a {out.dtype} result"
-        gs = grad_of([out], xs, [Tensor(np.ones(out.shape, np.float32))], allow_unused=True)
-        for g in gs:
-            assert g is None or g.dtype == np.float32, f"{case}: float32 inputs gave a {g.dtype} gradient"
+        _check_float32(case, arrays, y, u)
+
+
+def _check_float32(case, arrays, y, u):
+    """float32 in gives float32 values and gradients, equal to the float64 ones to float32 precision."""
+    xs = [Tensor(a.astype(np.float32), requires_grad=True) for a in arrays]
+    out = case.fn(*xs)
+    assert out.dtype == np.float32, f"{case}: float32 inputs gave a {out.dtype} result"
+    _close32(out.data, y, case, "float32 forward value and float64")
+    gs = grad_of([out], xs, [Tensor(u.astype(np.float32))], allow_unused=True)
+    _, _, g64 = _vjp(case, arrays, Tensor(u))
+    for i, (g, g_ref) in enumerate(zip(gs, _grads_np(g64, arrays))):
+        assert g is None or g.dtype == np.float32, f"{case}: float32 inputs gave a {g.dtype} gradient"
+        if g is not None:
+            _close32(g.data, g_ref, case, f"float32 gradient of input {i} and float64")
+
+
+def _close32(a, b, case, what):
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    scale = max(1.0, float(np.max(np.abs(b[np.isfinite(b)]), initial=0.0)))
+    if not np.allclose(a, b, rtol=case.f32_tol, atol=case.f32_tol * scale, equal_nan=True):
+        raise AssertionError(f"{case}: {what} differ beyond float32 precision\n float32={a}\n float64={b}")

@@ -1,4 +1,5 @@
-"""Every registered primitive has sample cases in the tables and rules in both modes (or sits in the nondiff list)."""
+"""Every registered primitive is really run by sample cases in the tables and has rules in both modes (or sits
+in the nondiff list)."""
 
 import importlib
 import pkgutil
@@ -8,6 +9,7 @@ from chainrule.core.primitive import NONDIFFERENTIABLE, REGISTRY
 
 import tests.nn as nn_tests
 import tests.ops as ops_tests
+from tests.ops.harness import executed
 
 
 def _all_cases():
@@ -25,6 +27,21 @@ def test_every_differentiable_primitive_has_samples():
     sampled = {case.name for case in _all_cases()}
     missing = sorted(name for name, prim in REGISTRY.items() if not prim.nondiff and name not in sampled)
     assert not missing, f"primitives without a sample Case in tests/ops: {missing}"
+
+
+def test_every_case_runs_its_primitive_and_every_primitive_runs():
+    # counted by execution (the tracer hook of apply), not by the names the cases carry: a case
+    # named "norm" whose input takes a path through abs and sum would otherwise count for norm
+    ran = set()
+    idle = []
+    for case in _all_cases():
+        names = executed(case)
+        ran |= names
+        if case.name not in names and case.name not in NONDIFFERENTIABLE:
+            idle.append(f"{case} ran {sorted(names)}")
+    assert not idle, f"cases that never run the primitive they are named after: {idle}"
+    never = sorted(name for name, prim in REGISTRY.items() if not prim.nondiff and name not in ran)
+    assert not never, f"differentiable primitives that no sample case executes: {never}"
 
 
 def test_every_differentiable_primitive_has_reverse_and_forward_rules():

@@ -37,9 +37,10 @@ def es(subs, *shapes, label="", ref=None):
                 ref or (lambda *xs: np.einsum(subs, *xs)), label=label or subs)
 
 
-def nrm(shape, label, x=None, **kw):
+def nrm(shape, label, x=None, name="norm", **kw):
+    """A norm case; ``name`` is the primitive that order really runs (ord=1 is a sum of abs, inf a max, ...)."""
     x = r(*shape) if x is None else x
-    return Case("norm", lambda t: L.norm(t, **kw), (x,), lambda a: np.linalg.norm(a, **kw), label=label)
+    return Case(name, lambda t: L.norm(t, **kw), (x,), lambda a: np.linalg.norm(a, **kw), label=f"norm {label}")
 
 
 def fnc(name, fn, ref, *args, label):
@@ -124,12 +125,33 @@ CASES = [
     # norm: vector orders, axis and keepdims variants, matrix orders, zeros
     nrm((4,), "vector default"),
     nrm((4,), "ord=2", ord=2),
-    nrm((4,), "ord=1", ord=1),
-    nrm((4,), "ord=inf", ord=np.inf),
-    nrm((4,), "ord=-inf", ord=-np.inf),
+    nrm((4,), "ord=1", name="abs", ord=1),
+    nrm((4,), "ord=inf", name="max", ord=np.inf),
+    nrm((4,), "ord=-inf", name="min", ord=-np.inf),
     nrm((4,), "ord=3", ord=3),
     nrm((4,), "ord=1.5", ord=1.5),
     nrm((4,), "ord=0", ord=0),
+    nrm((3, 4), "ord=0 axis=1 keepdims", x=np.array([[0.0, 1.0, 2.0, 0.0]] * 3), ord=0, axis=1, keepdims=True),
+    fnc("tensordot", lambda a, b: L.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0), r(), r(), label="0-d"),
+    fnc("tensordot", lambda a, b: L.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0), r(), r(2, 3),
+        label="0-d, matrix"),
+    fnc("tensordot", lambda a, b: L.tensordot(a, b, ([], [])), lambda a, b: np.tensordot(a, b, ([], [])), r(2), r(2),
+        label="empty axis lists"),
+    fnc("tensordot", lambda a, b: L.tensordot(a, b, 1), lambda a, b: np.tensordot(a, b, 1), r(1), r(1, 3),
+        label="length-1 contraction"),
+    fnc("norm", lambda x: cr.linalg.vector_norm(x, ord=3), lambda x: np.linalg.vector_norm(x, ord=3), r(2, 3),
+        label="vector_norm flattened"),
+    fnc("norm", lambda x: cr.linalg.matrix_norm(x), lambda x: np.linalg.matrix_norm(x), r(2, 3, 4),
+        label="matrix_norm batched"),
+    fnc("matmul", lambda a, b, c: cr.linalg.multi_dot([a, b, c]), lambda a, b, c: np.linalg.multi_dot([a, b, c]),
+        r(3), r(3, 4), r(4, 2), label="multi_dot"),
+    fnc("transpose", lambda a: np.linalg.matrix_transpose(a), np.linalg.matrix_transpose, r(2, 3, 4),
+        label="np.linalg.matrix_transpose"),
+    fnc("sum", lambda a, b: np.linalg.vecdot(a, b), np.linalg.vecdot, r(2, 3), r(3), label="np.linalg.vecdot"),
+    fnc("diagonal", lambda a: np.linalg.trace(a, offset=1), lambda a: np.linalg.trace(a, offset=1), r(2, 3, 4),
+        label="np.linalg.trace: last two axes"),
+    fnc("diagonal", lambda a: np.linalg.diagonal(a), np.linalg.diagonal, r(2, 3, 3),
+        label="np.linalg.diagonal: last two axes"),
     nrm((), "0d"),
     nrm((3, 4), "axis=0", axis=0),
     nrm((3, 4), "axis=-1 keepdims", axis=-1, keepdims=True),
@@ -137,12 +159,12 @@ CASES = [
     nrm((2, 3, 4), "flattened keepdims", keepdims=True),
     nrm((3, 4), "matrix default"),
     nrm((3, 4), "fro", ord="fro"),
-    nrm((3, 4), "matrix ord=1", ord=1),
-    nrm((3, 4), "matrix ord=-1", ord=-1),
-    nrm((3, 4), "matrix ord=inf", ord=np.inf),
-    nrm((3, 4), "matrix ord=-inf", ord=-np.inf),
+    nrm((3, 4), "matrix ord=1", name="max", ord=1),
+    nrm((3, 4), "matrix ord=-1", name="min", ord=-1),
+    nrm((3, 4), "matrix ord=inf", name="max", ord=np.inf),
+    nrm((3, 4), "matrix ord=-inf", name="min", ord=-np.inf),
     nrm((2, 3, 4), "fro axis=(2,0) keepdims", ord="fro", axis=(2, 0), keepdims=True),
-    nrm((2, 3, 4), "matrix ord=1 axis=(1,2)", ord=1, axis=(1, 2)),
+    nrm((2, 3, 4), "matrix ord=1 axis=(1,2)", name="max", ord=1, axis=(1, 2)),
     Case("norm", L.norm, (np.zeros(3),), np.linalg.norm, label="zero vector", order2=False,
          why="second order at 0 is the documented convention 0, finite differences of the gradient blow up"),
     Case("norm", lambda x: L.norm(x, axis=1), (np.array([[0.0, 0.0], [3.0, 4.0]]),),
@@ -270,3 +292,26 @@ def test_einsum_subscripts_must_be_a_string():
 
 def test_public_examples_run():
     assert cr.tensor(1.0).item() == 1.0  # chainrule imports; the docstring examples run under --doctest-modules
+
+
+def test_norm_ord_0_is_on_the_graph_with_gradient_0():
+    x = Tensor(np.array([0.0, 2.0, -3.0]), requires_grad=True)
+    y = L.norm(x, 0)
+    assert y.item() == 2.0 and y.requires_grad
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 0.0, 0.0])  # PyTorch gives 0 as well
+    x32 = Tensor(np.ones(3, np.float32), requires_grad=True)
+    assert L.norm(x32, 0).dtype == np.float32
+    _, t = cr.jvp(lambda a: L.norm(a, 0), (np.ones(3),), (np.ones(3),))
+    assert t == 0.0
+
+
+def test_numpy_linalg_functions_route_to_chainrule():
+    x = Tensor(r(3, 3) + 3 * np.eye(3), requires_grad=True)
+    for f in (np.linalg.norm, np.linalg.det, np.linalg.inv, np.linalg.matrix_norm, np.linalg.vector_norm,
+              np.linalg.matrix_transpose, np.linalg.trace, np.linalg.diagonal):
+        out = f(x)
+        assert isinstance(out, Tensor) and out.requires_grad, f
+    assert np.allclose(np.linalg.solve(x, np.ones(3)).data, np.linalg.solve(x.data, np.ones(3)))
+    with pytest.raises(TypeError, match="np.linalg.eig"):
+        np.linalg.eig(x)

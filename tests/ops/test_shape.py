@@ -188,6 +188,55 @@ CASES = [
 ]
 
 
+CASES += [
+    # pad: borders wider than the axis repeat the pattern, as NumPy's do
+    *[
+        C("pad", lambda x, m=m: S.pad(x, ((4, 7), (0, 9)), mode=m), (M,),
+          lambda x, m=m: np.pad(x, ((4, 7), (0, 9)), mode=m), f"{m}, wider than the axis")
+        for m in ("reflect", "symmetric", "wrap", "edge")
+    ],
+    C("pad", lambda x: S.pad(x, (5, 2), mode="reflect"), (np.array([0.3, -1.2]),),
+      lambda x: np.pad(x, (5, 2), mode="reflect"), "reflect, length 2"),
+    C("pad", lambda x: S.pad(x, 3, mode="reflect"), (np.array([0.4]),), lambda x: np.pad(x, 3, mode="reflect"),
+      "reflect, length 1"),
+    C("pad", lambda x: S.pad(x, ((1, 0), (0, 0), (6, 5)), mode="symmetric"), (A3,),
+      lambda x: np.pad(x, ((1, 0), (0, 0), (6, 5)), mode="symmetric"), "symmetric 3-d, wide"),
+    C("_pad_fold", lambda g: S.pad_fold_p(g, axis=1, before=5, after=3, mode="reflect"),
+      (rng.standard_normal((2, 12)),),
+      lambda g: np.stack([np.bincount(np.pad(np.arange(4), (5, 3), mode="reflect"), w) for w in g]), "reflect"),
+    C("_pad_fold", lambda g: S.pad_fold_p(g, axis=0, before=2, after=4, mode="wrap"), (rng.standard_normal((9, 2)),),
+      lambda g: np.stack([np.bincount(np.pad(np.arange(3), (2, 4), mode="wrap"), w) for w in g.T], axis=1), "wrap"),
+    # 0-d and edge cases
+    C("squeeze", lambda x: S.squeeze(x), (S0,), np.squeeze, "0-d"),
+    C("squeeze", lambda x: S.squeeze(x, 0), (S0,), lambda x: np.squeeze(x, 0), "0-d, axis=0"),
+    C("squeeze", lambda x: x.squeeze(-1), (S0,), lambda x: x.squeeze(-1), "0-d method, axis=-1"),
+    C("squeeze", lambda x: S.squeeze(x, ()), (U,), lambda x: np.squeeze(x, ()), "axis=()"),
+    C("flip", lambda x: S.flip(x), (S0,), np.flip, "0-d"),
+    C("flip", lambda x: S.flip(x, 0), (U,), lambda x: np.flip(x, 0), "unit axis"),
+    C("flip", lambda x: S.flip(x, ()), (M,), lambda x: np.flip(x, ()), "axis=()"),
+    C("transpose", lambda x: S.transpose(x), (S0,), np.transpose, "0-d"),
+    C("transpose", lambda x: S.transpose(x), (V,), np.transpose, "1-d"),
+    C("transpose", lambda x: S.transpose(x, ()), (S0,), lambda x: np.transpose(x, ()), "0-d, axes=()"),
+    C("concatenate", lambda x: S.concatenate([x]), (M,), lambda x: cat_ref(x), "one array"),
+    C("concatenate", lambda x, y: S.concatenate([x, y]), (M, M[:0]), cat_ref, "an empty piece"),
+    C("concatenate", lambda x, y: S.concatenate([x, y], axis=None), (S0, V), lambda x, y: cat_ref(x.ravel(), y),
+      "axis=None with a 0-d"),
+    C("concatenate", lambda x, y: S.concatenate([x, y], axis=-1, dtype=x.dtype), (M, M),
+      lambda x, y: cat_ref(x, y, axis=-1),
+      "dtype="),
+    C("concatenate", lambda x, y: S.hstack([x, y]), (V, V[:2]), lambda x, y: np.hstack([x, y]), "hstack 1-d"),
+    C("concatenate", lambda x, y: S.hstack((x, y)), (M, M[:, :1]), lambda x, y: np.hstack([x, y]), "hstack 2-d"),
+    C("concatenate", lambda x, y: S.vstack([x, y]), (M[0], M), lambda x, y: np.vstack([x, y]), "vstack"),
+    C("concatenate", lambda x, y: S.vstack([x, y]), (S0, S0), lambda x, y: np.vstack([x, y]), "vstack 0-d"),
+    C("concatenate", lambda x, y: S.dstack([x, y]), (M, M), lambda x, y: np.dstack([x, y]), "dstack"),
+    C("concatenate", lambda x, y: S.column_stack([x, y]), (V, V), lambda x, y: np.column_stack([x, y]),
+      "column_stack"),
+    C("concatenate", lambda x, y: np.hstack([x, y]), (M, M), lambda x, y: np.hstack([x, y]), "np.hstack"),
+    C("stack", lambda x, y: S.stack([x, y], axis=-1, dtype=x.dtype), (S0, S0), lambda x, y: np.stack([x, y], -1),
+      "0-d, dtype="),
+]
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_rules(case):
     check_case(case)
@@ -313,8 +362,8 @@ def test_error_messages():
         S.split(x, 2, axis=1)
     with pytest.raises(NotImplementedError, match="pad: mode 'median' is not supported"):
         S.pad(x, 1, mode="median")
-    with pytest.raises(NotImplementedError, match=r"pad: mode 'reflect' .* on shape \(2, 3\): a border longer than 1"):
-        S.pad(x, 3, mode="reflect")
+    with pytest.raises(ValueError, match=r"pad: cannot extend an empty axis in mode 'reflect' \(shape \(0, 3\)\)"):
+        S.pad(cr.ones((0, 3)), 1, mode="reflect")
     with pytest.raises(ValueError, match=r"pad: pad_width .* does not fit an array of shape \(2, 3\)"):
         S.pad(x, ((1, 1), (1, 1), (1, 1)))
     with pytest.raises(ValueError, match=r"repeat: repeats has 2 entries but axis 1 of shape \(2, 3\)"):
@@ -325,3 +374,28 @@ def test_error_messages():
         x.swapaxes(0, -3)
     with pytest.raises(ValueError, match="broadcast_to: cannot broadcast shape"):
         S.broadcast_to(x, (3, 3))
+
+
+def test_pad_wide_borders_follow_numpy():
+    x = np.arange(3.0)
+    for mode in ("reflect", "symmetric", "wrap", "edge"):
+        for width in ((7, 0), (0, 11), (10, 10)):
+            np.testing.assert_array_equal(S.pad(cr.tensor(x), width, mode=mode).data, np.pad(x, width, mode=mode))
+    # the gradient counts the copies: reflect of [a, b, c] by 4 on the left is c b | a b c
+    g = grad(lambda t: S.pad(t, (4, 0), mode="reflect").sum(), x)
+    np.testing.assert_array_equal(g, np.bincount(np.pad(np.arange(3), (4, 0), mode="reflect")))
+
+
+def test_stacking_helpers_and_their_errors():
+    x = cr.tensor(M, requires_grad=True)
+    S.vstack([x, x[0]]).sum().backward()
+    np.testing.assert_array_equal(x.grad.data[0], [2.0] * 4)
+    with pytest.raises(TypeError, match="hstack: .*sequence"):
+        S.hstack(x)
+    with pytest.raises(ValueError, match="vstack: need at least one array"):
+        S.vstack([])
+    with pytest.raises(TypeError, match="out="):
+        S.concatenate([x, x], out=np.empty((6, 4)))
+    with pytest.raises(TypeError, match="cannot cast"):
+        S.concatenate([x, x], dtype=np.int64)
+    assert S.stack([x, x], dtype=np.float32).dtype == np.float32
