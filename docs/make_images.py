@@ -30,11 +30,13 @@ PICTURES = {  # docs/img/<file>: (the tutorial's variable, options for cr.viz.dr
     "dag.svg": ("ex_dag", {}),
     "norm.svg": ("ex_norm", {}),
     "logistic.svg": ("ex_logistic", {}),
+    "log_loss.svg": ("ex_logloss", {}),
     "exp_over_square.svg": ("ex_exp", {}),
     "two_layer.svg": ("ex_net", {"rankdir": "TB"}),
     "wide.svg": ("ex_wide", {}),
     "tall.svg": ("ex_tall", {}),
     "edf_mlp.svg": ("ex_mlp", {"rankdir": "TB", "precision": 3}),
+    "tape.svg": ("loss", {"names": ("xt", "x", "Wt", "W")}),  # names: the tutorial's Tensors, by variable
 }
 
 
@@ -84,19 +86,49 @@ def refresh_outputs(lines, printed):
     return lines
 
 
+def tutorial_namespace(folder=None):
+    """Run the tutorial's code (in a scratch folder unless ``folder``): its namespace and what each block printed."""
+    lines = TUTORIAL.read_text(encoding="utf-8").split("\n")
+    if folder is not None:
+        return run_blocks(TUTORIAL, lines, folder)
+    with tempfile.TemporaryDirectory() as scratch:
+        return run_blocks(TUTORIAL, lines, scratch)
+
+
+def _options(namespace, options):
+    options = dict(options)
+    if "names" in options:  # ("xt", "x", ...): the tutorial's variable, then the name its picture gives it
+        pairs = options["names"]
+        options["names"] = {namespace[pairs[k]]: pairs[k + 1] for k in range(0, len(pairs), 2)}
+    return options
+
+
+def sources(namespace):
+    """``{file name: DOT text}`` of every picture, drawn from the tutorial's variables."""
+    from chainrule.viz import to_dot
+
+    return {name: to_dot(namespace[var], **_options(namespace, opts)) for name, (var, opts) in PICTURES.items()}
+
+
+def pictures(namespace):
+    """``{file name: SVG bytes}``: what docs/img must hold."""
+    from chainrule.viz import render
+
+    return {name: render(source, "svg") for name, source in sources(namespace).items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--outputs", action="store_true", help="also rewrite the printed tables in tutorial.md")
     args = parser.parse_args(argv)
-    from chainrule.viz import draw
+    from chainrule.viz import write_atomic
 
     lines = TUTORIAL.read_text(encoding="utf-8").split("\n")
-    with tempfile.TemporaryDirectory() as scratch:
-        namespace, printed = run_blocks(TUTORIAL, lines, scratch)
+    namespace, printed = tutorial_namespace()
     (DOCS / "img").mkdir(exist_ok=True)
-    for name, (variable, options) in PICTURES.items():
-        drawing = draw(namespace[variable], DOCS / "img" / name, **options)
-        print(f"wrote {Path(drawing.path).relative_to(DOCS.parent)}")
+    for name, data in pictures(namespace).items():
+        write_atomic(DOCS / "img" / name, data)
+        print(f"wrote {(DOCS / 'img' / name).relative_to(DOCS.parent)}")
     if args.outputs:
         TUTORIAL.write_text("\n".join(refresh_outputs(lines, printed)), encoding="utf-8")
         print(f"refreshed the printed output in {TUTORIAL.relative_to(DOCS.parent)}")
