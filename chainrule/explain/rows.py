@@ -100,6 +100,11 @@ class Explanation:
     ``output`` names the output variable, ``value`` is its value, ``tangent`` its tangent (forward mode).
     ``letter`` is the variables' letter: ``v`` unless an argument is itself called ``v1``, ``v2``, ...;
     ``arguments`` are the names of ``f``'s arguments (the parameters it captured are not among them).
+
+    >>> import chainrule as cr
+    >>> ex = cr.explain(lambda x, y: x * y, 2.0, 3.0)
+    >>> ex.row("x").name, float(ex.adjoint("y")), ex.forward[-1].expr
+    ('v1', 2.0, 'v1 · v2')
     """
 
     mode: str

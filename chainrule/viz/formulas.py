@@ -93,7 +93,11 @@ def partial_formula(name, i, texts, out, values=()):
 
 
 def vjp_formula(name, i, texts, g, out):
-    """How the vector-Jacobian product for input ``i`` is computed (``v̄10 @ v9ᵀ``), or None."""
+    """How the vector-Jacobian product for input ``i`` is computed, or None.
+
+    >>> vjp_formula("matmul", 0, ["v4", "v9"], "g10", "v10")
+    'g10 @ v9ᵀ'
+    """
     vjps = VJPS.get(name)
     if vjps is None:
         return None
@@ -217,7 +221,11 @@ def _plain(value):
 
 
 def literal(value):
-    """A static argument as code: ``(2, 3)``, ``'constant'``, ``float32``, ``-0.5``, ``None``."""
+    """A static argument as code.
+
+    >>> literal((2, 3)), literal("constant"), literal(np.dtype("float32")), literal(-0.5), literal((1,))
+    ('(2, 3)', "'constant'", 'float32', '-0.5', '(1,)')
+    """
     if isinstance(value, np.dtype):
         return str(value)
     if isinstance(value, (float, np.floating)):
@@ -275,6 +283,12 @@ def call_text(prim, operands, kw, shapes=None, values=()):
     are their shapes where known (None where not), used to leave out defaults such as an ``axis`` over
     every axis; ``values`` the constant operands' values (None for variables), so that ``x ** 2`` reads
     ``v1²``.
+
+    >>> from chainrule.core.primitive import REGISTRY
+    >>> call_text(REGISTRY["sum"], ["v3"], {"axis": (1,), "keepdims": False, "shape": (2, 3)}, [(2, 3)])
+    'sum(v3, axis=1)'
+    >>> call_text(REGISTRY["sum"], [HIDDEN], {"axis": (0, 1), "keepdims": False, "shape": (2, 3)}, [(2, 3)])
+    'sum'
     """
     kw = kw or {}
     ops = list(operands)

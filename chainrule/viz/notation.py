@@ -24,7 +24,11 @@ def _split(name):
 
 
 def bar(name):
-    """The adjoint's name in bar notation, v̄ = ∂L/∂v: ``bar("v3") == "v̄3"``; ``bar("lam")`` overlines all three."""
+    """The adjoint's name in bar notation, v̄ = ∂L/∂v; a longer name is overlined letter by letter.
+
+    >>> bar("v3") == "v\u03043", bar("lam") == "l\u0305a\u0305m\u0305"
+    (True, True)
+    """
     head, digits = _split(name)
     if len(head) == 1:
         return head + MACRON + digits
@@ -32,7 +36,11 @@ def bar(name):
 
 
 def dot(name):
-    """The tangent's name (forward mode), v̇ = dv/dt along the chosen direction: ``dot("v3") == "v̇3"``."""
+    """The tangent's name (forward mode), v̇ = dv/dt along the chosen direction.
+
+    >>> dot("v3") == "v\u03073"
+    True
+    """
     head, digits = _split(name)
     return head + DOT_ABOVE + digits
 
@@ -86,7 +94,11 @@ def pad(text, columns):
 
 
 def format_number(x, precision=6):
-    """One number with ``precision`` significant digits: ``-0`` shows as ``0``, a complex number in brackets."""
+    """One number with ``precision`` significant digits: ``-0`` shows as ``0``, a complex number in brackets.
+
+    >>> format_number(3.14159, 3), format_number(-0.0), format_number(1 + 2j)
+    ('3.14', '0', '(1+2j)')
+    """
     if isinstance(x, (bool, np.bool_)):
         return str(bool(x))
     if isinstance(x, (complex, np.complexfloating)):

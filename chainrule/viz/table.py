@@ -135,7 +135,12 @@ def _gradient_rows(ex, fv):
 
 
 def render(ex, ascii=False):
-    """The explanation ``ex`` as the table ``str(ex)`` prints; ``ascii=True`` for terminals without Unicode."""
+    """The explanation ``ex`` as the table ``str(ex)`` prints; ``ascii=True`` for terminals without Unicode.
+
+    >>> import chainrule as cr
+    >>> print(render(cr.explain(lambda x: 2 * x, 3.0)).splitlines()[4])
+      v2 = 2 · v1  = 6  ← f
+    """
 
     def fv(v, shape=False):
         return format_value(v, ex.precision, shape=shape)

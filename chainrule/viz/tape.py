@@ -52,6 +52,14 @@ class record:
     Without it a picture shows what the tape still holds (see :mod:`chainrule.viz.tape`); with it, every
     node's value and, after ``backward``, its gradient, even once ``backward`` has freed the tape. The
     values live as long as the graph does.
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor(2.0, requires_grad=True)
+    >>> with cr.viz.record():
+    ...     loss = (w * 3.0 - 1.0) ** 2
+    >>> loss.backward()
+    >>> "grad = 10" in cr.viz.to_dot(loss)  # ∂loss/∂(3w - 1) = 2 (3w - 1), which the tape does not keep
+    True
     """
 
     def __enter__(self):
