@@ -71,6 +71,7 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
     leaf_seen = set()
     ndarray = np.ndarray
     writes = WRITES
+    targeted = want is not None
     with raw_mode(True) if raw else set_grad_enabled(create_graph):
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -78,15 +79,16 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 continue
             if owned:
                 owned.discard(id(g))
-            if want is not None and node in want:
-                want[node] = g
             prim = node.prim
+            parents = node.parents
+            if targeted:
+                if node in want:
+                    want[node] = g
+                if prim is not None and not any(p in needed for p in parents if p is not None):
+                    continue
             if prim is None:
                 if accumulate:
                     _to_leaf(node, g, raw, leaf_seen)
-                continue
-            parents = node.parents
-            if needed is not None and not any(p in needed for p in parents if p is not None):
                 continue
             if node.freed:
                 raise RuntimeError(FREED)
@@ -105,13 +107,15 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 gg = g
             kw = node.kw
             table = prim.vjp_table
-            for i, p in enumerate(parents):
-                if p is None or (needed is not None and p not in needed):
+            i = -1
+            for p in parents:
+                i += 1
+                if p is None or (targeted and p not in needed):
                     continue
                 rule = table[i] if i < len(table) else None
                 if rule is None:
                     rule = prim.vjp_rule(i)  # a variadic rule, or an error naming the input
-                gp = rule(gg, ans, *args, **kw)
+                gp = rule(gg, ans, *args, **kw) if kw else rule(gg, ans, *args)
                 if gp is None:
                     continue
                 if raw:
@@ -120,7 +124,7 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                     if type(gp) is not ndarray:
                         gp = np.asarray(gp)  # NumPy returns scalars from 0-d arithmetic
                 dtype = gp.dtype
-                if gp.shape != p.shape or (dtype is not p.dtype and dtype != p.dtype):
+                if dtype is not p.dtype and dtype != p.dtype or gp.shape != p.shape:
                     gp = _conform(gp, p, prim, i)
                 prev = grads.get(p)
                 if prev is None:

@@ -146,13 +146,13 @@ class vmap_level:
 
         install()
         self.tag = open_level()
-        STATE.vmap += 1
+        STATE.set(vmap=STATE.vmap + 1)
         _LIVE.sizes[self.tag] = self.size
         return self.tag
 
     def __exit__(self, *exc):
         del _LIVE.sizes[self.tag]
-        STATE.vmap -= 1
+        STATE.set(vmap=STATE.vmap - 1)
         close_level(self.tag)
         return False
 

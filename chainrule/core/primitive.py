@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .node import Node
+from .node import Node, _sequence
 from .state import STATE
 from .tensor import Tensor, wrap
 
@@ -18,6 +18,7 @@ NONDIFFERENTIABLE: dict[str, "Primitive"] = {}
 _ndarray = np.ndarray
 _new = object.__new__
 _asarray = np.asarray
+_next_seq = _sequence.__next__
 
 # Active tracers (cr.explain): each a list that apply() appends
 # (prim, datas, parents, kw, node, ans) to, because the tape keeps only what the
@@ -88,6 +89,14 @@ class Primitive:
                 NONDIFFERENTIABLE[name] = self
 
     def __call__(self, *args, **kw):
+        if STATE.raw:
+            # a first-order backward pass runs the rules on ndarrays: skip apply's bookkeeping
+            for a in args:
+                if isinstance(a, Tensor):
+                    break
+            else:
+                ans = self.impl(*args, **kw)
+                return ans if type(ans) is _ndarray else _asarray(ans)
         return apply(self, args, kw)
 
     def vjp_rule(self, i):
@@ -114,22 +123,26 @@ def apply(prim, args, kw):
     cases (nearly every call) avoid building intermediate lists.
     """
     state = STATE
-    if state.raw:
-        # A first-order backward pass: rules compute on ndarrays at NumPy speed.
-        for a in args:
-            if isinstance(a, Tensor):
-                break
-        else:
-            ans = prim.impl(*args, **kw)
-            return ans if type(ans) is _ndarray else _asarray(ans)
-    if state.vmap:
-        # cr.vmap / batched jacobians (core/batching.py): an operand batched at a live
-        # vmap level goes through the primitive's batching rule instead.
-        from .batching import apply_batched
+    if state.plain:  # recording, no raw backward pass, no vmap: one thread-local read
+        grad = True
+    else:
+        if state.raw:
+            # A first-order backward pass: rules compute on ndarrays at NumPy speed.
+            for a in args:
+                if isinstance(a, Tensor):
+                    break
+            else:
+                ans = prim.impl(*args, **kw)
+                return ans if type(ans) is _ndarray else _asarray(ans)
+        if state.vmap:
+            # cr.vmap / batched jacobians (core/batching.py): an operand batched at a live
+            # vmap level goes through the primitive's batching rule instead.
+            from .batching import apply_batched
 
-        out = apply_batched(prim, args, kw)
-        if out is not NotImplemented:
-            return out
+            out = apply_batched(prim, args, kw)
+            if out is not NotImplemented:
+                return out
+        grad = state.grad
     n = len(args)
     if n == 2:
         a, b = args
@@ -159,7 +172,7 @@ def apply(prim, args, kw):
         flows = any(p is not None for p in parents)
         has_fw = any(isinstance(a, Tensor) and a._fw is not None for a in args)
     try:
-        ans = prim.impl(*datas, **kw)
+        ans = prim.impl(*datas, **kw) if kw else prim.impl(*datas)
     except (ValueError, TypeError, IndexError) as e:
         raise _user_error(prim, datas, e) from None
     if type(ans) is not _ndarray:
@@ -167,13 +180,22 @@ def apply(prim, args, kw):
     if prim.nondiff:
         return wrap(ans)
     node = None
-    if flows and state.grad:
+    if flows and grad:
         # Save the arrays, not the argument Tensors: `t[i] = v` rebinds a Tensor
         # object, and a value saved here must stay the value that was used.
-        node = Node(prim, parents, datas if prim.save_args else None, kw, ans if prim.save_ans else None,
-                    ans.shape, ans.dtype)
-        if has_fw and prim.save_args:
-            node.arg_fw = tuple([a._fw if isinstance(a, Tensor) else None for a in args])
+        # Node(...), inlined: this runs once per recorded operation
+        node = _new(Node)
+        node.prim = prim
+        node.parents = parents
+        node.args = datas if prim.save_args else None
+        node.kw = kw
+        node.ans = ans if prim.save_ans else None
+        node.shape = ans.shape
+        node.dtype = ans.dtype
+        node.out_fw = node.leaf = None
+        node.freed = False
+        node.seq = _next_seq()
+        node.arg_fw = tuple([a._fw if isinstance(a, Tensor) else None for a in args]) if has_fw and prim.save_args else None
     out = _new(Tensor)  # wrap(), inlined: this line runs once per operation
     out.data = ans
     out._node = node

@@ -26,6 +26,9 @@ class _State(threading.local):
                  belongs to a level that has closed and is ignored.
     ``vmap``  -- number of batching (vmap) levels open; while nonzero, ``apply``
                  looks for batched operands.
+    ``plain`` -- ``grad and not raw and not vmap``, kept up to date by ``set``:
+                 the common case, which ``apply`` tells with one read (a
+                 thread-local attribute costs a dictionary lookup).
     """
 
     def __init__(self):
@@ -34,6 +37,17 @@ class _State(threading.local):
         self.depth = 0
         self.live = set()
         self.vmap = 0
+        self.plain = True
+
+    def set(self, grad=None, raw=None, vmap=None):
+        """Change the flags (every write goes through here, so ``plain`` stays right)."""
+        if grad is not None:
+            self.grad = grad
+        if raw is not None:
+            self.raw = raw
+        if vmap is not None:
+            self.vmap = vmap
+        self.plain = self.grad and not self.raw and not self.vmap
 
 
 STATE = _State()
@@ -87,11 +101,11 @@ class set_grad_enabled:
 
     def __enter__(self):
         self.prev.append(STATE.grad)
-        STATE.grad = self.mode
+        STATE.set(grad=self.mode)
         return self
 
     def __exit__(self, *exc):
-        STATE.grad = self.prev.pop()
+        STATE.set(grad=self.prev.pop())
         return False
 
     def __call__(self, fn):
@@ -160,11 +174,9 @@ class raw_mode:
 
     def __enter__(self):
         on = self.prev[2]
-        STATE.raw = on
-        if on:
-            STATE.grad = False
+        STATE.set(raw=on, grad=False if on else None)
         return self
 
     def __exit__(self, *exc):
-        STATE.raw, STATE.grad = self.prev[0], self.prev[1]
+        STATE.set(raw=self.prev[0], grad=self.prev[1])
         return False
