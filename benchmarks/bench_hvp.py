@@ -1,9 +1,12 @@
-"""hvp vs grad: forward-over-reverse Hessian-vector product of f(x) = Σ tanh(W x), n = 2000, float64.
+"""hvp vs grad: forward-over-reverse Hessian-vector product of f(x) = Σ tanh(W x), n = 2000, float64 and float32.
 
 Run: python benchmarks/bench_hvp.py [--n 2000] [--repeat 30]
 Prints the median time of grad and of hvp, measured in the same run, and their ratio (target <= 1.6;
-JAX measured 1.5, PyTorch 3.5), next to the same two computations written by hand in NumPy. One BLAS
-thread keeps the timing stable on a throttled VM.
+JAX measured 1.5, PyTorch 3.5), next to the same two computations written by hand in NumPy (four
+separate matrix-vector products against two: ratio 2) and, when JAX is installed, JAX's own ratio
+in the same run. hvp reads W once for W·x and W·v (and once for Wᵀ·ḡ and its tangent): see
+matmul's fused_jvp in chainrule/ops/linalg.py. One BLAS thread keeps the timing stable on a
+throttled VM.
 """
 
 from __future__ import annotations
@@ -25,25 +28,32 @@ import chainrule as cr
 from chainrule.transforms import grad, hvp
 
 
-def _median_time(fn, repeat):
-    fn()  # warm up
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _paired(fns, repeat):
+    """Per function, the median time; per function after the first, the median ratio to the first.
+
+    The functions run back to back in each of ``repeat`` rounds (in alternating order), so a
+    throttling burst of this VM slows a round's pair alike and the ratios stay steady.
+    """
+    for fn in fns:
+        fn()  # warm up
+    times = [[] for _ in fns]
+    for r in range(repeat):
+        order = range(len(fns)) if r % 2 else reversed(range(len(fns)))
+        for i in order:
+            t0 = time.perf_counter()
+            fns[i]()
+            times[i].append(time.perf_counter() - t0)
+    medians = [statistics.median(t) for t in times]
+    ratios = [statistics.median(b / a for a, b in zip(times[0], t)) for t in times[1:]]
+    return medians, ratios
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--n", type=int, default=2000)
-    p.add_argument("--repeat", type=int, default=30)
-    a = p.parse_args(argv)
+def measure(n, dtype, repeat):
+    """Median seconds of grad and hvp (and the same formulas by hand in NumPy) at size n, in one dtype."""
     rng = np.random.default_rng(0)
-    W = cr.tensor(rng.standard_normal((a.n, a.n)) / np.sqrt(a.n))
-    x = rng.standard_normal(a.n)
-    v = rng.standard_normal(a.n)
+    W = cr.tensor((rng.standard_normal((n, n)) / np.sqrt(n)).astype(dtype))
+    x = rng.standard_normal(n).astype(dtype)
+    v = rng.standard_normal(n).astype(dtype)
 
     def f(x):
         return cr.tanh(W @ x).sum()
@@ -60,24 +70,50 @@ def main(argv=None):
         d = 1 - t * t
         return Wd.T @ d, Wd.T @ (-2 * t * d * (Wd @ v))
 
-    # interleave the measurements so that throttling affects them alike
-    tg, th, ng, nh = [], [], [], []
-    k = a.repeat // 3 or 1
-    for _ in range(3):
-        tg.append(_median_time(lambda: g(x), k))
-        th.append(_median_time(lambda: hvp(f, (x,), (v,)), k))
-        ng.append(_median_time(lambda: grad_by_hand(x), k))
-        nh.append(_median_time(lambda: hvp_by_hand(x, v), k))
-    tg, th, ng, nh = (statistics.median(t) for t in (tg, th, ng, nh))
     # check the answer once: H v = Wᵀ diag(-2 tanh(Wx) (1 - tanh²(Wx))) W v
-    t = np.tanh(W.data @ x)
-    ref = W.data.T @ (-2 * t * (1 - t * t) * (W.data @ v))
     _, (hv,) = hvp(f, (x,), (v,))
-    assert np.allclose(hv, ref), "hvp disagrees with the closed form"
-    print(f"n = {a.n}: grad {tg * 1e3:.2f} ms, hvp {th * 1e3:.2f} ms, hvp/grad = {th / tg:.2f} (target <= 1.6)")
-    print(f"  NumPy by hand, same formulas: grad {ng * 1e3:.2f} ms, hvp {nh * 1e3:.2f} ms, ratio {nh / ng:.2f} "
-          f"(4 matrix-vector products against 2: the floor without fusing W·x with W·v)")
-    return th / tg
+    ref = hvp_by_hand(x, v)[1]
+    assert hv.dtype == dtype and np.allclose(hv, ref, rtol=1e-3 if dtype == np.float32 else 1e-7), "hvp is wrong"
+    (tg, th), (r,) = _paired([lambda: g(x), lambda: hvp(f, (x,), (v,))], repeat)
+    (ng, nh), (nr,) = _paired([lambda: grad_by_hand(x), lambda: hvp_by_hand(x, v)], repeat)
+    return tg, th, r, ng, nh, nr
+
+
+def jax_ratio(n, dtype, repeat):
+    """JAX's hvp/grad (jax.jvp of jax.grad, jit-compiled) on the same problem, if JAX is installed."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", dtype == np.float64)
+    rng = np.random.default_rng(0)
+    W = jnp.asarray((rng.standard_normal((n, n)) / np.sqrt(n)).astype(dtype))
+    x = jnp.asarray(rng.standard_normal(n).astype(dtype))
+    v = jnp.asarray(rng.standard_normal(n).astype(dtype))
+    g = jax.jit(jax.grad(lambda x: jnp.tanh(W @ x).sum()))
+    h = jax.jit(lambda x, v: jax.jvp(g, (x,), (v,)))
+    _, (r,) = _paired([lambda: jax.block_until_ready(g(x)), lambda: jax.block_until_ready(h(x, v))], repeat)
+    return r
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--n", type=int, default=2000)
+    p.add_argument("--repeat", type=int, default=60)
+    a = p.parse_args(argv)
+    ratios = {}
+    for dtype in (np.float64, np.float32):
+        tg, th, r, ng, nh, nr = measure(a.n, dtype, a.repeat)
+        ratios[np.dtype(dtype).name] = r
+        print(f"n = {a.n}, {np.dtype(dtype).name}: grad {tg * 1e3:.2f} ms, hvp {th * 1e3:.2f} ms, "
+              f"hvp/grad = {r:.2f} (median of paired runs; target <= 1.6)")
+        print(f"  NumPy by hand, same formulas: grad {ng * 1e3:.2f} ms, hvp {nh * 1e3:.2f} ms, ratio {nr:.2f} "
+              f"(4 matrix-vector products against 2, unfused)")
+        jr = jax_ratio(a.n, dtype, a.repeat)
+        if jr is not None:
+            print(f"  JAX (jit), same run: hvp/grad = {jr:.2f}")
+    return ratios
 
 
 if __name__ == "__main__":

@@ -52,6 +52,11 @@ class Primitive:
     ``save`` names what the rules read, so nothing else is kept alive on the
     tape: any of ``"args"`` and ``"ans"``.
 
+    ``fused_jvp`` (optional), ``fused_jvp(i, *arrays, t, **static)``, computes the
+    value and the tangent for a tangent ``t`` on input ``i`` together, or returns
+    None to decline; ``apply`` offers it the common case of one plain tangent on
+    one operand (matmul uses it to read a large matrix once for ``W x`` and ``W v``).
+
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.extend import Primitive
     >>> cube = Primitive("cube", lambda x: x ** 3,
@@ -64,10 +69,10 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "vjp", "jvp", "joint_jvp", "variadic", "save_args", "save_ans",
-                 "raw_ok", "nondiff", "batch", "doc", "vjp_table")
+                 "raw_ok", "nondiff", "batch", "doc", "vjp_table", "fused_jvp")
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, save=("args", "ans"), joint_jvp=False,
-                 variadic=False, raw_ok=True, nondiff=False, register=True):
+                 variadic=False, raw_ok=True, nondiff=False, register=True, fused_jvp=None):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -81,6 +86,7 @@ class Primitive:
         self.raw_ok = raw_ok
         self.nondiff = nondiff
         self.batch = None
+        self.fused_jvp = fused_jvp
         if register:
             if name in REGISTRY:
                 raise ValueError(f"primitive {name!r} is declared twice")
@@ -171,10 +177,14 @@ def apply(prim, args, kw):
         parents = tuple([a._node if isinstance(a, Tensor) else None for a in args])
         flows = any(p is not None for p in parents)
         has_fw = any(isinstance(a, Tensor) and a._fw is not None for a in args)
-    try:
-        ans = prim.impl(*datas, **kw) if kw else prim.impl(*datas)
-    except (ValueError, TypeError, IndexError) as e:
-        raise _user_error(prim, datas, e) from None
+    fused = _fused(prim, args, datas, kw) if has_fw and prim.fused_jvp is not None else None
+    if fused is not None:
+        ans, fused = fused
+    else:
+        try:
+            ans = prim.impl(*datas, **kw) if kw else prim.impl(*datas)
+        except (ValueError, TypeError, IndexError) as e:
+            raise _user_error(prim, datas, e) from None
     if type(ans) is not _ndarray:
         ans = _asarray(ans)
     if prim.nondiff:
@@ -203,9 +213,49 @@ def apply(prim, args, kw):
     out._grad = None
     if _TRACERS:
         _TRACERS[-1].append((prim, datas, parents, kw, node, ans))
-    if has_fw:
+    if fused is not None:
+        out._fw = fused
+        if node is not None and prim.save_ans:
+            node.out_fw = fused
+    elif has_fw:
         _push_tangents(prim, args, kw, out, node)
     return out
+
+
+def _fused(prim, args, datas, kw):
+    """``(ans, {level: tangent})`` from ``prim.fused_jvp``, or None to take the usual path.
+
+    Offered only where the jvp rule's result would be a plain array: one operand
+    carries one live tangent that is itself plain (no graph, no tangents, not
+    batched), and the tangent rule would record nothing on another operand's graph.
+    """
+    if _TRACERS:
+        return None
+    live = STATE.live
+    which = level = t = None
+    for i, a in enumerate(args):
+        if not isinstance(a, Tensor):
+            continue
+        fw = a._fw
+        if fw is None:
+            if a._node is not None and STATE.grad:
+                return None
+            continue
+        if which is not None or len(fw) != 1:
+            return None
+        ((level, t),) = fw.items()
+        if level not in live or type(t) is not Tensor or t._node is not None or t._fw is not None:
+            return None
+        which = i
+    if which is None:
+        return None
+    res = prim.fused_jvp(which, *datas, t.data, **kw)
+    if res is None:
+        return None
+    ans, tangent = res
+    if tangent.dtype != ans.dtype and ans.dtype.kind in "fc":
+        tangent = tangent.astype(ans.dtype)
+    return ans, {level: wrap(tangent)}
 
 
 def _strip(a, level):

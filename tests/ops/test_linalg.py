@@ -315,3 +315,73 @@ def test_numpy_linalg_functions_route_to_chainrule():
     assert np.allclose(np.linalg.solve(x, np.ones(3)).data, np.linalg.solve(x.data, np.ones(3)))
     with pytest.raises(TypeError, match="np.linalg.eig"):
         np.linalg.eig(x)
+
+
+# ---- matmul's fused jvp: W x and W v in one pass over a large W ----------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    "product",
+    [
+        lambda M, z: M @ z,  # rows of a C-contiguous matrix
+        lambda M, z: M.T @ z,  # an F-contiguous matrix
+        lambda M, z: z @ M,  # the rows' contributions summed
+        lambda M, z: z @ M.T,
+        lambda M, z: (M @ z.reshape(-1, 1)).reshape(-1),  # a column, as matmul's vjp makes
+        lambda M, z: (z.reshape(1, -1) @ M).reshape(-1),  # a row
+    ],
+)
+def test_fused_jvp_matches_the_separate_products(monkeypatch, product, dtype):
+    from chainrule.ops import linalg as L
+
+    r = np.random.default_rng(0)
+    n = 600  # 2.9 MB in float64: above the fusion threshold once it is lowered below
+    M = r.standard_normal((n, n)).astype(dtype)
+    x, v = r.standard_normal(n).astype(dtype), r.standard_normal(n).astype(dtype)
+    calls = []
+    fused = L._matmul_fused
+
+    def spy(*a):
+        out = fused(*a)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(L, "_FUSE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(L.matmul_p, "fused_jvp", spy)
+    out, tan = cr.jvp(lambda z: product(M, z), (x,), (v,))
+    assert calls == [True] and out.dtype == dtype and tan.dtype == dtype
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(out, product(M, x), rtol=tol, atol=tol)
+    np.testing.assert_allclose(tan, product(M, v), rtol=tol, atol=tol)
+
+
+def test_fused_jvp_serves_forward_over_reverse_hvp(monkeypatch):
+    from chainrule.ops import linalg as L
+
+    monkeypatch.setattr(L, "_FUSE_MIN_BYTES", 1 << 16)
+    r = np.random.default_rng(1)
+    W = cr.tensor(r.standard_normal((300, 300)) / 20)
+    x, v = r.standard_normal(300), r.standard_normal(300)
+    calls = []
+    fused = L._matmul_fused
+    monkeypatch.setattr(L.matmul_p, "fused_jvp", lambda *a: calls.append(1) or fused(*a))
+    f = lambda z: cr.tanh(W @ z).sum()  # noqa: E731
+    _, (hv,) = cr.hvp(f, (x,), (v,))
+    t = np.tanh(W.data @ x)
+    np.testing.assert_allclose(hv, W.data.T @ (-2 * t * (1 - t * t) * (W.data @ v)), rtol=1e-10)
+    assert len(calls) == 2  # W x with W v, and Wᵀ ḡ with its tangent
+
+
+def test_fused_jvp_declines_where_the_tangent_would_be_recorded(monkeypatch):
+    from chainrule.ops import linalg as L
+
+    monkeypatch.setattr(L, "_FUSE_MIN_BYTES", 0)
+    calls = []
+    fused = L._matmul_fused
+    monkeypatch.setattr(L.matmul_p, "fused_jvp", lambda *a: calls.append(1) or fused(*a))
+    v = np.arange(20.0)
+    # the matrix is on grad's graph: the tangent W v must be recorded so that grad sees it
+    out = cr.grad(lambda w: cr.jvp(lambda z: w @ z, (np.ones(20),), (v,))[1].sum())(np.eye(20))
+    np.testing.assert_array_equal(out, np.tile(v, (20, 1)))  # d/dW Σ W v = 1 vᵀ
+    assert calls == []
+    cr.jvp(lambda z: np.eye(20) @ z, (np.ones(20),), (v,))
+    assert calls == [1]
