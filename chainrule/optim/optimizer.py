@@ -6,6 +6,7 @@ import numpy as np
 
 from ..core.state import enable_grad
 from ..core.tensor import Tensor
+from ..core.writes import note_write
 
 __all__ = ["Optimizer", "flatten_state_dict", "unflatten_state_dict"]
 
@@ -107,6 +108,10 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             self._update(group)
+            for p in group["params"]:
+                if p.grad is not None:
+                    # updated in place: a graph that saved this array must not backpropagate through it
+                    note_write(p.data)
         return loss
 
     def _update(self, group):

@@ -109,3 +109,17 @@ def test_step_with_closure_returns_the_loss():
 
     assert opt.step(closure).item() == 9.0
     assert w.data[0] == pytest.approx(1.5)
+
+
+def test_backward_through_a_graph_saved_before_a_step_is_refused():
+    # the step changes the weights in place; the old graph saved them (PyTorch raises too)
+    w = cr.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    opt.step()
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    opt.zero_grad()
+    (w * w).sum().backward()  # a graph made after the step is fine
+    np.testing.assert_allclose(w.grad.data, 2 * np.array([0.8, 1.6]))
