@@ -4,14 +4,14 @@
 >>> x = cr.tensor(2.0, requires_grad=True)
 >>> y = x * x + cr.sin(x)
 >>> y.backward()
->>> round(x.grad.item(), 6)   # 2x + cos x
+>>> print(f"{x.grad.item():.6f}")   # 2x + cos x
 3.583853
 """
 
 from . import autograd, data, io, linalg, nn, numpy, ops, optim, random, testing, viz
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
-from .explain import explain  # after viz: `import chainrule.viz` loads the module chainrule.explain
+from .explain import explain
 from .creation import arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like, tensor, zeros, zeros_like
 from .core.function import Function
 from .io import load, save
