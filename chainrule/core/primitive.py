@@ -95,14 +95,10 @@ class Primitive:
                 NONDIFFERENTIABLE[name] = self
 
     def __call__(self, *args, **kw):
-        if STATE.raw:
-            # a first-order backward pass runs the rules on ndarrays: skip apply's bookkeeping
-            for a in args:
-                if isinstance(a, Tensor):
-                    break
-            else:
-                ans = self.impl(*args, **kw)
-                return ans if type(ans) is _ndarray else _asarray(ans)
+        if STATE.raw:  # a first-order backward pass: rules run on ndarrays, skip apply's bookkeeping
+            ans = _on_arrays(self, args, kw)
+            if ans is not NotImplemented:
+                return ans
         return apply(self, args, kw)
 
     def vjp_rule(self, i):
@@ -122,6 +118,16 @@ class Primitive:
         return f"<Primitive {self.name}>"
 
 
+def _on_arrays(prim, args, kw):
+    """In a first-order backward pass (``STATE.raw``), ``prim`` on bare ndarrays at NumPy speed;
+    NotImplemented when an operand is a Tensor (then ``apply`` records as usual)."""
+    for a in args:
+        if isinstance(a, Tensor):
+            return NotImplemented
+    ans = prim.impl(*args, **kw)
+    return ans if type(ans) is _ndarray else _asarray(ans)
+
+
 def apply(prim, args, kw):
     """Apply ``prim`` to ``args``: compute, record a Node if needed, propagate tangents.
 
@@ -133,13 +139,9 @@ def apply(prim, args, kw):
         grad = True
     else:
         if state.raw:
-            # A first-order backward pass: rules compute on ndarrays at NumPy speed.
-            for a in args:
-                if isinstance(a, Tensor):
-                    break
-            else:
-                ans = prim.impl(*args, **kw)
-                return ans if type(ans) is _ndarray else _asarray(ans)
+            ans = _on_arrays(prim, args, kw)
+            if ans is not NotImplemented:
+                return ans
         if state.vmap:
             # cr.vmap / batched jacobians (core/batching.py): an operand batched at a live
             # vmap level goes through the primitive's batching rule instead.
