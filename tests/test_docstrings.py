@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 
 import chainrule
+from chainrule.core.batching import BATCH_RULES
+from chainrule.core.primitive import NONDIFFERENTIABLE, REGISTRY
 
 MODULES = ["chainrule"] + sorted(
     m.name for m in pkgutil.walk_packages(chainrule.__path__, "chainrule.") if not m.name.endswith("__main__")
@@ -24,9 +26,15 @@ def test_the_package_has_examples():
 def test_docstring_examples(name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # examples that save files write into a scratch folder
     module = importlib.import_module(name)
+    known = set(REGISTRY)
     state = np.random.get_state()
     try:
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False)
     finally:
         np.random.set_state(state)
+        # an example that declares a primitive (extend's `cube`, `my_softplus`) must not leave it registered
+        for added in set(REGISTRY) - known:
+            prim = REGISTRY.pop(added)
+            NONDIFFERENTIABLE.pop(added, None)
+            BATCH_RULES.pop(prim, None)
     assert result.failed == 0, f"{result.failed} of {result.attempted} docstring examples in {name} failed (see above)"
