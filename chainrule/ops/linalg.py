@@ -90,7 +90,7 @@ def _rows_times(M, u, t):
     step = _block_rows(M)
     for i in range(0, M.shape[0], step):
         np.matmul(X, M[i : i + step].T, out=y[:, i : i + step])
-    return y[0], y[1]
+    return y[0].copy(), y[1].copy()  # two arrays: a write into the tangent must not touch the value
 
 
 def _times_rows(u, t, M):
@@ -101,7 +101,7 @@ def _times_rows(u, t, M):
     step = _block_rows(M)
     for i in range(0, M.shape[0], step):
         y += np.matmul(X[:, i : i + step], M[i : i + step], out=part)
-    return y[0], y[1]
+    return y[0].copy(), y[1].copy()  # two arrays: a write into the tangent must not touch the value
 
 
 def _matmul_fused(i, a, b, t):

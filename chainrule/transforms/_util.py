@@ -264,14 +264,30 @@ def output(x, tensors, keep_graph):
             return x  # not a number (a string in a pytree): passed through as it is
         a = np.asarray(x)
         return wrap(a) if tensors else a
-    if type(x) is Batched:
+    if not keep_graph and (x._node is not None or x._fw is not None or type(x) is Batched):
+        x = _detached(x)
+    elif type(x) is Batched:
         return x
-    fw = live_tangents(x._fw)
-    if (x._node is not None and not keep_graph) or fw is not x._fw:
-        x = wrap(x.data, x._node if keep_graph else None, fw)
-    if tensors or x._fw is not None or x._node is not None:
+    else:
+        fw = live_tangents(x._fw)
+        if fw is not x._fw:
+            x = wrap(x.data, x._node, fw)
+    if type(x) is Batched or tensors or x._fw is not None or x._node is not None:
         return x
     return x.data
+
+
+def _detached(t):
+    """``t`` with no graph node on it, on its batch's physical value or on its live tangents (recursively):
+    the transform's own trace must not stay reachable from its result."""
+    if type(t) is Batched:
+        from ..core.batching import make
+
+        return make(_detached(t.val), t.level)
+    fw = live_tangents(t._fw)
+    if fw is not None:
+        fw = {k: _detached(v) for k, v in fw.items()}
+    return wrap(t.data, None, fw)
 
 
 def aux_output(x, tensors, keep_graph):

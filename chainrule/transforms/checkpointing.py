@@ -62,6 +62,8 @@ class _Segment:
             # constants only: the float outputs' Tensors would keep the segment's graph alive
             self.consts = [None if k in self.out_pos else o for k, o in enumerate(outs)]
         ts = [outs[k] for k in self.out_pos]
+        if not ts:
+            return None  # no float Tensor output: nothing to differentiate (unpack gives the constants)
         if len(ts) == 1:
             return ts[0]
         from ..core.shapes import astype
@@ -220,6 +222,8 @@ def checkpoint(f):
         ins = [wrap(leaves[k].data).requires_grad_(True) for k in pos]
         with enable_grad():
             out = seg.call(ins)
+        if out is None:
+            return seg.unpack(None)
         if out._fw is not None:
             # f closes over values carrying tangents (a rare case: the inputs do not): forward mode needs
             # the plain call, so here, and only here, f runs a second time

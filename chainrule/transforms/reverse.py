@@ -230,6 +230,10 @@ def _scalar(tr, who):
             "reduce it (e.g. .sum())"
         raise TypeError(f"{who}: the output must be a scalar (shape ()), but it has shape {shape}; "
                         f"{hint}, or use cr.jacobian / cr.vjp for non-scalar outputs")
+    dtype = out.dtype if isinstance(out, Tensor) else np.asarray(out).dtype
+    if dtype.kind not in "fc":  # as JAX: an integer (or bool) output has no gradient, even a zero one
+        raise TypeError(f"{who}: the output must be a floating-point scalar, but its dtype is {dtype}; "
+                        f"return a float (e.g. 3.0, or y.astype(float))")
     return out
 
 

@@ -385,3 +385,14 @@ def test_fused_jvp_declines_where_the_tangent_would_be_recorded(monkeypatch):
     assert calls == []
     cr.jvp(lambda z: np.eye(20) @ z, (np.ones(20),), (v,))
     assert calls == [1]
+
+
+def test_fused_value_and_tangent_are_separate_arrays(monkeypatch):
+    monkeypatch.setattr(L, "_FUSE_MIN_BYTES", 0)
+    W = np.random.default_rng(2).standard_normal((50, 50))
+    x = cr.tensor(np.ones(50), requires_grad=True)
+    out, tan = cr.jvp(lambda z: W @ z, (x,), (cr.tensor(np.arange(50.0)),))
+    loss = (out * out).sum()
+    tan += 1.0  # an in-place write into the tangent leaves the value (saved by multiply) alone
+    loss.backward()
+    np.testing.assert_allclose(x.grad.data, 2 * W.T @ (W @ np.ones(50)))

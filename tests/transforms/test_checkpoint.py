@@ -184,3 +184,12 @@ def test_forward_mode_through_a_checkpoint_runs_it_once(fwd):
         _, (hv,) = hvp(lambda x: cb(x).sum(), (X,), (np.ones(3),))
         assert Counted.calls == 1
         assert np.allclose(hv, hessian(lambda x: block(x).sum())(X) @ np.ones(3))
+
+
+def test_a_segment_without_float_tensor_outputs_returns_its_value():
+    np.testing.assert_array_equal(checkpoint(np.sin)(np.ones(2)), np.sin(np.ones(2)))
+    assert checkpoint(lambda y: y * 2)(1.5) == 3.0
+    assert checkpoint(lambda y: (y.shape, 7))(cr.tensor([1.0, 2.0], requires_grad=True)) == ((2,), 7)
+    x = cr.tensor([0.3, 0.8], requires_grad=True)
+    g = cr.grad(lambda x: cr.sum(checkpoint(lambda v: np.ones(2))(x) + x))(x)
+    np.testing.assert_array_equal(g.data, [1.0, 1.0])

@@ -191,3 +191,10 @@ def test_pytree_output_to_grad_is_an_error():
 def test_non_float_output_error():
     with pytest.raises(TypeError, match="dtype"):
         grad(lambda x: cr.argmax(x))(np.ones(3))
+
+
+def test_an_integer_output_has_no_gradient():
+    # as JAX: not a silent zero
+    with pytest.raises(TypeError, match="grad: the output must be a floating-point scalar, but its dtype is int"):
+        cr.grad(lambda x: 3)(1.0)
+    assert cr.grad(lambda x: 3.0)(1.0) == 0.0

@@ -149,3 +149,17 @@ def test_python_floats_and_constants_give_0d_arrays():
     assert isinstance(out, cr.Tensor)
     _, aux = grad(lambda x: (x * x, "note"), has_aux=True)(2.0)
     assert aux == "note"  # aux values that are not numbers pass through as they are
+
+
+def test_inner_traces_do_not_leak_through_vmap_or_forward_mode():
+    # the result of a reverse transform inside vmap / jvp / jacfwd carries none of its own trace
+    f = lambda y: np.sum(y ** 2)  # noqa: E731
+    x, v = np.array([0.3, 0.8, 1.2]), np.array([1.0, 2.0, 3.0])
+    r = cr.vmap(lambda r: cr.value_and_grad(f)(r)[0])(np.ones((2, 3)))
+    assert type(r) is np.ndarray and np.array_equal(r, [3.0, 3.0])
+    r = cr.jvp(lambda x: cr.value_and_grad(f)(x)[0], (x,), (v,))[1]
+    assert type(r) is np.ndarray and np.isclose(r, 2 * x @ v)
+    r = cr.jacfwd(lambda x: cr.vjp(np.sin, x)[0])(x)
+    assert type(r) is np.ndarray and np.allclose(r, np.diag(np.cos(x)))
+    r = cr.jvp(lambda x: cr.grad(lambda y: (f(y), np.mean(y ** 2)), has_aux=True)(x)[1], (x,), (v,))[1]
+    assert type(r) is np.ndarray and np.isclose(r, np.mean(2 * x * v))
