@@ -69,6 +69,17 @@ class Node:
             out.append(a if p is None and fw is None else wrap(a, p, fw))
         return tuple(out)
 
+    def forget_level(self, tag):
+        """Drop the saved tangents of the (closed) forward-mode level ``tag``."""
+        fw = self.out_fw
+        if fw is not None and tag in fw:
+            self.out_fw = {k: v for k, v in fw.items() if k != tag} or None  # a new dict: the output shares it
+        fws = self.arg_fw
+        if fws is not None:
+            kept = tuple(None if d is None or tag not in d else ({k: v for k, v in d.items() if k != tag} or None)
+                         for d in fws)
+            self.arg_fw = None if all(d is None for d in kept) else kept
+
     def release(self):
         """Drop saved values once the backward pass has used them."""
         self.args = self.ans = self.out_fw = self.arg_fw = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .node import Node, _sequence
-from .state import STATE
+from .state import STATE, remember_tangents
 from .tensor import Tensor, wrap
 
 __all__ = ["Primitive", "apply", "REGISTRY", "NONDIFFERENTIABLE"]
@@ -221,6 +221,8 @@ def apply(prim, args, kw):
             node.out_fw = fused
     elif has_fw:
         _push_tangents(prim, args, kw, out, node)
+    if node is not None and has_fw and (node.out_fw is not None or node.arg_fw is not None):
+        remember_tangents(node)  # dropped when their levels close: see state.close_level
     return out
 
 

@@ -36,6 +36,7 @@ class _State(threading.local):
         self.raw = False
         self.depth = 0
         self.live = set()
+        self.fw_nodes = {}  # level tag -> nodes that saved its tangents (see close_level)
         self.vmap = 0
         self.plain = True
 
@@ -64,6 +65,23 @@ def open_level() -> int:
 def close_level(tag: int) -> None:
     STATE.live.discard(tag)
     STATE.depth -= 1
+    # The nodes recorded inside the level drop its tangents: they are dead from now on, and a saved
+    # output tangent refers back to its node through its own graph (node -> tangent -> ... -> node),
+    # a reference cycle that would otherwise outlive the level until the garbage collector ran.
+    for node in STATE.fw_nodes.pop(tag, ()):
+        node.forget_level(tag)
+
+
+def remember_tangents(node) -> None:
+    """Note that ``node`` saved tangents (``arg_fw``/``out_fw``) of the live levels, to drop when they close."""
+    levels = set(node.out_fw or ())
+    for fw in node.arg_fw or ():
+        if fw:
+            levels.update(fw)
+    fw_nodes = STATE.fw_nodes
+    for lv in levels:
+        if lv in STATE.live:
+            fw_nodes.setdefault(lv, []).append(node)
 
 
 def live_tangents(fw):

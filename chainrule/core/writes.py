@@ -10,7 +10,9 @@ pass stops with an error instead of returning a silently wrong gradient
 (PyTorch's "modified by an inplace operation", from its version counters).
 
 Nothing is noted or checked until the first such write, so a program that
-never writes in place pays nothing.
+never writes in place pays nothing. The check is per node and conservative:
+a node is refused if any array it saved was written, even one that the
+gradients asked for would not read (PyTorch tracks each saved tensor).
 
 >>> import chainrule as cr
 >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
@@ -38,7 +40,7 @@ __all__ = ["WRITES", "note_write", "check_saved"]
 # reused only after its array is freed; the weak reference tells a new array
 # with an old id apart, and a saved array is alive, so it can never be confused.
 WRITES: dict[int, tuple[int, weakref.ref]] = {}
-_PRUNE_AT = 4096
+_prune_at = 4096  # grows with the live entries, so pruning stays amortised O(1) per write
 
 _ndarray = np.ndarray
 
@@ -52,10 +54,15 @@ def _root(a):
 
 def note_write(array) -> None:
     """Record that ``array``'s memory was just changed in place."""
+    global _prune_at
     root = _root(array)
-    if len(WRITES) >= _PRUNE_AT:
-        for k in [k for k, (_, ref) in WRITES.items() if ref() is None]:
-            del WRITES[k]
+    if len(WRITES) >= _prune_at:
+        # list() copies the items at once (under the GIL), so writes from other threads cannot
+        # change the dict while it is scanned; pop(k, None) tolerates two threads pruning together
+        dead = [k for k, (_, ref) in list(WRITES.items()) if ref() is None]
+        for k in dead:
+            WRITES.pop(k, None)
+        _prune_at = max(4096, 2 * len(WRITES))
     WRITES[id(root)] = (next(_sequence), weakref.ref(root))
 
 

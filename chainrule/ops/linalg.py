@@ -111,7 +111,9 @@ def _matmul_fused(i, a, b, t):
     is a vector (1-D, or a single column / row); then ``M x`` and ``M v`` are computed together.
     """
     M, u = (a, b) if i == 1 else (b, a)
-    if M.ndim != 2 or M.nbytes < _FUSE_MIN_BYTES or M.dtype.kind != "f" or u.dtype.kind != "f":
+    # float16 declines: the blocks' partial sums would round in float16, where one BLAS call does not
+    if M.ndim != 2 or M.nbytes < _FUSE_MIN_BYTES or M.dtype.kind != "f" or u.dtype.kind != "f" or \
+            min(M.itemsize, u.itemsize, t.itemsize) < 4:
         return None
     if i == 1:  # M @ u, u a vector or a column
         if u.shape not in ((M.shape[1],), (M.shape[1], 1)):
