@@ -8,15 +8,21 @@ import numpy as np
 
 from .. import random as _random
 from ..core.tensor import Tensor
+from ..core.writes import note_write
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
 
 
 def _fill(tensor, values):
-    """Write ``values`` into the Tensor's array in place, keeping its dtype (float32 stays float32)."""
+    """Write ``values`` into the Tensor's array in place, keeping its dtype (float32 stays float32).
+
+    The write is noted (``core.writes``), so a backward pass through a graph recorded before it
+    refuses to run rather than differentiate with the new values, as PyTorch does.
+    """
     arr = tensor.data if isinstance(tensor, Tensor) else tensor
     arr[...] = values
+    note_write(arr)
     return tensor
 
 

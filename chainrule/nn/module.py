@@ -7,6 +7,7 @@ from collections import OrderedDict, namedtuple
 import numpy as np
 
 from ..core.tensor import Tensor, check_float_for_grad, wrap
+from ..core.writes import note_write
 
 __all__ = ["Module", "Parameter"]
 
@@ -324,6 +325,7 @@ class Module:
         for key, arr in values.items():
             target = own[key]
             target.data[...] = arr  # in place: optimisers keep referring to the same arrays
+            note_write(target.data)  # a graph recorded before the load must not backpropagate the new values
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- modes and gradients ---------------------------------------------------

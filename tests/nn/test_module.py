@@ -71,6 +71,30 @@ def test_load_state_dict_round_trip_in_place():
     b.load_state_dict({k: np.array(v.data) for k, v in a.state_dict().items()})
 
 
+def test_backward_after_load_state_dict_is_refused():
+    # the graph saved the old weight array; loading writes new values into it in place
+    m = nn.Linear(3, 2, bias=False)
+    x = cr.tensor(np.ones((1, 3), np.float32), requires_grad=True)
+    loss = m(x).sum()
+    m.load_state_dict(nn.Linear(3, 2, bias=False).state_dict())
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    # a graph recorded after the load is fine
+    m(x).sum().backward()
+    np.testing.assert_allclose(x.grad.data, m.weight.data.sum(0, keepdims=True))
+
+
+def test_backward_after_loading_a_buffer_is_refused():
+    bn = nn.BatchNorm1d(3).eval()  # eval mode: the graph reads the running statistics
+    x = cr.tensor(np.ones((2, 3), np.float32), requires_grad=True)
+    loss = bn(x).sum()
+    sd = {k: np.asarray(v.data).copy() for k, v in bn.state_dict().items()}
+    sd["running_var"][...] = 4.0
+    bn.load_state_dict(sd)
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
 def test_load_state_dict_errors_name_the_keys_and_change_nothing():
     m = nn.Sequential(nn.Linear(3, 2))
     before = m[0].weight.data.copy()
