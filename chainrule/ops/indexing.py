@@ -7,6 +7,7 @@ import operator
 
 import numpy as np
 
+from ..core.batching import Batched
 from ..core.primitive import Primitive
 from ..core.shapes import broadcast_to as _broadcast_to
 from ..core.state import STATE
@@ -69,6 +70,9 @@ def _entry(e, op):
         return int(e)
     if isinstance(e, (list, tuple)):
         e = np.asarray(e) if len(e) else np.zeros(0, np.intp)  # NumPy reads x[[]] as an empty int index
+    elif isinstance(e, _ndarray) and e.ndim:
+        # NOTE: a copy: the node keeps the index for its backward pass, and the caller may change theirs
+        e = e.copy()
     if isinstance(e, _ndarray):
         if e.dtype == np.bool_:
             return e if e.ndim else bool(e)
@@ -378,13 +382,13 @@ def setitem(t, index, value):
     node = t._node
     tangents = t._fw is not None or (is_t and value._fw is not None)
     graph = STATE.grad and (node is not None or (is_t and value._node is not None))
-    if (graph or tangents) and t.data.dtype.kind in "fc":
+    batched = is_t and type(value) is Batched  # inside vmap: the functional update (rebind says if t can hold it)
+    if (graph or tangents) and t.data.dtype.kind in "fc" or batched:
         if graph and node is not None and node.prim is None:
             raise RuntimeError(LEAF_MESSAGE)
-        out = index_update_p(t, _fit(value, idx, "setitem"), index=idx)
-        t.data, t._fw = out.data, out._fw
-        if STATE.grad:
-            t._node = out._node
+        from .methods import rebind
+
+        rebind(t, index_update_p(t, _fit(value, idx, "setitem"), index=idx), "setitem")
         return
     # Untracked: NumPy's in-place assignment (and its casting: 2.7 into an int Tensor gives 2).
     data = t.data
@@ -414,7 +418,7 @@ def _axis(axis, ndim, op):
 def _int_indices(indices, op):
     if isinstance(indices, Tensor):
         indices = indices.data
-    indices = np.asarray(indices)
+    indices = np.array(indices)  # a copy: the node keeps it for backward, the caller may change theirs
     if indices.dtype.kind not in "iu":
         if indices.size == 0:
             return indices.astype(np.intp)

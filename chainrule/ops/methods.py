@@ -110,7 +110,7 @@ def _inplace(fn, ufunc, symbol):
                 if not np.can_cast(out.dtype, self.dtype, "same_kind"):
                     raise TypeError(f"{symbol}: cannot store a {out.dtype} result in a {self.dtype} Tensor in place")
                 out = astype(out, dtype=self.dtype)
-            _rebind(self, out)
+            rebind(self, out, symbol)
             return self
         data = self.data
         o = other.data if isinstance(other, Tensor) else other
@@ -132,10 +132,19 @@ def _inplace(fn, ufunc, symbol):
     return method
 
 
-def _rebind(t, out):
-    if hasattr(t, "val"):  # a Batched value inside vmap: its slots are the batch's
+def rebind(t, out, op):
+    """Make ``t`` the result ``out`` of an in-place operation ``op`` (``+=``, ``setitem``): a new node."""
+    batched = hasattr(out, "val")  # a Batched result, inside vmap
+    if hasattr(t, "val"):  # t is batched too: its slots are the batch's
         t.val, t.level, t.data = out.val, out.level, out.data
         return
+    if batched:
+        # as torch.func.vmap: an unbatched Tensor cannot come to hold a whole batch in place
+        raise ValueError(
+            f"{op}: inside vmap, this Tensor is not batched but the value written into it is, so it would "
+            f"have to hold the whole batch; start from a batched value instead (e.g. y = cr.zeros_like(x) "
+            f"for a batched x), or compute a new value (y = y + v)"
+        )
     t.data, t._fw = out.data, out._fw
     if STATE.grad:
         t._node = out._node

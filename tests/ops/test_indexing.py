@@ -480,3 +480,43 @@ def test_setitem_entry_point():
     t = cr.zeros(2)
     setitem(t, 1, 3.0)
     np.testing.assert_array_equal(t.data, [0.0, 3.0])
+
+
+def test_in_place_writes_inside_vmap():
+    def batched_target(x):
+        y = x * 0
+        y[1] = x[0]
+        y += x
+        return y
+
+    np.testing.assert_array_equal(cr.vmap(batched_target)(np.arange(6.0).reshape(2, 3)), [[0, 1, 2], [3, 7, 5]])
+
+    def unbatched_target_add(x):
+        acc = cr.zeros(3)
+        acc += x
+        return acc
+
+    def unbatched_target_write(x):
+        acc = cr.zeros(3)
+        acc[1] = x[0]
+        return acc
+
+    with pytest.raises(ValueError, match=r"\+=: inside vmap, this Tensor is not batched"):
+        cr.vmap(unbatched_target_add)(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="setitem: inside vmap, this Tensor is not batched"):
+        cr.vmap(unbatched_target_write)(np.ones((2, 3)))
+
+
+def test_an_index_array_changed_after_the_forward_pass_does_not_change_the_gradient():
+    x = cr.tensor(np.arange(4.0), requires_grad=True)
+    idx = np.array([0, 1])
+    y = (x[idx] * cr.tensor([1.0, 10.0])).sum()
+    idx[0] = 3
+    y.backward()
+    np.testing.assert_array_equal(x.grad.data, [1.0, 10.0, 0.0, 0.0])
+    a = cr.tensor(np.arange(3.0), requires_grad=True)
+    i = cr.tensor([[0], [2]]).reshape(-1)
+    z = (take_along_axis(a, i, axis=0) * cr.tensor([1.0, 5.0])).sum()
+    i[0] = 1
+    z.backward()
+    np.testing.assert_array_equal(a.grad.data, [1.0, 0.0, 5.0])
