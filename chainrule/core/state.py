@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import threading
 
@@ -103,19 +104,19 @@ def is_grad_enabled() -> bool:
     return STATE.grad
 
 
-class set_grad_enabled:
-    """Context manager (and decorator) that turns recording on or off.
+class _GradMode:
+    """A context manager and decorator (of functions and of generators) that sets recording inside."""
 
-    >>> import chainrule as cr
-    >>> with cr.set_grad_enabled(False):
-    ...     y = cr.tensor(1.0, requires_grad=True) * 2
-    >>> y.requires_grad
-    False
-    """
+    mode = True
 
-    def __init__(self, mode: bool = True):
-        self.mode = bool(mode)
+    def __init__(self, orig_func=None):
         self.prev = []
+
+    def __new__(cls, orig_func=None):
+        # `@cr.no_grad` without parentheses decorates at once, as in PyTorch
+        if orig_func is None:
+            return super().__new__(cls)
+        return cls()(orig_func)
 
     def __enter__(self):
         self.prev.append(STATE.grad)
@@ -126,17 +127,89 @@ class set_grad_enabled:
         STATE.set(grad=self.prev.pop())
         return False
 
+    def clone(self):
+        return type(self)()
+
     def __call__(self, fn):
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(fn, self.clone)
+
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with self.__class__(self.mode):
+            with self.clone():
                 return fn(*args, **kwargs)
 
         return wrapper
 
 
-class no_grad(set_grad_enabled):
-    """Stop recording: results of operations inside do not require grad.
+def _wrap_generator(fn, mode):
+    """``fn``'s generator with every step (start, send, throw, close) run under ``mode()``, not the caller's mode."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with mode():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with mode():
+                        gen.close()
+                    raise
+                except BaseException as e:  # noqa: BLE001 - handed to the generator, as PyTorch does
+                    with mode():
+                        response = gen.throw(e)
+                else:
+                    with mode():
+                        response = gen.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return wrapper
+
+
+class set_grad_enabled(_GradMode):
+    """Turn recording on or off: as a call (it takes effect at once), a context manager or a decorator.
+
+    >>> import chainrule as cr
+    >>> with cr.set_grad_enabled(False):
+    ...     y = cr.tensor(1.0, requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    >>> _ = cr.set_grad_enabled(False); cr.is_grad_enabled()
+    False
+    >>> _ = cr.set_grad_enabled(True); cr.is_grad_enabled()
+    True
+    """
+
+    def __new__(cls, mode=True):
+        return object.__new__(cls)
+
+    def __init__(self, mode: bool = True):
+        # as PyTorch: the mode changes here, so that a plain call `cr.set_grad_enabled(False)` works
+        self.prev = STATE.grad
+        self.mode = bool(mode)
+        STATE.set(grad=self.mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        STATE.set(grad=self.prev)
+        return False
+
+    def clone(self):
+        return set_grad_enabled(self.mode)
+
+    def __call__(self, fn):
+        STATE.set(grad=self.prev)  # used as a decorator: the mode applies inside fn only
+        return super().__call__(fn)
+
+
+class no_grad(_GradMode):
+    """Stop recording: results of operations inside do not require grad (``@cr.no_grad`` works too).
 
     >>> import chainrule as cr
     >>> x = cr.tensor(2.0, requires_grad=True)
@@ -144,21 +217,17 @@ class no_grad(set_grad_enabled):
     ...     y = x * x
     >>> y.requires_grad
     False
+    >>> @cr.no_grad
+    ... def f(x):
+    ...     return x * x
+    >>> f(x).requires_grad
+    False
     """
 
-    def __init__(self):
-        super().__init__(False)
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
+class enable_grad(_GradMode):
     """Resume recording inside a ``no_grad`` block.
 
     >>> import chainrule as cr
@@ -170,16 +239,7 @@ class enable_grad(set_grad_enabled):
     True
     """
 
-    def __init__(self):
-        super().__init__(True)
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with enable_grad():
-                return fn(*args, **kwargs)
-
-        return wrapper
+    mode = True
 
 
 class raw_mode:
