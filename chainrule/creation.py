@@ -40,8 +40,8 @@ def _on_graph(ts):
 
 
 _DETACHED = (
-    "cr.tensor(data) copies the values into a new leaf, so the graph of the Tensor(s) in data is not kept "
-    "(as torch.tensor); to build a Tensor from Tensors and keep their gradients use cr.stack(...) or "
+    "{who}(data) copies the values into a new leaf, so the graph of the Tensor(s) in data is not kept "
+    "(as torch.{who}); to build a Tensor from Tensors and keep their gradients use cr.stack(...) or "
     "chainrule.numpy.array(...); pass t.detach() to silence this warning"
 )
 
@@ -62,7 +62,7 @@ def tensor(data, dtype=None, requires_grad=False):
     ts = _tensors_in(data)
     if ts:
         if _on_graph(ts):
-            warnings.warn(_DETACHED, UserWarning, stacklevel=2)
+            warnings.warn(_DETACHED.format(who="cr.tensor"), UserWarning, stacklevel=2)
         data = data.data if isinstance(data, Tensor) else _values(data)
     arr = np.array(data, dtype=dtype)  # a copy, as torch.tensor makes
     if arr.dtype == object:
@@ -78,10 +78,28 @@ def _values(data):
     return data
 
 
-def as_tensor(data, dtype=None):
-    """A Tensor sharing memory with ``data`` when possible (no copy); a Tensor of that dtype is returned as is."""
-    if isinstance(data, Tensor) and (dtype is None or data.dtype == dtype):
-        return data
+def as_tensor(data, dtype=None, device=None):
+    """A Tensor sharing memory with ``data`` when possible (no copy), as ``torch.as_tensor``.
+
+    A Tensor of that dtype is returned as it is; one of another dtype is cast on the graph
+    (``torch.as_tensor(t, dtype)`` is ``t.to(dtype)``). Tensors inside a list are read as values,
+    with a warning when they carry a graph, as in :func:`tensor`.
+
+    >>> import numpy as np, chainrule as cr
+    >>> a = np.ones(2, np.float32)
+    >>> cr.as_tensor(a).data is a
+    True
+    >>> cr.as_tensor(cr.tensor([1.0], requires_grad=True), np.float32).requires_grad
+    True
+    """
+    _device(device)
+    if isinstance(data, Tensor):
+        if dtype is None or np.dtype(dtype) == data.dtype:
+            return data
+        return _differentiable(data, dtype)
+    ts = _tensors_in(data)
+    if ts and _on_graph(ts):
+        warnings.warn(_DETACHED.format(who="as_tensor"), UserWarning, stacklevel=2)
     return Tensor(np.asarray(_values(data), dtype=dtype))
 
 
@@ -118,11 +136,42 @@ def empty(shape, dtype=None, order="C", *, device=None, like=None, requires_grad
 
 
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None, requires_grad=False):
-    """``shape`` filled with ``fill_value``, as ``np.full``: ``cr.full(2, 7.0).tolist() == [7.0, 7.0]``."""
+    """``shape`` filled with ``fill_value``, as ``np.full``: ``cr.full(2, 7.0).tolist() == [7.0, 7.0]``.
+
+    A ``fill_value`` Tensor on the graph (or carrying tangents, or batched inside ``vmap``) keeps its
+    graph, as in JAX: the result is it broadcast to ``shape``.
+    """
     _device(device), _no_like(like)
+    if _traced(fill_value):
+        return _filled(fill_value, _shape_tuple(shape), dtype, requires_grad, "full")
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.data
     return _make(np.full(shape, fill_value, dtype=dtype, order=order), requires_grad)
+
+
+def _shape_tuple(shape):
+    return tuple(shape) if np.iterable(shape) else (int(shape),)
+
+
+def _traced(x):
+    """Whether ``x`` is a Tensor whose value a transform or the tape follows (not a plain constant)."""
+    from .core.batching import Batched
+
+    return isinstance(x, Tensor) and (x._node is not None or x._fw is not None or type(x) is Batched)
+
+
+def _filled(fill, shape, dtype, requires_grad, who):
+    """``fill`` broadcast to ``shape`` (and cast to ``dtype``) on the graph: a copy that keeps its derivatives."""
+    from .core.shapes import broadcast_shapes, broadcast_to
+
+    if requires_grad:
+        raise RuntimeError(
+            f"{who}(..., requires_grad=True): the fill value is itself on the graph (or batched), so the "
+            f"result is not a leaf; leave requires_grad out, or pass fill_value.detach()"
+        )
+    if broadcast_shapes(who, fill.shape, shape) != shape:
+        raise ValueError(f"{who}: a fill value of shape {fill.shape} cannot fill shape {shape}")
+    return _differentiable(broadcast_to(fill, shape), dtype)
 
 
 def _default(dtype):
@@ -133,6 +182,33 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _constant_like(a, value, dtype, order, shape, requires_grad):
+    """``np.full_like(a, value, ...)`` for a constant ``value``; a batched ``a`` gives a batched constant.
+
+    Inside ``vmap`` (or ``jacfwd``/``jacrev``/``hessian``) ``a`` may stand for a batch: the constant
+    is then batched at the same levels, one per element, so it can be written into with the batch's
+    values (``y = cr.zeros_like(x); y[0] = x[1]``), as ``torch.func.vmap`` does.
+    """
+    from .core.batching import Batched
+
+    if type(a) is not Batched:
+        return _make(np.full_like(_data(a), value, dtype=dtype, order=order, shape=shape), requires_grad)
+    out = _batched_constant(a, a.shape if shape is None else _shape_tuple(shape), np.dtype(dtype or a.dtype), value)
+    if requires_grad:
+        out.requires_grad_(True)  # raises: a batched value cannot become a leaf
+    return out
+
+
+def _batched_constant(a, shape, dtype, value):
+    """``value`` of logical ``shape``, batched at every level ``a`` is (outermost wrapper first)."""
+    from .core.batching import Batched, make
+    from .core.tensor import wrap
+
+    if type(a) is not Batched:
+        return wrap(np.full(shape, value, dtype=dtype))
+    return make(_batched_constant(a.val, (a.val.shape[0],) + shape, dtype, value), a.level)
+
+
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None, requires_grad=False):
     """Zeros with the shape and dtype of ``a``, as ``np.zeros_like`` (a constant: no graph).
 
@@ -141,13 +217,18 @@ def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None,
     False
     """
     _device(device)
-    return _make(np.zeros_like(_data(a), dtype=dtype, order=order, shape=shape), requires_grad)
+    return _constant_like(a, 0, dtype, order, shape, requires_grad)
 
 
 def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None, requires_grad=False):
-    """Ones with the shape and dtype of ``a``, as ``np.ones_like``."""
+    """Ones with the shape and dtype of ``a``, as ``np.ones_like``.
+
+    >>> import numpy as np, chainrule as cr
+    >>> cr.vmap(lambda x: x + cr.ones_like(x))(np.zeros((2, 3))).shape  # batched x: batched ones
+    (2, 3)
+    """
     _device(device)
-    return _make(np.ones_like(_data(a), dtype=dtype, order=order, shape=shape), requires_grad)
+    return _constant_like(a, 1, dtype, order, shape, requires_grad)
 
 
 def empty_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None, requires_grad=False):
@@ -156,11 +237,33 @@ def empty_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None,
 
 
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, device=None, requires_grad=False):
-    """``fill_value`` with the shape and dtype of ``a``, as ``np.full_like``."""
+    """``fill_value`` with the shape and dtype of ``a``, as ``np.full_like``.
+
+    A ``fill_value`` Tensor on the graph (or carrying tangents, or batched) keeps its graph, as in JAX.
+
+    >>> import chainrule as cr
+    >>> s = cr.tensor(2.0, requires_grad=True)
+    >>> cr.full_like(cr.zeros(3), s).sum().backward()
+    >>> s.grad
+    tensor(3.)
+    """
     _device(device)
+    if _traced(fill_value):
+        from .core.batching import Batched
+
+        target = a.shape if isinstance(a, Tensor) else np.shape(a)
+        target = target if shape is None else _shape_tuple(shape)
+        out = _filled(fill_value, target, dtype or _data_dtype(a), requires_grad, "full_like")
+        if type(a) is Batched:  # batched like a, whatever fill_value is
+            out = out + _constant_like(a, 0, out.dtype, order, shape, False)
+        return out
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.data
-    return _make(np.full_like(_data(a), fill_value, dtype=dtype, order=order, shape=shape), requires_grad)
+    return _constant_like(a, fill_value, dtype, order, shape, requires_grad)
+
+
+def _data_dtype(a):
+    return a.dtype if isinstance(a, Tensor) else np.asarray(a).dtype
 
 
 def arange(*args, dtype=None, device=None, like=None, requires_grad=False, **kw):
@@ -178,20 +281,76 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
              requires_grad=False):
     """``num`` evenly spaced values from ``start`` to ``stop``, as ``np.linspace`` (``retstep`` adds the step).
 
+    Tensor endpoints on the graph (or carrying tangents, or batched) keep it, as in JAX.
+
     >>> import chainrule as cr
     >>> cr.linspace(0, 1, 3)
     tensor([0. , 0.5, 1. ])
+    >>> a = cr.tensor(0.0, requires_grad=True)
+    >>> cr.linspace(a, 1.0, 5).sum().backward()
+    >>> a.grad  # 1 - i/4 summed over i = 0..4
+    tensor(2.5)
     """
     _device(device)
-    out = np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+    if _traced(start) or _traced(stop):
+        if requires_grad:
+            raise RuntimeError("linspace(..., requires_grad=True): the endpoints are on the graph, so the result "
+                               "is not a leaf; leave requires_grad out, or pass detached endpoints")
+        return _linspace_traced(start, stop, num, endpoint, retstep, dtype, axis)
+    out = np.linspace(_plain(start), _plain(stop), num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
     if retstep:
         return _make(out[0], requires_grad), out[1]
     return _make(out, requires_grad)
 
 
+def _plain(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _linspace_traced(start, stop, num, endpoint, retstep, dtype, axis):
+    """NumPy's formula, ``start + i * step`` with the last sample ``stop`` exactly, on chainrule operations."""
+    from .ops.shape import broadcast_to, concatenate, moveaxis, reshape
+
+    num = int(num)
+    if num < 0:
+        raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
+    start, stop = (x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in (start, stop))
+    work = np.result_type(start.dtype, stop.dtype, 1.0)  # float, and float32 stays float32
+    start, stop = _differentiable(start, work), _differentiable(stop, work)
+    shape = np.broadcast_shapes(start.shape, stop.shape)
+    div = num - 1 if endpoint else num
+    delta = stop - start
+    step = delta / div if div > 0 else delta * np.nan
+    ramp = np.arange(num, dtype=work).reshape((-1,) + (1,) * len(shape))
+    y = (ramp * step if div > 0 else ramp * delta) + start
+    y = broadcast_to(y, (num,) + shape)
+    if endpoint and num > 1:  # as NumPy: the last sample is stop itself
+        y = concatenate([y[:-1], reshape(broadcast_to(stop, shape), (1,) + shape)], axis=0)
+    if axis not in (0, -y.ndim):
+        y = moveaxis(y, 0, axis)
+    if dtype is not None:
+        y = _differentiable(y, dtype)
+    return (y, step) if retstep else y
+
+
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0, *, requires_grad=False):
-    """``base ** linspace(start, stop, num)``, as ``np.logspace``."""
-    return _make(np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis), requires_grad)
+    """``base ** linspace(start, stop, num)``, as ``np.logspace`` (Tensors on the graph keep it)."""
+    if not (_traced(start) or _traced(stop) or _traced(base)):
+        out = np.logspace(_plain(start), _plain(stop), num, endpoint=endpoint, base=_plain(base), dtype=dtype,
+                          axis=axis)
+        return _make(out, requires_grad)
+    from .ops.elementwise import power
+    from .ops.shape import expand_dims
+
+    if requires_grad:
+        raise RuntimeError("logspace(..., requires_grad=True): an argument is on the graph, so the result is not "
+                           "a leaf; leave requires_grad out")
+    y = linspace(start, stop, num, endpoint=endpoint, axis=axis)
+    y = y if isinstance(y, Tensor) else Tensor(y.data)
+    if np.ndim(base) > 0:
+        base = expand_dims(base if isinstance(base, Tensor) else Tensor(np.asarray(base)), axis)
+    out = power(base, y)
+    return out if dtype is None else _differentiable(out, dtype)
 
 
 def eye(N, M=None, k=0, dtype=None, order="C", *, device=None, like=None, requires_grad=False):
@@ -235,7 +394,7 @@ def _ndmin(t, ndmin):
     return reshape(t, (1,) * (ndmin - t.ndim) + t.shape)
 
 
-def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):  # noqa: A002
+def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, ndmax=0, like=None):  # noqa: A002
     """A Tensor from ``object``, as ``np.array``: from a Tensor or a list holding Tensors it is a
     copy on the graph (stacked), so gradients flow back to them; from anything else a constant.
 
@@ -250,7 +409,8 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
     if _tensors_in(object):
         out = _differentiable(object if isinstance(object, Tensor) else _build(object), dtype)
         return _ndmin(out, ndmin)
-    return Tensor(np.array(object, dtype=dtype, copy=copy, order=order, ndmin=ndmin))
+    extra = {"ndmax": ndmax} if ndmax else {}  # NumPy >= 2.4 only
+    return Tensor(np.array(object, dtype=dtype, copy=copy, order=order, ndmin=ndmin, **extra))
 
 
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):

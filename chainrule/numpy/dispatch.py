@@ -126,6 +126,9 @@ def _to_arrays(obj):
     return obj
 
 
+_CREATION_ROUTED = ("zeros_like", "ones_like", "full_like", "empty_like", "copy", "linspace", "logspace")
+
+
 def _creation():
     from .. import creation
 
@@ -140,8 +143,8 @@ def array_function(self, func, types, args, kwargs):
     if func in _PLAIN:
         return func(*_to_arrays(args), **_to_arrays(kwargs))
     like = func.__name__
-    if like in ("zeros_like", "ones_like", "full_like", "empty_like", "copy"):
-        # constants of a Tensor's shape, and np.copy(t): a copy on the graph, as t.copy()
+    if like in _CREATION_ROUTED:
+        # constants of a Tensor's shape; np.copy(t), a copy on the graph as t.copy(); np.linspace(t0, t1)
         return getattr(_creation(), like)(*args, **kwargs)
     raise _no_rule(_qualified(func))
 
