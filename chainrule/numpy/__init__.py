@@ -11,7 +11,10 @@
   ``errstate``, ``random``, ... are NumPy's own;
 - a NumPy function with no derivative rule is NumPy's own: on arrays it works as usual, on a
   Tensor it raises ``TypeError`` naming it (use a chainrule operation, or call it on
-  ``t.detach().numpy()`` if no gradient is needed).
+  ``t.detach().numpy()`` if no gradient is needed). Functions that only give facts, booleans,
+  indices or text (``shape``, ``allclose``, ``argsort``, ``nonzero``, ``array_str``, ...) run on a
+  Tensor's values; ``unique``, ``histogram`` and ``bincount`` do so for a plain Tensor, and raise
+  ``TypeError`` for one on the graph or carrying tangents, whose derivatives they would drop.
 
 What NumPy's protocols cannot route: plain ``numpy`` functions that convert their argument with
 ``__array__`` before anything else see only the values, so ``numpy.array(t)``,

@@ -13,11 +13,20 @@ _RENAMED = {"absolute": "abs", "true_divide": "divide", "amax": "max", "amin": "
             "round_": "round", "concat": "concatenate", "permute_dims": "transpose", "pow": "power",
             "fabs": "abs"}
 
-# Functions that only read facts or compare values: run on the arrays, return NumPy results.
+# Functions that only read facts or compare values (shapes, booleans, indices, text): run on the arrays,
+# return NumPy results, whatever graph their arguments are on (nothing differentiable is lost).
 _PLAIN = {np.shape, np.ndim, np.size, np.result_type, np.allclose, np.isclose, np.array_equal,
-          np.array_equiv, np.argsort, np.nonzero, np.argwhere, np.flatnonzero, np.unique, np.searchsorted,
+          np.array_equiv, np.argsort, np.nonzero, np.argwhere, np.flatnonzero, np.searchsorted,
           np.iscomplexobj, np.isrealobj, np.may_share_memory, np.shares_memory, np.array2string, np.array_repr,
-          np.array_str, np.histogram, np.bincount, np.digitize, np.lexsort}
+          np.array_str, np.digitize, np.lexsort}
+# Functions whose results are values computed from the data (np.unique's values, np.histogram's bin edges
+# and weighted counts, np.bincount's weighted sums) but that have no derivative rule: plain Tensors pass
+# through to NumPy as above; a Tensor on the graph or carrying tangents raises TypeError naming the
+# function, since the result would silently drop its derivatives.
+_VALUES = {np.unique, np.histogram, np.bincount} | {
+    getattr(np, name) for name in ("unique_values", "unique_counts", "unique_inverse", "unique_all")
+    if hasattr(np, name)  # NumPy >= 2.0
+}
 
 UFUNCS: dict = {}
 NUMPY_FUNCTIONS: dict = {}
@@ -116,6 +125,17 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
     raise _no_rule(f"np.{name}.{method}")
 
 
+def _traced(obj):
+    """Whether ``obj`` holds a Tensor on the graph or carrying tangents (in lists, tuples and dicts too)."""
+    if isinstance(obj, Tensor):
+        return obj._node is not None or obj._fw is not None
+    if isinstance(obj, (list, tuple)):
+        return any(_traced(o) for o in obj)
+    if isinstance(obj, dict):
+        return any(_traced(o) for o in obj.values())
+    return False
+
+
 def _to_arrays(obj):
     if isinstance(obj, Tensor):
         return obj.data
@@ -141,6 +161,10 @@ def array_function(self, func, types, args, kwargs):
     if fn is not None:
         return fn(*args, **kwargs)
     if func in _PLAIN:
+        return func(*_to_arrays(args), **_to_arrays(kwargs))
+    if func in _VALUES:
+        if _traced(args) or _traced(kwargs):
+            raise _no_rule(_qualified(func))
         return func(*_to_arrays(args), **_to_arrays(kwargs))
     like = func.__name__
     if like in _CREATION_ROUTED:

@@ -145,6 +145,29 @@ def test_functions_without_a_rule_raise_type_error_naming_them():
         assert "t.detach().numpy()" in str(info.value)  # it says what to do
 
 
+def test_functions_returning_values_of_the_data_refuse_a_graph():
+    # np.unique's values, np.histogram's edges and np.bincount's weighted sums come from the data
+    x = cr.tensor([3.0, 1.0, 3.0], requires_grad=True)
+    calls = [(lambda t: np.unique(t), "np.unique"), (lambda t: np.unique(t, return_counts=True), "np.unique"),
+             (lambda t: cnp.unique(t), "np.unique"), (lambda t: np.histogram(t, bins=2), "np.histogram"),
+             (lambda t: np.histogram(np.ones(3), weights=t), "np.histogram"),
+             (lambda t: np.bincount(np.array([0, 1, 1]), weights=t), "np.bincount"),
+             (lambda t: np.unique_values(t), "np.unique_values"), (lambda t: np.unique_counts(t), "np.unique_counts")]
+    for call, name in calls:
+        with pytest.raises(TypeError, match=name + " has no chainrule derivative rule"):
+            call(x)
+        with pytest.raises(TypeError, match=name):
+            cr.jvp(call, (x.data,), (np.ones(3),))  # carrying a tangent
+        got = call(x.detach())  # a plain Tensor: NumPy's result on its values, as before
+        want = call(x.data)
+        for g, w in zip(got if isinstance(got, tuple) else (got,), want if isinstance(want, tuple) else (want,)):
+            np.testing.assert_array_equal(g, w)
+    # facts, booleans and indices of a Tensor on the graph are fine
+    assert np.argsort(x).tolist() == [1, 0, 2] and np.allclose(x, x) and np.nonzero(x)[0].tolist() == [0, 1, 2]
+    assert np.searchsorted(np.array([1.0, 2.0]), x).tolist() == [2, 0, 2] and "3." in np.array_str(x)
+    assert np.bincount(cr.tensor([0, 1, 1])).tolist() == [1, 2]
+
+
 def test_numpy_aliases_of_chainrule_functions():
     x = cr.tensor([-1.0, 2.0], requires_grad=True)
     for f in (cnp.fabs, np.fabs, cnp.absolute, cnp.amax, cnp.concat):
