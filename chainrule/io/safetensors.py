@@ -129,7 +129,10 @@ def save(state, path, *, metadata=None):
     path = os.fspath(path)
     header, ordered = _build_header(state, metadata)  # validate before touching disk
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    except OSError as exc:  # it would name the temporary file; the user knows the path they gave
+        raise _write_error(exc, path) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(struct.pack("<Q", len(header)))
@@ -141,11 +144,33 @@ def save(state, path, *, metadata=None):
         # mkstemp creates 0600 files; give the result the usual permissions.
         os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.remove(tmp)
+        if isinstance(exc, OSError):
+            raise _write_error(exc, path) from None
         raise
     _fsync_dir(folder)
+
+
+def _write_error(error, path):
+    """The same kind of OSError (same errno), naming ``path`` (not the temporary file) and why it failed.
+
+    >>> print(_write_error(FileNotFoundError(2, "No such file"), "/no/such/folder/m.safetensors"))
+    cannot save /no/such/folder/m.safetensors: the folder /no/such/folder does not exist
+    """
+    folder = os.path.dirname(path) or os.curdir
+    if not os.path.exists(folder):
+        reason = f"the folder {folder} does not exist"
+    elif not os.path.isdir(folder):
+        reason = f"{folder} is a file, not a folder"
+    elif os.path.isdir(path):
+        reason = f"{path} is a folder"
+    else:
+        reason = error.strerror or str(error)
+    named = type(error)(f"cannot save {path}: {reason}")
+    named.errno = error.errno  # str() stays the message: only errno is set, not filename
+    return named
 
 
 def _fsync_dir(folder):

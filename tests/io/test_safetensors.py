@@ -1,5 +1,6 @@
 """Tests for chainrule.io save/load in the safetensors format."""
 
+import errno
 import json
 import os
 import struct
@@ -223,8 +224,19 @@ def test_interrupted_write_leaves_no_temp(tmp_path, monkeypatch):
 def test_missing_file_and_folder(tmp_path):
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "nope.safetensors")
-    with pytest.raises(FileNotFoundError):
-        save({"x": np.zeros(1)}, tmp_path / "no_dir" / "x.safetensors")
+    target = tmp_path / "no_dir" / "x.safetensors"
+    with pytest.raises(FileNotFoundError) as missing:
+        save({"x": np.zeros(1)}, target)
+    # the error names the target and why, never the temporary file beside it
+    assert str(missing.value) == f"cannot save {target}: the folder {tmp_path / 'no_dir'} does not exist"
+    assert missing.value.errno == errno.ENOENT and ".tmp" not in str(missing.value)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(NotADirectoryError, match=r"a_file is a file, not a folder"):
+        save({"x": np.zeros(1)}, tmp_path / "a_file" / "x.safetensors")
+    (tmp_path / "a_folder.safetensors").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"a_folder.safetensors is a folder$"):
+        save({"x": np.zeros(1)}, tmp_path / "a_folder.safetensors")
+    assert sorted(os.listdir(tmp_path)) == ["a_file", "a_folder.safetensors"]  # no temporary file left behind
 
 
 def test_every_truncation_is_value_error(tmp_path):
