@@ -52,12 +52,27 @@ stopped. Resuming with a different --epochs (say 20 after a finished 10-epoch
 run) does not restart the schedule: the learning rate continues from the value
 the checkpoint's last epoch used and anneals (cosine) to 0 over the new
 remaining epochs. Resuming with a different --lr restarts the annealing from
-that value over the remaining epochs.
+that value over the remaining epochs. --seed and --batch-size cannot change on
+resume (the data order would no longer be the one an uninterrupted run sees):
+start a new run, in another --out, to change them. --data DIR is remembered as
+an absolute path, so --resume works from any working directory.
+
+Ctrl-C stops at once and keeps the checkpoint of the last finished epoch (and
+curves.png) for --resume; the exit code is 130. A non-finite loss stops with
+exit code 1, keeping the last good checkpoint.
 """
 
 
 class TrainError(Exception):
     """A problem the user can fix (missing files, a checkpoint that does not match): exit code 2."""
+
+    code = 2
+
+
+class WriteError(TrainError):
+    """An output file could not be written during training (a full disk, say): exit code 1."""
+
+    code = 1
 
 
 # ---- arguments ---------------------------------------------------------------------
@@ -101,14 +116,14 @@ def add_arguments(parser):
                              f"number keeps the learning rate where the checkpoint left it and anneals it to 0 by "
                              f"this epoch (default: {DEFAULT_EPOCHS}, or the checkpoint's)")
     parser.add_argument("--batch-size", type=_positive_int, default=None,
-                        help=f"mini-batch size (default: {DEFAULT_BATCH})")
+                        help=f"mini-batch size; fixed on --resume (default: {DEFAULT_BATCH})")
     parser.add_argument("--lr", type=_positive_float, default=None,
                         help="peak learning rate of the cosine schedule; with --resume, a new value restarts the "
                              "annealing from it (default: 0.002 for adam, 0.05 for sgd, or the checkpoint's)")
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default=None,
                         help=f"adam, or sgd with momentum {SGD_MOMENTUM} (default: adam)")
     parser.add_argument("--seed", type=_seed, default=None,
-                        help="seed for the initial weights and the data order (default: 0)")
+                        help="seed for the initial weights and the data order; fixed on --resume (default: 0)")
     parser.add_argument("--data", default=None, metavar="digits|DIR",
                         help="'digits' (bundled, 1438 train / 359 test images) or a folder holding the four MNIST "
                              "IDX files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
@@ -116,7 +131,8 @@ def add_arguments(parser):
     parser.add_argument("--out", default=None, metavar="DIR",
                         help="output folder (default: runs/<model>-<data>, e.g. runs/mlp-digits)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue from DIR/model.safetensors (its settings are the defaults)")
+                        help="continue from DIR/model.safetensors exactly (its settings are the defaults; a different "
+                             "--model, --optimizer, --data, --seed or --batch-size is refused)")
     parser.add_argument("--threads", type=_positive_int, default=1,
                         help="BLAS threads; one is fastest for these small models and steady on a busy machine "
                              "(default: 1; ignored when OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set)")
@@ -194,6 +210,45 @@ def load_data(spec):
     if xtr.shape[1] != xte.shape[1]:
         raise TrainError(f"--data: train images have {xtr.shape[1]} pixels, test images {xte.shape[1]}")
     return (xtr, labels("train_labels", len(xtr))), (xte, labels("test_labels", len(xte)))
+
+
+def _labels_text(labels, most=12):
+    """``0, 1, 200`` or, for many, the first and last few: ``0, 1, 2, ..., 198, 199 (200 labels)``."""
+    labels = [int(v) for v in labels]
+    if len(labels) <= most:
+        return ", ".join(map(str, labels))
+    head, tail = labels[: most // 2], labels[-(most // 4) :]
+    return f"{', '.join(map(str, head))}, ..., {', '.join(map(str, tail))} ({len(labels)} labels)"
+
+
+def count_classes(y_train, y_test):
+    """The number of classes, 1 + the largest label; refuses labels that would leave most classes empty.
+
+    A model gets one output per label in 0..max, so labels {0, 1, 200} would build 201 classes, 198 of
+    them never seen in training: refused (exit 2), naming the labels found. A few classes without a
+    training example get a note on stderr.
+
+    >>> import numpy as np
+    >>> count_classes(np.array([0, 1, 2, 1]), np.array([2, 0]))
+    3
+    """
+    labels = np.unique(np.concatenate([y_train, y_test]))
+    if labels.size == 0:
+        raise TrainError("--data: there are no labels")
+    if labels[0] < 0:
+        raise TrainError(f"--data: labels must be 0 or more, found {_labels_text(labels)}")
+    classes = int(labels[-1]) + 1
+    missing = np.setdiff1d(np.arange(classes), np.unique(y_train))
+    if 2 * len(missing) > classes:
+        raise TrainError(
+            f"--data: the labels found are {_labels_text(labels)}, so a model would need {classes} classes "
+            f"(0..{classes - 1}) and {len(missing)} of them have no training example; number the classes "
+            f"0, 1, ..., K-1"
+        )
+    if len(missing):
+        print(f"note: {len(missing)} of the {classes} classes have no training example: {_labels_text(missing)} "
+              f"(the labels found are {_labels_text(labels)})", file=sys.stderr)
+    return classes
 
 
 def build_model(kind, features, classes):
@@ -288,7 +343,7 @@ _COLUMNS = ("epoch", "train_loss", "test_loss", "test_acc", "seconds", "lr")
 
 
 def _config(args, schedule):
-    return {"model": args.model, "optimizer": args.optimizer, "data": args.data, "seed": args.seed,
+    return {"model": args.model, "optimizer": args.optimizer, "data": _data_key(args.data), "seed": args.seed,
             "batch_size": args.batch_size, "lr": args.lr, "epochs": args.epochs, "schedule": schedule}
 
 
@@ -311,6 +366,8 @@ def read_checkpoint(path):
         tensors, meta = load(path, with_metadata=True)
     except FileNotFoundError:
         raise TrainError(f"--resume: there is no checkpoint {path} (train without --resume first)") from None
+    except OSError as e:
+        raise TrainError(f"--resume: cannot read {path}: {e.strerror or e}") from None
     except ValueError as e:
         raise TrainError(f"--resume: {e}") from None
     try:
@@ -327,6 +384,10 @@ def _atomic_write(path, write):
     try:
         write(tmp)
         os.replace(tmp, path)
+    except OSError as e:  # name the file the user knows, not the temporary one
+        named = type(e)(f"cannot write {path}: {e.strerror or e}")
+        named.errno = e.errno
+        raise named from None
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -368,6 +429,15 @@ def plot_curves(path, history, title):
 
 
 # ---- the command ------------------------------------------------------------------------
+def _data_key(spec):
+    """What --data names, for storing and comparing: 'digits', or the folder's absolute, resolved path."""
+    return spec if spec == "digits" else os.path.realpath(spec)
+
+
+# a resumed run continues exactly only with the checkpoint's values of these
+_FIXED_ON_RESUME = ("model", "optimizer", "data", "seed", "batch_size")
+
+
 def _resolve(args):
     """Fill unset options from the checkpoint (with --resume) and then from the defaults."""
     saved, tensors = {}, None
@@ -376,13 +446,23 @@ def _resolve(args):
         data = args.data or "digits"
         name = "digits" if data == "digits" else os.path.basename(os.path.normpath(data)) or "data"
         args.out = os.path.join("runs", f"{model}-{name}")
+    blocked = _file_in_the_way(args.out)
+    if blocked is not None:
+        raise TrainError(f"--out: {blocked} is a file, not a folder")
     ckpt = os.path.join(args.out, CHECKPOINT)
     if args.resume:
         tensors, saved = read_checkpoint(ckpt)
-        for key in ("model", "optimizer", "data"):
-            given = getattr(args, key)
-            if given is not None and saved.get(key) is not None and given != saved[key]:
-                raise TrainError(f"--resume: {ckpt} was trained with --{key} {saved[key]}, not {given}")
+        for key in _FIXED_ON_RESUME:
+            given, before = getattr(args, key), saved.get(key)
+            if given is None or before is None:
+                continue
+            same = _data_key(given) == _data_key(before) if key == "data" else given == before
+            if not same:
+                flag = "--" + key.replace("_", "-")
+                why = ("" if key in ("model", "optimizer") else
+                       f"; a resumed run continues exactly as the first one would have, so {flag} stays as it "
+                       f"was (train afresh in another --out to change it)")
+                raise TrainError(f"--resume: {ckpt} was trained with {flag} {before}, not {given}{why}")
     for key, default in (("model", "mlp"), ("optimizer", "adam"), ("data", "digits"), ("seed", 0),
                          ("batch_size", DEFAULT_BATCH), ("epochs", DEFAULT_EPOCHS)):
         if getattr(args, key) is None:
@@ -392,6 +472,28 @@ def _resolve(args):
     if args.lr is None:
         args.lr = saved.get("lr", DEFAULT_LR[args.optimizer])
     return ckpt, tensors, saved
+
+
+def _file_in_the_way(path):
+    """The first of ``path`` and its parent folders that exists but is not a folder, or None."""
+    path = os.path.normpath(path)
+    while path and path not in (os.sep, os.curdir):
+        if os.path.exists(path):
+            return None if os.path.isdir(path) else path
+        path = os.path.dirname(path)
+    return None
+
+
+def _prepare_out(path):
+    """Create the output folder, or say in one line why it cannot be used."""
+    try:
+        os.makedirs(path, exist_ok=True)
+    except FileExistsError:
+        raise TrainError(f"--out: {path} is a file, not a folder") from None
+    except OSError as e:
+        raise TrainError(f"--out: cannot create the folder {path}: {e.strerror or e}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise TrainError(f"--out: cannot write into the folder {path} (permission denied)")
 
 
 def _make_optimizer(args, params):
@@ -470,24 +572,31 @@ def _finite(model):
 
 
 def run(args) -> int:
-    """Train as ``args`` says; returns the exit code (0 done, 1 stopped on a non-finite loss, 2 bad input)."""
+    """Train as ``args`` says; returns the exit code.
+
+    0 done, 1 stopped (a non-finite loss, an output that could not be written), 2 bad input, 130
+    interrupted (Ctrl-C), each with one line on stderr instead of a traceback.
+    """
     try:
         with blas_threads(args.threads):
             return _train(args)
     except TrainError as e:
         print(f"python -m chainrule train: error: {e}", file=sys.stderr)
-        return 2
+        return e.code
+    except KeyboardInterrupt:  # before the first epoch started (loading the data, building the model)
+        print("python -m chainrule train: interrupted before training started; nothing was written",
+              file=sys.stderr)
+        return 130
 
 
 def _train(args):
     import chainrule as cr
 
-    from ..data import DataLoader, TensorDataset
-    from ..nn import functional as F
+    from ..data import TensorDataset
 
     ckpt, tensors, saved = _resolve(args)
     (xtr, ytr), (xte, yte) = load_data(args.data)
-    classes = int(max(ytr.max(), yte.max())) + 1
+    classes = count_classes(ytr, yte)
     cr.random.seed(args.seed)
     model = build_model(args.model, xtr.shape[1], classes)
     opt = _make_optimizer(args, model.parameters())
@@ -511,66 +620,35 @@ def _train(args):
     schedule = plan_schedule(schedule, start, args.epochs, args.lr, args.restart_lr)
     if tensors is None and os.path.exists(ckpt):
         print(f"note: starting afresh; {ckpt} will be replaced (pass --resume to continue it)", file=sys.stderr)
-    os.makedirs(args.out, exist_ok=True)
-    title = f"{args.model} on {args.data if args.data == 'digits' else os.path.basename(args.data)}"
+    _prepare_out(args.out)
+    todo = f"epochs {start + 1}..{args.epochs}" if start < args.epochs else f"{start} epochs done"
     print(f"training {args.model} on {args.data}: {len(xtr)} train / {len(xte)} test samples, "
           f"{sum(p.size for p in model.parameters()):,} parameters, {args.optimizer} lr {args.lr:g}, "
-          f"batch {args.batch_size}, epochs {start + 1}..{args.epochs} -> {args.out}", flush=True)
+          f"batch {args.batch_size}, {todo} -> {args.out}", flush=True)
     if start >= args.epochs:
-        print(f"the checkpoint is already at epoch {start} of {args.epochs}: nothing to train (raise --epochs)")
+        print(f"nothing to train: the checkpoint already ran {start} epoch{'s' * (start != 1)}; pass --epochs "
+              f"{start + 1} or more to train further")
     elif schedule is not resumed_schedule and resumed_schedule is not None:
         why = (f"--lr changed from {saved['lr']:g} to {args.lr:g}" if args.restart_lr
                else f"--epochs changed from {resumed_schedule[-1][1]} to {args.epochs}")
         print(f"note: {why}: the learning rate starts at {schedule[-1][2]:.3g} and anneals to 0 over epochs "
               f"{start + 1}..{args.epochs}")
-    plot = _Plot(os.path.join(args.out, "curves.png"), title)
+    trainer = _Run(args, ckpt, model, opt, history, schedule, start, fresh=tensors is None)
     dataset = TensorDataset(xtr, ytr)
     try:
         for epoch in range(start, args.epochs):
-            t0 = time.perf_counter()
-            epoch_seed = _epoch_seed(args.seed, epoch)
-            cr.random.seed(epoch_seed)  # dropout masks, should a model use them
-            lr = lr_at(schedule, epoch)
-            for group in opt.param_groups:
-                group["lr"] = lr
-            loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, seed=epoch_seed)
-            bar, batches = _progress(loader, f"epoch {epoch + 1}/{args.epochs}", not args.no_progress)
-            total, seen = 0.0, 0
-            model.train()
-            try:
-                for step, (xb, yb) in enumerate(batches):
-                    opt.zero_grad()
-                    loss = F.cross_entropy(model(cr.tensor(xb)), yb)
-                    value = loss.item()
-                    if not math.isfinite(value):
-                        return _diverged(f"the loss became {value} at epoch {epoch + 1}, step {step + 1}", ckpt,
-                                         epoch, tensors is None)
-                    loss.backward()
-                    opt.step()
-                    total += value * len(yb)
-                    seen += len(yb)
-                    if bar is not None:
-                        bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
-            finally:
-                if bar is not None:
-                    bar.close()
-            if not _finite(model):
-                return _diverged(f"the weights became non-finite during epoch {epoch + 1}", ckpt, epoch,
-                                 tensors is None)
-            test_loss, test_acc, _ = evaluate(model, xte, yte)
-            seconds = time.perf_counter() - t0
-            for name, value in zip(_COLUMNS[1:], (total / max(seen, 1), test_loss, test_acc, seconds, lr)):
-                history[name].append(value)
-            print(f"epoch {epoch + 1:>3}/{args.epochs}  train loss {history['train_loss'][-1]:.4f}  "
-                  f"test loss {test_loss:.4f}  test acc {100 * test_acc:6.2f}%  {seconds:5.2f}s  lr {lr:.2e}",
-                  flush=True)
-            save_checkpoint(ckpt, model, opt, epoch + 1, history, _config(args, schedule))
-            write_metrics(os.path.join(args.out, "metrics.csv"), history)
-            plot.epoch_done(history)
+            if not trainer.epoch(epoch, dataset, xte, yte):
+                return 1
+        _, acc, correct = evaluate(model, xte, yte)
+    except KeyboardInterrupt:
+        trainer.close()
+        done = trainer.saved > trainer.current  # stopped while writing or evaluating a finished epoch
+        when = f"after epoch {trainer.saved}" if done else f"during epoch {trainer.current + 1}"
+        more = "; continue with --resume" if trainer.saved else ""
+        print(f"python -m chainrule train: interrupted {when}/{args.epochs}; {trainer.kept()}{more}", file=sys.stderr)
+        return 130
     finally:
-        # every way out (done, stopped on a non-finite loss, interrupted) leaves a plot of what the checkpoint holds
-        plot.flush(history)
-    _, acc, correct = evaluate(model, xte, yte)
+        trainer.close()
     print(f"test accuracy: {100 * acc:.2f}% ({correct}/{len(xte)})")
     print(f"wrote {os.path.join(args.out, 'metrics.csv')}, {os.path.join(args.out, 'curves.png')}, {ckpt}")
     return 0
@@ -609,15 +687,131 @@ class _Plot:
         self.cost = self.last - t0
 
 
-def _diverged(what, ckpt, epoch, fresh):
-    if epoch > 0:
-        kept = f"the last good checkpoint (epoch {epoch}) is kept in {ckpt}"
-    elif os.path.exists(ckpt) and fresh:
-        kept = f"no checkpoint was written ({ckpt} is from an earlier run and untouched)"
-    else:
-        kept = "no checkpoint was written"
-    print(f"python -m chainrule train: stopped: {what}; {kept}. Try a smaller --lr.", file=sys.stderr)
-    return 1
+class _Run:
+    """One run's epochs: trains one, then writes the checkpoint, metrics.csv and curves.png; knows what
+    is kept on disk when it stops early (a non-finite loss, Ctrl-C, a write that failed)."""
+
+    def __init__(self, args, ckpt, model, opt, history, schedule, start, fresh):
+        self.args, self.ckpt, self.model, self.opt = args, ckpt, model, opt
+        self.history, self.schedule, self.fresh = history, schedule, fresh
+        self.current = start  # the epoch being trained (0-based)
+        self.saved = start  # epochs the checkpoint on disk holds
+        self.listed = start  # epochs metrics.csv holds
+        self.failed = False  # a write failed
+        self.metrics = os.path.join(args.out, "metrics.csv")
+        self.plot = _Plot(os.path.join(args.out, "curves.png"), _title(args))
+
+    def epoch(self, epoch, dataset, xte, yte):
+        """Train epoch ``epoch`` and write its files; False when it stopped on a non-finite loss."""
+        import chainrule as cr
+
+        from ..data import DataLoader
+        from ..nn import functional as F
+
+        args, model, opt = self.args, self.model, self.opt
+        self.current = epoch
+        t0 = time.perf_counter()
+        epoch_seed = _epoch_seed(args.seed, epoch)
+        cr.random.seed(epoch_seed)  # dropout masks, should a model use them
+        lr = lr_at(self.schedule, epoch)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, seed=epoch_seed)
+        bar, batches = _progress(loader, f"epoch {epoch + 1}/{args.epochs}", not args.no_progress)
+        total, seen = 0.0, 0
+        model.train()
+        try:
+            # an overflow is reported once, as the non-finite loss or weights it leads to, not as NumPy warnings
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for step, (xb, yb) in enumerate(batches):
+                    opt.zero_grad()
+                    loss = F.cross_entropy(model(cr.tensor(xb)), yb)
+                    value = loss.item()
+                    if not math.isfinite(value):
+                        return self._diverged(f"the loss became {value} at epoch {epoch + 1}, step {step + 1}")
+                    loss.backward()
+                    opt.step()
+                    total += value * len(yb)
+                    seen += len(yb)
+                    if bar is not None:
+                        bar.set_postfix(loss=f"{total / seen:.4f}", refresh=False)
+        finally:
+            if bar is not None:
+                bar.close()
+        if not _finite(model):
+            return self._diverged(f"the weights became non-finite during epoch {epoch + 1}")
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            test_loss, test_acc, _ = evaluate(model, xte, yte)
+        seconds = time.perf_counter() - t0
+        history = self.history
+        for name, value in zip(_COLUMNS[1:], (total / max(seen, 1), test_loss, test_acc, seconds, lr)):
+            history[name].append(value)
+        print(f"epoch {epoch + 1:>3}/{args.epochs}  train loss {history['train_loss'][-1]:.4f}  "
+              f"test loss {test_loss:.4f}  test acc {100 * test_acc:6.2f}%  {seconds:5.2f}s  lr {lr:.2e}",
+              flush=True)
+        try:
+            self._write(lambda: save_checkpoint(self.ckpt, model, opt, epoch + 1, history,
+                                                _config(args, self.schedule)))
+        except KeyboardInterrupt:
+            if _epoch_of(self.ckpt) == epoch + 1:  # interrupted just after the file was complete
+                self.saved = epoch + 1
+            raise
+        self.saved = epoch + 1
+        self._write(lambda: write_metrics(self.metrics, history))
+        self.listed = epoch + 1
+        self._write(lambda: self.plot.epoch_done(history))
+        return True
+
+    def _write(self, write):
+        try:
+            write()
+        except OSError as e:
+            self.failed = True
+            raise WriteError(f"{e}; {self.kept(good=True)}") from None
+
+    def close(self):
+        """Leave files that agree: the history of what the checkpoint holds in metrics.csv and curves.png."""
+        for values in self.history.values():
+            del values[self.saved :]  # an epoch interrupted between its metrics and its checkpoint
+        if self.failed:
+            return  # a write already failed (a full disk, say): do not try the others again
+        try:
+            if self.listed < self.saved:
+                write_metrics(self.metrics, self.history)
+                self.listed = self.saved
+            self.plot.flush(self.history)
+        except OSError as e:  # already stopping: say so, keep the first reason
+            print(f"python -m chainrule train: warning: {e}", file=sys.stderr)
+
+    def kept(self, good=False):
+        """What is on disk for --resume, as the end of a one-line message (``good``: after a failure)."""
+        if self.saved > 0:
+            which = (f"the last good checkpoint (epoch {self.saved})" if good
+                     else f"the checkpoint of the last finished epoch ({self.saved})")
+            plot = " (curves.png shows it)" if os.path.exists(self.plot.path) else ""
+            return f"{which} is kept in {self.ckpt}{plot}"
+        if os.path.exists(self.ckpt) and self.fresh:
+            return f"no checkpoint was written ({self.ckpt} is from an earlier run and untouched)"
+        return "no checkpoint was written"
+
+    def _diverged(self, what):
+        print(f"python -m chainrule train: stopped: {what}; {self.kept(good=True)}. Try a smaller --lr",
+              file=sys.stderr)
+        return False
+
+
+def _epoch_of(ckpt):
+    """The epoch a checkpoint on disk holds, or None."""
+    from ..io import load
+
+    try:
+        return int(load(ckpt)["epoch"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _title(args):
+    return f"{args.model} on {args.data if args.data == 'digits' else os.path.basename(os.path.normpath(args.data))}"
 
 
 if __name__ == "__main__":

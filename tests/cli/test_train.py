@@ -1,11 +1,15 @@
 """``python -m chainrule train`` through ``main(argv)``: outputs, exact resume, determinism, failures, IDX data."""
 
+import errno
 import gzip
 import io
+import json
 import math
+import os
 import re
 import struct
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -71,8 +75,7 @@ def test_resume_continues_exactly_and_same_seed_repeats(tmp_path, capsys, interr
     assert run(capsys, "--epochs", "3", "--out", str(a), *common)[0] == 0
     for out, again in ((b, ("--epochs", "3")), (d, ())):  # resumed with the same --epochs, or none
         interrupt_after(1)
-        with pytest.raises(KeyboardInterrupt):
-            train.main(["--epochs", "3", "--out", str(out), *common])
+        assert train.main(["--epochs", "3", "--out", str(out), *common]) == 130
         capsys.readouterr()
         code, text, _ = run(capsys, "--resume", *again, "--out", str(out), "--no-progress")
         assert code == 0 and "epochs 2..3" in text and "note:" not in text
@@ -136,8 +139,7 @@ def test_resume_with_more_epochs_continues_the_schedule_smoothly(tmp_path, capsy
     assert float(ck["optimizer.param_groups.0.lr"]) == pytest.approx(lr0 / 4, rel=1e-12)
     # the new schedule is in the checkpoint: stopped after epoch 3 and resumed (no --epochs), b ends where a did
     interrupt_after(3)
-    with pytest.raises(KeyboardInterrupt):
-        train.main(["--resume", "--epochs", "4", "--out", str(b), *common])
+    assert train.main(["--resume", "--epochs", "4", "--out", str(b), *common]) == 130
     capsys.readouterr()
     code, out, _ = run(capsys, "--resume", "--out", str(b), *common)
     assert code == 0 and "epochs 4..4" in out and "note:" not in out
@@ -197,11 +199,45 @@ def test_a_fresh_run_that_diverges_at_once_leaves_an_earlier_runs_files_alone(tm
     assert files == {name: (tmp_path / name).read_bytes() for name in files}
 
 
-def test_an_interrupted_run_leaves_a_plot_of_its_checkpoint(tmp_path, interrupt_after, plots):
+def test_an_interrupted_run_leaves_a_plot_of_its_checkpoint(tmp_path, capsys, interrupt_after, plots):
     interrupt_after(2)
-    with pytest.raises(KeyboardInterrupt):
-        train.main(["--epochs", "5", "--out", str(tmp_path), "--no-progress"])
+    code, _, err = run(capsys, "--epochs", "5", "--out", str(tmp_path), "--no-progress")
     assert plots[0] == 1 and plots[-1] == 2 and int(checkpoint(tmp_path)["epoch"]) == 2
+    # Ctrl-C: one line saying where it stopped and what is kept, no traceback; exit code 130 (128 + SIGINT)
+    assert code == 130 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "interrupted after epoch 2/5" in err and "last finished epoch (2)" in err and "--resume" in err
+    assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 3  # metrics.csv agrees too
+
+
+def test_ctrl_c_during_an_epoch_keeps_the_one_before(tmp_path, capsys, monkeypatch):
+    real, steps = train._progress, []
+
+    def interrupt_in_epoch_3(loader, desc, enabled):
+        def batches():
+            for k, batch in enumerate(loader):
+                steps.append(desc)
+                if desc.startswith("epoch 3/") and k == 5:
+                    raise KeyboardInterrupt
+                yield batch
+
+        return None, batches()
+
+    monkeypatch.setattr(train, "_progress", interrupt_in_epoch_3)
+    code, out, err = run(capsys, "--epochs", "4", "--batch-size", "256", "--out", str(tmp_path))
+    assert code == 130 and err.strip().splitlines() == [
+        f"python -m chainrule train: interrupted during epoch 3/4; the checkpoint of the last finished epoch (2) "
+        f"is kept in {tmp_path / 'model.safetensors'} (curves.png shows it); continue with --resume"
+    ]
+    assert int(checkpoint(tmp_path)["epoch"]) == 2 and "test accuracy" not in out
+    monkeypatch.setattr(train, "_progress", real)
+    code, out, _ = run(capsys, "--resume", "--out", str(tmp_path), "--no-progress")
+    assert code == 0 and "epochs 3..4" in out
+    # interrupted before any epoch finished: nothing written, and an earlier run's files are untouched
+    monkeypatch.setattr(train, "load_data", lambda spec: (_ for _ in ()).throw(KeyboardInterrupt))
+    before = (tmp_path / "model.safetensors").read_bytes()
+    code, _, err = run(capsys, "--out", str(tmp_path))
+    assert code == 130 and "interrupted before training started; nothing was written" in err
+    assert (tmp_path / "model.safetensors").read_bytes() == before
 
 
 def test_curves_are_replotted_while_that_is_cheap(tmp_path, monkeypatch):
@@ -234,10 +270,75 @@ def test_bad_arguments_get_argparse_messages(tmp_path, capsys):
     assert code == 2 and "neither 'digits' nor a folder" in err
 
 
+def test_an_out_that_cannot_be_a_folder_is_one_clear_line(tmp_path, capsys):
+    (tmp_path / "f").write_text("")
+    cases = [(tmp_path / "f", "is a file, not a folder"), (tmp_path / "f" / "x", "is a file, not a folder")]
+    if os.path.isdir("/proc") and not os.access("/proc", os.W_OK):  # Linux: no folder can be made there
+        cases.append(("/proc/chainrule-test", "cannot create the folder /proc/chainrule-test"))
+    for out, message in cases:
+        for resume in ((), ("--resume",)):
+            code, _, err = run(capsys, "--epochs", "1", "--out", str(out), *resume)
+            assert code == 2 and message in err and len(err.strip().splitlines()) == 1, (out, resume, err)
+            assert "Traceback" not in err
+    assert (tmp_path / "f").read_text() == ""
+
+
+def test_a_checkpoint_that_cannot_be_written_stops_with_one_line(tmp_path, capsys, monkeypatch):
+    real, files = os.fdopen, []
+
+    def full_disk_at_the_second_checkpoint(fd, *args, **kw):  # cr.save writes through os.fdopen
+        f = real(fd, *args, **kw)
+        files.append(f)
+        if len(files) == 2:
+            f.close()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return f
+
+    monkeypatch.setattr(os, "fdopen", full_disk_at_the_second_checkpoint)
+    code, _, err = run(capsys, "--epochs", "3", "--batch-size", "256", "--out", str(tmp_path), "--no-progress")
+    monkeypatch.undo()
+    ckpt = tmp_path / "model.safetensors"
+    assert code == 1 and err.strip().splitlines() == [
+        f"python -m chainrule train: error: cannot save {ckpt}: No space left on device; the last good "
+        f"checkpoint (epoch 1) is kept in {ckpt} (curves.png shows it)"
+    ]
+    assert int(checkpoint(tmp_path)["epoch"]) == 1 and len((tmp_path / "metrics.csv").read_text().splitlines()) == 2
+
+
 def test_resume_refuses_a_different_model(tmp_path, capsys):
     assert run(capsys, "--epochs", "1", "--out", str(tmp_path), "--no-progress")[0] == 0
     code, _, err = run(capsys, "--resume", "--model", "cnn", "--epochs", "2", "--out", str(tmp_path))
     assert code == 2 and "--model mlp, not cnn" in err
+
+
+def test_resume_refuses_a_new_seed_or_batch_size_since_it_continues_exactly(tmp_path, capsys):
+    common = ("--epochs", "2", "--out", str(tmp_path), "--no-progress")
+    assert run(capsys, "--epochs", "1", "--seed", "3", "--batch-size", "128", "--out", str(tmp_path))[0] == 0
+    for flag, value, message in (("--seed", "4", "--seed 3, not 4"),
+                                 ("--batch-size", "64", "--batch-size 128, not 64")):
+        code, _, err = run(capsys, "--resume", flag, value, *common)
+        assert code == 2 and message in err and "continues exactly" in err and int(checkpoint(tmp_path)["epoch"]) == 1
+    code, out, _ = run(capsys, "--resume", "--seed", "3", "--batch-size", "128", *common)  # the same values: fine
+    assert code == 0 and "epochs 2..2" in out
+    assert "fixed on --resume" in train.build_parser().format_help()
+
+
+def test_nothing_left_to_train_says_so_without_an_empty_epoch_range(tmp_path, capsys):
+    assert run(capsys, "--epochs", "2", "--batch-size", "256", "--out", str(tmp_path), "--no-progress")[0] == 0
+    for epochs in ("2", "1"):
+        code, out, _ = run(capsys, "--resume", "--epochs", epochs, "--out", str(tmp_path), "--no-progress")
+        assert code == 0 and "2 epochs done" in out and "epochs 3..2" not in out and "epochs 3..1" not in out
+        assert "the checkpoint already ran 2 epochs; pass --epochs 3 or more" in out
+
+
+def test_a_huge_lr_stops_cleanly_without_numpy_warnings(tmp_path, capsys):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with np.errstate(all="warn"):
+            code, _, err = run(capsys, "--epochs", "2", "--lr", "1e30", "--optimizer", "sgd", "--out", str(tmp_path),
+                               "--no-progress")
+    assert code == 1 and "stopped:" in err and "RuntimeWarning" not in err
+    assert [w for w in caught if issubclass(w.category, RuntimeWarning)] == []
 
 
 def _write_idx(path, array, gz):
@@ -269,6 +370,48 @@ def test_mnist_idx_folder(tmp_path, capsys):
     (folder / "t10k-labels-idx1-ubyte").unlink()
     code, _, err = run(capsys, "--data", str(folder), "--out", str(out_dir))
     assert code == 2 and "t10k-labels-idx1-ubyte" in err
+
+
+def _mnist_folder(folder, train_labels, test_labels, side=8):
+    rng = np.random.default_rng(0)
+    folder.mkdir()
+    for split, labels in (("train", train_labels), ("t10k", test_labels)):
+        labels = np.asarray(labels, dtype=np.uint8)
+        images = (rng.random((len(labels), side, side)) * 60).astype(np.uint8)
+        _write_idx(folder / f"{split}-images-idx3-ubyte", images, False)
+        _write_idx(folder / f"{split}-labels-idx1-ubyte", labels, False)
+    return folder
+
+
+def test_resume_finds_the_data_folder_from_any_working_directory(tmp_path, capsys, monkeypatch):
+    _mnist_folder(tmp_path / "mn", np.arange(40) % 10, np.arange(10))
+    out = tmp_path / "out"
+    common = ("--batch-size", "16", "--no-progress", "--out", str(out))
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "--data", "mn/", "--epochs", "1", *common)[0] == 0
+    saved = json.loads(load(out / "model.safetensors", with_metadata=True)[1]["config"])["data"]
+    assert saved == str((tmp_path / "mn").resolve())  # absolute, resolved
+    # the same folder written another way is the same folder; no --data at all works from elsewhere
+    for epochs, data in (("2", ("--data", "mn")), ("3", ("--data", str(tmp_path / "mn"))), ("4", ())):
+        monkeypatch.chdir(tmp_path if data else out)
+        code, text, err = run(capsys, "--resume", "--epochs", epochs, *data, *common)
+        assert code == 0 and f"epochs {epochs}..{epochs}" in text, err
+    (tmp_path / "other").mkdir()
+    code, _, err = run(capsys, "--resume", "--epochs", "5", "--data", str(tmp_path / "other"), *common)
+    assert code == 2 and f"was trained with --data {saved}, not" in err
+
+
+def test_labels_that_leave_most_classes_empty_are_refused(tmp_path, capsys):
+    folder = _mnist_folder(tmp_path / "sparse", [0, 1, 200] * 10, [0, 1, 200])
+    code, _, err = run(capsys, "--data", str(folder), "--epochs", "1", "--out", str(tmp_path / "a"))
+    assert code == 2 and "the labels found are 0, 1, 200" in err and "201 classes" in err
+    assert not (tmp_path / "a" / "model.safetensors").exists()
+    # a few classes without a training example: trained, with a note naming them
+    folder = _mnist_folder(tmp_path / "gaps", [0, 1, 2, 4, 5] * 8, [0, 1, 2, 3, 5])
+    code, _, err = run(capsys, "--data", str(folder), "--epochs", "1", "--out", str(tmp_path / "b"), "--no-progress")
+    assert code == 0 and "1 of the 6 classes have no training example: 3" in err
+    assert checkpoint(tmp_path / "b")["model.4.bias"].shape == (6,)
+    assert train._labels_text(range(200)) == "0, 1, 2, 3, 4, 5, ..., 197, 198, 199 (200 labels)"
 
 
 def test_dispatcher_registers_train(tmp_path, capsys):
