@@ -115,10 +115,18 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
-        if value is not None and not isinstance(value, Tensor):
-            value = Tensor(value)
-        if value is not None and value.shape != self.shape:
-            raise ValueError(f"assigned grad has shape {value.shape}, but the Tensor has shape {self.shape}")
+        # As PyTorch: a gradient has the Tensor's shape and dtype (a float64 grad on a float32
+        # parameter would make the optimiser's step, and everything after it, float64).
+        if value is not None:
+            if not isinstance(value, Tensor):
+                value = Tensor(value)
+            if value.dtype != self.data.dtype:
+                raise TypeError(
+                    f"assigned grad has dtype {value.dtype}, but the Tensor has dtype {self.data.dtype}; "
+                    f"cast it first, e.g. t.grad = g.astype(np.{self.data.dtype})"
+                )
+            if value.shape != self.shape:
+                raise ValueError(f"assigned grad has shape {value.shape}, but the Tensor has shape {self.shape}")
         self._grad = value
 
     @property
