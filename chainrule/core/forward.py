@@ -49,9 +49,14 @@ def make_dual(primal, tangent, tag):
     if tangent.shape != primal.shape:
         raise ValueError(f"jvp: tangent shape {tangent.shape} does not match primal shape {primal.shape}")
     if tangent.dtype != primal.dtype and primal.dtype.kind == "f":
+        if tangent.dtype.kind == "c":  # as JAX: casting it to real would drop its imaginary part
+            raise TypeError(
+                f"jvp: a complex tangent (dtype {tangent.dtype}) for a real primal (dtype {primal.dtype}); "
+                f"the tangent of a real value is real: pass its real part, or make the primal complex"
+            )
         from .shapes import astype
 
-        tangent = astype(tangent, primal.dtype)
+        tangent = astype(tangent, primal.dtype)  # float64 for float32 and the like: transforms rely on it
     fw = dict(primal._fw) if primal._fw else {}
     fw[tag] = tangent
     return wrap(primal.data, primal._node, fw)
