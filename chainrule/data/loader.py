@@ -1,6 +1,7 @@
 """``DataLoader``: deterministic, seedable mini-batching over a dataset."""
 
 import numbers
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -14,28 +15,60 @@ def _check_bool(name, value):
     return bool(value)
 
 
-def collate(items):
-    """Stack samples into one batch; tuple samples are stacked field-wise.
+def _structure_error(what, found):
+    return ValueError(f"cannot collate samples with differing structure: expected {what}, got {found}")
 
-    A field whose first sample is a Tensor becomes one Tensor (dtype kept; on
-    the graph when a sample requires grad); anything else becomes an ndarray.
+
+def _is_record_list(items):
+    """A list sample is a record (collated field-wise) when it holds Tensors, dicts or tuples, or fields
+    NumPy cannot stack into one numeric array; a list of numbers is array data, as np.asarray sees it."""
+    for it in items:
+        if any(is_tensor(v) or isinstance(v, (Mapping, tuple)) for v in it):
+            return True
+    try:
+        return np.asarray(items[0]).dtype == object
+    except ValueError:  # ragged
+        return True
+
+
+def collate(items):
+    """Stack samples into one batch, field by field, as PyTorch's ``default_collate`` does.
+
+    A dict sample gives a dict of batches (same keys), a tuple (or namedtuple) a tuple of batches, each
+    field collated again, so nesting works; a list of numbers is array data (a row), while a list holding
+    Tensors, dicts or tuples is a record like a tuple. A field whose first sample is a Tensor becomes one
+    Tensor (dtype kept; on the graph when a sample requires grad); anything else becomes an ndarray.
 
     >>> import numpy as np
     >>> xb, yb = collate([(np.zeros(2), 1), (np.ones(2), 0)])
     >>> xb.shape, yb.tolist()
     ((2, 2), [1, 0])
+    >>> batch = collate([{"x": np.zeros(3), "y": 1}, {"x": np.ones(3), "y": 0}])
+    >>> batch["x"].shape, batch["y"].tolist()
+    ((2, 3), [1, 0])
     """
     first = items[0]
-    # Only tuples are records; a list is array-like data, as np.asarray sees it.
-    if isinstance(first, tuple):
+    if isinstance(first, Mapping):
+        keys = list(first)
+        for it in items:
+            if not isinstance(it, Mapping) or set(it) != set(keys):
+                found = sorted(map(str, it)) if isinstance(it, Mapping) else type(it).__name__
+                raise _structure_error(f"dicts with the keys {sorted(map(str, keys))}", found)
+        batch = {k: collate([it[k] for it in items]) for k in keys}
+        try:
+            return type(first)(batch)  # an OrderedDict stays one
+        except TypeError:
+            return batch
+    if isinstance(first, tuple) or (isinstance(first, list) and _is_record_list(items)):
+        kind = type(first)
         width = len(first)
-        if any(not isinstance(it, tuple) or len(it) != width for it in items):
-            found = [len(it) if isinstance(it, tuple) else type(it).__name__ for it in items]
-            raise ValueError(
-                f"cannot collate samples with differing structure: expected tuples of "
-                f"{width} fields, got {found}"
-            )
-        return tuple(collate([it[k] for it in items]) for k in range(width))
+        if any(not isinstance(it, kind) or len(it) != width for it in items):
+            found = [len(it) if isinstance(it, kind) else type(it).__name__ for it in items]
+            raise _structure_error(f"{kind.__name__}s of {width} fields", found)
+        fields = [collate([it[k] for it in items]) for k in range(width)]
+        if hasattr(first, "_fields"):  # a namedtuple keeps its type and field names
+            return kind(*fields)
+        return fields if kind is list else tuple(fields)
     if is_tensor(first):
         if any(getattr(it, "requires_grad", False) for it in items):
             from chainrule import stack  # samples on a graph: keep it, as torch's default_collate does

@@ -231,3 +231,66 @@ def test_collate_rejects_mixed_structure():
 
     with pytest.raises(ValueError, match="differing structure"):
         list(DataLoader(Ragged(), batch_size=2))
+
+
+class Records(Dataset):
+    """Samples as PyTorch users write them: dicts, nested tuples and lists, namedtuples."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __len__(self):
+        return 5
+
+    def __getitem__(self, i):
+        return self.make(i)
+
+
+def test_dict_samples_collate_to_a_dict_of_batches():
+    (batch,) = DataLoader(Records(lambda i: {"x": np.full(2, i, np.float32), "y": i}), batch_size=5)
+    assert isinstance(batch, dict) and list(batch) == ["x", "y"]
+    assert batch["x"].shape == (5, 2) and batch["x"].dtype == np.float32 and batch["y"].tolist() == [0, 1, 2, 3, 4]
+    # PyTorch's default_collate does the same (dict of batched tensors)
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import default_collate
+
+    expected = default_collate([{"x": np.full(2, i, np.float32), "y": i} for i in range(5)])
+    np.testing.assert_array_equal(batch["x"], expected["x"].numpy())
+    np.testing.assert_array_equal(batch["y"], expected["y"].numpy())
+    assert isinstance(expected["y"], torch.Tensor)
+
+
+def test_collate_recurses_through_dicts_tuples_lists_and_namedtuples():
+    import collections
+
+    Pair = collections.namedtuple("Pair", "image label")
+
+    def sample(i):
+        return {"pair": Pair(np.full(3, i), i), "meta": (i, {"w": 0.5 * i}), "parts": [np.zeros(2), i]}
+
+    (batch,) = DataLoader(Records(sample), batch_size=5)
+    pair = batch["pair"]
+    assert type(pair) is Pair and pair.image.shape == (5, 3) and pair.label.tolist() == list(range(5))
+    ids, inner = batch["meta"]
+    assert ids.tolist() == list(range(5)) and inner["w"].tolist() == [0.0, 0.5, 1.0, 1.5, 2.0]
+    zeros, ids = batch["parts"]  # a list holding an array and a number is a record, as in PyTorch
+    assert zeros.shape == (5, 2) and ids.tolist() == list(range(5))
+    # a list of numbers stays array data (a row per sample)
+    (rows,) = DataLoader(Records(lambda i: [i, 2 * i]), batch_size=5)
+    assert rows.shape == (5, 2)
+
+
+def test_tensors_inside_dict_samples_stay_tensors_with_their_graph():
+    w = cr.tensor(np.float32(3.0), requires_grad=True)
+    ds = Records(lambda i: {"x": cr.tensor(np.full(2, i, np.float32)) * w, "plain": cr.tensor([float(i)])})
+    (batch,) = DataLoader(ds, batch_size=5)
+    assert type(batch["x"]) is cr.Tensor and batch["x"].requires_grad and batch["x"].shape == (5, 2)
+    assert type(batch["plain"]) is cr.Tensor and not batch["plain"].requires_grad
+    batch["x"].sum().backward()
+    assert w.grad.item() == pytest.approx(2 * sum(range(5)))
+
+
+def test_dict_samples_with_different_keys_are_refused():
+    ds = Records(lambda i: {"x": i} if i < 3 else {"x": i, "extra": 1})
+    with pytest.raises(ValueError, match=r"differing structure: expected dicts with the keys \['x'\]"):
+        list(DataLoader(ds, batch_size=5))
