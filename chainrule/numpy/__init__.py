@@ -44,11 +44,13 @@ import numpy as _np
 
 from . import dispatch as _dispatch
 
-# NumPy's creation and conversion functions, answered by chainrule.creation (they return Tensors).
+# NumPy's creation functions, answered by chainrule.creation, and its conversions, answered by
+# .conversions (they return Tensors).
+_CONVERSIONS = {"array", "asarray", "asanyarray", "ascontiguousarray", "copy"}
 _CREATION = {
     "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace",
-    "logspace", "eye", "identity", "array", "asarray", "asanyarray", "ascontiguousarray", "copy",
-}
+    "logspace", "eye", "identity",
+} | _CONVERSIONS
 # Functions that read only facts of their arguments (not values): NumPy's own, whatever they are given.
 _FACTS = {"isscalar", "can_cast", "min_scalar_type", "promote_types", "issubdtype", "broadcast_shapes",
           "get_printoptions", "set_printoptions", "printoptions", "geterr", "seterr", "typename"}
@@ -80,6 +82,10 @@ def _lookup(name):
     ours = _dispatch._NAMESPACE.get(_dispatch._RENAMED.get(name, name))
     if ours is not None:
         return ours
+    if name in _CONVERSIONS:
+        from . import conversions
+
+        return getattr(conversions, name)
     if name in _CREATION:
         from .. import creation
 

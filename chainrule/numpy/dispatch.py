@@ -149,10 +149,14 @@ def _to_arrays(obj):
 _CREATION_ROUTED = ("zeros_like", "ones_like", "full_like", "empty_like", "copy", "linspace", "logspace")
 
 
-def _creation():
+def _creation(name):
+    if name == "copy":
+        from .conversions import copy
+
+        return copy
     from .. import creation
 
-    return creation
+    return getattr(creation, name)
 
 
 def array_function(self, func, types, args, kwargs):
@@ -169,7 +173,7 @@ def array_function(self, func, types, args, kwargs):
     like = func.__name__
     if like in _CREATION_ROUTED:
         # constants of a Tensor's shape; np.copy(t), a copy on the graph as t.copy(); np.linspace(t0, t1)
-        return getattr(_creation(), like)(*args, **kwargs)
+        return _creation(like)(*args, **kwargs)
     raise _no_rule(_qualified(func))
 
 
