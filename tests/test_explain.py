@@ -304,6 +304,45 @@ def test_writes_into_a_tensor_are_followed():
     np.testing.assert_allclose(ex.row("v2").value, [2.0, 6.0])  # the value before the write
 
 
+def test_writes_show_their_index_in_the_table_and_the_pictures():
+    def g(x):
+        t = cr.zeros(4)
+        t[0] = x
+        t[1:3] = x * 2.0
+        t[np.array([0, 3])] = t[np.array([0, 3])] + 1.0
+        return cr.sum(t)
+
+    ex = explain(g, 2.0)
+    writes = [r.expr for r in ex.forward if r.op == "index_update"]
+    assert writes == ["setitem(c1, [0], v1)", "setitem(v2, [1:3], v3)", "setitem(v4, [[0,3]], v6)"]
+    text = str(ex)
+    assert "index_update" not in text and "setitem(v̄4, [1:3], 0)" in text  # x̄: the overwritten entries get 0
+    assert "sum(v̄4[1:3])" in text  # v̄ of a number written into a slice: the slice's adjoints summed
+    assert "setitem(v2, [1:3], v3)" in cr.viz.to_dot(ex)
+    w = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    t = w * 1.0
+    t[0:2] = 5.0
+    assert "setitem([0:2])" in cr.viz.to_dot(cr.sum(t))  # a Tensor's graph: the operands are its edges
+
+
+def test_tables_stay_readable_and_linear_in_size_with_many_branches():
+    def fan(n):
+        return lambda x: sum(cr.sin(x * i) for i in range(1, n))
+
+    sizes = {}
+    for n in (100, 400):
+        ex = explain(fan(n), 1.0)
+        text = str(ex)
+        sizes[n] = len(text)
+        row = next(line for line in text.splitlines() if line.startswith("  v̄1 = "))
+        assert "…" in row and f"({n - 1} terms)" in row and len(row) < 300  # the long sum, abbreviated
+        widest_other = max(len(line) for line in text.splitlines() if not line.startswith("  v̄1 = "))
+        assert widest_other < 120  # no row is padded to the long sum's width
+        assert len(ex.backward[-1].terms) == n - 1 and ex.backward[-1].expr.count(" + ") == n - 2  # data: all
+        assert " + ... + " in ex.to_text(ascii=True)  # ASCII spells … as ...
+    assert sizes[400] < 4.5 * sizes[100]  # linear in the number of operations (was quadratic: 58 MB at 1,000)
+
+
 # ---- nn.functional, None arguments, Modules ----------------------------------------------------
 F = cr.nn.functional
 LOGITS = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])

@@ -92,12 +92,16 @@ def partial_formula(name, i, texts, out, values=()):
     return forms[i].format(*texts, out=out)
 
 
-def vjp_formula(name, i, texts, g, out):
-    """How the vector-Jacobian product for input ``i`` is computed, or None.
+def vjp_formula(name, i, texts, g, out, kw=None):
+    """How the vector-Jacobian product for input ``i`` is computed, or None; ``kw`` are the primitive's
+    keywords (the index of a ``t[i] = v`` write).
 
     >>> vjp_formula("matmul", 0, ["v4", "v9"], "g10", "v10")
     'g10 @ v9ᵀ'
     """
+    if name == "index_update" and kw and "index" in kw:
+        index = _index_text(kw["index"])
+        return f"setitem({g}, {index}, 0)" if i == 0 else f"{g}{index}"  # overwritten entries get nothing
     vjps = VJPS.get(name)
     if vjps is None:
         return None
@@ -267,6 +271,12 @@ def call_name(prim, kw):
     return prim.name
 
 
+def _index_text(index):
+    """An index as NumPy syntax in brackets: ``[0]``, ``[1:3]``, ``[[0,2]]``, ``[0, :]``."""
+    text = repr(index)  # the Index object shows itself as NumPy syntax, "[0, 1:3]"
+    return text if text.startswith("[") else f"[{text}]"
+
+
 def _bracket(text):
     """A negative number next to an operator is bracketed: ``v1 · (-4)``, ``v1^(-1)``."""
     return f"({text})" if text.startswith("-") else text
@@ -311,9 +321,11 @@ def call_text(prim, operands, kw, shapes=None, values=()):
             ops = [f"[{', '.join(ops)}]"]
     ops = [o for o in ops if o is not HIDDEN]
     if name == "getitem" and "index" in kw:
-        index = repr(kw["index"])  # the Index object shows itself as NumPy syntax, "[0, 1:3]"
-        index = index if index.startswith("[") else f"[{index}]"
-        return (ops[0] if ops else name) + index
+        return (ops[0] if ops else name) + _index_text(kw["index"])
+    if name == "index_update" and "index" in kw:
+        # t[i] = v recorded as a new value: the old one with [i] written (the operands may be edges)
+        index = _index_text(kw["index"])
+        return f"setitem({ops[0]}, {index}, {ops[1]})" if len(ops) == 2 else f"setitem({index})"
     if name == "einsum" and "subscripts" in kw:
         ops = [repr(kw["subscripts"])] + ops
     parts = ops + [literal(v) if k is None else f"{k}={literal(v)}" for k, v in _public_args(prim, kw, shapes)]

@@ -16,6 +16,22 @@ from .notation import bar, dot, format_value, pad, to_ascii, width
 __all__ = ["render"]
 
 _MIDDLE = 60  # longest "1 · 2 + 1 · 0.28" part shown; past that (big tensors) only the result is printed
+# A column is padded to its widest cell up to _ALIGN terminal columns; a wider cell sticks out of its row
+# alone, so one long sum (the input that feeds 1,000 branches) does not pad every other row to its width.
+_ALIGN = 72
+_TERMS = 6  # a sum of more terms shows the first and last few: "a + b + c + … + y + z (1000 terms)"
+
+
+def _sum(parts, sep=" + "):
+    """``parts`` joined by ``sep``; past :data:`_TERMS` parts, the first three, …, the last two and the count.
+
+    >>> _sum([f"t{k}" for k in range(1, 101)])
+    't1 + t2 + t3 + … + t99 + t100 (100 terms)'
+    """
+    parts = list(parts)
+    if len(parts) <= _TERMS:
+        return sep.join(parts)
+    return sep.join(parts[:3] + ["…"] + parts[-2:]) + f" ({len(parts)} terms)"
 
 
 def _grouped(formula):
@@ -57,15 +73,20 @@ def _tangent_symbol(t):
 
 
 def _table(lines, rows, plain):
-    """Rows of columns, each padded to its widest entry; ``plain`` (ASCII) spells each cell out *before*
-    measuring it, since v̄3 → v3_bar changes its width."""
+    """Rows of columns, each padded to its widest entry (up to :data:`_ALIGN`: a wider cell is not padded
+    and pads no other); ``plain`` (ASCII) spells each cell out *before* measuring it, since v̄3 → v3_bar
+    changes its width."""
     if not rows:
         return
     if plain:
         rows = [[to_ascii(c) for c in r] for r in rows]
-    widths = [max((width(r[k]) for r in rows if len(r) > k), default=0) for k in range(max(map(len, rows)))]
+    columns = range(max(map(len, rows)))
+    widths = [max((w for r in rows if len(r) > k and (w := width(r[k])) <= _ALIGN), default=0) for k in columns]
     for r in rows:
-        cells = [pad(c, widths[k]) if k < len(r) - 1 else c for k, c in enumerate(r)]
+        cells, aligned = [], True
+        for k, c in enumerate(r):
+            aligned = aligned and width(c) <= widths[k]  # after a cell that sticks out the row is not aligned
+            cells.append(pad(c, widths[k]) if aligned and k < len(r) - 1 else c)
         lines.append(("  " + "  ".join(cells)).rstrip())
 
 
@@ -97,7 +118,7 @@ def _tangent_cell(r, fv):
     if not r.tangent_terms:
         return f"{dot(r.name)} = 0"
     ts = r.tangent_terms
-    sym = " + ".join(_tangent_symbol(t) for t in ts).replace(" + -", " - ")
+    sym = _sum(_tangent_symbol(t) for t in ts).replace(" + -", " - ")
     nums = " + ".join(_numbers(t, "forward", fv) for t in ts)
     plain = len(ts) == 1 and (ts[0].kind == "jvp" or ts[0].rule in ("1", "-1") and nums == fv(r.tangent))
     plain = plain or width(nums) > _MIDDLE
@@ -119,7 +140,8 @@ def _backward_rows(ex, fv):
                 notes.append(f"{bar(t.source)} · {t.partial} = {t.rule}")
             elif t.rule is not None:
                 notes.append(f"{t.partial} = {t.rule}")
-        rows.append([f"{bar(r.name)} = {r.expr}", f"= {middle}{fv(r.adjoint, True)}", "; ".join(notes)])
+        expr = _sum(f"{bar(t.source)} {t.symbol} {t.partial}" for t in r.terms)  # r.expr in full, abbreviated
+        rows.append([f"{bar(r.name)} = {expr}", f"= {middle}{fv(r.adjoint, True)}", _sum(notes, "; ")])
     return rows
 
 
