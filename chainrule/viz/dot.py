@@ -164,7 +164,7 @@ def _leaf_kind(leaf):
 
 def _tensor_dot(roots, grads, names, rankdir, precision, max_size, title):
     from ..core.backward import toposort
-    from .tape import node_adjoints, node_values
+    from .tape import CHANGED, node_adjoints, node_values
 
     given = {}
     for key, g in (grads if isinstance(grads, dict) else {}).items():
@@ -174,7 +174,7 @@ def _tensor_dot(roots, grads, names, rankdir, precision, max_size, title):
     named = {t._node: n for t, n in names.items() if isinstance(t, Tensor) and t._node is not None}
     outputs = {t._node: t for t in roots if t._node is not None}
     order = toposort(list(outputs))
-    values, constants = node_values(order, roots)
+    values, constants, notes = node_values(order, roots)
     leaves = [n.leaf() for n in order if n.prim is None]
     show = grads is True or (grads is None and any(t is not None and t.grad is not None for t in leaves))
     computed = node_adjoints(order, roots, values, constants) if show else {}
@@ -182,10 +182,16 @@ def _tensor_dot(roots, grads, names, rankdir, precision, max_size, title):
     def small(value):
         return value is not None and np.size(value) <= max_size
 
-    lost = any(values.get(n) is None and np.prod(n.shape) <= max_size for n in order) or any(
-        (n, i) not in constants for n in order for i, p in enumerate(n.parents) if p is None
+    changed = [key for key, note in notes.items() if note == CHANGED]
+    lost = any(values.get(n) is None and np.prod(n.shape) <= max_size and n not in notes for n in order) or any(
+        (n, i) not in constants and (n, i) not in notes for n in order for i, p in enumerate(n.parents) if p is None
     )
-    if title is None and lost:
+    if title is None and changed:
+        title = (
+            "values written in place after this graph used them (an optimiser step, t[i] = v) are left out: "
+            "build the graph inside cr.viz.record() to keep the values it used"
+        )
+    elif title is None and lost:
         title = "values the tape does not keep are left out: build the graph inside cr.viz.record() to see them all"
     w = _Writer(title, rankdir)
     ids, count = {}, 0
@@ -211,6 +217,8 @@ def _tensor_dot(roots, grads, names, rankdir, precision, max_size, title):
             lines.append(f"{node.shape} {node.dtype}")
         if small(value):
             lines.append(format_value(value, precision, max_size, shape=False))
+        if node in notes:
+            lines.append(f"({notes[node]})")
         if grad is not None:
             lines.append(f"grad = {format_value(grad, precision, max_size, shape=False)}")
         w.node(ids[node], kind, lines, output=node in outputs)
@@ -224,7 +232,7 @@ def _tensor_dot(roots, grads, names, rankdir, precision, max_size, title):
                 continue  # None (a Linear without bias) or a shape: part of the operation, not a value
             count += 1
             if value is _UNKNOWN:
-                lines = ["constant", "(not kept by the tape)"]
+                lines = ["constant", f"({notes.get((node, i), 'not kept by the tape')})"]
             else:
                 lines = [_fmt(np.asarray(value), precision, max_size)]
             w.node(f"c{count}", "constant", lines)

@@ -26,10 +26,17 @@ from ..core.primitive import REGISTRY
 from ..core.shapes import _sum_to
 from ..core.state import no_grad
 from ..core.tensor import Tensor, wrap
+from ..core.writes import WRITES, _written_after
 
-__all__ = ["MAX_RECOMPUTE", "node_adjoints", "node_values", "record"]
+__all__ = ["CHANGED", "CHANGED_SINCE", "MAX_RECOMPUTE", "RECORD_COPY", "node_adjoints", "node_values", "record"]
 
 MAX_RECOMPUTE = 10**6  # entries; a picture shows small values, so bigger ones are not recomputed
+# record() keeps a copy of every operand and output up to this many entries, so a later in-place write
+# (an optimiser step, t[i] = v) cannot change what the picture shows; bigger ones are kept by reference
+# and, when written after the graph used them, left out (see node_values)
+RECORD_COPY = 10**4
+CHANGED = "changed in place after use"  # the note of a value left out because it was overwritten
+CHANGED_SINCE = "changed in place since"  # the note of a leaf shown with the value used, which is now different
 
 # node -> (operand arrays, output array), for graphs built inside record(); weak, so a graph that is
 # dropped takes its recorded values with it
@@ -43,7 +50,19 @@ class _Recorder(list):
     def append(self, entry):
         _, datas, _, _, node, ans = entry
         if node is not None:
-            _RECORDED[node] = (datas, ans)
+            _RECORDED[node] = (tuple(_snapshot(d) for d in datas), _snapshot(ans))
+
+
+def _snapshot(value):
+    """A copy of a small array (what the graph computed with, whatever is written into it later)."""
+    if type(value) is np.ndarray and value.size <= RECORD_COPY:
+        return value.copy()
+    return value
+
+
+def _changed(array, seq):
+    """True when ``array`` (or memory it shares) was written in place after tape position ``seq``."""
+    return bool(WRITES) and isinstance(array, np.ndarray) and _written_after(array, seq)
 
 
 class record:
@@ -51,7 +70,9 @@ class record:
 
     Without it a picture shows what the tape still holds (see :mod:`chainrule.viz.tape`); with it, every
     node's value and, after ``backward``, its gradient, even once ``backward`` has freed the tape. The
-    values live as long as the graph does.
+    values live as long as the graph does. Values of up to :data:`RECORD_COPY` entries are copied, so
+    the picture shows what the graph computed with even after an optimiser step or ``t[i] = v``
+    changed the arrays in place.
 
     >>> import chainrule as cr
     >>> w = cr.tensor(2.0, requires_grad=True)
@@ -86,30 +107,58 @@ def _constant(node, i):
 
 
 def node_values(order, roots):
-    """``{node: array}`` for the nodes of ``order`` (topological) whose value can be known, and
-    ``{(node, i): value}`` for their constant operands that can be known."""
-    values, constants = {}, {}
+    """``({node: array}, {(node, i): value}, {key: note})``: the values of the nodes of ``order``
+    (topological) and of their constant operands that can be known, and notes on values changed in
+    place (chainrule.core.writes): a value written after the graph used it is left out, noted
+    :data:`CHANGED`, rather than shown next to numbers computed from the old one (and nothing is
+    recomputed from it); a leaf shown with the value the graph used (kept by :class:`record`) whose
+    array has been written since is noted :data:`CHANGED_SINCE`."""
+    values, constants, notes = {}, {}, {}
+    first_use = {}  # node -> the tape position of its first consumer: writes after it change the picture
+    for node in order:
+        for p in node.parents:
+            if p is not None and p not in first_use:
+                first_use[p] = node.seq
+
+    def offer(key, value, seq, table=values):
+        if key in table:
+            return
+        if _changed(value, seq):
+            notes[key] = CHANGED
+        else:
+            table[key] = value
+
     for t in roots:
-        if t._node is not None:
-            values[t._node] = t.data
+        if t._node is not None and t._node.prim is not None:
+            offer(t._node, t.data, t._node.seq)
     for node in order:
         if node in _RECORDED:
-            values.setdefault(node, _RECORDED[node][1])
+            offer(node, _RECORDED[node][1], node.seq)
         elif node.ans is not None:
-            values.setdefault(node, node.ans)
+            offer(node, node.ans, node.seq)
         saved = _RECORDED[node][0] if node in _RECORDED else node.args
         for i, p in enumerate(node.parents):
             if p is None:
                 c = _constant(node, i)
                 if c is not UNKNOWN:
-                    constants[(node, i)] = c
+                    offer((node, i), c, node.seq, constants)
             elif saved is not None:
-                values.setdefault(p, np.asarray(saved[i]))  # what the child was computed from
+                offer(p, np.asarray(saved[i]), node.seq)  # what the child was computed from
     for node in order:
-        if node.prim is None and node not in values:
+        if node.prim is None:
             leaf = node.leaf()
-            if leaf is not None:
-                values[node] = leaf.data
+            if leaf is None:
+                continue
+            seq = first_use.get(node, node.seq)
+            if node not in values:
+                offer(node, leaf.data, seq)
+            elif _changed(leaf.data, seq) or leaf.data.shape != values[node].shape:
+                notes[node] = CHANGED_SINCE  # shown as the graph used it (a record() copy)
+            elif values[node] is not leaf.data and not np.array_equal(values[node], leaf.data, equal_nan=True):
+                notes[node] = CHANGED_SINCE  # written without chainrule knowing (t.data[...] = v)
+    for key in values:
+        if notes.get(key) == CHANGED:
+            del notes[key]  # another source (a record() copy) had the value the graph used
     for node in order:  # recompute, inputs first, what is still missing
         if node in values or node.prim is None or REGISTRY.get(node.prim.name) is not node.prim:
             continue  # a cr.Function or a checkpoint runs user code: never re-run it for a picture
@@ -123,7 +172,7 @@ def node_values(order, roots):
                 values[node] = np.asarray(node.prim.impl(*args, **(node.kw or {})))
         except Exception:  # noqa: BLE001, S112 - a picture shows what it can; the value stays unknown
             continue
-    return values, constants
+    return values, constants, notes
 
 
 def _operands(node, values, constants, missing=None):

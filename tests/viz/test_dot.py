@@ -132,6 +132,54 @@ def test_tensor_graph_without_record_after_backward_shows_what_it_can():
     assert heads["sum"].endswith("grad = 1") and "grad" in heads["tanh"]
 
 
+def _sgd_after_graph(record):
+    w, x = cr.nn.Parameter(cr.tensor([2.0])), cr.tensor([3.0])
+    if record:
+        with cr.viz.record():
+            loss = cr.sum((w * x - 1.0) ** 2)
+    else:
+        loss = cr.sum((w * x - 1.0) ** 2)
+    loss.backward()
+    cr.optim.SGD([w], lr=0.1).step()  # w: 2 -> -1, in place, after the graph used it
+    assert w.data.tolist() == [-1.0]
+    return loss, w  # the graph holds its leaves weakly: keep w alive
+
+
+def test_a_recorded_graph_shows_the_values_it_used_after_an_in_place_step():
+    loss, w = _sgd_after_graph(record=True)
+    heads = {label.split("\n")[0]: label for label in labels_of(to_dot(loss)).values()}
+    # every number is the one the graph computed with: w = 2, w·x = 6 (not the stepped w = -1)
+    assert heads["parameter"] == "parameter\n(1,) float64\n[2]\n(changed in place since)\ngrad = [30]"
+    assert heads["multiply"].split("\n")[2] == "[6]" and heads["subtract"].split("\n")[2] == "[5]"
+
+
+def test_a_graph_says_which_values_were_overwritten_instead_of_showing_them():
+    loss, w = _sgd_after_graph(record=False)
+    src = to_dot(loss)
+    graph, _, _ = parse(src)
+    heads = {label.split("\n")[0]: label for label in labels_of(src).values()}
+    assert heads["parameter"] == "parameter\n(1,) float64\n(changed in place after use)\ngrad = [30]"
+    assert "[-1]" not in src and "[6]" not in src  # no stepped value, nothing recomputed from it
+    assert "written in place after this graph used them" in graph["label"]
+    # t[i] = v on a constant the graph saved, and on a big recorded operand kept by reference
+    c = cr.tensor([3.0, 4.0])
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = cr.sum(x * c)
+    c[0] = 0.0
+    assert "(changed in place after use)" in to_dot(y, grads=False) and "[3, 4]" not in to_dot(y, grads=False)
+    big = cr.tensor(np.ones(cr.viz.tape.RECORD_COPY + 1))
+    with cr.viz.record():
+        z = cr.sum(x[0] * big)
+    big[0] = 5.0
+    assert "(changed in place after use)" in to_dot(z)
+    # a write before the graph was built changes nothing: a training loop's next graph is shown in full
+    w = cr.nn.Parameter(cr.tensor([2.0]))
+    w.grad = cr.tensor([10.0])
+    cr.optim.SGD([w], lr=0.1).step()
+    loss = cr.sum(w * 3.0)
+    assert "changed in place" not in to_dot(loss) and "[1]" in to_dot(loss)
+
+
 def test_none_arguments_and_loss_keywords_are_not_nodes():
     lin = cr.nn.Linear(3, 2, bias=False)
     x = cr.tensor(np.ones(3), requires_grad=True)
