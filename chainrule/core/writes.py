@@ -88,7 +88,8 @@ def check_saved(node) -> None:
 def _refuse(node, what):
     raise RuntimeError(
         f"backward: an array that {node.prim.name!r} saved for the backward pass, {what}, was changed in place "
-        f"after it was saved (t[...] = v or an in-place operator such as -= under cr.no_grad(), or an optimiser "
-        f"step), so its gradient would be computed from the new values. Run backward before changing it, or "
+        f"after it was saved (t[...] = v or an in-place operator such as -= under cr.no_grad(), an optimiser "
+        f"step, load_state_dict, an nn.init function or BatchNorm's running statistics), so its gradient would "
+        f"be computed from the new values. Run backward before changing it, or "
         f"compute the graph again after the change (or write into a copy: t = t.copy())"
     )

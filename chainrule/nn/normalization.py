@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..core.tensor import Tensor
+from ..core.writes import note_write
 from ..ops.elementwise import sqrt
 from .module import Module, Parameter
 
@@ -64,6 +65,7 @@ class BatchNorm1d(Module):
             self.running_mean.data[...] = 0
             self.running_var.data[...] = 1
             self.num_batches_tracked.data[...] = 0
+            self._written()
 
     def forward(self, x):
         shape = tuple(x.shape)
@@ -104,6 +106,12 @@ class BatchNorm1d(Module):
         rm += m * mean.astype(rm.dtype, copy=False)
         rv *= 1.0 - m
         rv += m * var.astype(rv.dtype, copy=False)
+        self._written()
+
+    def _written(self):
+        # the statistics change in place: a graph recorded in eval mode saved them
+        for buf in (self.running_mean, self.running_var, self.num_batches_tracked):
+            note_write(buf.data)
 
     def extra_repr(self):
         return (
