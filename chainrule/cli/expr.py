@@ -189,9 +189,11 @@ class _Checker:
                 raise self.error(f"expression is too large (more than {MAX_NODES} parts)", node)
             for child in ast.iter_child_nodes(node):
                 # Only expressions count: operator and context markers are
-                # bookkeeping, not size.
+                # bookkeeping, not size. A chain of one kind of operator,
+                # x1 + x2 - ... + x200, is flat to a reader (and evaluated
+                # without recursion), so its left operand keeps the depth.
                 if isinstance(child, ast.expr):
-                    stack.append((child, depth + 1))
+                    stack.append((child, depth if _continues_chain(node, child) else depth + 1))
                 elif not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)):
                     stack.append((child, depth))
 
@@ -306,6 +308,30 @@ class _Checker:
                 )
 
 
+_CHAINS = ({ast.Add, ast.Sub}, {ast.Mult, ast.Div, ast.MatMult})  # operators of one precedence, left-associative
+
+
+def _same_chain(a: ast.AST, b: ast.AST) -> bool:
+    return (
+        isinstance(a, ast.BinOp)
+        and isinstance(b, ast.BinOp)
+        and any(type(a.op) in group and type(b.op) in group for group in _CHAINS)
+    )
+
+
+def _continues_chain(node: ast.AST, child: ast.AST) -> bool:
+    """True for the left operand of ``a + b`` that is itself ``... + ...`` (or -, or * / @ likewise)."""
+    return _same_chain(node, child) and child is node.left
+
+
+def _chain(node: ast.BinOp) -> list[ast.BinOp]:
+    """The operations of a left-associated chain, innermost first: ``a + b - c`` gives ``[a + b, (a + b) - c]``."""
+    links = [node]
+    while _continues_chain(links[-1], links[-1].left):
+        links.append(links[-1].left)
+    return links[::-1]
+
+
 def _iter_subtree(node: ast.AST):
     # Only called on trees already known to be at most MAX_DEPTH deep.
     stack = [node]
@@ -332,14 +358,18 @@ def _fold_literals(node: ast.AST) -> float | int | None:
         inner = _fold_literals(node.operand)
         return None if inner is None else _UNARY_OPERATORS[type(node.op)][1](inner)
     if isinstance(node, ast.BinOp) and type(node.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div):
-        left, right = _fold_literals(node.left), _fold_literals(node.right)
-        if left is None or right is None:
-            return None
-        try:
-            return _BINARY_OPERATORS[type(node.op)][1](left, right)
-        except ArithmeticError:
-            # 1/0 and friends fail just as quickly when evaluated; nothing to bound here.
-            return None
+        links = _chain(node)  # a long flat sum is folded in a loop, not by recursion
+        value = _fold_literals(links[0].left)
+        for link in links:
+            right = _fold_literals(link.right) if type(link.op) in (ast.Add, ast.Sub, ast.Mult, ast.Div) else None
+            if value is None or right is None:
+                return None
+            try:
+                value = _BINARY_OPERATORS[type(link.op)][1](value, right)
+            except ArithmeticError:
+                # 1/0 and friends fail just as quickly when evaluated; nothing to bound here.
+                return None
+        return value
     return None
 
 
@@ -415,7 +445,7 @@ class Expression:
         return self._compute(self._tree.body, values)
 
     def _compute(self, node: ast.AST, values: Mapping[str, Any]) -> Any:
-        # Recursion is safe: the checker capped the depth at MAX_DEPTH.
+        # Recursion is safe: the checker capped the depth at MAX_DEPTH (a flat chain is a loop here).
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
@@ -424,10 +454,12 @@ class Expression:
             symbol, apply = _UNARY_OPERATORS[type(node.op)]
             return self._guard(apply, (self._compute(node.operand, values),), symbol, node)
         if isinstance(node, ast.BinOp):
-            symbol, apply = _BINARY_OPERATORS[type(node.op)]
-            left = self._compute(node.left, values)
-            right = self._compute(node.right, values)
-            return self._guard(apply, (left, right), symbol, node)
+            links = _chain(node)  # x1 + x2 + ... + x200 in a loop: the checker let its depth stay flat
+            value = self._compute(links[0].left, values)
+            for link in links:
+                symbol, apply = _BINARY_OPERATORS[type(link.op)]
+                value = self._guard(apply, (value, self._compute(link.right, values)), symbol, link)
+            return value
         if isinstance(node, ast.Call):
             args = tuple(self._compute(arg, values) for arg in node.args)
             return self._guard(self._functions[node.func.id], args, f"{node.func.id}()", node)

@@ -216,7 +216,8 @@ MALICIOUS = [
     ("sin(x", "syntax error: '(' was never closed at column 4"),
     ("-" * 300 + "x", "nested too deeply"),
     ("(" * 60 + "x" + ")" * 60, "brackets are nested too deeply (more than 50 levels) at column 51"),
-    ("x+" * 60 + "x", "nested too deeply"),
+    ("x**" * 60 + "x", "nested too deeply"),
+    ("sin(x+" * 30 + "x" + ")" * 30, "nested too deeply"),
 ]
 
 
@@ -254,6 +255,28 @@ def test_refusals_point_at_the_offending_column():
         parse_expression("θθ + open(1)", FUNCTIONS)
     assert info.value.column == 6  # characters, not UTF-8 bytes
     assert "known functions: exp, log, sin, sqrt" in str(info.value)
+
+
+def test_a_flat_chain_of_one_operator_is_not_nesting():
+    # x1 + x2 + ... + x200 is one flat sum to a reader: allowed, however long (within the size limits)
+    flat = "+".join(f"x{k}" for k in range(1, 201))
+    e = parse_expression(flat, {})
+    assert len(e.variables) == 200 and e.evaluate({f"x{k}": float(k) for k in range(1, 201)}) == 20100.0
+    assert parse_expression("x" + "-x/2" * 100, {}).evaluate({"x": 2.0}) == 2.0 - 100.0
+    assert parse_expression("x" + "*x" * 150, {}).evaluate({"x": 1.0}) == 1.0
+    assert parse_expression("2**(" + "+".join(["1"] * 100) + ")", {}).evaluate({}) == 2**100  # folded in a loop
+    # a chain is flat only along its left operands: real nesting is still limited
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        parse_expression("sin(x+" * 30 + "x" + ")" * 30, {"sin": abs})  # a sum inside each call: 60 levels
+    with pytest.raises(ExpressionError, match="nested too deeply"):
+        parse_expression("x" + "**x" * 60, {})
+    with pytest.raises(ExpressionError, match=r"too large \(more than 500 parts\)"):
+        parse_expression("x" + "+x" * 300, {})
+    # explain and graph take such a sum through to the end
+    from chainrule.cli.explain import explain_expression
+
+    ex = explain_expression("+".join(f"x{k}" for k in range(1, 121)), [f"x{k}={k}" for k in range(1, 121)])
+    assert [float(g.value) for g in ex.gradients] == [1.0] * 120
 
 
 def test_depth_and_size_limits_have_exact_boundaries():
