@@ -343,6 +343,33 @@ def test_tables_stay_readable_and_linear_in_size_with_many_branches():
     assert sizes[400] < 4.5 * sizes[100]  # linear in the number of operations (was quadratic: 58 MB at 1,000)
 
 
+def test_an_output_only_a_zero_derivative_step_away_says_so():
+    for f in (cr.sign, lambda x: cr.sign(x * 2.0), lambda x: cr.floor(x) + 0.0 * cr.round(x)):
+        with pytest.raises(ValueError) as refused:
+            explain(f, 2.0)
+        message = str(refused.value)
+        assert "sign" in message and "derivative is 0" in message and "documented choice" in message
+        assert float(cr.grad(lambda x: cr.sum(f(x)))(2.0)) == 0.0  # what cr.grad gives, as the message says
+
+
+def test_convolution_and_pooling_show_their_arguments_as_the_public_call_takes_them():
+    F = cr.nn.functional
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+
+    def calls(f):
+        return [r.expr for r in explain(f, x).forward if r.op in ("im2col", "max_pool2d")]
+
+    assert calls(lambda x: cr.sum(F.max_pool2d(F.conv2d(x, np.ones((1, 1, 2, 2))), 2))) == [
+        "im2col(v1, kernel_size=2)",
+        "max_pool2d(v4, kernel_size=2)",
+    ]  # no padding=((0, 0), (0, 0)), no default stride
+    assert calls(lambda x: cr.sum(F.max_pool2d(F.conv2d(x, np.ones((1, 1, 3, 3)), padding=1, stride=(1, 2)), 2,
+                                               stride=1, padding=(1, 0)))) == [
+        "im2col(v1, kernel_size=3, stride=(1, 2), padding=1)",
+        "max_pool2d(v4, kernel_size=2, stride=1, padding=(1, 0))",
+    ]
+
+
 # ---- nn.functional, None arguments, Modules ----------------------------------------------------
 F = cr.nn.functional
 LOGITS = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]])

@@ -152,16 +152,29 @@ def _loss(kw, shapes):
     return []
 
 
-def _pool(kw, shapes):
-    def pair(v):
-        return v[0] if isinstance(v, tuple) and len(set(v)) == 1 else v
+def _pair(v):
+    """A (height, width) pair as the public argument: ``3`` for (3, 3), else the pair."""
+    return v[0] if isinstance(v, tuple) and len(set(v)) == 1 else v
 
-    out = [("kernel_size", pair(kw["kernel"]))]
-    if kw["stride"] != kw["kernel"]:
-        out.append(("stride", pair(kw["stride"])))
-    if any(kw["padding"]):
-        out.append(("padding", pair(kw["padding"])))
-    return out
+
+def _padding(sides):
+    """((top, bottom), (left, right)) as the public ``padding``: ``1``, ``(1, 0)``; uneven sides stay as they are."""
+    (top, bottom), (left, right) = sides
+    return _pair((top, left)) if (top, left) == (bottom, right) else sides
+
+
+def _window(default_stride):
+    """kernel_size, and stride and padding where not their defaults (``default_stride(kw)``), public form."""
+
+    def args(kw, shapes):
+        out = [("kernel_size", _pair(kw["kernel"]))]
+        if tuple(kw["stride"]) != tuple(default_stride(kw)):
+            out.append(("stride", _pair(kw["stride"])))
+        if any(p for side in kw["padding"] for p in side):
+            out.append(("padding", _padding(kw["padding"])))
+        return out
+
+    return args
 
 
 def _positional(*keys, hide=()):
@@ -187,7 +200,7 @@ _ARGS = {
     "norm": _norm,
     "cross_entropy": _loss,
     "nll_loss": _loss,
-    "max_pool2d": _pool,
+    "max_pool2d": _window(lambda kw: kw["kernel"]),  # stride defaults to kernel_size
     "concatenate": lambda kw, shapes: [] if kw["axis"] == 0 else [("axis", kw["axis"])],
     "stack": lambda kw, shapes: [] if kw["axis"] == 0 else [("axis", kw["axis"])],
     "cumsum": lambda kw, shapes: [] if shapes[0] is not None and len(shapes[0]) == 1 else [("axis", kw["axis"])],
@@ -209,8 +222,8 @@ _ARGS = {
     "repeat": _positional("repeats"),
     "astype": _positional("dtype"),
     "einsum": _drop("subscripts"),  # written first, as the call's first argument
-    "im2col": _drop("in_shape"),
-    "col2im": _drop("in_shape"),
+    "im2col": _window(lambda kw: (1, 1)),  # F.im2col(x, kernel_size, stride=1, padding=0)
+    "col2im": lambda kw, shapes: [("output_size", kw["in_shape"])] + _window(lambda kw: (1, 1))(kw, shapes),
 }
 _LIST_OPERANDS = ("concatenate", "stack")  # called with a list: concatenate([a, b])
 
