@@ -10,7 +10,10 @@ import numpy as np
 
 from .expr import ExpressionError, parse_assignments, parse_expression
 
-__all__ = ["ARITY", "FUNCTION_NAMES", "emit", "explain_expression", "fail", "functions", "register", "run"]
+__all__ = [
+    "ARITY", "FUNCTION_NAMES", "dash_hint_when_it_applies", "emit", "explain_expression", "fail", "functions",
+    "register", "run",
+]
 
 # The functions an expression may call: chainrule's public elementwise and reduction functions, named
 # one by one (never "everything in the namespace", which would include creation functions, I/O, ...),
@@ -124,6 +127,23 @@ def add_common(parser):
     parser.add_argument("--precision", type=int, default=6, metavar="N", help="significant digits (default 6)")
 
 
+def dash_hint_when_it_applies(parser, example):
+    """Give ``parser`` the hint for expressions that start with '-' (``example``) only for command lines
+    that hold such an argument: argparse reports both a missing expression and ``"-x*y"`` (taken for an
+    option) as "required: expression", and only the second needs the hint."""
+    parse = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        given = list(sys.argv[1:] if args is None else args)
+        given = given[: given.index("--")] if "--" in given else given
+        dashed = [a for a in given if a.startswith("-") and a.split("=")[0] not in parser._option_string_actions]
+        parser.dash_hint = example if dashed else None
+        return parse(args, namespace)
+
+    parser.dash_hint = example
+    parser.parse_known_args = parse_known_args
+
+
 def register(subparsers):
     parser = subparsers.add_parser(
         "explain",
@@ -133,7 +153,7 @@ def register(subparsers):
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.dash_hint = 'python -m chainrule explain -- "-x*y" x=2 y=3'
+    dash_hint_when_it_applies(parser, 'python -m chainrule explain -- "-x*y" x=2 y=3')
     add_common(parser)
     parser.add_argument(
         "--ascii",

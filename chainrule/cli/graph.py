@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .explain import EPILOG, ERRORS, add_common, explain_expression, fail, options
+from .explain import EPILOG, ERRORS, add_common, dash_hint_when_it_applies, explain_expression, fail, options
 
 __all__ = ["register", "run"]
 
@@ -20,7 +20,7 @@ def register(subparsers):
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.dash_hint = 'python -m chainrule graph -- "-x*y" x=2 y=3 --out g.svg'
+    dash_hint_when_it_applies(parser, 'python -m chainrule graph -- "-x*y" x=2 y=3 --out g.svg')
     add_common(parser)
     parser.add_argument("--out", default="graph.svg", metavar="PATH", help="where to write (default graph.svg)")
     parser.add_argument(
@@ -33,7 +33,7 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from ..viz import SUFFIXES, draw, format_of, to_dot
+    from ..viz import SUFFIXES, GraphTooLarge, draw, format_of, to_dot
     from . import encodable
 
     if args.out != "-" and format_of(args.out) is None:
@@ -52,6 +52,8 @@ def run(args) -> int:
             sys.stdout.write(text)
             return 0
         drawing = draw(ex, args.out, **opts)
+    except GraphTooLarge as e:
+        return fail("graph", f"{e.summary}; write the DOT text instead (--out graph.dot, or --out - to print it)")
     except ERRORS as e:
         return fail("graph", e)
     print(f"wrote {drawing.path} ({drawing.format}, {len(ex.forward) + len(ex.constants)} nodes)")

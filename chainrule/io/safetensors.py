@@ -160,10 +160,13 @@ def _write_error(error, path):
     cannot save /no/such/folder/m.safetensors: the folder /no/such/folder does not exist
     """
     folder = os.path.dirname(path) or os.curdir
-    if not os.path.exists(folder):
+    part = folder  # the nearest part of the path that exists
+    while part and not os.path.lexists(part):
+        part = os.path.dirname(part)
+    if part and not os.path.isdir(part):
+        reason = f"{part} is a file, not a folder"
+    elif not os.path.exists(folder):
         reason = f"the folder {folder} does not exist"
-    elif not os.path.isdir(folder):
-        reason = f"{folder} is a file, not a folder"
     elif os.path.isdir(path):
         reason = f"{path} is a folder"
     else:

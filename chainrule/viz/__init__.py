@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 
 from .dot import STYLES, DotSource, to_dot
-from .render import FORMATS, find_renderer, render, write_atomic
+from .render import FORMATS, MAX_NODES, GraphTooLarge, find_renderer, layout_size, render, write_atomic
 from .tape import record
 
 __all__ = [
@@ -20,9 +20,12 @@ __all__ = [
     "SUFFIXES",
     "DotSource",
     "Drawing",
+    "GraphTooLarge",
+    "MAX_NODES",
     "draw",
     "find_renderer",
     "format_of",
+    "layout_size",
     "record",
     "render",
     "to_dot",
@@ -65,7 +68,7 @@ class Drawing:
         return f"<Drawing {self.format}, {len(self.data)} bytes{where}>"
 
 
-def draw(obj, path=None, *, format=None, **options):
+def draw(obj, path=None, *, format=None, max_nodes=MAX_NODES, **options):
     """Render the graph behind ``obj`` (a Tensor, an explanation, or DOT text) and write it to ``path``.
 
     The format follows the suffix: ``.svg``, ``.png``, or ``.dot``/``.gv`` for the DOT text itself;
@@ -73,6 +76,12 @@ def draw(obj, path=None, *, format=None, **options):
     The file is written atomically. ``options`` go to :func:`to_dot` (``grads``, ``names``, ``rankdir``,
     ``precision``, ``max_size``, ``title``). Rendering uses the ``graphviz-pure`` package, which
     ``pip install chainrule`` brings along; no system Graphviz is needed.
+
+    Laying out a big graph takes very long (minutes for a few hundred nodes where one value feeds many
+    steps), so an SVG or PNG whose layout would place more than ``max_nodes`` nodes and bend points
+    (:data:`MAX_NODES`, measured to draw within about 10 s; see :func:`layout_size`) raises
+    :class:`GraphTooLarge` at once, saying how large it is; ``max_nodes=None`` draws it anyway, and a
+    ``.dot`` path is always written.
 
     >>> import chainrule as cr
     >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
@@ -98,7 +107,7 @@ def draw(obj, path=None, *, format=None, **options):
         source = DotSource(obj)
     else:
         source = to_dot(obj, **options)
-    data = source.encode("utf-8") if format == "dot" else render(source, format)
+    data = source.encode("utf-8") if format == "dot" else render(source, format, max_nodes=max_nodes)
     if path is not None:
         write_atomic(path, data)
     return Drawing(None if path is None else os.fspath(path), format, data, source)

@@ -7,6 +7,7 @@ import numpy as np
 from ..core.tensor import Tensor
 from .formulas import HIDDEN, call_text, literal
 from .notation import bar, dot, format_value
+from .render import MAX_NODES
 
 __all__ = ["STYLES", "DotSource", "to_dot"]
 
@@ -28,16 +29,17 @@ _GRAPH = (
 class DotSource(str):
     """DOT text (a ``str``) that Jupyter shows as a picture; ``render("svg"|"png")`` gives the bytes."""
 
-    def render(self, fmt="svg"):
+    def render(self, fmt="svg", max_nodes=MAX_NODES):
+        """The picture as bytes; ``max_nodes`` as for :func:`chainrule.viz.draw` (None: no limit)."""
         from .render import render
 
-        return render(self, fmt)
+        return render(self, fmt, max_nodes=max_nodes)
 
     def _repr_svg_(self):
         try:
             return self.render("svg").decode("utf-8")
         except RuntimeError:
-            return None  # no renderer: Jupyter falls back to showing the text
+            return None  # no renderer, or a graph too big to lay out soon: Jupyter shows the text
 
 
 def _quote(text):

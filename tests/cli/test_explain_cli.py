@@ -229,6 +229,35 @@ def test_an_expression_starting_with_minus_gets_a_hint(capsys, command):
     assert "unrecognized arguments: -x*y" in err and f'python -m chainrule {command} -- "-x*y"' in err
     code, out, _ = run(capsys, "explain", "--", "-x*y", "x=2", "y=3")
     assert code == 0 and "= -6" in out
+    with pytest.raises(SystemExit):  # "-x*y" alone: argparse reports the expression as missing
+        main([command, "-x*y"])
+    assert "after '--'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["explain", "graph"])
+@pytest.mark.parametrize("argv", [[], ["--mode", "forward"], ["--precision=3"]])
+def test_no_dash_hint_when_no_argument_starts_with_a_dash(capsys, command, argv):
+    with pytest.raises(SystemExit) as exc:
+        main([command, *argv])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "required: expression" in err and "goes after '--'" not in err
+
+
+def test_graph_out_under_a_file_says_it_is_a_file(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "file").write_text("x")
+    for out in ("file/g.svg", "file/sub/g.svg"):
+        code, _, err = run(capsys, "graph", "x*y", "x=1", "y=2", "--out", out)
+        assert code == 2 and f"cannot write {out}: file is a file, not a folder" in err and "does not exist" not in err
+    assert (tmp_path / "file").read_text() == "x"
+
+
+def test_graph_of_a_flat_product_too_big_to_lay_out_says_to_write_dot(capsys, tmp_path):
+    source = "x" + "*x" * 120  # flat, so parsed; x feeds all 120 products: 7,261 places to lay out
+    code, _, err = run(capsys, "graph", source, "x=1", "--out", str(tmp_path / "g.svg"))
+    assert code == 2 and "would take very long" in err and "--out graph.dot" in err and "max_nodes" not in err
+    code, out, _ = run(capsys, "graph", source, "x=1", "--out", str(tmp_path / "g.dot"))
+    assert code == 0 and (tmp_path / "g.dot").read_text().startswith("digraph")
 
 
 def test_wrong_argument_counts_are_refused_before_running(capsys):

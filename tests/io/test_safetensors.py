@@ -231,8 +231,9 @@ def test_missing_file_and_folder(tmp_path):
     assert str(missing.value) == f"cannot save {target}: the folder {tmp_path / 'no_dir'} does not exist"
     assert missing.value.errno == errno.ENOENT and ".tmp" not in str(missing.value)
     (tmp_path / "a_file").write_text("")
-    with pytest.raises(NotADirectoryError, match=r"a_file is a file, not a folder"):
-        save({"x": np.zeros(1)}, tmp_path / "a_file" / "x.safetensors")
+    for inside in (tmp_path / "a_file" / "x.safetensors", tmp_path / "a_file" / "sub" / "x.safetensors"):
+        with pytest.raises(NotADirectoryError, match=r"a_file is a file, not a folder$"):
+            save({"x": np.zeros(1)}, inside)
     (tmp_path / "a_folder.safetensors").mkdir()
     with pytest.raises(IsADirectoryError, match=r"a_folder.safetensors is a folder$"):
         save({"x": np.zeros(1)}, tmp_path / "a_folder.safetensors")

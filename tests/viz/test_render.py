@@ -132,3 +132,52 @@ def test_write_errors_name_the_path_not_the_temporary_file(tmp_path, monkeypatch
         viz.draw(example(), tmp_path / "g.svg")
     assert str(info.value) == f"cannot write {tmp_path / 'g.svg'}: Permission denied" and info.value.errno == 13
     assert list(tmp_path.iterdir()) == []
+
+
+def _fan_out(steps, keep):
+    """z = sin(z) + x, ``steps`` times: x feeds every step, so its edges span the whole layout."""
+    x = cr.tensor(1.0, requires_grad=True)
+    keep.append(x)
+    z = x
+    for _ in range(steps):
+        z = cr.sin(z) + x
+    return z
+
+
+def test_layout_size_counts_the_bend_points_of_long_edges():
+    assert viz.layout_size("digraph { x -> a; a -> b; x -> b }") == (3, 3, 4)
+    assert viz.layout_size('digraph { "x" -> a -> b; x -> b [label="a -> b"]; c; }') == (4, 3, 5)
+    keep = []
+    chain = cr.tensor(1.0, requires_grad=True)
+    keep.append(chain)
+    for _ in range(300):
+        chain = cr.sin(chain)
+    assert viz.layout_size(viz.to_dot(chain)) == (301, 300, 301)  # a chain: no bends
+    assert viz.layout_size(viz.to_dot(_fan_out(100, keep))) == (201, 300, 201 + 100**2)
+
+
+def test_a_graph_too_big_to_lay_out_soon_is_refused_at_once(tmp_path, monkeypatch):
+    import time
+
+    calls = []
+    monkeypatch.setattr(render_module.subprocess, "run", lambda *a, **k: calls.append(a))
+    keep = []
+    z = _fan_out(100, keep)  # took 31 s to draw (graphviz-pure 0.2); a 200-step one ran past the 60 s timeout
+    t0 = time.perf_counter()
+    with pytest.raises(viz.GraphTooLarge) as refused:
+        viz.draw(z, tmp_path / "g.svg")
+    assert time.perf_counter() - t0 < 5 and calls == []  # refused before the renderer starts
+    message = str(refused.value)
+    assert "201 nodes and 300 edges" in message and "10,201 places to lay out" in message
+    assert "would take very long" in message and ".dot path" in message and "max_nodes=None" in message
+    assert not (tmp_path / "g.svg").exists()
+    assert viz.draw(z, tmp_path / "g.dot").format == "dot"  # the DOT text is always written
+    with pytest.raises(viz.GraphTooLarge):
+        viz.to_dot(z).render("png")
+    assert viz.to_dot(z)._repr_svg_() is None  # Jupyter shows the text instead of hanging
+    monkeypatch.undo()
+    small = _fan_out(20, keep)
+    assert viz.draw(small, max_nodes=viz.layout_size(viz.to_dot(small))[2]).format == "svg"  # at the limit
+    with pytest.raises(viz.GraphTooLarge):
+        viz.draw(small, max_nodes=100)
+    assert viz.draw(small, max_nodes=None).data.startswith(b"<?xml")  # no limit
