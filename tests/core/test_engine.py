@@ -63,6 +63,48 @@ def test_seed_example_regularised_logistic_unit():
     assert math.isclose(b.grad.item(), (s - t) * s * (1 - s), rel_tol=1e-12)
 
 
+def test_seed_example_two_layer_net_vectorised_backward():
+    # z = W1 x + b1, h = σ(z), y = W2 h + b2, L = ½‖t - y‖²; the notes' backward in matrix form
+    r = np.random.default_rng(0)
+    x, t = r.standard_normal(4), r.standard_normal(2)
+    W1, b1, W2, b2 = (cr.tensor(r.standard_normal(s), requires_grad=True) for s in ((3, 4), (3,), (2, 3), (2,)))
+    z = W1 @ x + b1
+    h = cr.sigmoid(z)
+    y = W2 @ h + b2
+    loss = 0.5 * cr.sum((t - y) ** 2)
+    loss.backward()
+    zv = W1.data @ x + b1.data
+    hv = 1 / (1 + np.exp(-zv))
+    y_bar = W2.data @ hv + b2.data - t  # ȳ = L̄ (y - t)
+    h_bar = W2.data.T @ y_bar  # h̄ = W2ᵀ ȳ
+    z_bar = h_bar * hv * (1 - hv)  # z̄ = h̄ ∘ σ'(z)
+    np.testing.assert_allclose(W2.grad.data, np.outer(y_bar, hv))  # W̄2 = ȳ hᵀ
+    np.testing.assert_allclose(b2.grad.data, y_bar)
+    np.testing.assert_allclose(W1.grad.data, np.outer(z_bar, x))  # W̄1 = z̄ xᵀ
+    np.testing.assert_allclose(b1.grad.data, z_bar)
+
+
+def test_seed_example_edf_affine_minibatch_swap_rule():
+    # y[b, i] = x[b, j] W[j, i] + B[i]: for backprop swap an input with the output and add "grad"
+    r = np.random.default_rng(1)
+    x = cr.tensor(r.standard_normal((5, 3)), requires_grad=True)
+    W = cr.tensor(r.standard_normal((3, 4)), requires_grad=True)
+    B = cr.tensor(r.standard_normal(4), requires_grad=True)
+    y = cr.einsum("bj,ji->bi", x, W) + B
+    y_grad = r.standard_normal((5, 4))
+    y.backward(y_grad)
+    np.testing.assert_allclose(x.grad.data, np.einsum("bi,ji->bj", y_grad, W.data))  # x.grad[b,j] += y.grad[b,i] W[j,i]
+    np.testing.assert_allclose(W.grad.data, np.einsum("bj,bi->ji", x.data, y_grad))  # W.grad[j,i] += x[b,j] y.grad[b,i]
+    np.testing.assert_allclose(B.grad.data, y_grad.sum(axis=0))  # B.grad[i] += y.grad[b,i]: broadcasting sums back
+    # the same through matmul, and through a function of the product (the swap rule with ḟ)
+    for leaf in (x, W, B):
+        leaf.grad = None
+    cr.tanh(x @ W).backward(y_grad)
+    f_dot = 1 - np.tanh(x.data @ W.data) ** 2
+    np.testing.assert_allclose(x.grad.data, (y_grad * f_dot) @ W.data.T)
+    np.testing.assert_allclose(W.grad.data, x.data.T @ (y_grad * f_dot))
+
+
 def test_fan_out_gradients_add_at_branches():
     # micrograd#2, the diamond: a value used twice gets the sum of both contributions
     x = cr.tensor(3.0, requires_grad=True)
