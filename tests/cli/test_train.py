@@ -4,7 +4,6 @@ import errno
 import gzip
 import io
 import json
-import math
 import os
 import re
 import struct
@@ -15,6 +14,8 @@ import numpy as np
 import pytest
 
 from chainrule.cli import train
+from chainrule.cli.training import loop, metrics
+from chainrule.cli.training.data import _labels_text
 from chainrule.io import load
 
 
@@ -55,16 +56,16 @@ def test_one_epoch_writes_metrics_plot_and_checkpoint(tmp_path, capsys):
 @pytest.fixture
 def interrupt_after(monkeypatch):
     """``interrupt_after(e)``: the next run raises KeyboardInterrupt right after saving epoch e's checkpoint."""
-    real = train.save_checkpoint
+    real = loop.save_checkpoint
 
     def arm(stop_epoch):
         def save_then_interrupt(path, model, opt, epoch, *args):
             real(path, model, opt, epoch, *args)
             if epoch == stop_epoch:
-                monkeypatch.setattr(train, "save_checkpoint", real)  # once
+                monkeypatch.setattr(loop, "save_checkpoint", real)  # once
                 raise KeyboardInterrupt
 
-        monkeypatch.setattr(train, "save_checkpoint", save_then_interrupt)
+        monkeypatch.setattr(loop, "save_checkpoint", save_then_interrupt)
 
     return arm
 
@@ -101,7 +102,7 @@ def test_progress_bar_only_on_a_terminal_with_the_running_loss(tmp_path, capsys,
     assert code == 0 and "%|" not in err and "\r" not in err  # a log file gets no bar fragments
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
-    monkeypatch.setattr(train, "PROGRESS_INTERVAL", 0)  # redraw at every step, however fast the epoch
+    monkeypatch.setattr(loop, "PROGRESS_INTERVAL", 0)  # redraw at every step, however fast the epoch
     assert train.main(["--epochs", "1", "--out", str(tmp_path / "b")]) == 0
     shown = terminal.getvalue()
     assert "epoch 1/1" in shown and "loss=" in shown and "\r" in shown
@@ -115,13 +116,13 @@ def test_progress_bar_only_on_a_terminal_with_the_running_loss(tmp_path, capsys,
 def plots(monkeypatch):
     """Record how many epochs each curves.png written shows (and still write it)."""
     shown = []
-    real = train.plot_curves
+    real = metrics.plot_curves
 
     def spy(path, history, title):
         shown.append(len(history["train_loss"]))
         return real(path, history, title)
 
-    monkeypatch.setattr(train, "plot_curves", spy)
+    monkeypatch.setattr(metrics, "plot_curves", spy)
     return shown
 
 
@@ -156,20 +157,6 @@ def test_resume_with_a_new_lr_restarts_the_annealing_from_it(tmp_path, capsys):
     # repeating the same command line changes nothing more: the checkpoint's --lr is now 0.01
     code, out, _ = run(capsys, "--resume", "--epochs", "4", "--lr", "0.01", *common)
     assert code == 0 and "nothing to train" in out and "note:" not in out
-
-
-def test_lr_schedule_segments():
-    assert train.plan_schedule(None, 0, 5, 0.1, False) == [[0, 5, 0.1]]
-    kept = [[0, 5, 0.1]]
-    assert train.plan_schedule(kept, 3, 5, 0.1, False) is kept  # same --epochs: unchanged, hence exact
-    assert train.plan_schedule(kept, 5, 5, 0.1, False) is kept
-    longer = train.plan_schedule(kept, 5, 10, 0.1, False)
-    assert longer[:1] == kept and longer[1][:2] == [5, 10]
-    assert longer[1][2] == pytest.approx(train.lr_at(kept, 4)) and train.lr_at(longer, 5) == longer[1][2]
-    # a cut-short segment is replaced when the run is extended again from the same epoch
-    assert train.plan_schedule(longer, 5, 8, 0.1, False)[1][:2] == [5, 8]
-    assert [train.lr_at(longer, e) for e in range(10)] == sorted((train.lr_at(longer, e) for e in range(10)),
-                                                                 reverse=True)
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -210,7 +197,7 @@ def test_an_interrupted_run_leaves_a_plot_of_its_checkpoint(tmp_path, capsys, in
 
 
 def test_ctrl_c_during_an_epoch_keeps_the_one_before(tmp_path, capsys, monkeypatch):
-    real, steps = train._progress, []
+    real, steps = loop._progress, []
 
     def interrupt_in_epoch_3(loader, desc, enabled):
         def batches():
@@ -222,14 +209,14 @@ def test_ctrl_c_during_an_epoch_keeps_the_one_before(tmp_path, capsys, monkeypat
 
         return None, batches()
 
-    monkeypatch.setattr(train, "_progress", interrupt_in_epoch_3)
+    monkeypatch.setattr(loop, "_progress", interrupt_in_epoch_3)
     code, out, err = run(capsys, "--epochs", "4", "--batch-size", "256", "--out", str(tmp_path))
     assert code == 130 and err.strip().splitlines() == [
         f"python -m chainrule train: interrupted during epoch 3/4; the checkpoint of the last finished epoch (2) "
         f"is kept in {tmp_path / 'model.safetensors'} (curves.png shows it); continue with --resume"
     ]
     assert int(checkpoint(tmp_path)["epoch"]) == 2 and "test accuracy" not in out
-    monkeypatch.setattr(train, "_progress", real)
+    monkeypatch.setattr(loop, "_progress", real)
     code, out, _ = run(capsys, "--resume", "--out", str(tmp_path), "--no-progress")
     assert code == 0 and "epochs 3..4" in out
     # interrupted before any epoch finished: nothing written, and an earlier run's files are untouched
@@ -238,21 +225,6 @@ def test_ctrl_c_during_an_epoch_keeps_the_one_before(tmp_path, capsys, monkeypat
     code, _, err = run(capsys, "--out", str(tmp_path))
     assert code == 130 and "interrupted before training started; nothing was written" in err
     assert (tmp_path / "model.safetensors").read_bytes() == before
-
-
-def test_curves_are_replotted_while_that_is_cheap(tmp_path, monkeypatch):
-    shown = []
-    monkeypatch.setattr(train, "plot_curves", lambda path, history, title: shown.append(len(history["lr"])) or True)
-    history = {name: [] for name in train._COLUMNS[1:]}
-    plot = train._Plot(str(tmp_path / "c.png"), "t")
-    for epoch in range(4):
-        for values in history.values():
-            values.append(0.0)
-        plot.epoch_done(history)
-        plot.cost = 0.0 if epoch < 1 else math.inf  # free, then (say) slower than the epochs
-    plot.flush(history)
-    plot.flush(history)  # nothing new: no second write
-    assert shown == [1, 2, 4]
 
 
 def test_bad_arguments_get_argparse_messages(tmp_path, capsys):
@@ -411,7 +383,7 @@ def test_labels_that_leave_most_classes_empty_are_refused(tmp_path, capsys):
     code, _, err = run(capsys, "--data", str(folder), "--epochs", "1", "--out", str(tmp_path / "b"), "--no-progress")
     assert code == 0 and "1 of the 6 classes have no training example: 3" in err
     assert checkpoint(tmp_path / "b")["model.4.bias"].shape == (6,)
-    assert train._labels_text(range(200)) == "0, 1, 2, 3, 4, 5, ..., 197, 198, 199 (200 labels)"
+    assert _labels_text(range(200)) == "0, 1, 2, 3, 4, 5, ..., 197, 198, 199 (200 labels)"
 
 
 def test_dispatcher_registers_train(tmp_path, capsys):
@@ -433,16 +405,3 @@ def test_default_mlp_reaches_97_percent_on_digits(tmp_path, capsys):
 def test_default_cnn_reaches_98_percent_on_digits(tmp_path, capsys):
     code, out, _ = run(capsys, "--model", "cnn", "--out", str(tmp_path), "--no-progress")
     assert code == 0 and _final_accuracy(out) >= 0.98
-
-
-def test_blas_threads_are_restored(monkeypatch):
-    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    found = train._blas_thread_setters()
-    if found is None:
-        pytest.skip("no OpenBLAS thread control in this process")
-    _, get = found
-    before = get()
-    with train.blas_threads(1):
-        assert get() == 1
-    assert get() == before

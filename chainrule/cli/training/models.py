@@ -1,0 +1,32 @@
+"""The models the train command builds: the MLP, the CNN, and the input shape each takes."""
+
+from __future__ import annotations
+
+import math
+
+from .errors import TrainError
+
+
+def build_model(kind, features, classes):
+    """The MLP or CNN for inputs of ``features`` pixels (a square image for the CNN)."""
+    from ... import nn
+
+    if kind == "mlp":
+        return nn.Sequential(nn.Linear(features, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
+                             nn.Linear(256, classes))
+    side = math.isqrt(features)
+    if side * side != features or side < 4:
+        raise TrainError(f"--model cnn needs square images, but the data has {features} pixels per sample")
+    flat = 64 * (side // 4) ** 2
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(flat, 128), nn.ReLU(), nn.Linear(128, classes),
+    )
+
+
+def _shape_input(kind, x):
+    if kind == "cnn":
+        side = math.isqrt(x.shape[1])
+        return x.reshape(len(x), 1, side, side)
+    return x
