@@ -5,7 +5,7 @@ Prints the median time of grad and of hvp, measured in the same run, and their r
 JAX measured 1.5, PyTorch 3.5), next to the same two computations written by hand in NumPy (four
 separate matrix-vector products against two: ratio 2) and, when JAX is installed, JAX's own ratio
 in the same run. hvp reads W once for W·x and W·v (and once for Wᵀ·ḡ and its tangent): see
-matmul's fused_jvp in chainrule/ops/linalg.py. One BLAS thread keeps the timing stable on a
+matmul's fused_jvp in chainrule/ops/products.py. One BLAS thread keeps the timing stable on a
 throttled VM.
 """
 

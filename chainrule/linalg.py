@@ -12,7 +12,9 @@ import numpy as _np
 
 from .numpy import dispatch as _dispatch
 from .ops import linalg as _L
-from .ops.linalg import det, inv, matmul, norm, outer, solve, tensordot
+from .ops.contractions import tensordot
+from .ops.linalg import det, inv, norm, solve
+from .ops.products import matmul, outer
 from .ops.reduce import sum as _sum
 from .ops.shape import swapaxes as _swapaxes
 

@@ -205,7 +205,7 @@ def _solve_rule(prim, vals, bat, kw, size):
 
 
 def _fresh_letter(subscripts):
-    from ..ops.linalg import _LETTERS
+    from ..ops.contractions import _LETTERS
 
     for c in _LETTERS:
         if c not in subscripts:
@@ -214,7 +214,7 @@ def _fresh_letter(subscripts):
 
 
 def _einsum_rule(prim, vals, bat, kw, size):
-    from ..ops.linalg import _einsum_plan
+    from ..ops.contractions import _einsum_plan
 
     subs, targets = _einsum_plan(kw["subscripts"], tuple(tuple(_shape(v)[1:] if b else _shape(v))
                                                          for v, b in zip(vals, bat)))
@@ -227,7 +227,7 @@ def _einsum_rule(prim, vals, bat, kw, size):
 
 
 def _tensordot_rule(prim, vals, bat, kw, size):
-    from ..ops.linalg import _tensordot_subscripts, einsum_p
+    from ..ops.contractions import _tensordot_subscripts, einsum_p
 
     a, b = vals
     xa, xb = kw["axes"]

@@ -12,9 +12,9 @@ from ..core.primitive import Primitive
 from ..core.shapes import astype_discrete, cast
 from ..core.tensor import Tensor
 from ..numpy import dispatch
-from . import elementwise, indexing, linalg, methods, reduce, shape, special
+from . import contractions, elementwise, indexing, linalg, methods, products, reduce, shape, special
 
-FAMILIES = (elementwise, reduce, shape, linalg, indexing, special)
+FAMILIES = (elementwise, reduce, shape, products, contractions, linalg, indexing, special)
 
 
 def _public(module):
@@ -83,8 +83,8 @@ PUBLIC["where"] = where
 # Operators and methods that cross families, bound in one place.
 methods.install(
     {
-        "__matmul__": linalg.matmul,
-        "__rmatmul__": lambda self, other: linalg.matmul(other, self),
+        "__matmul__": products.matmul,
+        "__rmatmul__": lambda self, other: products.matmul(other, self),
         "__getitem__": indexing.getitem,
         "clip": elementwise._clip_method,
         "astype": _astype_method,

@@ -10,7 +10,7 @@ from ..core.state import STATE
 from ..core.tensor import Tensor
 from ..core.writes import note_write
 from . import elementwise as E
-from . import linalg as L
+from . import products as P
 
 
 _NO_KW = {}  # shared and never mutated: operators take no keywords
@@ -157,7 +157,7 @@ install(
         "__imul__": _inplace(E.multiply, np.multiply, "*="),
         "__itruediv__": _inplace(E.divide, np.true_divide, "/="),
         "__ipow__": _inplace(E.power, np.power, "**="),
-        "__imatmul__": _inplace(L.matmul, np.matmul, "@="),
+        "__imatmul__": _inplace(P.matmul, np.matmul, "@="),
         "__ifloordiv__": _inplace(E.floor_divide, np.floor_divide, "//="),
         "__imod__": _inplace(E.mod, np.mod, "%="),
         "__iand__": _inplace(E.bitwise_and, np.bitwise_and, "&="),

@@ -9,11 +9,14 @@ import chainrule as cr
 from chainrule.core.backward import grad_of
 from chainrule.core.forward import level, make_dual, tangent_of
 from chainrule.core.tensor import Tensor
+from chainrule.ops import contractions as C
 from chainrule.ops import linalg as L
 from chainrule.ops import methods
+from chainrule.ops import products as P
 from tests.ops.harness import Case, check_case
 
-methods.install(L.METHODS)  # the lead binds these in chainrule.ops; idempotent here
+for _family in (P, L):
+    methods.install(_family.METHODS)  # the lead binds these in chainrule.ops; idempotent here
 
 _rng = np.random.default_rng(42)
 
@@ -29,11 +32,11 @@ def spd(*shape):
 
 
 def mm(a_shape, b_shape):
-    return Case("matmul", L.matmul, (r(*a_shape), r(*b_shape)), np.matmul)
+    return Case("matmul", P.matmul, (r(*a_shape), r(*b_shape)), np.matmul)
 
 
 def es(subs, *shapes, label="", ref=None):
-    return Case("einsum", lambda *xs: L.einsum(subs, *xs), tuple(r(*s) for s in shapes),
+    return Case("einsum", lambda *xs: C.einsum(subs, *xs), tuple(r(*s) for s in shapes),
                 ref or (lambda *xs: np.einsum(subs, *xs)), label=label or subs)
 
 
@@ -62,26 +65,26 @@ CASES = [
     mm((1, 3), (3, 1)),
     mm((1,), (1, 3)),
     # dot / inner / outer / vdot are built on matmul, tensordot and multiply
-    fnc("multiply", L.dot, np.dot, r(), r(3), label="dot 0d,3"),
-    fnc("matmul", L.dot, np.dot, r(3), r(3), label="dot 3,3"),
-    fnc("matmul", L.dot, np.dot, r(2, 3), r(3, 4), label="dot 2x3,3x4"),
-    fnc("matmul", L.dot, np.dot, r(2, 3, 4), r(4), label="dot 2x3x4,4"),
-    fnc("matmul", L.dot, np.dot, r(4), r(2, 4, 3), label="dot 4,2x4x3"),
-    fnc("tensordot", L.dot, np.dot, r(2, 3, 4), r(5, 4, 2), label="dot 2x3x4,5x4x2"),
-    fnc("tensordot", L.inner, np.inner, r(2, 3), r(4, 3), label="inner 2x3,4x3"),
-    fnc("matmul", L.inner, np.inner, r(3), r(3), label="inner 3,3"),
-    fnc("multiply", L.outer, np.outer, r(3), r(2, 2), label="outer 3,2x2"),
-    fnc("matmul", L.vdot, np.vdot, r(2, 2), r(4), label="vdot 2x2,4"),
+    fnc("multiply", P.dot, np.dot, r(), r(3), label="dot 0d,3"),
+    fnc("matmul", P.dot, np.dot, r(3), r(3), label="dot 3,3"),
+    fnc("matmul", P.dot, np.dot, r(2, 3), r(3, 4), label="dot 2x3,3x4"),
+    fnc("matmul", P.dot, np.dot, r(2, 3, 4), r(4), label="dot 2x3x4,4"),
+    fnc("matmul", P.dot, np.dot, r(4), r(2, 4, 3), label="dot 4,2x4x3"),
+    fnc("tensordot", P.dot, np.dot, r(2, 3, 4), r(5, 4, 2), label="dot 2x3x4,5x4x2"),
+    fnc("tensordot", P.inner, np.inner, r(2, 3), r(4, 3), label="inner 2x3,4x3"),
+    fnc("matmul", P.inner, np.inner, r(3), r(3), label="inner 3,3"),
+    fnc("multiply", P.outer, np.outer, r(3), r(2, 2), label="outer 3,2x2"),
+    fnc("matmul", P.vdot, np.vdot, r(2, 2), r(4), label="vdot 2x2,4"),
     fnc("matmul", lambda a, b: a.dot(b), lambda a, b: a.dot(b), r(2, 3), r(3), label="method dot"),
     # tensordot
-    fnc("tensordot", lambda a, b: L.tensordot(a, b, 1), lambda a, b: np.tensordot(a, b, 1), r(2, 3), r(3, 4),
+    fnc("tensordot", lambda a, b: C.tensordot(a, b, 1), lambda a, b: np.tensordot(a, b, 1), r(2, 3), r(3, 4),
         label="axes=1"),
-    fnc("tensordot", L.tensordot, np.tensordot, r(2, 3, 4), r(3, 4, 2), label="axes=2"),
-    fnc("tensordot", lambda a, b: L.tensordot(a, b, ([1, 0], [0, 1])),
+    fnc("tensordot", C.tensordot, np.tensordot, r(2, 3, 4), r(3, 4, 2), label="axes=2"),
+    fnc("tensordot", lambda a, b: C.tensordot(a, b, ([1, 0], [0, 1])),
         lambda a, b: np.tensordot(a, b, ([1, 0], [0, 1])), r(3, 4, 2), r(4, 3, 5), label="axes=([1,0],[0,1])"),
-    fnc("tensordot", lambda a, b: L.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0), r(2), r(3),
+    fnc("tensordot", lambda a, b: C.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0), r(2), r(3),
         label="axes=0"),
-    fnc("tensordot", lambda a, b: L.tensordot(a, b, (-1, 0)), lambda a, b: np.tensordot(a, b, (-1, 0)),
+    fnc("tensordot", lambda a, b: C.tensordot(a, b, (-1, 0)), lambda a, b: np.tensordot(a, b, (-1, 0)),
         r(2, 3), r(3, 2), label="axes=(-1,0)"),
     # einsum: the swap rule, with repeated indices, indices summed away, ellipses and broadcasting
     es("ij,jk->ik", (2, 3), (3, 4)),
@@ -132,12 +135,12 @@ CASES = [
     nrm((4,), "ord=1.5", ord=1.5),
     nrm((4,), "ord=0", ord=0),
     nrm((3, 4), "ord=0 axis=1 keepdims", x=np.array([[0.0, 1.0, 2.0, 0.0]] * 3), ord=0, axis=1, keepdims=True),
-    fnc("tensordot", lambda a, b: L.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0), r(), r(), label="0-d"),
-    fnc("tensordot", lambda a, b: L.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0), r(), r(2, 3),
+    fnc("tensordot", lambda a, b: C.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0), r(), r(), label="0-d"),
+    fnc("tensordot", lambda a, b: C.tensordot(a, b, 0), lambda a, b: np.tensordot(a, b, 0), r(), r(2, 3),
         label="0-d, matrix"),
-    fnc("tensordot", lambda a, b: L.tensordot(a, b, ([], [])), lambda a, b: np.tensordot(a, b, ([], [])), r(2), r(2),
+    fnc("tensordot", lambda a, b: C.tensordot(a, b, ([], [])), lambda a, b: np.tensordot(a, b, ([], [])), r(2), r(2),
         label="empty axis lists"),
-    fnc("tensordot", lambda a, b: L.tensordot(a, b, 1), lambda a, b: np.tensordot(a, b, 1), r(1), r(1, 3),
+    fnc("tensordot", lambda a, b: C.tensordot(a, b, 1), lambda a, b: np.tensordot(a, b, 1), r(1), r(1, 3),
         label="length-1 contraction"),
     fnc("norm", lambda x: cr.linalg.vector_norm(x, ord=3), lambda x: np.linalg.vector_norm(x, ord=3), r(2, 3),
         label="vector_norm flattened"),
@@ -188,7 +191,7 @@ def test_rules(case):
 
 
 def test_every_linalg_primitive_has_a_case():
-    prims = {p.name for p in (L.matmul_p, L.tensordot_p, L.einsum_p, L.diagonal_p, L.norm_p, L.inv_p, L.det_p,
+    prims = {p.name for p in (P.matmul_p, C.tensordot_p, C.einsum_p, L.diagonal_p, L.norm_p, L.inv_p, L.det_p,
                               L.solve_p)}
     assert prims <= {c.name for c in CASES}
 
@@ -210,7 +213,7 @@ def test_norm_gradient_at_zero_is_zero(kw):
 def test_matmul_float32_keeps_dtype_and_no_copy_needed():
     a = Tensor(np.ones((4, 3), np.float32), requires_grad=True)
     b = Tensor(np.ones((3, 1), np.float32), requires_grad=True)
-    L.matmul(a, b).sum().backward()
+    P.matmul(a, b).sum().backward()
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float32
     assert np.array_equal(a.grad.data, np.ones((4, 3))) and np.array_equal(b.grad.data, np.full((3, 1), 4.0))
 
@@ -225,7 +228,7 @@ def test_matmul_operator_when_bound():
 
 def test_einsum_same_tensor_twice():
     x = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
-    L.einsum("i,i->", x, x).backward()
+    C.einsum("i,i->", x, x).backward()
     assert np.allclose(x.grad.data, [2.0, 4.0, 6.0])
 
 
@@ -240,7 +243,7 @@ def test_singular_matrix_names_inv():
 
 
 def test_einsum_accepts_lists_and_arrays():
-    out = L.einsum("i,i->", [1.0, 2.0], np.array([3.0, 4.0]))
+    out = C.einsum("i,i->", [1.0, 2.0], np.array([3.0, 4.0]))
     assert isinstance(out, Tensor) and out.item() == 11.0
 
 
@@ -248,21 +251,21 @@ def test_einsum_accepts_lists_and_arrays():
 @pytest.mark.parametrize(
     "call, words",
     [
-        (lambda: L.matmul(r(2, 3), r(4, 5)), ["matmul", "(2, 3)", "(4, 5)"]),
-        (lambda: L.matmul(r(3), r(2)), ["matmul", "(3,)", "(2,)"]),
-        (lambda: L.matmul(r(), r(2)), ["matmul", "()", "(2,)"]),
-        (lambda: L.matmul(r(2, 2, 3), r(3, 3, 4)), ["matmul", "(2, 2, 3)", "(3, 3, 4)", "batch"]),
-        (lambda: L.dot(r(2, 3), r(2, 3)), ["dot", "(2, 3)"]),
-        (lambda: L.inner(r(2, 3), r(2)), ["inner", "(2, 3)", "(2,)"]),
-        (lambda: L.tensordot(r(2, 3), r(4, 5), 1), ["tensordot", "(2, 3)", "(4, 5)"]),
-        (lambda: L.tensordot(r(2, 3), r(3, 5), ([0, 1], [0])), ["tensordot", "length"]),
-        (lambda: L.einsum("ij,jk->ik", r(2, 3), r(4, 5)), ["einsum", "'ij,jk->ik'", "(2, 3)", "(4, 5)", "'j'"]),
-        (lambda: L.einsum("ij,jk->ik", r(2, 3)), ["einsum", "2 operand subscript(s) for 1 operand"]),
-        (lambda: L.einsum("ij->ik", r(2, 3)), ["einsum", "'k'"]),
-        (lambda: L.einsum("ij", r(2, 3, 4)), ["einsum", "'ij'", "(2, 3, 4)"]),
-        (lambda: L.einsum("i1->i", r(2, 3)), ["einsum", "invalid"]),
-        (lambda: L.einsum("ii->i", r(2, 3)), ["einsum", "repeats"]),
-        (lambda: L.einsum("i->ii", r(2)), ["einsum", "repeats"]),
+        (lambda: P.matmul(r(2, 3), r(4, 5)), ["matmul", "(2, 3)", "(4, 5)"]),
+        (lambda: P.matmul(r(3), r(2)), ["matmul", "(3,)", "(2,)"]),
+        (lambda: P.matmul(r(), r(2)), ["matmul", "()", "(2,)"]),
+        (lambda: P.matmul(r(2, 2, 3), r(3, 3, 4)), ["matmul", "(2, 2, 3)", "(3, 3, 4)", "batch"]),
+        (lambda: P.dot(r(2, 3), r(2, 3)), ["dot", "(2, 3)"]),
+        (lambda: P.inner(r(2, 3), r(2)), ["inner", "(2, 3)", "(2,)"]),
+        (lambda: C.tensordot(r(2, 3), r(4, 5), 1), ["tensordot", "(2, 3)", "(4, 5)"]),
+        (lambda: C.tensordot(r(2, 3), r(3, 5), ([0, 1], [0])), ["tensordot", "length"]),
+        (lambda: C.einsum("ij,jk->ik", r(2, 3), r(4, 5)), ["einsum", "'ij,jk->ik'", "(2, 3)", "(4, 5)", "'j'"]),
+        (lambda: C.einsum("ij,jk->ik", r(2, 3)), ["einsum", "2 operand subscript(s) for 1 operand"]),
+        (lambda: C.einsum("ij->ik", r(2, 3)), ["einsum", "'k'"]),
+        (lambda: C.einsum("ij", r(2, 3, 4)), ["einsum", "'ij'", "(2, 3, 4)"]),
+        (lambda: C.einsum("i1->i", r(2, 3)), ["einsum", "invalid"]),
+        (lambda: C.einsum("ii->i", r(2, 3)), ["einsum", "repeats"]),
+        (lambda: C.einsum("i->ii", r(2)), ["einsum", "repeats"]),
         (lambda: L.norm(r(3), ord="fro"), ["norm", "'fro'", "vectors"]),
         (lambda: L.norm(r(3, 3), ord=3), ["norm", "matrices"]),
         (lambda: L.norm(r(2, 3, 4), ord=1), ["norm", "(2, 3, 4)"]),
@@ -287,7 +290,7 @@ def test_singular_value_norms_not_implemented(ord):
 
 def test_einsum_subscripts_must_be_a_string():
     with pytest.raises(TypeError, match="einsum"):
-        L.einsum(r(2), [0], [0])
+        C.einsum(r(2), [0], [0])
 
 
 def test_public_examples_run():
@@ -331,22 +334,22 @@ def test_numpy_linalg_functions_route_to_chainrule():
     ],
 )
 def test_fused_jvp_matches_the_separate_products(monkeypatch, product, dtype):
-    from chainrule.ops import linalg as L
+    from chainrule.ops import products as P
 
     r = np.random.default_rng(0)
     n = 600  # 2.9 MB in float64: above the fusion threshold once it is lowered below
     M = r.standard_normal((n, n)).astype(dtype)
     x, v = r.standard_normal(n).astype(dtype), r.standard_normal(n).astype(dtype)
     calls = []
-    fused = L._matmul_fused
+    fused = P._matmul_fused
 
     def spy(*a):
         out = fused(*a)
         calls.append(out is not None)
         return out
 
-    monkeypatch.setattr(L, "_FUSE_MIN_BYTES", 1 << 16)
-    monkeypatch.setattr(L.matmul_p, "fused_jvp", spy)
+    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(P.matmul_p, "fused_jvp", spy)
     out, tan = cr.jvp(lambda z: product(M, z), (x,), (v,))
     assert calls == [True] and out.dtype == dtype and tan.dtype == dtype
     tol = 1e-4 if dtype == np.float32 else 1e-11
@@ -355,15 +358,15 @@ def test_fused_jvp_matches_the_separate_products(monkeypatch, product, dtype):
 
 
 def test_fused_jvp_serves_forward_over_reverse_hvp(monkeypatch):
-    from chainrule.ops import linalg as L
+    from chainrule.ops import products as P
 
-    monkeypatch.setattr(L, "_FUSE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 1 << 16)
     r = np.random.default_rng(1)
     W = cr.tensor(r.standard_normal((300, 300)) / 20)
     x, v = r.standard_normal(300), r.standard_normal(300)
     calls = []
-    fused = L._matmul_fused
-    monkeypatch.setattr(L.matmul_p, "fused_jvp", lambda *a: calls.append(1) or fused(*a))
+    fused = P._matmul_fused
+    monkeypatch.setattr(P.matmul_p, "fused_jvp", lambda *a: calls.append(1) or fused(*a))
     f = lambda z: cr.tanh(W @ z).sum()  # noqa: E731
     _, (hv,) = cr.hvp(f, (x,), (v,))
     t = np.tanh(W.data @ x)
@@ -372,12 +375,12 @@ def test_fused_jvp_serves_forward_over_reverse_hvp(monkeypatch):
 
 
 def test_fused_jvp_declines_where_the_tangent_would_be_recorded(monkeypatch):
-    from chainrule.ops import linalg as L
+    from chainrule.ops import products as P
 
-    monkeypatch.setattr(L, "_FUSE_MIN_BYTES", 0)
+    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 0)
     calls = []
-    fused = L._matmul_fused
-    monkeypatch.setattr(L.matmul_p, "fused_jvp", lambda *a: calls.append(1) or fused(*a))
+    fused = P._matmul_fused
+    monkeypatch.setattr(P.matmul_p, "fused_jvp", lambda *a: calls.append(1) or fused(*a))
     v = np.arange(20.0)
     # the matrix is on grad's graph: the tangent W v must be recorded so that grad sees it
     out = cr.grad(lambda w: cr.jvp(lambda z: w @ z, (np.ones(20),), (v,))[1].sum())(np.eye(20))
@@ -388,7 +391,7 @@ def test_fused_jvp_declines_where_the_tangent_would_be_recorded(monkeypatch):
 
 
 def test_fused_value_and_tangent_are_separate_arrays(monkeypatch):
-    monkeypatch.setattr(L, "_FUSE_MIN_BYTES", 0)
+    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 0)
     W = np.random.default_rng(2).standard_normal((50, 50))
     x = cr.tensor(np.ones(50), requires_grad=True)
     out, tan = cr.jvp(lambda z: W @ z, (x,), (cr.tensor(np.arange(50.0)),))

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from ...core.primitive import Primitive
-from ...ops.linalg import matmul_p
+from ...ops.products import matmul_p
 
 
 def _pair(v, what, op, minimum):
