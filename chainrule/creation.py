@@ -308,7 +308,8 @@ def _plain(x):
 
 def _linspace_traced(start, stop, num, endpoint, retstep, dtype, axis):
     """NumPy's formula, ``start + i * step`` with the last sample ``stop`` exactly, on chainrule operations."""
-    from .ops.shape import broadcast_to, concatenate, moveaxis, reshape
+    from .ops.join import concatenate
+    from .ops.shape import broadcast_to, moveaxis, reshape
 
     num = int(num)
     if num < 0:

@@ -14,7 +14,7 @@ _ACTIVATIONS = {"tanh": F.tanh, "relu": F.relu}
 
 
 def _stack(ts):
-    from ..ops.shape import stack
+    from ..ops.join import stack
 
     return stack(ts, axis=0)
 

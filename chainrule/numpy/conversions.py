@@ -16,7 +16,7 @@ __all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy"]
 
 def _build(obj):
     """Nested lists of Tensors and numbers as one Tensor, stacked on the graph."""
-    from ..ops.shape import stack
+    from ..ops.join import stack
 
     if isinstance(obj, (list, tuple)):
         if not obj:

@@ -12,9 +12,9 @@ from ..core.primitive import Primitive
 from ..core.shapes import astype_discrete, cast
 from ..core.tensor import Tensor
 from ..numpy import dispatch
-from . import contractions, elementwise, indexing, linalg, methods, products, reduce, shape, special
+from . import contractions, elementwise, indexing, join, linalg, methods, products, reduce, shape, special
 
-FAMILIES = (elementwise, reduce, shape, products, contractions, linalg, indexing, special)
+FAMILIES = (elementwise, reduce, shape, join, products, contractions, linalg, indexing, special)
 
 
 def _public(module):
@@ -97,7 +97,7 @@ methods.install(
 # does not name: elementwise ones, and the pad adjoint with its static axis.
 for _prim in (astype_discrete, elementwise._zeros_like):
     register_batch_rule(_prim, _elementwise_rule)
-register_batch_rule(shape.pad_fold_p, axis_rule("axis"))
+register_batch_rule(join.pad_fold_p, axis_rule("axis"))
 
 Tensor.__array_ufunc__ = dispatch.array_ufunc
 Tensor.__array_function__ = dispatch.array_function

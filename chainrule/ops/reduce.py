@@ -11,18 +11,9 @@ from ..core.primitive import Primitive
 from ..core.shapes import broadcast_to, cast
 from ..core.tensor import Tensor
 from ..extend import linear, nondifferentiable
+from .axes import _inverse, _normalize_axes, _normalize_axis, _shape_of
 from .elementwise import exp, maximum, minimum, sqrt, where
-from .shape import (
-    _inverse,
-    _normalize_axes,
-    _normalize_axis,
-    _shape_of,
-    expand_dims_p,
-    flip_p,
-    ravel,
-    reshape_p,
-    transpose_p,
-)
+from .shape import expand_dims_p, flip_p, ravel, reshape_p, transpose_p
 
 # Every reduction takes static ``axis`` (a sorted tuple of non-negative axes,
 # normalised once by the wrapper) and ``keepdims``.

@@ -67,7 +67,8 @@ class _Segment:
         if len(ts) == 1:
             return ts[0]
         from ..core.shapes import astype
-        from ..ops.shape import concatenate, reshape
+        from ..ops.join import concatenate
+        from ..ops.shape import reshape
 
         # The node has one output, so the float outputs travel as one flat array of their common dtype
         # (float32 next to float64 travels as float64, exactly); unpack casts each back to its own dtype.

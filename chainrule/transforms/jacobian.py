@@ -70,7 +70,7 @@ def _join(chunks):
     """One physical value per leaf, its chunks joined along the batch axis."""
     if len(chunks) == 1:
         return chunks[0]
-    from ..ops.shape import concatenate
+    from ..ops.join import concatenate
 
     return [concatenate(list(parts), axis=0) for parts in zip(*chunks)]
 

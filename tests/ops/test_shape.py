@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.ops import join as J
 from chainrule.ops import shape as S
 from tests.ops.harness import Case, check_case
 
@@ -64,68 +65,68 @@ CASES = [
     C("squeeze", lambda x: S.squeeze(x, (0, 2)), (U,), lambda x: np.squeeze(x, (0, 2)), "tuple"),
     C("squeeze", lambda x: S.squeeze(x), (M,), np.squeeze, "nothing to squeeze"),
     # ---- joining
-    C("concatenate", lambda x, y: S.concatenate([x, y]), (M, M[:2]), cat_ref, "axis=0"),
+    C("concatenate", lambda x, y: J.concatenate([x, y]), (M, M[:2]), cat_ref, "axis=0"),
     C(
         "concatenate",
-        lambda x, y, z: S.concatenate((x, y, z), axis=-1),
+        lambda x, y, z: J.concatenate((x, y, z), axis=-1),
         (A3, A3[..., :1], A3[..., :2]),
         lambda *xs: cat_ref(*xs, axis=-1),
         "three, axis=-1",
     ),
     C(
         "concatenate",
-        lambda x, y: S.concatenate([x, y], axis=None),
+        lambda x, y: J.concatenate([x, y], axis=None),
         (M, V),
         lambda x, y: cat_ref(x.ravel(), y),
         "axis=None",
     ),
     C(
         "concatenate",
-        lambda x: S.concatenate([x, np.ones((1, 4), np.float32), x], axis=0),
+        lambda x: J.concatenate([x, np.ones((1, 4), np.float32), x], axis=0),
         (M,),
         lambda x: cat_ref(x, np.ones((1, 4)), x),
         "constant and repeated input",
     ),
-    C("stack", lambda x, y: S.stack([x, y]), (M, M * 2), lambda x, y: np.stack([x, y]), "axis=0"),
+    C("stack", lambda x, y: J.stack([x, y]), (M, M * 2), lambda x, y: np.stack([x, y]), "axis=0"),
     C(
         "stack",
-        lambda x, y, z: S.stack([x, y, z], axis=-1),
+        lambda x, y, z: J.stack([x, y, z], axis=-1),
         (V, V + 1, V * 3),
         lambda *xs: np.stack(xs, axis=-1),
         "three, axis=-1",
     ),
-    C("stack", lambda x: S.stack([x, x], axis=-1), (S0,), lambda x: np.stack([x, x], axis=-1), "0-d"),
+    C("stack", lambda x: J.stack([x, x], axis=-1), (S0,), lambda x: np.stack([x, x], axis=-1), "0-d"),
     # ---- splitting (crop) and pad
-    C("crop", lambda x: S.split(x, 3)[1], (V,), lambda x: np.split(x, 3)[1], "split sections"),
+    C("crop", lambda x: J.split(x, 3)[1], (V,), lambda x: np.split(x, 3)[1], "split sections"),
     C(
         "crop",
-        lambda x: S.split(x, [1, 3], axis=1)[2] * 2 + S.split(x, [1, 3], axis=1)[0],
+        lambda x: J.split(x, [1, 3], axis=1)[2] * 2 + J.split(x, [1, 3], axis=1)[0],
         (M,),
         lambda x: np.split(x, [1, 3], axis=1)[2] * 2 + np.split(x, [1, 3], axis=1)[0],
         "split indices",
     ),
     C(
         "crop",
-        lambda x: S.concatenate(S.array_split(x, 3, axis=-1)[::-1], axis=-1),
+        lambda x: J.concatenate(J.array_split(x, 3, axis=-1)[::-1], axis=-1),
         (A3,),
         lambda x: cat_ref(*np.array_split(x, 3, axis=-1)[::-1], axis=-1),
         "array_split reversed",
     ),
-    C("crop", lambda x: S.crop_p(x, pad_width=((1, 0), (1, 2))), (M,), lambda x: x[1:, 1:2], "primitive"),
-    C("pad", lambda x: S.pad(x, 2), (V,), lambda x: np.pad(x, 2), "int"),
-    C("pad", lambda x: S.pad(x, ((1, 0), (2, 3))), (M,), lambda x: np.pad(x, ((1, 0), (2, 3))), "per axis"),
+    C("crop", lambda x: J.crop_p(x, pad_width=((1, 0), (1, 2))), (M,), lambda x: x[1:, 1:2], "primitive"),
+    C("pad", lambda x: J.pad(x, 2), (V,), lambda x: np.pad(x, 2), "int"),
+    C("pad", lambda x: J.pad(x, ((1, 0), (2, 3))), (M,), lambda x: np.pad(x, ((1, 0), (2, 3))), "per axis"),
     C(
         "pad",
-        lambda x: S.pad(x, (0, 1), constant_values=2.5),
+        lambda x: J.pad(x, (0, 1), constant_values=2.5),
         (A3,),
         lambda x: np.pad(x, (0, 1), constant_values=2.5),
         "constant_values",
     ),
-    C("pad", lambda x: S.pad(x, 0), (S0,), lambda x: np.pad(x, 0), "0-d"),
+    C("pad", lambda x: J.pad(x, 0), (S0,), lambda x: np.pad(x, 0), "0-d"),
     *[
         C(
             "pad",
-            lambda x, m=m: S.pad(x, ((1, 2), (2, 1)), mode=m),
+            lambda x, m=m: J.pad(x, ((1, 2), (2, 1)), mode=m),
             (M,),
             lambda x, m=m: np.pad(x, ((1, 2), (2, 1)), mode=m),
             m,
@@ -134,14 +135,14 @@ CASES = [
     ],
     C(
         "pad",
-        lambda x: S.pad(x, ((0, 0), (1, 1), (3, 2)), mode="reflect"),
+        lambda x: J.pad(x, ((0, 0), (1, 1), (3, 2)), mode="reflect"),
         (A3,),
         lambda x: np.pad(x, ((0, 0), (1, 1), (3, 2)), mode="reflect"),
         "reflect 3-d, full length",
     ),
     C(
         "pad",
-        lambda x: S.pad(x, 3, mode="edge"),
+        lambda x: J.pad(x, 3, mode="edge"),
         (np.array([0.4]),),
         lambda x: np.pad(x, 3, mode="edge"),
         "edge of length 1",
@@ -191,20 +192,20 @@ CASES = [
 CASES += [
     # pad: borders wider than the axis repeat the pattern, as NumPy's do
     *[
-        C("pad", lambda x, m=m: S.pad(x, ((4, 7), (0, 9)), mode=m), (M,),
+        C("pad", lambda x, m=m: J.pad(x, ((4, 7), (0, 9)), mode=m), (M,),
           lambda x, m=m: np.pad(x, ((4, 7), (0, 9)), mode=m), f"{m}, wider than the axis")
         for m in ("reflect", "symmetric", "wrap", "edge")
     ],
-    C("pad", lambda x: S.pad(x, (5, 2), mode="reflect"), (np.array([0.3, -1.2]),),
+    C("pad", lambda x: J.pad(x, (5, 2), mode="reflect"), (np.array([0.3, -1.2]),),
       lambda x: np.pad(x, (5, 2), mode="reflect"), "reflect, length 2"),
-    C("pad", lambda x: S.pad(x, 3, mode="reflect"), (np.array([0.4]),), lambda x: np.pad(x, 3, mode="reflect"),
+    C("pad", lambda x: J.pad(x, 3, mode="reflect"), (np.array([0.4]),), lambda x: np.pad(x, 3, mode="reflect"),
       "reflect, length 1"),
-    C("pad", lambda x: S.pad(x, ((1, 0), (0, 0), (6, 5)), mode="symmetric"), (A3,),
+    C("pad", lambda x: J.pad(x, ((1, 0), (0, 0), (6, 5)), mode="symmetric"), (A3,),
       lambda x: np.pad(x, ((1, 0), (0, 0), (6, 5)), mode="symmetric"), "symmetric 3-d, wide"),
-    C("_pad_fold", lambda g: S.pad_fold_p(g, axis=1, before=5, after=3, mode="reflect"),
+    C("_pad_fold", lambda g: J.pad_fold_p(g, axis=1, before=5, after=3, mode="reflect"),
       (rng.standard_normal((2, 12)),),
       lambda g: np.stack([np.bincount(np.pad(np.arange(4), (5, 3), mode="reflect"), w) for w in g]), "reflect"),
-    C("_pad_fold", lambda g: S.pad_fold_p(g, axis=0, before=2, after=4, mode="wrap"), (rng.standard_normal((9, 2)),),
+    C("_pad_fold", lambda g: J.pad_fold_p(g, axis=0, before=2, after=4, mode="wrap"), (rng.standard_normal((9, 2)),),
       lambda g: np.stack([np.bincount(np.pad(np.arange(3), (2, 4), mode="wrap"), w) for w in g.T], axis=1), "wrap"),
     # 0-d and edge cases
     C("squeeze", lambda x: S.squeeze(x), (S0,), np.squeeze, "0-d"),
@@ -217,22 +218,22 @@ CASES += [
     C("transpose", lambda x: S.transpose(x), (S0,), np.transpose, "0-d"),
     C("transpose", lambda x: S.transpose(x), (V,), np.transpose, "1-d"),
     C("transpose", lambda x: S.transpose(x, ()), (S0,), lambda x: np.transpose(x, ()), "0-d, axes=()"),
-    C("concatenate", lambda x: S.concatenate([x]), (M,), lambda x: cat_ref(x), "one array"),
-    C("concatenate", lambda x, y: S.concatenate([x, y]), (M, M[:0]), cat_ref, "an empty piece"),
-    C("concatenate", lambda x, y: S.concatenate([x, y], axis=None), (S0, V), lambda x, y: cat_ref(x.ravel(), y),
+    C("concatenate", lambda x: J.concatenate([x]), (M,), lambda x: cat_ref(x), "one array"),
+    C("concatenate", lambda x, y: J.concatenate([x, y]), (M, M[:0]), cat_ref, "an empty piece"),
+    C("concatenate", lambda x, y: J.concatenate([x, y], axis=None), (S0, V), lambda x, y: cat_ref(x.ravel(), y),
       "axis=None with a 0-d"),
-    C("concatenate", lambda x, y: S.concatenate([x, y], axis=-1, dtype=x.dtype), (M, M),
+    C("concatenate", lambda x, y: J.concatenate([x, y], axis=-1, dtype=x.dtype), (M, M),
       lambda x, y: cat_ref(x, y, axis=-1),
       "dtype="),
-    C("concatenate", lambda x, y: S.hstack([x, y]), (V, V[:2]), lambda x, y: np.hstack([x, y]), "hstack 1-d"),
-    C("concatenate", lambda x, y: S.hstack((x, y)), (M, M[:, :1]), lambda x, y: np.hstack([x, y]), "hstack 2-d"),
-    C("concatenate", lambda x, y: S.vstack([x, y]), (M[0], M), lambda x, y: np.vstack([x, y]), "vstack"),
-    C("concatenate", lambda x, y: S.vstack([x, y]), (S0, S0), lambda x, y: np.vstack([x, y]), "vstack 0-d"),
-    C("concatenate", lambda x, y: S.dstack([x, y]), (M, M), lambda x, y: np.dstack([x, y]), "dstack"),
-    C("concatenate", lambda x, y: S.column_stack([x, y]), (V, V), lambda x, y: np.column_stack([x, y]),
+    C("concatenate", lambda x, y: J.hstack([x, y]), (V, V[:2]), lambda x, y: np.hstack([x, y]), "hstack 1-d"),
+    C("concatenate", lambda x, y: J.hstack((x, y)), (M, M[:, :1]), lambda x, y: np.hstack([x, y]), "hstack 2-d"),
+    C("concatenate", lambda x, y: J.vstack([x, y]), (M[0], M), lambda x, y: np.vstack([x, y]), "vstack"),
+    C("concatenate", lambda x, y: J.vstack([x, y]), (S0, S0), lambda x, y: np.vstack([x, y]), "vstack 0-d"),
+    C("concatenate", lambda x, y: J.dstack([x, y]), (M, M), lambda x, y: np.dstack([x, y]), "dstack"),
+    C("concatenate", lambda x, y: J.column_stack([x, y]), (V, V), lambda x, y: np.column_stack([x, y]),
       "column_stack"),
     C("concatenate", lambda x, y: np.hstack([x, y]), (M, M), lambda x, y: np.hstack([x, y]), "np.hstack"),
-    C("stack", lambda x, y: S.stack([x, y], axis=-1, dtype=x.dtype), (S0, S0), lambda x, y: np.stack([x, y], -1),
+    C("stack", lambda x, y: J.stack([x, y], axis=-1, dtype=x.dtype), (S0, S0), lambda x, y: np.stack([x, y], -1),
       "0-d, dtype="),
 ]
 
@@ -276,32 +277,32 @@ def test_reshape_and_transpose_argument_forms():
 def test_split_follows_numpy():
     x = np.arange(10.0)
     for ios in (5, [2, 7], [-3], [4, 2, 9], [0, 20]):
-        got = [p.data for p in S.split(cr.tensor(x), ios)]
+        got = [p.data for p in J.split(cr.tensor(x), ios)]
         want = np.split(x, ios)
         assert len(got) == len(want) and all(np.array_equal(a, b) for a, b in zip(got, want))
-    assert [p.shape for p in S.array_split(cr.tensor(x), 4)] == [a.shape for a in np.array_split(x, 4)]
+    assert [p.shape for p in J.array_split(cr.tensor(x), 4)] == [a.shape for a in np.array_split(x, 4)]
 
 
 def test_split_concatenate_round_trip_4d():
     x = cr.tensor(A4, requires_grad=True)
     for axis in range(-4, 4):
-        parts = S.split(x, [1, 2] if A4.shape[axis] > 2 else 2, axis=axis)
-        back = S.concatenate(parts, axis=axis)
+        parts = J.split(x, [1, 2] if A4.shape[axis] > 2 else 2, axis=axis)
+        back = J.concatenate(parts, axis=axis)
         assert np.array_equal(back.data, A4)
         w = rng.standard_normal(A4.shape)
         (back * cr.tensor(w)).sum().backward()
         assert np.allclose(x.grad.data, w)
         x.grad = None
-    parts = S.array_split(x, 3, axis=2)
-    assert np.array_equal(S.stack(parts[1:], axis=0).data, np.stack(np.array_split(A4, 3, axis=2)[1:]))
+    parts = J.array_split(x, 3, axis=2)
+    assert np.array_equal(J.stack(parts[1:], axis=0).data, np.stack(np.array_split(A4, 3, axis=2)[1:]))
 
 
 def test_gradients_by_hand():
     assert np.allclose(
         grad(lambda x: (S.repeat(x, [2, 0, 3]) * cr.tensor([1.0, 2, 3, 4, 5])).sum(), [1.0, 1, 1]), [3, 0, 12]
     )
-    assert np.allclose(grad(lambda x: (S.pad(x, 1) * cr.tensor(np.arange(4.0))).sum(), [1.0, 1.0]), [1, 2])
-    assert np.allclose(grad(lambda x: S.pad(x, (2, 1), mode="edge").sum(), [5.0, 6.0, 7.0]), [3, 1, 2])
+    assert np.allclose(grad(lambda x: (J.pad(x, 1) * cr.tensor(np.arange(4.0))).sum(), [1.0, 1.0]), [1, 2])
+    assert np.allclose(grad(lambda x: J.pad(x, (2, 1), mode="edge").sum(), [5.0, 6.0, 7.0]), [3, 1, 2])
     assert np.allclose(grad(lambda x: S.tile(x, 3).sum(), [1.0, 2.0]), [3, 3])
     assert np.allclose(grad(lambda x: (S.flip(x) * cr.tensor([1.0, 2.0, 3.0])).sum(), [0.0, 0.0, 0.0]), [3, 2, 1])
 
@@ -313,10 +314,10 @@ def test_float32_is_preserved():
         x.T,
         S.expand_dims(x, 0),
         S.squeeze(S.expand_dims(x, 1), 1),
-        S.concatenate([x, x], axis=1),
-        S.stack([x, x]),
-        S.split(x, 2, axis=-1)[1],
-        S.pad(x, 1, mode="reflect"),
+        J.concatenate([x, x], axis=1),
+        J.stack([x, x]),
+        J.split(x, 2, axis=-1)[1],
+        J.pad(x, 1, mode="reflect"),
         S.flip(x),
         S.repeat(x, [1, 2, 3], axis=1),
         S.tile(x, 2),
@@ -345,27 +346,27 @@ def test_error_messages():
     with pytest.raises(
         ValueError, match=r"concatenate: .*except along axis 1, got shapes \(2, 3\), \(3, 3\), \(2, 1\)"
     ):
-        S.concatenate([x, cr.ones((3, 3)), cr.ones((2, 1))], axis=1)
+        J.concatenate([x, cr.ones((3, 3)), cr.ones((2, 1))], axis=1)
     with pytest.raises(ValueError, match=r"concatenate: .*got shapes \(2, 3\), \(3,\)"):
-        S.concatenate([x, cr.ones(3)])
+        J.concatenate([x, cr.ones(3)])
     with pytest.raises(ValueError, match="concatenate: zero-dimensional"):
-        S.concatenate([cr.tensor(1.0), cr.tensor(2.0)])
+        J.concatenate([cr.tensor(1.0), cr.tensor(2.0)])
     with pytest.raises(np.exceptions.AxisError, match=r"concatenate: axis 2 .*\(2, 3\)"):
-        S.concatenate([x, x], axis=2)
+        J.concatenate([x, x], axis=2)
     with pytest.raises(
         ValueError, match=r"stack: all input arrays must have the same shape, got shapes \(2, 3\), \(3, 2\)"
     ):
-        S.stack([x, x.T])
+        J.stack([x, x.T])
     with pytest.raises(
         ValueError, match=r"split: array split does not result in an equal division: axis 1 of shape \(2, 3\)"
     ):
-        S.split(x, 2, axis=1)
+        J.split(x, 2, axis=1)
     with pytest.raises(NotImplementedError, match="pad: mode 'median' is not supported"):
-        S.pad(x, 1, mode="median")
+        J.pad(x, 1, mode="median")
     with pytest.raises(ValueError, match=r"pad: cannot extend an empty axis in mode 'reflect' \(shape \(0, 3\)\)"):
-        S.pad(cr.ones((0, 3)), 1, mode="reflect")
+        J.pad(cr.ones((0, 3)), 1, mode="reflect")
     with pytest.raises(ValueError, match=r"pad: pad_width .* does not fit an array of shape \(2, 3\)"):
-        S.pad(x, ((1, 1), (1, 1), (1, 1)))
+        J.pad(x, ((1, 1), (1, 1), (1, 1)))
     with pytest.raises(ValueError, match=r"repeat: repeats has 2 entries but axis 1 of shape \(2, 3\)"):
         S.repeat(x, [1, 2], axis=1)
     with pytest.raises(ValueError, match=r"reshape: .*\(2, 3\)"):
@@ -380,22 +381,22 @@ def test_pad_wide_borders_follow_numpy():
     x = np.arange(3.0)
     for mode in ("reflect", "symmetric", "wrap", "edge"):
         for width in ((7, 0), (0, 11), (10, 10)):
-            np.testing.assert_array_equal(S.pad(cr.tensor(x), width, mode=mode).data, np.pad(x, width, mode=mode))
+            np.testing.assert_array_equal(J.pad(cr.tensor(x), width, mode=mode).data, np.pad(x, width, mode=mode))
     # the gradient counts the copies: reflect of [a, b, c] by 4 on the left is c b | a b c
-    g = grad(lambda t: S.pad(t, (4, 0), mode="reflect").sum(), x)
+    g = grad(lambda t: J.pad(t, (4, 0), mode="reflect").sum(), x)
     np.testing.assert_array_equal(g, np.bincount(np.pad(np.arange(3), (4, 0), mode="reflect")))
 
 
 def test_stacking_helpers_and_their_errors():
     x = cr.tensor(M, requires_grad=True)
-    S.vstack([x, x[0]]).sum().backward()
+    J.vstack([x, x[0]]).sum().backward()
     np.testing.assert_array_equal(x.grad.data[0], [2.0] * 4)
     with pytest.raises(TypeError, match="hstack: .*sequence"):
-        S.hstack(x)
+        J.hstack(x)
     with pytest.raises(ValueError, match="vstack: need at least one array"):
-        S.vstack([])
+        J.vstack([])
     with pytest.raises(TypeError, match="out="):
-        S.concatenate([x, x], out=np.empty((6, 4)))
+        J.concatenate([x, x], out=np.empty((6, 4)))
     with pytest.raises(TypeError, match="cannot cast"):
-        S.concatenate([x, x], dtype=np.int64)
-    assert S.stack([x, x], dtype=np.float32).dtype == np.float32
+        J.concatenate([x, x], dtype=np.int64)
+    assert J.stack([x, x], dtype=np.float32).dtype == np.float32
