@@ -12,7 +12,8 @@ from . import autograd, data, io, linalg, nn, numpy, ops, optim, random, testing
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
 from .explain import explain
-from .creation import arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like, tensor, zeros, zeros_like
+from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like, tensor, zeros,
+                       zeros_like)
 from .core.function import Function
 from .io import load, save
 from .testing import GradcheckError, gradcheck

@@ -18,7 +18,8 @@ from __future__ import annotations
 from .core.function import Function
 from .core.primitive import NONDIFFERENTIABLE, REGISTRY, Primitive
 
-__all__ = ["Function", "Primitive", "elementwise", "binary", "linear", "nondifferentiable", "REGISTRY", "NONDIFFERENTIABLE"]
+__all__ = ["Function", "Primitive", "elementwise", "binary", "linear", "nondifferentiable", "REGISTRY",
+           "NONDIFFERENTIABLE"]
 
 
 def elementwise(name, impl, d, save=("args",)):

@@ -1,4 +1,4 @@
-"""``python -m chainrule bench``: run the benchmark scripts in ``benchmarks/``, each reporting ratios against its baseline."""
+"""``python -m chainrule bench``: run ``benchmarks/bench_*.py``, each reporting ratios against its baseline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 
 def _find_benchmarks(explicit):
-    candidates = [Path(explicit)] if explicit else [Path.cwd() / "benchmarks", Path(__file__).resolve().parents[2] / "benchmarks"]
+    source_checkout = Path(__file__).resolve().parents[2] / "benchmarks"
+    candidates = [Path(explicit)] if explicit else [Path.cwd() / "benchmarks", source_checkout]
     for folder in candidates:
         if folder.is_dir() and any(folder.glob("bench_*.py")):
             return folder

@@ -1,4 +1,4 @@
-"""``python -m chainrule explain "x1*x2 + sin(x2)" x1=2 x2=5``: the forward trace and backward adjoints of an expression."""
+"""``python -m chainrule explain "x1*x2 + sin(x2)" x1=2 x2=5``: an expression's forward trace and adjoints."""
 
 from __future__ import annotations
 

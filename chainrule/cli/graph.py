@@ -1,4 +1,4 @@
-"""``python -m chainrule graph "x1*x2 + sin(x2)" x1=2 x2=5 --out g.svg``: draw an expression's graph with its numbers."""
+"""``python -m chainrule graph "x1*x2 + sin(x2)" x1=2 x2=5 --out g.svg``: an expression's graph, with numbers."""
 
 from __future__ import annotations
 

@@ -256,7 +256,7 @@ def grad_of(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=
         targets.append(x._node)
     found = _sweep(roots, targets, retain_graph, create_graph, accumulate=False) if roots else {}
     result = []
-    for x, node in zip(inputs, targets):
+    for node in targets:
         g = found.get(node) if found else None
         if g is None:
             if not allow_unused:

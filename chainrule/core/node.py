@@ -30,7 +30,8 @@ class Node:
     how PyTorch's saved variables avoid cycles too.
     """
 
-    __slots__ = ("prim", "parents", "args", "kw", "ans", "out_fw", "shape", "dtype", "freed", "leaf", "seq", "arg_fw", "__weakref__")
+    __slots__ = ("prim", "parents", "args", "kw", "ans", "out_fw", "shape", "dtype", "freed", "leaf", "seq", "arg_fw",
+                 "__weakref__")
 
     def __init__(self, prim, parents, args, kw, ans, shape, dtype):
         self.prim = prim

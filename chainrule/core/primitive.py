@@ -207,7 +207,8 @@ def apply(prim, args, kw):
         node.out_fw = node.leaf = None
         node.freed = False
         node.seq = _next_seq()
-        node.arg_fw = tuple([a._fw if isinstance(a, Tensor) else None for a in args]) if has_fw and prim.save_args else None
+        node.arg_fw = (tuple([a._fw if isinstance(a, Tensor) else None for a in args])
+                       if has_fw and prim.save_args else None)
     out = _new(Tensor)  # wrap(), inlined: this line runs once per operation
     out.data = ans
     out._node = node

@@ -1,4 +1,4 @@
-"""Recording ``f(*args)`` for an explanation: the arguments' names, the trace of every operation, and the numbered graph."""
+"""Recording ``f(*args)`` for an explanation: the arguments' names, every operation's trace, the numbered graph."""
 
 from __future__ import annotations
 

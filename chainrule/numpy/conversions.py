@@ -1,4 +1,4 @@
-"""NumPy's conversions on Tensors: ``array``, ``asarray`` and ``copy`` of Tensors (or lists holding them) keep the graph.
+"""NumPy's conversions on Tensors: ``array``, ``asarray``, ``copy`` of Tensors (or lists of them) keep the graph.
 
 Behind ``chainrule.numpy.array`` and friends, and ``np.copy(t)``. (``cr.tensor``, by contrast,
 makes a new leaf from values, as ``torch.tensor`` does.)

@@ -537,7 +537,7 @@ def any(a, axis=None, out=None, keepdims=False, *, where=True):
 
 
 def all(a, axis=None, out=None, keepdims=False, *, where=True):
-    """Whether every entry over ``axis`` is true (non-zero), like ``np.all``: ``cr.all(cr.tensor([1.0, 2.0])).item()``."""
+    """Whether every entry over ``axis`` is true (non-zero), like ``np.all``: ``cr.all(cr.tensor([1.0])).item()``."""
     return _logical("all", all_p, True, a, axis, out, keepdims, where)
 
 

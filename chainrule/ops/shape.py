@@ -188,7 +188,8 @@ def squeeze(x, axis=None):
         for a in axis:
             if shape[a] != 1:
                 raise ValueError(
-                    f"squeeze: cannot squeeze axis {a} of an array of shape {tuple(shape)}: its size is {shape[a]}, not 1"
+                    f"squeeze: cannot squeeze axis {a} of an array of shape {tuple(shape)}: its size is "
+                    f"{shape[a]}, not 1"
                 )
     return squeeze_p(x, axis=axis)
 

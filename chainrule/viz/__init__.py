@@ -1,4 +1,4 @@
-"""Pictures of computation graphs: ``to_dot`` writes Graphviz DOT text, ``draw`` renders SVG or PNG (no system Graphviz).
+"""Pictures of computation graphs: ``to_dot`` writes Graphviz DOT, ``draw`` renders SVG or PNG (no system Graphviz).
 
 >>> import chainrule as cr
 >>> ex = cr.explain(lambda x, y, z: (x + y) * z, -2.0, 5.0, -4.0)

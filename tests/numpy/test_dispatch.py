@@ -79,7 +79,7 @@ def test_chainrule_numpy_namespace_mirrors_numpy():
     with pytest.raises(TypeError, match="np.fft.fft has no chainrule derivative rule"):
         cnp.fft.fft(x)
     with pytest.raises(AttributeError, match="no attribute 'not_a_numpy_name'"):
-        cnp.not_a_numpy_name
+        cnp.not_a_numpy_name  # noqa: B018 - the attribute access is the test
 
 
 # ---- chainrule.numpy as a drop-in for ordinary NumPy code ------------------------------------

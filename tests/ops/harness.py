@@ -1,4 +1,4 @@
-"""The sample-table harness: every primitive checked against NumPy, finite differences, forward mode and second order."""
+"""The sample-table harness: each primitive against NumPy, finite differences, forward mode and second order."""
 
 from __future__ import annotations
 
@@ -154,7 +154,8 @@ def check_case(case, seed=0):
         hi = [a + EPS * v for a, v in zip(arrays, vs)]
         lo = [a - EPS * v for a, v in zip(arrays, vs)]
         num = 0.0 if case.order2_zero else (s_of(hi) - s_of(lo)) / (2 * EPS)
-        _close(sum(_inner(hh, v) for hh, v in zip(h, vs)), num, case, "second-order (create_graph) directional derivative and finite differences")
+        _close(sum(_inner(hh, v) for hh, v in zip(h, vs)), num, case,
+               "second-order (create_graph) directional derivative and finite differences")
     if case.f32:
         _check_float32(case, arrays, y, u)
 

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.core.tensor import Tensor
 from chainrule.ops.indexing import getitem, scatter_add, setitem, take, take_along_axis
 from tests.ops.harness import Case, check_case
 

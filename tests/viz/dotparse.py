@@ -1,4 +1,4 @@
-"""A tiny DOT reader for the tests: enough of the grammar to check that what to_dot writes parses and names everything."""
+"""A tiny DOT reader for the tests: enough grammar to check that what to_dot writes parses and names everything."""
 
 import re
 

@@ -13,9 +13,9 @@ import chainrule as cr
 from chainrule import viz
 from chainrule.explain import explain
 
-render_module = importlib.import_module("chainrule.viz.render")  # the module (cr.viz.render is the function)
-
 from .dotparse import parse
+
+render_module = importlib.import_module("chainrule.viz.render")  # the module (cr.viz.render is the function)
 
 SVG = "{http://www.w3.org/2000/svg}"
 SHAPES = {SVG + "ellipse", SVG + "polygon", SVG + "path", SVG + "polyline", SVG + "rect"}
