@@ -314,8 +314,9 @@ def _linspace_traced(start, stop, num, endpoint, retstep, dtype, axis):
     num = int(num)
     if num < 0:
         raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
+    # the working dtype from the values as given: a Python float is weak, so float32 stays float32
+    work = np.result_type(*(x.dtype if isinstance(x, Tensor) else x for x in (start, stop)), 1.0)
     start, stop = (x if isinstance(x, Tensor) else Tensor(np.asarray(x)) for x in (start, stop))
-    work = np.result_type(start.dtype, stop.dtype, 1.0)  # float, and float32 stays float32
     start, stop = _differentiable(start, work), _differentiable(stop, work)
     shape = np.broadcast_shapes(start.shape, stop.shape)
     div = num - 1 if endpoint else num

@@ -72,7 +72,7 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
     ndarray = np.ndarray
     writes = WRITES
     targeted = want is not None
-    with raw_mode(True) if raw else set_grad_enabled(create_graph):
+    with raw_mode(True) if raw else set_grad_enabled(bool(create_graph)):
         for node in reversed(order):
             g = grads.pop(node, None)
             if g is None:

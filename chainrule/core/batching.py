@@ -97,10 +97,10 @@ class Batched(Tensor):
     def __setitem__(self, index, value):
         # t[index] = v inside vmap: the functional update, then this value rebinds to it (as setitem does)
         from ..ops.indexing import _fit, _normalise, index_update_p
+        from ..ops.methods import rebind
 
         idx = _normalise(index, self.shape, "setitem")
-        out = index_update_p(self, _fit(value, idx, "setitem"), index=idx)
-        self.val, self.level, self.data = out.val, out.level, out.data
+        rebind(self, index_update_p(self, _fit(value, idx, "setitem"), index=idx), "setitem")
 
     def requires_grad_(self, requires_grad=True):
         raise RuntimeError("requires_grad_: a batched value inside vmap cannot become a leaf; use cr.grad inside vmap")

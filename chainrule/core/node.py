@@ -71,15 +71,31 @@ class Node:
         return tuple(out)
 
     def forget_level(self, tag):
-        """Drop the saved tangents of the (closed) forward-mode level ``tag``."""
+        """Drop the saved tangents of the (closed) forward-mode level ``tag``; the innermost level left, or None."""
+        outer = None
         fw = self.out_fw
-        if fw is not None and tag in fw:
-            self.out_fw = {k: v for k, v in fw.items() if k != tag} or None  # a new dict: the output shares it
+        if fw is not None:
+            if len(fw) == 1:  # the common case: one level
+                self.out_fw = None if tag in fw else fw
+            else:  # a new dict: the output Tensor shares this one
+                fw = self.out_fw = {k: v for k, v in fw.items() if k != tag} or None
+            if self.out_fw:
+                outer = max(self.out_fw)
         fws = self.arg_fw
         if fws is not None:
-            kept = tuple(None if d is None or tag not in d else ({k: v for k, v in d.items() if k != tag} or None)
+            for d in fws:
+                if d and (len(d) > 1 or tag not in d):
+                    break
+            else:  # the common case: every saved input tangent is of this level alone
+                self.arg_fw = None
+                return outer
+            kept = tuple(None if not d or tag not in d else ({k: v for k, v in d.items() if k != tag} or None)
                          for d in fws)
             self.arg_fw = None if all(d is None for d in kept) else kept
+            for d in self.arg_fw or ():
+                if d:
+                    outer = max(outer or 0, max(d))
+        return outer
 
     def release(self):
         """Drop saved values once the backward pass has used them."""

@@ -6,6 +6,9 @@ import functools
 import inspect
 import itertools
 import threading
+import weakref
+
+import numpy as np
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled", "STATE", "open_level", "close_level"]
 
@@ -69,20 +72,34 @@ def close_level(tag: int) -> None:
     # The nodes recorded inside the level drop its tangents: they are dead from now on, and a saved
     # output tangent refers back to its node through its own graph (node -> tangent -> ... -> node),
     # a reference cycle that would otherwise outlive the level until the garbage collector ran.
-    for node in STATE.fw_nodes.pop(tag, ()):
-        node.forget_level(tag)
+    state = STATE
+    refs = state.fw_nodes.pop(tag, None)
+    if refs:
+        for ref in refs:
+            node = ref()
+            if node is not None:  # weak references: the list never keeps a dropped part of a graph alive
+                outer = node.forget_level(tag)
+                if outer is not None and outer in state.live:  # it still holds an enclosing level's tangents
+                    state.fw_nodes.setdefault(outer, []).append(ref)
 
 
 def remember_tangents(node) -> None:
-    """Note that ``node`` saved tangents (``arg_fw``/``out_fw``) of the live levels, to drop when they close."""
-    levels = set(node.out_fw or ())
-    for fw in node.arg_fw or ():
-        if fw:
-            levels.update(fw)
-    fw_nodes = STATE.fw_nodes
-    for lv in levels:
-        if lv in STATE.live:
-            fw_nodes.setdefault(lv, []).append(node)
+    """Note that ``node`` saved tangents (``arg_fw``/``out_fw``) of live levels, to drop when they close.
+
+    The node is filed under its innermost level (the highest tag, which closes first); closing
+    that level moves it to the next one out, if it holds tangents of that one too.
+    """
+    fw = node.out_fw
+    if fw is None:
+        fw = {}
+        for d in node.arg_fw:
+            if d:
+                fw.update(d)
+    tag = max(fw) if len(fw) > 1 else next(iter(fw))
+    refs = STATE.fw_nodes.get(tag)
+    if refs is None:
+        STATE.fw_nodes[tag] = refs = []
+    refs.append(weakref.ref(node))
 
 
 def live_tangents(fw):
@@ -184,16 +201,20 @@ class set_grad_enabled(_GradMode):
     True
     """
 
-    def __new__(cls, mode=True):
+    def __new__(cls, mode):
         return object.__new__(cls)
 
-    def __init__(self, mode: bool = True):
+    def __init__(self, mode: bool):
+        if not isinstance(mode, (bool, np.bool_)):
+            raise TypeError(f"set_grad_enabled: mode must be True or False, got {type(mode).__name__} "
+                            f"(as a decorator: @cr.set_grad_enabled(False))")
         # as PyTorch: the mode changes here, so that a plain call `cr.set_grad_enabled(False)` works
         self.prev = STATE.grad
         self.mode = bool(mode)
         STATE.set(grad=self.mode)
 
     def __enter__(self):
+        STATE.set(grad=self.mode)  # entered later than made, as PyTorch
         return self
 
     def __exit__(self, *exc):

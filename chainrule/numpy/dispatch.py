@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.state import live_tangents
 from ..core.tensor import Tensor
 
 __all__ = ["array_ufunc", "array_function", "NUMPY_FUNCTIONS", "UFUNCS"]
@@ -128,7 +129,7 @@ def array_ufunc(self, ufunc, method, *inputs, **kwargs):
 def _traced(obj):
     """Whether ``obj`` holds a Tensor on the graph or carrying tangents (in lists, tuples and dicts too)."""
     if isinstance(obj, Tensor):
-        return obj._node is not None or obj._fw is not None
+        return obj._node is not None or live_tangents(obj._fw) is not None
     if isinstance(obj, (list, tuple)):
         return any(_traced(o) for o in obj)
     if isinstance(obj, dict):

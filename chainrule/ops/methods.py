@@ -135,13 +135,14 @@ def _inplace(fn, ufunc, symbol):
 def rebind(t, out, op):
     """Make ``t`` the result ``out`` of an in-place operation ``op`` (``+=``, ``setitem``): a new node."""
     batched = hasattr(out, "val")  # a Batched result, inside vmap
-    if hasattr(t, "val"):  # t is batched too: its slots are the batch's
-        t.val, t.level, t.data = out.val, out.level, out.data
+    if batched and hasattr(t, "val") and out.level == t.level:  # t is batched at that level: its slots
+        t.val, t.data = out.val, out.data
         return
-    if batched:
+    if batched:  # t is unbatched, or batched at an outer vmap only
         # as torch.func.vmap: an unbatched Tensor cannot come to hold a whole batch in place
         raise ValueError(
-            f"{op}: inside vmap, this Tensor is not batched but the value written into it is, so it would "
+            f"{op}: inside vmap, this Tensor is not batched (at this vmap level) but the value written into it "
+            f"is, so it would "
             f"have to hold the whole batch; start from a batched value instead (e.g. y = cr.zeros_like(x) "
             f"for a batched x), or compute a new value (y = y + v)"
         )

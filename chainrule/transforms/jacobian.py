@@ -161,7 +161,7 @@ def _replay(tr, single, has_aux, who, chunk_size):
     shapes = [tuple(i.shape) for i in tr.ins]
     chunks = []
     for lo, hi in _chunks(sum(math.prod(s) for s in shapes), chunk_size, who):
-        with set_grad_enabled(tr.need), vmap_level(hi - lo) as lv, level() as tag:
+        with set_grad_enabled(bool(tr.need)), vmap_level(hi - lo) as lv, level() as tag:
             basis = _basis(shapes, [i.dtype for i in tr.ins], lv, lo, hi)
             tan = {i._node: b for i, b in zip(tr.ins, basis)}
             for prim, datas, parents, kw, node, ans in entries:

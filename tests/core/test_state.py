@@ -2,6 +2,8 @@
 
 import threading
 
+import pytest
+
 import chainrule as cr
 
 
@@ -84,3 +86,13 @@ def test_modes_are_per_thread():
     assert (cr.tensor(1.0, requires_grad=True) * 2).requires_grad  # the other thread's no_grad is its own
     done.set()
     t.join()
+
+
+def test_set_grad_enabled_entered_later_applies_its_mode_and_wants_a_bool():
+    m = cr.set_grad_enabled(False)
+    cr.set_grad_enabled(True)
+    with m:  # as PyTorch: entering applies the mode again
+        assert not cr.is_grad_enabled()
+    assert cr.is_grad_enabled()
+    with pytest.raises(TypeError, match="mode must be True or False"):
+        cr.set_grad_enabled(lambda: None)  # @cr.set_grad_enabled without (False)

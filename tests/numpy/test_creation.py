@@ -183,3 +183,9 @@ def test_chainrule_numpy_creation_signatures_agree_with_numpy():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert cnp.array([[1, 2]], ndmin=3).shape == (1, 1, 2)
+
+
+def test_linspace_with_a_traced_endpoint_keeps_float32():
+    start = cr.tensor(np.float32(0.0), requires_grad=True)
+    assert cr.linspace(start, 1.0, 3).dtype == np.float32  # a Python float never promotes
+    assert cr.linspace(start, np.array([1.0, 2.0]), 3).dtype == np.float64  # a float64 array does, as NumPy

@@ -519,3 +519,18 @@ def test_an_index_array_changed_after_the_forward_pass_does_not_change_the_gradi
     i[0] = 1
     z.backward()
     np.testing.assert_array_equal(a.grad.data, [1.0, 0.0, 5.0])
+
+
+def test_an_inner_vmap_cannot_write_its_batch_into_an_outer_batched_value():
+    def outer(x):
+        y = x * 1.0
+
+        def inner(z):
+            y[0] = z[0]
+            return z.sum()
+
+        cr.vmap(inner)(np.ones((4, 3)))
+        return cr.sum(y)
+
+    with pytest.raises(ValueError, match="setitem: inside vmap, this Tensor is not batched \\(at this vmap level\\)"):
+        cr.vmap(outer)(np.ones((2, 3)))
