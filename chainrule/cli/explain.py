@@ -85,7 +85,12 @@ def explain_expression(source, assignments, **options):
 
 def fail(command, error):
     """Print ``error`` as one clear line on stderr; the exit code for a refused input is 2."""
-    print(f"python -m chainrule {command}: error: {error}", file=sys.stderr)
+    text = str(error)
+    for prefix in (f"{command}: ", "explain: "):  # the library's own message may name the call already
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+            break
+    print(f"python -m chainrule {command}: error: {text}", file=sys.stderr)
     return 2
 
 

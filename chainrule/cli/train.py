@@ -214,9 +214,18 @@ def run(args) -> int:
     0 done, 1 stopped (a non-finite loss, an output that could not be written), 2 bad input, 130
     interrupted (Ctrl-C), each with one line on stderr instead of a traceback.
     """
+    for stream in (sys.stdout, sys.stderr):  # an ASCII terminal shows a path like é/run as \xe9/run
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         with blas_threads(args.threads):
             return _train(args)
+    except BrokenPipeError:  # the output was closed (train | head -1): stop quietly, the last epoch is saved
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that Python's own flush at exit fails no more
+        print("python -m chainrule train: the output was closed; stopped after the last saved epoch",
+              file=sys.stderr)
+        return 1
     except TrainError as e:
         print(f"python -m chainrule train: error: {e}", file=sys.stderr)
         return e.code

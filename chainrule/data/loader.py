@@ -37,7 +37,8 @@ def collate(items):
     A dict sample gives a dict of batches (same keys), a tuple (or namedtuple) a tuple of batches, each
     field collated again, so nesting works; a list of numbers is array data (a row), while a list holding
     Tensors, dicts or tuples is a record like a tuple. A field whose first sample is a Tensor becomes one
-    Tensor (dtype kept; on the graph when a sample requires grad); anything else becomes an ndarray.
+    Tensor (dtype kept; on the graph when a sample requires grad); strings stay a list; anything else
+    becomes an ndarray.
 
     >>> import numpy as np
     >>> xb, yb = collate([(np.zeros(2), 1), (np.ones(2), 0)])
@@ -69,6 +70,8 @@ def collate(items):
         if hasattr(first, "_fields"):  # a namedtuple keeps its type and field names
             return kind(*fields)
         return fields if kind is list else tuple(fields)
+    if isinstance(first, (str, bytes)):  # text stays a list of strings, as in PyTorch
+        return list(items)
     if is_tensor(first):
         if any(getattr(it, "requires_grad", False) for it in items):
             from chainrule import stack  # samples on a graph: keep it, as torch's default_collate does

@@ -24,10 +24,15 @@ _EXECUTABLES = ("graphviz-pure", "graphviz-pure.exe")
 # z = sin(z) + x repeated, where x feeds every +, at 81 / 101 / 121 / 141 / 161 / 201 nodes (1,681 /
 # 2,601 / 3,721 / 5,041 / 6,561 / 10,201 layout nodes) 0.15 / 0.5 / 1.9 / 4.4 / 9.7 / 31 s; an RNN
 # unrolled 25 / 50 / 75 steps, its weight feeding every step (1,003 / 3,878 / 8,628) 0.06 / 1.8 / 22 s.
-# 6,000 keeps drawing under about 10 s.
-MAX_NODES = 6000
+# An edge label is laid out as a node of its own and doubles every rank's spacing: a labelled edge that
+# spans k ranks places a label and 2k - 2 bend points. Counted so, explain pictures of x*x*...*x (x feeds
+# every product) at 41 / 61 / 81 / 106 factors (1,681 / 3,721 / 6,561 / about 11,000 places) took 0.17 /
+# 1.5 / 5.6 / 25 s. (One source fanned out to a plain chain draws faster than its count says: y = y * x
+# 200 times, 20,101 places, 0.7 s; pass max_nodes=None for such a graph.) 8,000 keeps drawing near 10 s.
+MAX_NODES = 8000
 _ID = r'"(?:[^"\\]|\\.)*"|[\w.]+'  # a quoted or plain DOT identifier
 _ATTRIBUTES = re.compile(r'\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\]')  # [label="a -> b", ...]
+_EDGE_LABEL = re.compile(r"(?:^|[\s,\[])(?:x|head|tail)?label\s*=")
 _NODE = re.compile(rf"(?:^|[{{;])\s*({_ID})\s*(?=;|$|\}})", re.MULTILINE)
 _KEYWORDS = {"graph", "node", "edge", "digraph", "subgraph", "strict"}
 
@@ -51,15 +56,29 @@ def layout_size(dot_source: str):
     >>> layout_size('digraph { x -> a; a -> b; x -> b }')  # x -> b spans 2 ranks: one bend point
     (3, 3, 4)
     """
-    text = _ATTRIBUTES.sub(";", dot_source)  # labels and ids may hold anything, "->" too
+    # each statement's attribute list, kept aside: labels and ids may hold anything, "->" too
+    attributes = []
+
+    def keep(m):
+        attributes.append(m.group(0))
+        return f"\x00{len(attributes) - 1}\x00"
+
+    text = _ATTRIBUTES.sub(keep, dot_source)
 
     def name(ident):
         return ident[1:-1] if ident.startswith('"') else ident
 
-    edges = []
+    edges, labelled = [], []
     for statement in re.split(r"[;{}\n]", text):  # a -> b -> c is two edges
-        ids = re.findall(_ID, statement) if "->" in statement else ()
-        edges += [(name(a), name(b)) for a, b in zip(ids, ids[1:])]
+        if "->" not in statement:
+            continue
+        ref = re.search(r"\x00(\d+)\x00", statement)
+        has_label = ref is not None and _EDGE_LABEL.search(attributes[int(ref.group(1))]) is not None
+        ids = re.findall(_ID, re.sub(r"\x00\d+\x00", " ", statement))
+        for a, b in zip(ids, ids[1:]):
+            edges.append((name(a), name(b)))
+            labelled.append(has_label)
+    text = re.sub(r"\x00\d+\x00", ";", text)
     nodes = {name(n) for n in _NODE.findall(text) if n not in _KEYWORDS}
     nodes.update(n for e in edges for n in e)
     succ = {n: [] for n in nodes}
@@ -85,8 +104,11 @@ def layout_size(dot_source: str):
     for n in nodes:
         if n not in has_input and succ[n]:
             rank[n] = min(rank[m] for m in succ[n]) - 1
-    bends = sum(max(rank[b] - rank[a] - 1, 0) for a, b in edges)
-    return len(nodes), len(edges), len(nodes) + bends
+    placed = len(nodes)
+    for (a, b), has_label in zip(edges, labelled):
+        span = max(rank[b] - rank[a], 1)
+        placed += 2 * span - 1 if has_label else span - 1  # a label (and the doubled spacing), or bend points
+    return len(nodes), len(edges), placed
 
 
 def check_size(dot_source: str, max_nodes=MAX_NODES) -> None:

@@ -270,3 +270,9 @@ def test_argument_names_never_collide_with_variables_or_the_function(capsys):
     code, out, _ = run(capsys, "explain", "f*v2", "f=1", "v2=3")
     assert code == 0 and "∂f/∂f" not in out
     assert "u1 = f" in out and "∂g/∂f = f\u0304 = u\u03041" in out
+
+
+def test_an_error_names_the_command_once(capsys):
+    assert main(["explain", "x*y", "x=1", "y=2", "--mode", "forward", "--direction", "q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("python -m chainrule explain: error: direction 'q'") and err.count("explain:") == 1

@@ -7,8 +7,10 @@ import json
 import os
 import re
 import struct
+import subprocess
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -405,3 +407,17 @@ def test_default_mlp_reaches_97_percent_on_digits(tmp_path, capsys):
 def test_default_cnn_reaches_98_percent_on_digits(tmp_path, capsys):
     code, out, _ = run(capsys, "--model", "cnn", "--out", str(tmp_path), "--no-progress")
     assert code == 0 and _final_accuracy(out) >= 0.98
+
+
+def test_a_closed_output_stops_training_quietly_and_keeps_the_saved_epoch(tmp_path):
+    # train | head -1: the pipe closes after the first line
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "chainrule", "train", "--epochs", "4", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.readline()  # the header
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 1 and b"Traceback" not in err and b"the output was closed" in err
+    saved = load(out / "model.safetensors")
+    assert int(saved["epoch"]) >= 1 and (out / "metrics.csv").exists()

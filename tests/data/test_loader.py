@@ -294,3 +294,10 @@ def test_dict_samples_with_different_keys_are_refused():
     ds = Records(lambda i: {"x": i} if i < 3 else {"x": i, "extra": 1})
     with pytest.raises(ValueError, match=r"differing structure: expected dicts with the keys \['x'\]"):
         list(DataLoader(ds, batch_size=5))
+
+
+def test_strings_collate_to_a_list_as_in_pytorch():
+    from chainrule.data.loader import collate
+
+    batch = collate([{"text": "ab", "y": 1}, {"text": "cd", "y": 0}])
+    assert batch["text"] == ["ab", "cd"] and batch["y"].tolist() == [1, 0]

@@ -146,7 +146,9 @@ def _fan_out(steps, keep):
 
 def test_layout_size_counts_the_bend_points_of_long_edges():
     assert viz.layout_size("digraph { x -> a; a -> b; x -> b }") == (3, 3, 4)
-    assert viz.layout_size('digraph { "x" -> a -> b; x -> b [label="a -> b"]; c; }') == (4, 3, 5)
+    # a labelled edge spanning 2 ranks places its label and 2 bend points (labels double the spacing)
+    assert viz.layout_size('digraph { "x" -> a -> b; x -> b [label="a -> b"]; c; }') == (4, 3, 7)
+    assert viz.layout_size('digraph { x -> a [label="1"]; a -> b [color=red]; }') == (3, 2, 4)
     keep = []
     chain = cr.tensor(1.0, requires_grad=True)
     keep.append(chain)

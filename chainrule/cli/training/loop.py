@@ -120,9 +120,6 @@ class _Run:
         history = self.history
         for name, value in zip(_COLUMNS[1:], (total / max(seen, 1), test_loss, test_acc, seconds, lr)):
             history[name].append(value)
-        print(f"epoch {epoch + 1:>3}/{args.epochs}  train loss {history['train_loss'][-1]:.4f}  "
-              f"test loss {test_loss:.4f}  test acc {100 * test_acc:6.2f}%  {seconds:5.2f}s  lr {lr:.2e}",
-              flush=True)
         try:
             self._write(lambda: save_checkpoint(self.ckpt, model, opt, epoch + 1, history,
                                                 _config(args, self.schedule)))
@@ -134,6 +131,10 @@ class _Run:
         self._write(lambda: write_metrics(self.metrics, history))
         self.listed = epoch + 1
         self._write(lambda: self.plot.epoch_done(history))
+        # printed once the epoch is saved: an output that closes (train | head -1) loses no work
+        print(f"epoch {epoch + 1:>3}/{args.epochs}  train loss {history['train_loss'][-1]:.4f}  "
+              f"test loss {test_loss:.4f}  test acc {100 * test_acc:6.2f}%  {seconds:5.2f}s  lr {lr:.2e}",
+              flush=True)
         return True
 
     def _write(self, write):
