@@ -5,8 +5,10 @@ Prints the median time of grad and of hvp, measured in the same run, and their r
 JAX measured 1.5, PyTorch 3.5), next to the same two computations written by hand in NumPy (four
 separate matrix-vector products against two: ratio 2) and, when JAX is installed, JAX's own ratio
 in the same run. hvp reads W once for W·x and W·v (and once for Wᵀ·ḡ and its tangent): see
-matmul's fused_jvp in chainrule/ops/products.py. One BLAS thread keeps the timing stable on a
-throttled VM.
+matmul's fused_jvp in chainrule/ops/products.py -- where this machine's BLAS makes that pay, which
+chainrule measures once and the benchmark reports; where it does not (an AMD EPYC VM here), the
+floor is the unfused ratio of 2, and JAX's jit measured 1.8-1.9 on the same machine. One BLAS
+thread keeps the timing stable on a throttled VM.
 """
 
 from __future__ import annotations
@@ -113,6 +115,12 @@ def main(argv=None):
               f"hvp/grad = {r:.2f} (median of paired runs; target <= 1.6)")
         print(f"  NumPy by hand, same formulas: grad {ng * 1e3:.2f} ms, hvp {nh * 1e3:.2f} ms, ratio {nr:.2f} "
               f"(4 matrix-vector products against 2, unfused)")
+        from chainrule.ops import products
+
+        pays = {k: v for (k, c), v in products._FUSE_PAYS.items() if c == np.dtype(dtype).char}
+        print("  one pass over W for W·x and W·v: " + ", ".join(
+            f"{k.strip('_')} {'used' if v else 'not used (slower than two products here)'}"
+            for k, v in sorted(pays.items())))
         jr = jax_ratio(a.n, dtype, a.repeat)
         if jr is not None:
             print(f"  JAX (jit), same run: hvp/grad = {jr:.2f}")

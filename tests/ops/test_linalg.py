@@ -349,6 +349,7 @@ def test_fused_jvp_matches_the_separate_products(monkeypatch, product, dtype):
         return out
 
     monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(P, "_FUSE", True)
     monkeypatch.setattr(P.matmul_p, "fused_jvp", spy)
     out, tan = cr.jvp(lambda z: product(M, z), (x,), (v,))
     assert calls == [True] and out.dtype == dtype and tan.dtype == dtype
@@ -361,6 +362,7 @@ def test_fused_jvp_serves_forward_over_reverse_hvp(monkeypatch):
     from chainrule.ops import products as P
 
     monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(P, "_FUSE", True)
     r = np.random.default_rng(1)
     W = cr.tensor(r.standard_normal((300, 300)) / 20)
     x, v = r.standard_normal(300), r.standard_normal(300)
@@ -378,6 +380,7 @@ def test_fused_jvp_declines_where_the_tangent_would_be_recorded(monkeypatch):
     from chainrule.ops import products as P
 
     monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 0)
+    monkeypatch.setattr(P, "_FUSE", True)
     calls = []
     fused = P._matmul_fused
     monkeypatch.setattr(P.matmul_p, "fused_jvp", lambda *a: calls.append(1) or fused(*a))
@@ -392,6 +395,7 @@ def test_fused_jvp_declines_where_the_tangent_would_be_recorded(monkeypatch):
 
 def test_fused_value_and_tangent_are_separate_arrays(monkeypatch):
     monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 0)
+    monkeypatch.setattr(P, "_FUSE", True)
     W = np.random.default_rng(2).standard_normal((50, 50))
     x = cr.tensor(np.ones(50), requires_grad=True)
     out, tan = cr.jvp(lambda z: W @ z, (x,), (cr.tensor(np.arange(50.0)),))
@@ -399,3 +403,32 @@ def test_fused_value_and_tangent_are_separate_arrays(monkeypatch):
     tan += 1.0  # an in-place write into the tangent leaves the value (saved by multiply) alone
     loss.backward()
     np.testing.assert_allclose(x.grad.data, 2 * W.T @ (W @ np.ones(50)))
+
+
+@pytest.mark.parametrize("faster", [True, False])
+def test_fusion_is_used_only_where_it_was_measured_faster(monkeypatch, faster):
+    from chainrule.ops import products as P
+
+    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(P, "_FUSE_PAYS", {})
+    timed = []
+
+    def best_times(fused, apart):  # the probe runs both ways on the real matrix; the clock is faked
+        a, b = fused(), apart()
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-12)
+        timed.append(1)
+        return [1.0, 2.0] if faster else [1.0, 1.05]  # two products: twice as slow, or about as fast
+
+    monkeypatch.setattr(P, "_best_times", best_times)
+    calls = []
+    fused = P._matmul_fused
+    monkeypatch.setattr(P.matmul_p, "fused_jvp", lambda *a: calls.append(fused(*a) is not None) or None)
+    r = np.random.default_rng(3)
+    M = r.standard_normal((200, 200))
+    x, v = r.standard_normal(200), r.standard_normal(200)
+    for product in (lambda z: M @ z, lambda z: M @ z, lambda z: z @ M):
+        out, tan = cr.jvp(product, (x,), (v,))
+        np.testing.assert_allclose(tan, product(v), rtol=1e-12)
+    assert calls == [faster] * 3
+    # measured once per kernel and dtype: M @ z twice (one measurement), then z @ M
+    assert timed == [1, 1] and P._FUSE_PAYS == {("_rows_times", "d"): faster, ("_times_rows", "d"): faster}
