@@ -118,9 +118,9 @@ def main(argv=None):
         from chainrule.ops import products
 
         pays = {k: v for (k, c), v in products._FUSE_PAYS.items() if c == np.dtype(dtype).char}
-        print("  one pass over W for W·x and W·v: " + ", ".join(
-            f"{k.strip('_')} {'used' if v else 'not used (slower than two products here)'}"
-            for k, v in sorted(pays.items())))
+        decided = ", ".join(f"{k.strip('_')} {'used' if v else 'not used (slower than two products here)'}"
+                            for k, v in sorted(pays.items()))
+        print(f"  one pass over W for W·x and W·v: {decided or 'not tried (W is below 2 MiB)'}")
         jr = jax_ratio(a.n, dtype, a.repeat)
         if jr is not None:
             print(f"  JAX (jit), same run: hvp/grad = {jr:.2f}")

@@ -111,7 +111,7 @@ def test_tutorial_names_every_worked_example():
 # ---- command lines ---------------------------------------------------------------------------
 SKIPPED = {  # command line -> why the test does not run it
     'pip install ".[test]" && python -m pytest -q': "installs the test tools, then runs this very test suite",
-    "python -m chainrule bench": "the benchmark suite runs for minutes (tests/test_examples.py covers bench)",
+    "python -m chainrule bench": "the suite runs for minutes (tests/test_benchmarks.py runs each on a tiny problem)",
 }
 
 
