@@ -64,7 +64,7 @@ def _matmul_vjp_b(g, ans, a, b):
 # forward-over-reverse hvp cheap there; 1.3-3x one product -- slower than two -- on an AMD EPYC
 # VM, whose OpenBLAS runs the Haswell kernels. So the first large product of each dtype and
 # orientation times both ways on its own matrix and keeps the faster for the rest of the process
-# (_fusion_pays); the answers differ only in rounding, and stay the same from call to call.
+# (_fusion_pays); the two ways differ only in rounding, and within a process every call takes the same way.
 # (OpenBLAS's gemm on the whole W with two columns is slower than two products; blocks of 128
 # rows or fewer, about 1 MB, avoid its packing.)
 _FUSE_MIN_BYTES = 1 << 21  # smaller matrices stay in the cache anyway
