@@ -1,7 +1,9 @@
-"""The extension API: declare a primitive once, with its forward, reverse and forward-mode rules.
+"""The extension API: declare a primitive once, with its forward, reverse, forward-mode and batching rules.
 
 Two shorthands cover most operations. An elementwise operation needs only its
-derivative; a linear operation only its transpose:
+derivative (it batches by broadcasting); a linear operation only its transpose.
+Every shorthand passes further keywords (``batch=``, ``partials=``,
+``convention=``, ...) on to :class:`Primitive`:
 
 >>> import numpy as np, chainrule as cr
 >>> from chainrule.extend import elementwise
@@ -15,6 +17,7 @@ derivative; a linear operation only its transpose:
 
 from __future__ import annotations
 
+from .core.batching_rules import elementwise as _broadcasting
 from .core.function import Function
 from .core.primitive import NONDIFFERENTIABLE, REGISTRY, Primitive
 
@@ -22,10 +25,10 @@ __all__ = ["Function", "Primitive", "elementwise", "binary", "linear", "nondiffe
            "NONDIFFERENTIABLE"]
 
 
-def elementwise(name, impl, d, save=("args",)):
+def elementwise(name, impl, d, save=("args",), *, batch=_broadcasting, **declare):
     """A unary elementwise primitive from its derivative ``d(ans, x)``.
 
-    Reverse: ``x̄ = ḡ · d``; forward: ``ṫ_out = ṫ · d``.
+    Reverse: ``x̄ = ḡ · d``; forward: ``ṫ_out = ṫ · d``; batching: the broadcasting rule.
     ``save`` says whether ``d`` reads the input (``"args"``), the output
     (``"ans"``), or both.
     """
@@ -35,14 +38,16 @@ def elementwise(name, impl, d, save=("args",)):
         vjp=(lambda g, ans, x: g * d(ans, x),),
         jvp=(lambda t, ans, x: t * d(ans, x),),
         save=save,
+        batch=batch,
+        **declare,
     )
 
 
-def binary(name, impl, dx, dy, save=("args",)):
+def binary(name, impl, dx, dy, save=("args",), *, batch=_broadcasting, **declare):
     """A broadcasting binary elementwise primitive from its partials ``dx(ans, x, y)``, ``dy(ans, x, y)``.
 
     The rules return cotangents of the output's shape; the engine sums them
-    back to each input's shape.
+    back to each input's shape. It batches by broadcasting.
     """
     return Primitive(
         name,
@@ -50,10 +55,12 @@ def binary(name, impl, dx, dy, save=("args",)):
         vjp=(lambda g, ans, x, y: g * dx(ans, x, y), lambda g, ans, x, y: g * dy(ans, x, y)),
         jvp=(lambda t, ans, x, y: t * dx(ans, x, y), lambda t, ans, x, y: t * dy(ans, x, y)),
         save=save,
+        batch=batch,
+        **declare,
     )
 
 
-def linear(name, impl, transpose, save=()):
+def linear(name, impl, transpose, save=(), **declare):
     """A primitive linear in its single array input: ``jvp`` is the op itself, ``vjp`` its transpose.
 
     ``transpose(g, x, **static)`` maps an output cotangent to the input's
@@ -65,10 +72,11 @@ def linear(name, impl, transpose, save=()):
         vjp=(lambda g, ans, x, **kw: transpose(g, x, **kw),),
         jvp=(lambda t, ans, x, **kw: prim(t, **kw),),
         save=save,
+        **declare,
     )
     return prim
 
 
-def nondifferentiable(name, impl):
+def nondifferentiable(name, impl, **declare):
     """A primitive with no derivative (comparisons, sign, argmax): its result never joins the graph."""
-    return Primitive(name, impl, nondiff=True)
+    return Primitive(name, impl, nondiff=True, **declare)

@@ -7,8 +7,9 @@ contracts sees one extra leading axis. That is solved here, once, by a
 batching rule per primitive (JAX's ``batching.py``): ``apply`` sends any
 operation with an operand batched at a live level to :func:`apply_batched`,
 which moves the work to the "physical" arrays (batch axis in front) and calls
-the primitive's rule from :data:`BATCH_RULES`; a primitive without a rule
-falls back to a loop over the batch, which is always correct, only slower.
+the rule the primitive declares (``prim.batch``; the generic ones are in
+``batching_rules.py``); a primitive without a rule falls back to a loop over
+the batch, which is always correct, only slower.
 
 Levels share their tags with forward mode (``state.open_level``): a batched value
 may carry tangents, a tangent may be batched, and levels nest (``hessian`` is
@@ -23,27 +24,22 @@ import threading
 import numpy as np
 
 from .primitive import Primitive, apply
-from .shapes import broadcast_to
+from .shapes import broadcast_to, shape_of
 from .state import STATE, close_level, open_level
 from .tensor import Tensor, wrap
 
 __all__ = [
-    "BATCH_RULES",
     "Batched",
     "apply_batched",
     "batch_levels",
     "from_level",
     "level_size",
     "moveaxis",
-    "register_batch_rule",
     "stack",
     "take",
     "to_level",
     "vmap_level",
 ]
-
-# primitive -> rule(prim, vals, batched, kw, size) returning the physical result (batch axis first).
-BATCH_RULES: dict = {}
 
 _CONCRETE = (
     "this value is batched (inside cr.vmap, jacfwd, jacrev or hessian): it stands for a whole batch of "
@@ -94,14 +90,6 @@ class Batched(Tensor):
     item = tolist = numpy = __array__ = __float__ = __int__ = __index__ = __bool__ = _fail
     __reduce__ = __deepcopy__ = _fail
 
-    def __setitem__(self, index, value):
-        # t[index] = v inside vmap: the functional update, then this value rebinds to it (as setitem does)
-        from ..ops.indexing import _fit, _normalise, index_update_p
-        from ..ops.methods import rebind
-
-        idx = _normalise(index, self.shape, "setitem")
-        rebind(self, index_update_p(self, _fit(value, idx, "setitem"), index=idx), "setitem")
-
     def requires_grad_(self, requires_grad=True):
         raise RuntimeError("requires_grad_: a batched value inside vmap cannot become a leaf; use cr.grad inside vmap")
 
@@ -142,9 +130,6 @@ class vmap_level:
         self.size = int(size)
 
     def __enter__(self):
-        from .batching_rules import install
-
-        install()
         self.tag = open_level()
         STATE.set(vmap=STATE.vmap + 1)
         _LIVE.sizes[self.tag] = self.size
@@ -197,10 +182,8 @@ def apply_batched(prim, args, kw):
         else:
             vals.append(a)
             bat.append(False)
-    rule = BATCH_RULES.get(prim)
-    if rule is None:
-        rule = fallback
-    out = rule(prim, vals, bat, kw, size)
+    rule = prim.batch
+    out = (fallback if rule is None else rule)(prim, vals, bat, kw, size)
     if prim.nondiff and not isinstance(out, Tensor):
         out = wrap(np.asarray(out))
     return make(out, top)
@@ -219,16 +202,6 @@ def fallback(prim, vals, bat, kw, size, call=None):
     for i in range(size):
         outs.append(call(*[take(v, i, 0, size) if b else v for v, b in zip(vals, bat)]))
     return stack(outs, 0)
-
-
-def register_batch_rule(prim, rule):
-    """Declare ``rule(prim, vals, batched, kw, size)`` as the batching rule of ``prim``.
-
-    ``vals`` are the operands, the batched ones (``batched[i]`` true) as physical
-    values with the batch axis first; the rule returns the physical result.
-    """
-    BATCH_RULES[prim] = rule
-    return rule
 
 
 # ---- moving between a level and its physical value -------------------------------------
@@ -256,9 +229,23 @@ def from_level(y, level):
     return make(y, level)
 
 
-# ---- three internal primitives the machinery itself needs (never registered) -----------
+# ---- four internal primitives the machinery itself needs (never registered) ------------
+# Their batching rules: a batched operand's static axis moves one place right.
 def _moveaxis(x, src, dst):
     return np.moveaxis(x, src, dst)
+
+
+def _moveaxis_rule(prim, vals, bat, kw, size):
+    return apply(prim, vals, dict(kw, src=kw["src"] + 1, dst=kw["dst"] + 1))
+
+
+def _take_rule(prim, vals, bat, kw, size):
+    return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
+
+
+def _stack_rule(prim, vals, bat, kw, size):
+    vals = [v if b else broadcast_to(v, (size,) + shape_of(v)) for v, b in zip(vals, bat)]
+    return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
 
 
 moveaxis_p = Primitive(
@@ -268,6 +255,7 @@ moveaxis_p = Primitive(
     jvp=(lambda t, ans, x, src, dst: moveaxis_p(t, src=src, dst=dst),),
     save=(),
     register=False,
+    batch=_moveaxis_rule,
 )
 
 
@@ -297,6 +285,7 @@ take_p = Primitive(
     jvp=(lambda t, ans, x, index, axis, n: take_p(t, index=index, axis=axis, n=n),),
     save=(),
     register=False,
+    batch=_take_rule,
 )
 put_p = Primitive(
     "_vmap_put",
@@ -305,6 +294,7 @@ put_p = Primitive(
     jvp=(lambda t, ans, x, index, axis, n: put_p(t, index=index, axis=axis, n=n),),
     save=(),
     register=False,
+    batch=_take_rule,
 )
 
 
@@ -326,6 +316,7 @@ stack_p = Primitive(
     variadic=True,
     save=(),
     register=False,
+    batch=_stack_rule,
 )
 
 

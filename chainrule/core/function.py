@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .batching import Batched, fallback, register_batch_rule
+from .batching import Batched, fallback
 from .primitive import Primitive, apply
 from .state import STATE
 from .tensor import Tensor, wrap
@@ -107,11 +107,11 @@ def _make_primitive(cls):
         finally:
             ctx._inputs, ctx._ans = (), None
 
-    prim = FunctionPrimitive(name, impl, vjp=vjp, jvp=jvp, joint_jvp=True, variadic=True, raw_ok=False,
-                             register=False, save=("args", "ans"))
-    prim.fn = cls
     # vmap over a Function: one apply per batch element, each with its own ctx
-    register_batch_rule(prim, lambda p, vals, bat, kw, size: fallback(p, vals, bat, kw, size, call=cls.apply))
+    prim = FunctionPrimitive(name, impl, vjp=vjp, jvp=jvp, joint_jvp=True, variadic=True, raw_ok=False,
+                             register=False, save=("args", "ans"),
+                             batch=lambda p, vals, bat, kw, size: fallback(p, vals, bat, kw, size, call=cls.apply))
+    prim.fn = cls
     return prim
 
 

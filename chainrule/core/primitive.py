@@ -57,6 +57,37 @@ class Primitive:
     None to decline; ``apply`` offers it the common case of one plain tangent on
     one operand (matmul uses it to read a large matrix once for ``W x`` and ``W v``).
 
+    ``batch`` (optional), ``batch(prim, vals, batched, kw, size)``, is the batching rule
+    (``cr.vmap``, ``jacfwd``, ``jacrev``): ``vals`` are the operands, those with
+    ``batched[i]`` true as physical values whose axis 0 is the batch (of ``size``);
+    it returns the physical result, batch axis first. The generic rules are in
+    ``chainrule.core.batching_rules`` (``elementwise`` for broadcasting operations,
+    ``axis_rule("axis")`` for static axes, ``leading``); without one, the primitive
+    runs once per batch element (``fallback``), which is correct, only slower.
+
+    What ``cr.explain`` and the graph pictures print (all optional, text only):
+
+    - ``partials``: ∂out/∂input i for an elementwise primitive, one format string per
+      input over the operands ``{0}``, ``{1}``, ... and the output ``{out}``
+      (``("cos({0})",)``), or a callable ``partials(i, texts, out, values)`` returning
+      the text or None (``values[k]``: operand k's value where it is a constant).
+      A primitive with ``partials`` is shown as elementwise.
+    - ``vjp_formulas``: the vector-Jacobian product per input, over the operands,
+      the cotangent ``{g}`` and ``{out}`` (``("{g} @ {1}ᵀ", "{0}ᵀ @ {g}")``; the last
+      entry serves any further inputs), or a callable ``vjp_formulas(i, texts, g, out, kw)``.
+    - ``operator``: the symbol written between two operands (``"+"``, ``"@"``) or
+      before one (``"-"``).
+    - ``call_args``: ``call_args(kw, shapes)`` lists the public arguments of the
+      call, ``[(keyword or None, value)]``, from the engine's keywords (``axes=(1,)``
+      reads ``axis=1``); without it the plain keywords show as they are.
+    - ``notation``: ``notation(operands, kw, values)`` writes the whole call in the
+      user's syntax (``x[0]``, ``v1²``) or returns None for the usual form;
+      ``operands`` are the operands' texts, None for one drawn as an edge.
+
+    ``convention`` (optional) states the documented choice the rules make where
+    the derivative is not unique (a tie, a kink): ``maximum``'s "ties split the
+    gradient evenly", ``relu``'s "relu'(0) = 0".
+
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.extend import Primitive
     >>> cube = Primitive("cube", lambda x: x ** 3,
@@ -69,10 +100,13 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "vjp", "jvp", "joint_jvp", "variadic", "save_args", "save_ans",
-                 "raw_ok", "nondiff", "batch", "doc", "vjp_table", "fused_jvp")
+                 "raw_ok", "nondiff", "batch", "doc", "vjp_table", "fused_jvp", "partials", "vjp_formulas",
+                 "operator", "call_args", "notation", "convention")
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, save=("args", "ans"), joint_jvp=False,
-                 variadic=False, raw_ok=True, nondiff=False, register=True, fused_jvp=None):
+                 variadic=False, raw_ok=True, nondiff=False, register=True, fused_jvp=None, batch=None,
+                 partials=None, vjp_formulas=None, operator=None, call_args=None, notation=None,
+                 convention=None):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -85,8 +119,14 @@ class Primitive:
         self.save_ans = "ans" in save
         self.raw_ok = raw_ok
         self.nondiff = nondiff
-        self.batch = None
+        self.batch = batch
         self.fused_jvp = fused_jvp
+        self.partials = partials
+        self.vjp_formulas = vjp_formulas
+        self.operator = operator
+        self.call_args = call_args
+        self.notation = notation
+        self.convention = convention
         if register:
             if name in REGISTRY:
                 raise ValueError(f"primitive {name!r} is declared twice")

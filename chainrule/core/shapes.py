@@ -1,4 +1,4 @@
-"""sum_to, broadcast_to and astype: the primitives the engine itself needs to undo broadcasting and keep dtypes.
+"""sum_to, broadcast_to, reshape and astype: the primitives the engine itself needs for broadcasting, batching, dtypes.
 
 ``cast`` is the public face of a dtype change: to a floating (or complex) dtype it
 is ``astype``, differentiable; to an integer or boolean dtype the result leaves
@@ -9,9 +9,74 @@ from __future__ import annotations
 
 import numpy as np
 
-from .primitive import Primitive
+from .primitive import Primitive, apply
+from .tensor import Tensor
 
-__all__ = ["sum_to", "broadcast_to", "astype", "astype_discrete", "cast", "broadcast_shapes"]
+__all__ = ["sum_to", "broadcast_to", "reshape_p", "astype", "astype_discrete", "cast", "broadcast_shapes",
+           "shape_of", "lift", "reshape_to"]
+
+_ndarray = np.ndarray
+
+
+def shape_of(v):
+    """The shape of an operand: a Tensor's or array's, a nested list's, () for scalars and static values."""
+    if isinstance(v, (Tensor, _ndarray)):
+        return tuple(v.shape)
+    if isinstance(v, (list, tuple)):
+        return np.shape(v)
+    return ()  # scalars, None, dtypes passed as operands (astype(x, np.float64))
+
+
+def reshape_to(v, shape):
+    """``v`` reshaped to ``shape`` (itself when it has that shape already)."""
+    shape = tuple(shape)
+    if shape_of(v) == shape:
+        return v
+    return reshape_p(v, shape=shape, in_shape=shape_of(v))
+
+
+def lift(v, rank):
+    """A batched ``v`` (axis 0 the batch) with unit axes inserted after the batch axis up to logical rank ``rank``."""
+    shape = shape_of(v)
+    extra = rank - (len(shape) - 1)
+    if extra <= 0:
+        return v
+    return reshape_to(v, shape[:1] + (1,) * extra + shape[1:])
+
+
+def _one(shape):
+    return shape[0] if isinstance(shape, tuple) and len(shape) == 1 else shape
+
+
+# ---- batching rules of the primitives below (see Primitive's ``batch``) ----------------
+def _static_shape(vals, kw):
+    # the engine passes the target shape positionally (sum_to(g, shape)), wrappers by keyword
+    return tuple(kw["shape"] if "shape" in kw else vals[1])
+
+
+def _broadcast_to_rule(prim, vals, bat, kw, size):
+    shape = _static_shape(vals, kw)
+    return broadcast_to(lift(vals[0], len(shape)), (size,) + shape)
+
+
+def _sum_to_rule(prim, vals, bat, kw, size):
+    from .batching import moveaxis
+
+    x = vals[0]
+    shape = _static_shape(vals, kw)
+    extra = len(shape_of(x)) - 1 - len(shape)
+    if extra > 0:  # the batch axis goes after the leading logical axes, which sum_to then sums away
+        return sum_to(moveaxis(x, 0, extra), (size,) + shape)
+    return sum_to(lift(x, len(shape)), (size,) + shape)
+
+
+def _reshape_rule(prim, vals, bat, kw, size):
+    return apply(prim, vals, dict(kw, shape=(size,) + tuple(kw["shape"]), in_shape=(size,) + tuple(kw["in_shape"])))
+
+
+def _per_element_rule(prim, vals, bat, kw, size):
+    # one array operand (the others static: a dtype), acted on entry by entry: the batch axis passes through
+    return apply(prim, vals, kw)
 
 
 def broadcast_shapes(op, *shapes):
@@ -50,6 +115,8 @@ sum_to = Primitive(
     vjp=(lambda g, ans, x, shape: broadcast_to(g, x.shape),),  # adjoint of a sum is a broadcast
     jvp=(lambda t, ans, x, shape: sum_to(t, shape),),  # linear
     save=("args",),
+    batch=_sum_to_rule,
+    vjp_formulas=("broadcast({g})",),
 )
 
 
@@ -66,6 +133,25 @@ broadcast_to = Primitive(
     vjp=(lambda g, ans, x, shape: sum_to(g, x.shape),),  # gradients add over the copies
     jvp=(lambda t, ans, x, shape: broadcast_to(t, shape),),
     save=("args",),
+    batch=_broadcast_to_rule,
+    vjp_formulas=("sum_to({g}, {0}.shape)",),
+)
+
+
+def _reshape(x, shape, in_shape):
+    return np.reshape(x, shape)
+
+
+# the adjoint of a reshape is the reshape back (to the static in_shape: x is not kept); it is linear
+reshape_p = Primitive(
+    "reshape",
+    _reshape,
+    vjp=(lambda g, ans, x, shape, in_shape: reshape_p(g, shape=in_shape, in_shape=g.shape),),
+    jvp=(lambda t, ans, x, shape, in_shape: reshape_p(t, shape=shape, in_shape=in_shape),),
+    save=(),
+    batch=_reshape_rule,
+    vjp_formulas=("reshape({g}, {0}.shape)",),
+    call_args=lambda kw, shapes: [(None, _one(kw["shape"]))],
 )
 
 
@@ -79,11 +165,14 @@ astype = Primitive(
     vjp=(lambda g, ans, x, dtype: astype(g, x.dtype),),  # a cast back to the input's dtype
     jvp=(lambda t, ans, x, dtype: astype(t, dtype),),
     save=("args",),
+    batch=_per_element_rule,
+    partials=("1",),
+    call_args=lambda kw, shapes: [(None, kw["dtype"])] + [(k, v) for k, v in kw.items() if k != "dtype"],
 )
 
 # NOTE: an integer or boolean result has no derivative: it never joins the graph and
 # carries no tangent (PyTorch: casting to an integer type gives no grad).
-astype_discrete = Primitive("astype_discrete", _astype, nondiff=True)
+astype_discrete = Primitive("astype_discrete", _astype, nondiff=True, batch=_per_element_rule)
 
 
 def cast(x, dtype):

@@ -211,11 +211,6 @@ class Tensor:
             extras.append("requires_grad=True" if node.prim is None else f"grad_fn=<{node.prim.name}>")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    def __setitem__(self, index, value):
-        from ..ops.indexing import setitem
-
-        setitem(self, index, value)
-
     def __reduce__(self):
         # Tensors are not pickled by chainrule (cr.save writes safetensors); this
         # keeps copy.deepcopy working for data and requires_grad alone.

@@ -6,10 +6,8 @@ import types
 
 import numpy as np
 
-from ..core.batching import register_batch_rule
-from ..core.batching_rules import axis_rule, elementwise as _elementwise_rule
 from ..core.primitive import Primitive
-from ..core.shapes import astype_discrete, cast
+from ..core.shapes import cast
 from ..core.tensor import Tensor
 from ..numpy import dispatch
 from . import contractions, elementwise, indexing, join, linalg, methods, products, reduce, shape, special
@@ -86,6 +84,7 @@ methods.install(
         "__matmul__": products.matmul,
         "__rmatmul__": lambda self, other: products.matmul(other, self),
         "__getitem__": indexing.getitem,
+        "__setitem__": indexing.setitem,
         "clip": elementwise._clip_method,
         "astype": _astype_method,
         "copy": elementwise.positive,
@@ -93,12 +92,6 @@ methods.install(
         "conj": elementwise.positive,
     }
 )
-# Batching rules (cr.vmap) of the primitives declared here that the table in core/batching_rules.py
-# does not name: elementwise ones, and the pad adjoint with its static axis.
-for _prim in (astype_discrete, elementwise._zeros_like):
-    register_batch_rule(_prim, _elementwise_rule)
-register_batch_rule(join.pad_fold_p, axis_rule("axis"))
-
 Tensor.__array_ufunc__ = dispatch.array_ufunc
 Tensor.__array_function__ = dispatch.array_function
 dispatch.bind(PUBLIC)

@@ -8,7 +8,8 @@ import string
 
 import numpy as np
 
-from ..core.primitive import Primitive
+from ..core.batching_rules import fallback, ndim_of, shape_of, shift
+from ..core.primitive import Primitive, apply
 from ..core.shapes import broadcast_to as _broadcast_to
 from ..core.tensor import Tensor
 
@@ -43,6 +44,26 @@ def _tensordot_vjp(which):
     return rule
 
 
+def _fresh_letter(subscripts):
+    """An index letter the subscripts do not use (the batch axis's), or None when all are taken."""
+    for c in _LETTERS:
+        if c not in subscripts:
+            return c
+    return None
+
+
+def _tensordot_batch(prim, vals, bat, kw, size):
+    a, b = vals
+    xa, xb = kw["axes"]
+    if bat[0] and not bat[1]:  # a's free axes come first in the result: the batch axis stays in front
+        return apply(prim, vals, dict(kw, axes=(shift(tuple(xa)), tuple(xb))))
+    nda, ndb = ndim_of(a) - bat[0], ndim_of(b) - bat[1]
+    la, lb, out = _tensordot_subscripts(nda, ndb, (tuple(xa), tuple(xb)))
+    z = _fresh_letter(la + lb)
+    la = z + la if bat[0] else la
+    return einsum_p(a, b, subscripts=f"{la},{z}{lb}->{z}{out}")
+
+
 tensordot_p = Primitive(
     "tensordot",
     lambda a, b, axes: np.tensordot(a, b, axes=axes),
@@ -50,6 +71,7 @@ tensordot_p = Primitive(
     jvp=(lambda t, ans, a, b, axes: tensordot_p(t, b, axes=axes),
          lambda t, ans, a, b, axes: tensordot_p(a, t, axes=axes)),  # bilinear
     save=("args",),
+    batch=_tensordot_batch,
 )
 
 
@@ -214,8 +236,20 @@ def _einsum_jvp(ts, ans, *operands, subscripts):
     return total
 
 
+def _einsum_batch(prim, vals, bat, kw, size):
+    # the batch axis is one more index, a fresh letter, on the batched operands and in front of the output
+    subs, targets = _einsum_plan(kw["subscripts"], tuple(tuple(shape_of(v)[1:] if b else shape_of(v))
+                                                         for v, b in zip(vals, bat)))
+    z = _fresh_letter(subs)
+    if z is None or any(t is not None for t in targets):
+        return fallback(prim, vals, bat, kw, size)
+    lhs, out = subs.split("->")
+    terms = [z + t if b else t for t, b in zip(lhs.split(","), bat)]
+    return apply(prim, vals, dict(kw, subscripts=",".join(terms) + "->" + z + out))
+
+
 einsum_p = Primitive("einsum", _einsum, vjp=_einsum_vjp, jvp=_einsum_jvp, joint_jvp=True, variadic=True,
-                     save=("args",))
+                     save=("args",), batch=_einsum_batch)
 
 
 def einsum(subscripts, *operands, optimize=None):

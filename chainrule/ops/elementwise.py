@@ -6,9 +6,20 @@ import math
 
 import numpy as np
 
+from ..core.batching_rules import elementwise as _broadcasting
 from ..core.primitive import Primitive
 from ..core.tensor import Tensor
 from ..extend import binary, elementwise, nondifferentiable
+
+# Every primitive here acts entry by entry on broadcast operands: each batches by broadcasting
+# (``elementwise`` and ``binary`` give that rule by default). ``partials`` is the text explain
+# and the graph pictures print for ∂out/∂input; ``convention`` the documented choice at a kink or tie.
+
+
+def _nondiff(name, impl):
+    """A non-differentiable elementwise operation (comparisons, rounding, masks)."""
+    return nondifferentiable(name, impl, batch=_broadcasting)
+
 
 # ---- arithmetic -----------------------------------------------------------------
 add = Primitive(
@@ -17,6 +28,9 @@ add = Primitive(
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: g),  # add distributes the gradient
     jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: t),
     save=(),
+    partials=("1", "1"),
+    operator=" + ",
+    batch=_broadcasting,
 )
 subtract = Primitive(
     "subtract",
@@ -24,6 +38,9 @@ subtract = Primitive(
     vjp=(lambda g, ans, x, y: g, lambda g, ans, x, y: -g),
     jvp=(lambda t, ans, x, y: t, lambda t, ans, x, y: -t),
     save=(),
+    partials=("1", "-1"),
+    operator=" - ",
+    batch=_broadcasting,
 )
 negative = Primitive(
     "negative",
@@ -31,6 +48,9 @@ negative = Primitive(
     vjp=(lambda g, ans, x: -g,),
     jvp=(lambda t, ans, x: -t,),
     save=(),
+    partials=("-1",),
+    operator="-",
+    batch=_broadcasting,
 )
 positive = Primitive(
     "positive",
@@ -38,9 +58,13 @@ positive = Primitive(
     vjp=(lambda g, ans, x: g,),
     jvp=(lambda t, ans, x: t,),
     save=(),
+    partials=("1",),
+    operator="+",
+    batch=_broadcasting,
 )
 # multiply switches: each input's adjoint is the other input times ḡ
-multiply = binary("multiply", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x)
+multiply = binary("multiply", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x,
+                  partials=("{1}", "{0}"), operator=" · ")
 divide = Primitive(
     "divide",
     np.true_divide,
@@ -50,6 +74,9 @@ divide = Primitive(
     ),
     jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y),
     save=("args", "ans"),
+    partials=("1/{1}", "-{0}/{1}²"),
+    operator=" / ",
+    batch=_broadcasting,
 )
 
 
@@ -69,41 +96,95 @@ def _dpow_dy(ans, x, y):
     return where(zero, 0, ans * log(where(zero, 1, x)))
 
 
-power = binary("power", np.power, _dpow_dx, _dpow_dy, save=("args", "ans"))
+_SUPERSCRIPT = {2: "²", 3: "³"}
+
+
+def _constant_exponent(values):
+    """The exponent's value where it is a real constant scalar, else None."""
+    c = values[1] if len(values) > 1 else None
+    return None if c is None or np.ndim(c) or np.iscomplexobj(c) else float(c)
+
+
+def _power_partials(i, texts, out, values, number):
+    # ∂(x^y)/∂x written with the exponent's value when it is a constant (then its text is exact)
+    x, y = texts[0], texts[1]
+    if i == 1:
+        return f"{out}·ln {x}"
+    c = _constant_exponent(values)
+    if c is None:
+        return f"{y}·{x}^({y} - 1)"
+    if c == 2:
+        return f"2·{x}"
+    d = c - 1
+    if float(c).is_integer():
+        shown = _SUPERSCRIPT.get(int(d), f"^{int(d)}" if d >= 0 else f"^({int(d)})")
+        return f"{y}·{x}{shown}"
+    shown = number(d)
+    if len(shown) > len(number(c)) + 2:  # 2.0000001 - 1 has no short exact text: keep it symbolic
+        shown = f"({number(c)} - 1)"
+    return f"{y}·{x}^({shown})" if shown.startswith("-") else f"{y}·{x}^{shown}"
+
+
+def _power_notation(operands, kw, values):
+    # x ** 2 reads x²
+    c = _constant_exponent(values)
+    if len(operands) == 2 and c is not None and c in _SUPERSCRIPT:
+        x = operands[0]
+        return (f"({x})" if x.startswith("-") else x) + _SUPERSCRIPT[c]
+    return None
+
+
+power = binary(
+    "power",
+    np.power,
+    _dpow_dx,
+    _dpow_dy,
+    save=("args", "ans"),
+    partials=_power_partials,
+    operator="^",
+    notation=_power_notation,
+    convention="at x = 0, ∂/∂x is 0 where y = 0 (x⁰ = 1 is constant) and ∂/∂y is 0 (the limit for y > 0)",
+)
 
 # ---- exponentials and logarithms ------------------------------------------------
-exp = elementwise("exp", np.exp, lambda ans, x: ans, save=("ans",))  # d/dx eˣ = eˣ
-expm1 = elementwise("expm1", np.expm1, lambda ans, x: ans + 1, save=("ans",))  # d/dx (eˣ-1) = eˣ
-exp2 = elementwise("exp2", np.exp2, lambda ans, x: ans * math.log(2.0), save=("ans",))
-log = elementwise("log", np.log, lambda ans, x: 1 / x)  # d/dx ln x = 1/x
-log1p = elementwise("log1p", np.log1p, lambda ans, x: 1 / (x + 1))
-log2 = elementwise("log2", np.log2, lambda ans, x: 1 / (x * math.log(2.0)))
-log10 = elementwise("log10", np.log10, lambda ans, x: 1 / (x * math.log(10.0)))
-sqrt = elementwise("sqrt", np.sqrt, lambda ans, x: 0.5 / ans, save=("ans",))  # d/dx √x = 1/(2√x)
-cbrt = elementwise("cbrt", np.cbrt, lambda ans, x: 1 / (3 * ans * ans), save=("ans",))
-square = elementwise("square", np.square, lambda ans, x: 2 * x)
-reciprocal = elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans * ans, save=("ans",))
+exp = elementwise("exp", np.exp, lambda ans, x: ans, save=("ans",), partials=("exp({0})",))  # d/dx eˣ = eˣ
+expm1 = elementwise("expm1", np.expm1, lambda ans, x: ans + 1, save=("ans",),
+                    partials=("exp({0})",))  # d/dx (eˣ-1) = eˣ
+exp2 = elementwise("exp2", np.exp2, lambda ans, x: ans * math.log(2.0), save=("ans",), partials=("2^{0}·ln 2",))
+log = elementwise("log", np.log, lambda ans, x: 1 / x, partials=("1/{0}",))  # d/dx ln x = 1/x
+log1p = elementwise("log1p", np.log1p, lambda ans, x: 1 / (x + 1), partials=("1/(1 + {0})",))
+log2 = elementwise("log2", np.log2, lambda ans, x: 1 / (x * math.log(2.0)), partials=("1/({0}·ln 2)",))
+log10 = elementwise("log10", np.log10, lambda ans, x: 1 / (x * math.log(10.0)), partials=("1/({0}·ln 10)",))
+sqrt = elementwise("sqrt", np.sqrt, lambda ans, x: 0.5 / ans, save=("ans",),
+                   partials=("1/(2·√{0})",))  # d/dx √x = 1/(2√x)
+cbrt = elementwise("cbrt", np.cbrt, lambda ans, x: 1 / (3 * ans * ans), save=("ans",), partials=("1/(3·{out}²)",))
+square = elementwise("square", np.square, lambda ans, x: 2 * x, partials=("2·{0}",))
+reciprocal = elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans * ans, save=("ans",), partials=("-1/{0}²",))
 
 # ---- trigonometric and hyperbolic ----------------------------------------------
-sin = elementwise("sin", np.sin, lambda ans, x: cos(x))
-cos = elementwise("cos", np.cos, lambda ans, x: -sin(x))
-tan = elementwise("tan", np.tan, lambda ans, x: 1 + ans * ans, save=("ans",))  # sec² = 1 + tan²
-arcsin = elementwise("arcsin", np.arcsin, lambda ans, x: 1 / sqrt(1 - x * x))
-arccos = elementwise("arccos", np.arccos, lambda ans, x: -1 / sqrt(1 - x * x))
-arctan = elementwise("arctan", np.arctan, lambda ans, x: 1 / (1 + x * x))
-sinh = elementwise("sinh", np.sinh, lambda ans, x: cosh(x))
-cosh = elementwise("cosh", np.cosh, lambda ans, x: sinh(x))
-tanh = elementwise("tanh", np.tanh, lambda ans, x: 1 - ans * ans, save=("ans",))  # 1 - tanh²
-arcsinh = elementwise("arcsinh", np.arcsinh, lambda ans, x: 1 / sqrt(x * x + 1))
-arccosh = elementwise("arccosh", np.arccosh, lambda ans, x: 1 / sqrt(x * x - 1))
-arctanh = elementwise("arctanh", np.arctanh, lambda ans, x: 1 / (1 - x * x))
+sin = elementwise("sin", np.sin, lambda ans, x: cos(x), partials=("cos({0})",))
+cos = elementwise("cos", np.cos, lambda ans, x: -sin(x), partials=("-sin({0})",))
+tan = elementwise("tan", np.tan, lambda ans, x: 1 + ans * ans, save=("ans",),
+                  partials=("1 + tan²({0})",))  # sec² = 1 + tan²
+arcsin = elementwise("arcsin", np.arcsin, lambda ans, x: 1 / sqrt(1 - x * x), partials=("1/√(1 - {0}²)",))
+arccos = elementwise("arccos", np.arccos, lambda ans, x: -1 / sqrt(1 - x * x), partials=("-1/√(1 - {0}²)",))
+arctan = elementwise("arctan", np.arctan, lambda ans, x: 1 / (1 + x * x), partials=("1/(1 + {0}²)",))
+sinh = elementwise("sinh", np.sinh, lambda ans, x: cosh(x), partials=("cosh({0})",))
+cosh = elementwise("cosh", np.cosh, lambda ans, x: sinh(x), partials=("sinh({0})",))
+tanh = elementwise("tanh", np.tanh, lambda ans, x: 1 - ans * ans, save=("ans",),
+                   partials=("1 - tanh²({0})",))  # 1 - tanh²
+arcsinh = elementwise("arcsinh", np.arcsinh, lambda ans, x: 1 / sqrt(x * x + 1), partials=("1/√({0}² + 1)",))
+arccosh = elementwise("arccosh", np.arccosh, lambda ans, x: 1 / sqrt(x * x - 1), partials=("1/√({0}² - 1)",))
+arctanh = elementwise("arctanh", np.arctanh, lambda ans, x: 1 / (1 - x * x), partials=("1/(1 - {0}²)",))
 arctan2 = binary(
     "arctan2",
     np.arctan2,
     lambda ans, y, x: x / (x * x + y * y),  # ∂/∂y atan2(y, x)
     lambda ans, y, x: -y / (x * x + y * y),
+    partials=("{1}/({0}² + {1}²)", "-{0}/({0}² + {1}²)"),
 )
-hypot = binary("hypot", np.hypot, lambda ans, x, y: x / ans, lambda ans, x, y: y / ans, save=("args", "ans"))
+hypot = binary("hypot", np.hypot, lambda ans, x, y: x / ans, lambda ans, x, y: y / ans, save=("args", "ans"),
+               partials=("{0}/{out}", "{1}/{out}"))
 
 
 # ---- activations ----------------------------------------------------------------
@@ -113,15 +194,17 @@ def _sigmoid(x):
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
-sigmoid = elementwise("sigmoid", _sigmoid, lambda ans, x: ans * (1 - ans), save=("ans",))  # σ' = σ(1-σ)
+sigmoid = elementwise("sigmoid", _sigmoid, lambda ans, x: ans * (1 - ans), save=("ans",),
+                      partials=("σ({0})·(1 - σ({0}))",))  # σ' = σ(1-σ)
 
 
 def _relu(x):
     return np.maximum(x, 0)
 
 
-relu = elementwise("relu", _relu, lambda ans, x: _positive_mask(x))  # NOTE: relu'(0) = 0
-abs = elementwise("abs", np.abs, lambda ans, x: sign(x))  # NOTE: abs'(0) = sign(0) = 0
+relu = elementwise("relu", _relu, lambda ans, x: _positive_mask(x), partials=("[{0} > 0]",),
+                   convention="relu'(0) = 0")
+abs = elementwise("abs", np.abs, lambda ans, x: sign(x), partials=("sign({0})",), convention="abs'(0) = sign(0) = 0")
 
 
 def _logaddexp(x, y):
@@ -134,6 +217,7 @@ logaddexp = binary(
     lambda ans, x, y: exp(x - ans),  # ∂/∂x log(eˣ + eʸ) = eˣ / (eˣ + eʸ)
     lambda ans, x, y: exp(y - ans),
     save=("args", "ans"),
+    partials=("exp({0} - {out})", "exp({1} - {out})"),
 )
 
 
@@ -146,20 +230,24 @@ def _tie_weights(x, y):
     return ((x > y) + 0.5 * (x == y)).astype(dt, copy=False)
 
 
-_max_weight = nondifferentiable("_maximum_weight", _tie_weights)
-_min_weight = nondifferentiable("_minimum_weight", lambda x, y: _tie_weights(y, x))
+_max_weight = _nondiff("_maximum_weight", _tie_weights)
+_min_weight = _nondiff("_minimum_weight", lambda x, y: _tie_weights(y, x))
 
 maximum = binary(
     "maximum",
     np.maximum,
     lambda ans, x, y: _max_weight(x, y),  # NOTE: ties split evenly (½ each)
     lambda ans, x, y: _max_weight(y, x),
+    partials=("[{0} > {1}] + [{0} = {1}]/2", "[{1} > {0}] + [{0} = {1}]/2"),
+    convention="at a tie (x = y) the gradient is split evenly, ½ to each input",
 )
 minimum = binary(
     "minimum",
     np.minimum,
     lambda ans, x, y: _min_weight(x, y),  # NOTE: ties split evenly (½ each)
     lambda ans, x, y: _min_weight(y, x),
+    partials=("[{0} < {1}] + [{0} = {1}]/2", "[{1} < {0}] + [{0} = {1}]/2"),
+    convention="at a tie (x = y) the gradient is split evenly, ½ to each input",
 )
 
 # ---- selection ------------------------------------------------------------------
@@ -173,6 +261,8 @@ where = Primitive(
     ),
     jvp=(None, lambda t, ans, c, x, y: where(c, t, 0), lambda t, ans, c, x, y: where(c, 0, t)),
     save=("args",),
+    batch=_broadcasting,
+    vjp_formulas=("", "where({0}, {g}, 0)", "where({0}, 0, {g})"),
 )
 
 
@@ -194,7 +284,7 @@ def _clip_mask(x, lo, hi, which):
     return (x > hi) | (hi < lo) if lo is not None else x > hi
 
 
-_clip_pass = nondifferentiable("_clip_mask", _clip_mask)
+_clip_pass = _nondiff("_clip_mask", _clip_mask)
 
 
 def _clip(x, lo, hi):
@@ -216,6 +306,10 @@ clip_p = Primitive(
         lambda t, ans, x, lo, hi: where(_clip_pass(x, lo, hi, which=2), t, 0),
     ),
     save=("args",),
+    batch=_broadcasting,
+    call_args=lambda kw, shapes: [(None, kw["lo"]), (None, kw["hi"])],
+    convention="as PyTorch: x gets the gradient for lo <= x <= hi (the bounds included), lo for x < lo, "
+               "hi for x > hi and wherever hi < lo",
 )
 
 _NoValue = np._NoValue
@@ -265,32 +359,32 @@ def _clip_method(self, min=None, max=None, out=None):
 
 
 # ---- the one list of non-differentiable elementwise operations ------------------
-sign = nondifferentiable("sign", np.sign)
+sign = _nondiff("sign", np.sign)
 # A boolean mask: ḡ · mask casts it inside the multiply, saving a pass over the array (as ḡ ⊙ [x > 0] by hand)
-_positive_mask = nondifferentiable("_positive_mask", lambda x: x > 0)
-_zeros_like = nondifferentiable("_zeros_like", np.zeros_like)  # an exact zero derivative, of x's shape and dtype
-floor = nondifferentiable("floor", np.floor)
-ceil = nondifferentiable("ceil", np.ceil)
-round = nondifferentiable("round", np.round)
-trunc = nondifferentiable("trunc", np.trunc)
-rint = nondifferentiable("rint", np.rint)
-floor_divide = nondifferentiable("floor_divide", np.floor_divide)
-mod = nondifferentiable("mod", np.mod)
-equal = nondifferentiable("equal", np.equal)
-not_equal = nondifferentiable("not_equal", np.not_equal)
-less = nondifferentiable("less", np.less)
-less_equal = nondifferentiable("less_equal", np.less_equal)
-greater = nondifferentiable("greater", np.greater)
-greater_equal = nondifferentiable("greater_equal", np.greater_equal)
-logical_and = nondifferentiable("logical_and", np.logical_and)
-logical_or = nondifferentiable("logical_or", np.logical_or)
-logical_xor = nondifferentiable("logical_xor", np.logical_xor)
-logical_not = nondifferentiable("logical_not", np.logical_not)
-isfinite = nondifferentiable("isfinite", np.isfinite)
-isnan = nondifferentiable("isnan", np.isnan)
-isinf = nondifferentiable("isinf", np.isinf)
-signbit = nondifferentiable("signbit", np.signbit)
-invert = nondifferentiable("invert", np.invert)
-bitwise_and = nondifferentiable("bitwise_and", np.bitwise_and)
-bitwise_or = nondifferentiable("bitwise_or", np.bitwise_or)
-bitwise_xor = nondifferentiable("bitwise_xor", np.bitwise_xor)
+_positive_mask = _nondiff("_positive_mask", lambda x: x > 0)
+_zeros_like = _nondiff("_zeros_like", np.zeros_like)  # an exact zero derivative, of x's shape and dtype
+floor = _nondiff("floor", np.floor)
+ceil = _nondiff("ceil", np.ceil)
+round = _nondiff("round", np.round)
+trunc = _nondiff("trunc", np.trunc)
+rint = _nondiff("rint", np.rint)
+floor_divide = _nondiff("floor_divide", np.floor_divide)
+mod = _nondiff("mod", np.mod)
+equal = _nondiff("equal", np.equal)
+not_equal = _nondiff("not_equal", np.not_equal)
+less = _nondiff("less", np.less)
+less_equal = _nondiff("less_equal", np.less_equal)
+greater = _nondiff("greater", np.greater)
+greater_equal = _nondiff("greater_equal", np.greater_equal)
+logical_and = _nondiff("logical_and", np.logical_and)
+logical_or = _nondiff("logical_or", np.logical_or)
+logical_xor = _nondiff("logical_xor", np.logical_xor)
+logical_not = _nondiff("logical_not", np.logical_not)
+isfinite = _nondiff("isfinite", np.isfinite)
+isnan = _nondiff("isnan", np.isnan)
+isinf = _nondiff("isinf", np.isinf)
+signbit = _nondiff("signbit", np.signbit)
+invert = _nondiff("invert", np.invert)
+bitwise_and = _nondiff("bitwise_and", np.bitwise_and)
+bitwise_or = _nondiff("bitwise_or", np.bitwise_or)
+bitwise_xor = _nondiff("bitwise_xor", np.bitwise_xor)

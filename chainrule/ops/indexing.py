@@ -7,8 +7,9 @@ import operator
 
 import numpy as np
 
-from ..core.batching import Batched
-from ..core.primitive import Primitive
+from ..core.batching import Batched, moveaxis
+from ..core.batching_rules import fallback, lift, with_batch
+from ..core.primitive import Primitive, apply
 from ..core.shapes import broadcast_to as _broadcast_to
 from ..core.state import STATE
 from ..core.tensor import Tensor
@@ -228,6 +229,47 @@ def _getitem(x, index):
     return x[index.key]
 
 
+# ---- batching: the batch axis is a leading full slice ----------------------------------
+def _batch_position(key):
+    """Where NumPy puts the batch axis of ``x[(:,) + key]``: 0, unless the advanced indices are split up."""
+    if not any(type(e) is _ndarray or type(e) is bool for e in key):
+        return 0
+    adv = [i for i, e in enumerate(key) if type(e) is _ndarray or type(e) is bool or type(e) is int]
+    if adv == list(range(adv[0], adv[-1] + 1)):
+        return 0
+    shapes = [key[i].shape if type(key[i]) is _ndarray else (((1,) if key[i] else (0,)) if type(key[i]) is bool else ())
+              for i in adv]
+    return len(np.broadcast_shapes(*shapes))
+
+
+def _batched_index(index, size):
+    return Index((slice(None),) + tuple(index.key), (size,) + tuple(index.shape), index.advanced), _batch_position(
+        index.key
+    )
+
+
+def _getitem_batch(prim, vals, bat, kw, size):
+    index, p = _batched_index(kw["index"], size)
+    return moveaxis(apply(prim, vals, dict(kw, index=index)), p, 0)
+
+
+def _scatter_add_batch(prim, vals, bat, kw, size):
+    index, p = _batched_index(kw["index"], size)
+    return apply(prim, (moveaxis(vals[0], 0, p),), dict(kw, index=index))
+
+
+def _index_update_batch(prim, vals, bat, kw, size):
+    index, p = _batched_index(kw["index"], size)
+    if p != 0:
+        return fallback(prim, vals, bat, kw, size)
+    x, v = vals
+    if not bat[0]:
+        x = with_batch(x, size)
+    if bat[1]:
+        v = lift(v, len(kw["index"].out_shape))
+    return apply(prim, (x, v), dict(kw, index=index))
+
+
 # getitem and scatter_add are a linear pair: each one's vjp is the other, and each one's jvp is itself.
 getitem_p = Primitive(
     "getitem",
@@ -235,6 +277,7 @@ getitem_p = Primitive(
     vjp=(lambda g, ans, x, index: scatter_add_p(g, index=index),),  # x̄ = ḡ added back at the indexed places
     jvp=(lambda t, ans, x, index: getitem_p(t, index=index),),
     save=(),
+    batch=_getitem_batch,
 )
 scatter_add_p = Primitive(
     "scatter_add",
@@ -242,6 +285,7 @@ scatter_add_p = Primitive(
     vjp=(lambda g, ans, v, index: getitem_p(g, index=index),),  # the transpose of a scatter is a gather
     jvp=(lambda t, ans, v, index: scatter_add_p(t, index=index),),
     save=(),
+    batch=_scatter_add_batch,
 )
 
 
@@ -287,6 +331,7 @@ index_update_p = Primitive(
     jvp=lambda ts, ans, x, v, index: index_update_p(ts[0], ts[1], index=index),
     joint_jvp=True,
     save=(),
+    batch=_index_update_batch,
 )
 
 
@@ -382,7 +427,8 @@ def setitem(t, index, value):
     node = t._node
     tangents = t._fw is not None or (is_t and value._fw is not None)
     graph = STATE.grad and (node is not None or (is_t and value._node is not None))
-    batched = is_t and type(value) is Batched  # inside vmap: the functional update (rebind says if t can hold it)
+    # inside vmap: the functional update (rebind says whether t can hold a batched value)
+    batched = type(t) is Batched or is_t and type(value) is Batched
     if (graph or tangents) and t.data.dtype.kind in "fc" or batched:
         if graph and node is not None and node.prim is None:
             raise RuntimeError(LEAF_MESSAGE)

@@ -6,7 +6,8 @@ import itertools
 
 import numpy as np
 
-from ..core.primitive import Primitive
+from ..core.batching_rules import axis_rule, fallback
+from ..core.primitive import Primitive, apply
 from ..core.tensor import Tensor
 from ..extend import linear
 from .axes import _INT, _index, _normalize_axis, _shape_of
@@ -14,6 +15,16 @@ from .shape import atleast_1d, atleast_2d, atleast_3d, ravel, reshape_p, squeeze
 
 # All linear: crop is pad's transpose and the adjoint of every join and split; like the shape
 # primitives, none saves its input (what a rule needs rides in the static keywords).
+
+
+_AXIS = axis_rule("axis")  # batched, a static axis shifts by one
+
+
+def _pad_batch(prim, vals, bat, kw, size):
+    # pad and crop: the batch axis is not padded (an array of constant values takes the loop)
+    if "constant_values" in kw and np.ndim(kw["constant_values"]) != 0:
+        return fallback(prim, vals, bat, kw, size)
+    return apply(prim, vals, dict(kw, pad_width=((0, 0),) + tuple(kw["pad_width"])))
 
 
 def _window(ndim, axis, before, after):
@@ -41,6 +52,7 @@ concatenate_p = Primitive(
     joint_jvp=True,
     variadic=True,
     save=(),
+    batch=_AXIS,
 )
 stack_p = Primitive(
     "stack",
@@ -53,6 +65,7 @@ stack_p = Primitive(
     joint_jvp=True,
     variadic=True,
     save=(),
+    batch=_AXIS,
 )
 
 
@@ -191,7 +204,8 @@ def _crop(x, pad_width):
 
 # crop drops pad_width[i] entries from both ends of axis i; its adjoint pads ḡ with zeros
 crop_p = linear(
-    "crop", _crop, lambda g, x, pad_width: pad_p(g, pad_width=pad_width, mode="constant", constant_values=0)
+    "crop", _crop, lambda g, x, pad_width: pad_p(g, pad_width=pad_width, mode="constant", constant_values=0),
+    batch=_pad_batch,
 )
 
 
@@ -280,6 +294,7 @@ pad_fold_p = linear(
     lambda g, x, axis, before, after, mode: pad_p(
         g, pad_width=_window(g.ndim, axis, before, after), mode=mode, constant_values=0
     ),
+    batch=_AXIS,
 )
 
 
@@ -304,6 +319,7 @@ pad_p = Primitive(
         lambda t, ans, x, pad_width, mode, constant_values: pad_p(t, pad_width=pad_width, mode=mode, constant_values=0),
     ),
     save=(),
+    batch=_pad_batch,
 )
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")

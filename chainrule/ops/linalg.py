@@ -7,12 +7,13 @@ import math
 
 import numpy as np
 
-from ..core.primitive import Primitive
+from ..core.batching_rules import axis_rule, leading, ndim_of, reshape_to, shape_of
+from ..core.primitive import Primitive, apply
 from ..core.shapes import astype as _astype
 from . import elementwise as E
 from . import reduce as R
 from .contractions import _LETTERS, _arr, einsum, einsum_p
-from .products import _mT, matmul_p
+from .products import _matmul_batch, _mT, matmul_p
 from .shape import reshape
 
 
@@ -38,12 +39,17 @@ def _diagonal_vjp(g, ans, x, offset, axis1, axis2, shape):
     return einsum_p(einsum_p(g, onto, subscripts=to_rows), mask, subscripts=spread)
 
 
+def _diagonal_batch(prim, vals, bat, kw, size):
+    return apply(prim, vals, dict(kw, axis1=kw["axis1"] + 1, axis2=kw["axis2"] + 1, shape=(size,) + tuple(kw["shape"])))
+
+
 diagonal_p = Primitive(
     "diagonal",
     lambda x, offset, axis1, axis2, shape: np.diagonal(x, offset, axis1, axis2),
     vjp=(_diagonal_vjp,),
     jvp=(lambda t, ans, x, **kw: diagonal_p(t, **kw),),  # linear
-    save=(),  # the rule needs only the shape, passed as a static argument
+    save=(),  # the rule needs only the shape, passed as a static argument,
+    batch=_diagonal_batch,
 )
 
 
@@ -108,6 +114,7 @@ norm_p = Primitive(
     jvp=(lambda t, ans, x, p, axes, keepdims: R.sum(t * _dnorm(ans, x, p, axes, keepdims), axis=axes,
                                                      keepdims=keepdims),),
     save=("args", "ans"),
+    batch=axis_rule("axes"),
 )
 
 
@@ -183,6 +190,7 @@ inv_p = Primitive(
     vjp=(lambda g, ans, a: -matmul_p(_mT(ans), matmul_p(g, _mT(ans))),),
     jvp=(lambda t, ans, a: -matmul_p(ans, matmul_p(t, ans)),),
     save=("ans",),
+    batch=leading,
 )
 
 
@@ -211,6 +219,7 @@ det_p = Primitive(
     vjp=(lambda g, ans, a: _unsqueeze2(g * ans) * _mT(inv_p(a)),),
     jvp=(lambda t, ans, a: ans * einsum("...ij,...ji->...", inv_p(a), t),),
     save=("args", "ans"),
+    batch=leading,
 )
 
 
@@ -245,6 +254,18 @@ def _solve_vjp_a(g, ans, a, b):
     return -matmul_p(gb, _mT(_col(ans, b)))
 
 
+def _solve_batch(prim, vals, bat, kw, size):
+    a, b = vals
+    bb = bat[1]
+    if ndim_of(b) - bb == 1:
+        if not bb:  # NumPy solves a stack of systems against one vector
+            return apply(prim, (a, b), kw)
+        # a batch of vectors: solve against them as columns (B, n, 1), stacks aligned as in matmul
+        col = _matmul_batch(prim, (a, reshape_to(b, shape_of(b) + (1,))), bat, kw, size, fold=False)
+        return reshape_to(col, shape_of(col)[:-1])
+    return _matmul_batch(prim, vals, bat, kw, size, fold=False)
+
+
 solve_p = Primitive(
     "solve",
     np.linalg.solve,
@@ -252,6 +273,7 @@ solve_p = Primitive(
     # dx = A⁻¹ (db - dA x)
     jvp=(lambda t, ans, a, b: -_uncol(solve_p(a, matmul_p(t, _col(ans, b))), b), lambda t, ans, a, b: solve_p(a, t)),
     save=("args", "ans"),
+    batch=_solve_batch,
 )
 
 

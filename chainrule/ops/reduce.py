@@ -7,8 +7,9 @@ import operator
 
 import numpy as np
 
-from ..core.primitive import Primitive
-from ..core.shapes import broadcast_to, cast
+from ..core.batching_rules import axis_rule, fallback, leading, shift
+from ..core.primitive import Primitive, apply
+from ..core.shapes import broadcast_to, cast, reshape_to, shape_of
 from ..core.tensor import Tensor
 from ..extend import linear, nondifferentiable
 from .axes import _inverse, _normalize_axes, _normalize_axis, _shape_of
@@ -16,7 +17,19 @@ from .elementwise import exp, maximum, minimum, sqrt, where
 from .shape import expand_dims_p, flip_p, ravel, reshape_p, transpose_p
 
 # Every reduction takes static ``axis`` (a sorted tuple of non-negative axes,
-# normalised once by the wrapper) and ``keepdims``.
+# normalised once by the wrapper) and ``keepdims``; batched, the axes shift by one.
+_AXIS = axis_rule("axis")
+_AXIS_SHAPE = axis_rule("axis", shape_keys=("shape",))
+
+
+def _flat_arg_batch(prim, vals, bat, kw, size):
+    # argmax/argmin with axis=None index the flattened array: flatten each batch element
+    if kw.get("axis") is None:
+        if kw.get("keepdims"):
+            return fallback(prim, vals, bat, kw, size)
+        x = reshape_to(vals[0], (size, -1) if shape_of(vals[0])[1:] else (size, 1))
+        return apply(prim, (x,), dict(kw, axis=1))
+    return apply(prim, (vals[0],), dict(kw, axis=shift(kw["axis"])))
 
 
 def _restore(g, axis, keepdims):
@@ -91,12 +104,14 @@ def _mean(x, axis, keepdims, shape):
 
 
 # x̄ = ḡ copied over the summed axes
-sum_p = linear("sum", _sum, lambda g, x, axis, keepdims, shape: broadcast_to(_restore(g, axis, keepdims), shape))
+sum_p = linear("sum", _sum, lambda g, x, axis, keepdims, shape: broadcast_to(_restore(g, axis, keepdims), shape),
+               batch=_AXIS_SHAPE)
 # x̄ = ḡ / n copied over the averaged axes
 mean_p = linear(
     "mean",
     _mean,
     lambda g, x, axis, keepdims, shape: broadcast_to(_restore(g, axis, keepdims) / _count(shape, axis), shape),
+    batch=_AXIS_SHAPE,
 )
 
 
@@ -182,6 +197,7 @@ prod_others_p = Primitive(
     vjp=(lambda g, ans, x: _apply_pairs(x, g),),
     jvp=(lambda t, ans, x: _apply_pairs(x, t),),
     save=("args",),
+    batch=leading,
 )
 
 
@@ -205,6 +221,7 @@ prod_p = Primitive(
     vjp=(lambda g, ans, x, axis, keepdims: _restore(g, axis, keepdims) * _others(x, axis),),  # ∂Π/∂x_i = Π_{j≠i} x_j
     jvp=(lambda t, ans, x, axis, keepdims: _sum_k(t * _others(x, axis), axis, keepdims),),
     save=("args",),
+    batch=_AXIS,
 )
 
 
@@ -239,7 +256,7 @@ def _tie_weights(x, ans, axis, keepdims):
     return (hit / hit.sum(axis=axis, keepdims=True)).astype(x.dtype, copy=False)
 
 
-tie_weights_p = nondifferentiable("_reduce_tie_weights", _tie_weights)
+tie_weights_p = nondifferentiable("_reduce_tie_weights", _tie_weights, batch=_AXIS)
 
 
 def _extremum(name, impl):
@@ -258,6 +275,8 @@ def _extremum(name, impl):
             ),
         ),
         save=("args", "ans"),
+        batch=_AXIS,
+        convention="at a tie the gradient is split evenly among the tied entries (1/k each)",
     )
 
 
@@ -348,6 +367,7 @@ var_p = Primitive(
         ),
     ),
     save=("args",),
+    batch=_AXIS,
 )
 std_p = Primitive(
     "std",
@@ -367,6 +387,7 @@ std_p = Primitive(
         ),
     ),
     save=("args", "ans"),
+    batch=_AXIS,
 )
 
 
@@ -446,6 +467,7 @@ logsumexp_p = Primitive(
     vjp=(lambda g, ans, x, axis, keepdims: _restore(g, axis, keepdims) * exp(x - _restore(ans, axis, keepdims)),),
     jvp=(lambda t, ans, x, axis, keepdims: _sum_k(t * exp(x - _restore(ans, axis, keepdims)), axis, keepdims),),
     save=("args", "ans"),
+    batch=_AXIS,
 )
 
 
@@ -467,7 +489,8 @@ def _cumsum(x, axis):
 
 # x̄_i = Σ_{j≥i} ḡ_j: a cumulative sum taken from the end
 cumsum_p = linear(
-    "cumsum", _cumsum, lambda g, x, axis: flip_p(cumsum_p(flip_p(g, axis=(axis,)), axis=axis), axis=(axis,))
+    "cumsum", _cumsum, lambda g, x, axis: flip_p(cumsum_p(flip_p(g, axis=(axis,)), axis=axis), axis=(axis,)),
+    batch=_AXIS,
 )
 
 
@@ -487,12 +510,15 @@ def cumsum(a, axis=None, dtype=None, out=None):
 
 
 # ---- the non-differentiable reductions ---------------------------------------------
-argmax_p = nondifferentiable("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
-argmin_p = nondifferentiable("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
-any_p = nondifferentiable("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
-all_p = nondifferentiable("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
+argmax_p = nondifferentiable("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
+                             batch=_flat_arg_batch)
+argmin_p = nondifferentiable("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims),
+                             batch=_flat_arg_batch)
+any_p = nondifferentiable("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims), batch=_AXIS)
+all_p = nondifferentiable("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims), batch=_AXIS)
 count_nonzero_p = nondifferentiable(
-    "count_nonzero", lambda x, axis, keepdims: np.count_nonzero(x, axis=axis, keepdims=keepdims)
+    "count_nonzero", lambda x, axis, keepdims: np.count_nonzero(x, axis=axis, keepdims=keepdims),
+    batch=_AXIS,
 )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.shapes import broadcast_to as _broadcast_to
+from ..core.batching_rules import axis_rule, shift
+from ..core.primitive import apply
+from ..core.shapes import broadcast_to as _broadcast_to, reshape_p
 from ..core.tensor import Tensor
 from ..extend import linear
 from .axes import _ALL, _INT, _REV, _index, _inverse, _normalize_axes, _normalize_axis, _shape_of
@@ -14,13 +16,11 @@ from .axes import _ALL, _INT, _REV, _index, _inverse, _normalize_axes, _normaliz
 # (a shape, a permutation, the repeat counts) rides in the static keywords.
 
 
+_AXIS = axis_rule("axis")  # batched, a static axis shifts by one
+
+
 # ---- reshape, flatten, ravel -----------------------------------------------------
-def _reshape(x, shape, in_shape):
-    return np.reshape(x, shape)
-
-
-# the adjoint of a reshape is the reshape back (to the static in_shape: x is not kept)
-reshape_p = linear("reshape", _reshape, lambda g, x, shape, in_shape: reshape_p(g, shape=in_shape, in_shape=g.shape))
+# reshape_p is declared in core (core/shapes.py): the batching rules need it to align ranks
 
 
 def reshape(x, *args, shape=None, order="C"):
@@ -63,8 +63,13 @@ def _transpose(x, axes):
     return np.transpose(x, axes)
 
 
+def _transpose_batch(prim, vals, bat, kw, size):
+    return apply(prim, vals, dict(kw, axes=(0,) + shift(tuple(kw["axes"]))))
+
+
 # the adjoint of permuting axes is the inverse permutation
-transpose_p = linear("transpose", _transpose, lambda g, x, axes: transpose_p(g, axes=_inverse(axes)))
+transpose_p = linear("transpose", _transpose, lambda g, x, axes: transpose_p(g, axes=_inverse(axes)),
+                     batch=_transpose_batch)
 
 
 def transpose(x, *args, axes=None):
@@ -153,8 +158,8 @@ def _squeeze(x, axis):
 
 
 # inserting unit axes and removing them are each other's adjoint
-expand_dims_p = linear("expand_dims", _expand_dims, lambda g, x, axis: squeeze_p(g, axis=axis))
-squeeze_p = linear("squeeze", _squeeze, lambda g, x, axis: expand_dims_p(g, axis=axis))
+expand_dims_p = linear("expand_dims", _expand_dims, lambda g, x, axis: squeeze_p(g, axis=axis), batch=_AXIS)
+squeeze_p = linear("squeeze", _squeeze, lambda g, x, axis: expand_dims_p(g, axis=axis), batch=_AXIS)
 
 
 def expand_dims(x, axis):
@@ -199,7 +204,7 @@ def _flip(x, axis):
     return np.flip(x, axis)
 
 
-flip_p = linear("flip", _flip, lambda g, x, axis: flip_p(g, axis=axis))  # a reversal is its own adjoint
+flip_p = linear("flip", _flip, lambda g, x, axis: flip_p(g, axis=axis), batch=_AXIS)  # a reversal is its own adjoint
 
 
 def flip(x, axis=None):
@@ -234,9 +239,11 @@ def _sum_repeats(g, repeats, axis):
 
 
 # each entry was copied repeats times: its adjoint sums the copies (and the adjoint of that sum copies)
-repeat_p = linear("repeat", _repeat, lambda g, x, repeats, axis: sum_repeats_p(g, repeats=repeats, axis=axis))
+repeat_p = linear("repeat", _repeat, lambda g, x, repeats, axis: sum_repeats_p(g, repeats=repeats, axis=axis),
+                  batch=_AXIS)
 sum_repeats_p = linear(
-    "_sum_repeats", _sum_repeats, lambda g, x, repeats, axis: repeat_p(g, repeats=repeats, axis=axis)
+    "_sum_repeats", _sum_repeats, lambda g, x, repeats, axis: repeat_p(g, repeats=repeats, axis=axis),
+    batch=_AXIS,
 )
 
 

@@ -6,6 +6,7 @@ import operator
 
 import numpy as np
 
+from ..core.batching_rules import axis_rule
 from ..core.primitive import Primitive
 from ..core.tensor import Tensor
 from .elementwise import exp as _exp
@@ -77,6 +78,7 @@ softmax_p = Primitive(
     vjp=(lambda g, ans, x, axes: ans * (g - _sum(g * ans, axis=axes, keepdims=True)),),
     jvp=(lambda t, ans, x, axes: ans * (t - _sum(t * ans, axis=axes, keepdims=True)),),
     save=("ans",),
+    batch=axis_rule("axes"),
 )
 
 # l = log_softmax(x) = x - logsumexp(x): ∂l_i/∂x_j = δ_ij - s_j with s = e^l
@@ -87,6 +89,7 @@ log_softmax_p = Primitive(
     vjp=(lambda g, ans, x, axes: g - _exp_of(ans) * _sum(g, axis=axes, keepdims=True),),
     jvp=(lambda t, ans, x, axes: t - _sum(_exp_of(ans) * t, axis=axes, keepdims=True),),
     save=("ans",),
+    batch=axis_rule("axes"),
 )
 
 

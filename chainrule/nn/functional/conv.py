@@ -6,7 +6,9 @@ import numbers
 
 import numpy as np
 
-from ...core.primitive import Primitive
+from ...core.batching_rules import reshape_to, shape_of, with_batch
+from ...core.primitive import Primitive, apply
+from ...core.tensor import Tensor
 from ...ops.products import matmul_p
 
 
@@ -104,12 +106,25 @@ def _col2im(cols, kernel, stride, padding, in_shape):
 
 # im2col and col2im are linear and each other's transpose: x̄ = col2im(ḡ), c̄ = im2col(ḡ);
 # being linear, each one's tangent map is itself.
+def _fold_batch(prim, vals, bat, kw, size):
+    """NCHW operations: fold the batch into N, (B, N, ...) -> (B·N, ...), and unfold the result."""
+    vals = [v if b or v is None or not isinstance(v, (Tensor, np.ndarray)) else with_batch(v, size)
+            for v, b in zip(vals, bat)]
+    n = shape_of(vals[0])[1]
+    vals = [reshape_to(v, (size * n,) + shape_of(v)[2:]) if isinstance(v, (Tensor, np.ndarray)) else v for v in vals]
+    if kw.get("in_shape") is not None:
+        kw = dict(kw, in_shape=(size * n,) + tuple(kw["in_shape"])[1:])
+    out = apply(prim, vals, kw)
+    return reshape_to(out, (size, n) + shape_of(out)[1:])
+
+
 im2col_p = Primitive(
     "im2col",
     _im2col,
     vjp=(lambda g, ans, x, **kw: col2im_p(g, **kw),),
     jvp=(lambda t, ans, x, **kw: im2col_p(t, **kw),),
     save=(),
+    batch=_fold_batch,
 )
 col2im_p = Primitive(
     "col2im",
@@ -117,6 +132,7 @@ col2im_p = Primitive(
     vjp=(lambda g, ans, cols, **kw: im2col_p(g, **kw),),
     jvp=(lambda t, ans, cols, **kw: col2im_p(t, **kw),),
     save=(),
+    batch=_fold_batch,
 )
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.primitive import Primitive
+from ...core.batching_rules import fallback
+from ...core.primitive import Primitive, apply
+
+
+def _linear_batch(prim, vals, bat, kw, size):
+    # x @ Wᵀ + b maps over x's leading axes: a batch axis is one more (a batched weight takes the loop)
+    if bat[1] or bat[2]:
+        return fallback(prim, vals, bat, kw, size)
+    return apply(prim, vals, kw)
+
 
 
 def _linear(x, w, b):
@@ -49,6 +58,7 @@ linear_p = Primitive(
         lambda t, ans, x, w, b: t,
     ),
     save=("args",),
+    batch=_linear_batch,
 )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.primitive import Primitive
+from ...core.batching_rules import elementwise as _broadcasting, fallback, leading, reshape_to, shape_of, with_batch
+from ...core.primitive import Primitive, apply
 from ...core.tensor import Tensor
 from ...extend import nondifferentiable
 from ...ops.elementwise import log, logaddexp, maximum
+from ...ops.reduce import sum_p
 from ...ops.special import log_softmax, softmax
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -23,7 +25,7 @@ def _one_hot_impl(target, num_classes, dtype):
     return out.reshape(target.shape + (num_classes,))
 
 
-_one_hot = nondifferentiable("one_hot", _one_hot_impl)
+_one_hot = nondifferentiable("one_hot", _one_hot_impl, batch=leading)
 
 
 def _like(weight, x):
@@ -61,6 +63,24 @@ def _xent_delta(x, target):
 
 
 # ℓᵢ = logsumexp(xᵢ) - xᵢ,ₜᵢ:  ∂ℓᵢ/∂xᵢ = softmax(xᵢ) - onehot(tᵢ)
+def _row_loss_batch(prim, vals, bat, kw, size):
+    # cross_entropy / nll_loss (x, target, weight, factor, reduce): rows of every batch element in one call,
+    # unreduced, then each element's sum (the mean's 1/N is already in factor)
+    if any(bat[2:]):
+        return fallback(prim, vals, bat, kw, size)
+    x = vals[0] if bat[0] else with_batch(vals[0], size)
+    target = vals[1] if bat[1] else with_batch(vals[1], size)
+    n, c = shape_of(x)[1], shape_of(x)[2]
+    rest = list(vals[2:])
+    if "reduce" in kw:
+        reduce, kw = kw["reduce"], dict(kw, reduce=False)
+    else:
+        reduce, rest[-1] = rest[-1], False
+    rows = apply(prim, (reshape_to(x, (size * n, c)), reshape_to(target, (size * n,)), *rest), kw)
+    rows = reshape_to(rows, (size, n))
+    return sum_p(rows, axis=(1,), keepdims=False, shape=(size, n)) if reduce else rows
+
+
 cross_entropy_p = Primitive(
     "cross_entropy",
     _cross_entropy,
@@ -75,6 +95,7 @@ cross_entropy_p = Primitive(
         ),
     ),
     save=("args",),
+    batch=_row_loss_batch,
 )
 
 
@@ -99,6 +120,7 @@ nll_loss_p = Primitive(
         ),
     ),
     save=("args",),
+    batch=_row_loss_batch,
 )
 
 
@@ -299,6 +321,7 @@ bce_p = Primitive(
     vjp=(_bce_dp, _bce_dt),
     jvp=(lambda t_, ans, p, t: _bce_dp(t_, ans, p, t), lambda t_, ans, p, t: _bce_dt(t_, ans, p, t)),
     save=("args",),
+    batch=_broadcasting,
 )
 
 

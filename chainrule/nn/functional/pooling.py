@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.primitive import Primitive
-from .conv import _padded, _pair, _sides, _unpadded, _windows
+from .conv import _fold_batch, _padded, _pair, _sides, _unpadded, _windows
 
 
 def _fill_min(dtype):
@@ -99,6 +99,7 @@ max_pool2d_scatter_p = Primitive(
     vjp=(lambda g, ans, gy, x, out, **kw: max_pool2d_gather_p(g, x, out, **kw), _no_grad_rule, _no_grad_rule),
     jvp=(lambda t, ans, gy, x, out, **kw: max_pool2d_scatter_p(t, x, out, **kw), _zero_tangent, _zero_tangent),
     save=("args",),
+    batch=_fold_batch,
 )
 max_pool2d_gather_p = Primitive(
     "max_pool2d_gather",
@@ -106,6 +107,7 @@ max_pool2d_gather_p = Primitive(
     vjp=(lambda g, ans, y, x, out, **kw: max_pool2d_scatter_p(g, x, out, **kw), _no_grad_rule, _no_grad_rule),
     jvp=(lambda t, ans, y, x, out, **kw: max_pool2d_gather_p(t, x, out, **kw), _zero_tangent, _zero_tangent),
     save=("args",),
+    batch=_fold_batch,
 )
 
 # y = max over each window: x̄ = ḡ routed to the window's (first) maximum; ẏ = ẋ read there
@@ -115,6 +117,7 @@ max_pool2d_p = Primitive(
     vjp=(lambda g, ans, x, **kw: max_pool2d_scatter_p(g, x, ans, **kw),),
     jvp=(lambda t, ans, x, **kw: max_pool2d_gather_p(t, x, ans, **kw),),
     save=("args", "ans"),
+    batch=_fold_batch,
 )
 
 
