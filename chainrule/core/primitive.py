@@ -69,8 +69,9 @@ class Primitive:
 
     - ``partials``: ∂out/∂input i for an elementwise primitive, one format string per
       input over the operands ``{0}``, ``{1}``, ... and the output ``{out}``
-      (``("cos({0})",)``), or a callable ``partials(i, texts, out, values)`` returning
-      the text or None (``values[k]``: operand k's value where it is a constant).
+      (``("cos({0})",)``), or a callable ``partials(i, texts, out, values, number)``
+      returning the text or None (``values[k]``: operand k's value where it is a
+      constant; ``number(c)`` writes a constant as code).
       A primitive with ``partials`` is shown as elementwise.
     - ``vjp_formulas``: the vector-Jacobian product per input, over the operands,
       the cotangent ``{g}`` and ``{out}`` (``("{g} @ {1}ᵀ", "{0}ᵀ @ {g}")``; the last
@@ -80,9 +81,11 @@ class Primitive:
     - ``call_args``: ``call_args(kw, shapes)`` lists the public arguments of the
       call, ``[(keyword or None, value)]``, from the engine's keywords (``axes=(1,)``
       reads ``axis=1``); without it the plain keywords show as they are.
-    - ``notation``: ``notation(operands, kw, values)`` writes the whole call in the
-      user's syntax (``x[0]``, ``v1²``) or returns None for the usual form;
-      ``operands`` are the operands' texts, None for one drawn as an edge.
+    - ``notation``: ``notation(operands, kw, values, call)`` writes the whole call in
+      the user's syntax (``x[0]``, ``v1²``) or returns None for the usual form;
+      ``operands`` are the operands' texts, None for one a picture draws as an edge,
+      and ``call(texts, head=None)`` writes the usual ``name(texts..., arguments)``
+      (``concatenate([a, b])``).
 
     ``convention`` (optional) states the documented choice the rules make where
     the derivative is not unique (a tie, a kink): ``maximum``'s "ties split the

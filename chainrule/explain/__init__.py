@@ -86,9 +86,9 @@ def _term(mode, graph, op, parent, upstream, values):
 
     shares = per_edge(upstream)
     value = sum(shares[1:], shares[0])
-    forms = [formulas.partial_formula(prim.name, i, texts, name, graph.values(op)) for i in positions]
+    forms = [formulas.partial_formula(prim, i, texts, name, graph.values(op)) for i in positions]
     formula = " + ".join(forms) if all(f is not None for f in forms) else None
-    elementwise = prim.name in formulas.PARTIALS or prim.name == "power"
+    elementwise = prim.partials is not None
     if ans.size == 1 and (mode == "reverse" or like.size == 1):
         kind, rule = "scalar", formula
         local = sum(per_edge(np.ones_like(ans if mode == "reverse" else like)))
@@ -97,7 +97,7 @@ def _term(mode, graph, op, parent, upstream, values):
     else:
         kind, local, rule = ("vjp" if mode == "reverse" else "jvp"), None, None
         if mode == "reverse":
-            vjps = [formulas.vjp_formula(prim.name, i, texts, bar(name), name, kw) for i in positions]
+            vjps = [formulas.vjp_formula(prim, i, texts, bar(name), name, kw) for i in positions]
             if prim.name == "index_update" and len(vjps) == 1 and vjps[0] is not None and like.shape != ans.shape:
                 if positions[0] == 1 and np.shape(ans[kw["index"].key]) != like.shape:  # v broadcast into t[i]
                     vjps[0] = f"sum({vjps[0]})" if like.shape == () else f"sum_to({vjps[0]}, {like.shape})"

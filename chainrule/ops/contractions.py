@@ -236,6 +236,13 @@ def _einsum_jvp(ts, ans, *operands, subscripts):
     return total
 
 
+def _einsum_notation(operands, kw, values, call):
+    # the subscripts are written first, as the call's first argument
+    if "subscripts" not in kw:
+        return None
+    return call([repr(kw["subscripts"])] + [o for o in operands if o is not None])
+
+
 def _einsum_batch(prim, vals, bat, kw, size):
     # the batch axis is one more index, a fresh letter, on the batched operands and in front of the output
     subs, targets = _einsum_plan(kw["subscripts"], tuple(tuple(shape_of(v)[1:] if b else shape_of(v))
@@ -249,7 +256,8 @@ def _einsum_batch(prim, vals, bat, kw, size):
 
 
 einsum_p = Primitive("einsum", _einsum, vjp=_einsum_vjp, jvp=_einsum_jvp, joint_jvp=True, variadic=True,
-                     save=("args",), batch=_einsum_batch)
+                     save=("args",), batch=_einsum_batch, notation=_einsum_notation,
+                     call_args=lambda kw, shapes: [(k, v) for k, v in kw.items() if k != "subscripts"])
 
 
 def einsum(subscripts, *operands, optimize=None):

@@ -125,10 +125,10 @@ def _power_partials(i, texts, out, values, number):
     return f"{y}·{x}^({shown})" if shown.startswith("-") else f"{y}·{x}^{shown}"
 
 
-def _power_notation(operands, kw, values):
+def _power_notation(operands, kw, values, call):
     # x ** 2 reads x²
     c = _constant_exponent(values)
-    if len(operands) == 2 and c is not None and c in _SUPERSCRIPT:
+    if len(operands) == 2 and None not in operands and c is not None and c in _SUPERSCRIPT:
         x = operands[0]
         return (f"({x})" if x.startswith("-") else x) + _SUPERSCRIPT[c]
     return None

@@ -270,6 +270,19 @@ def _index_update_batch(prim, vals, bat, kw, size):
     return apply(prim, (x, v), dict(kw, index=index))
 
 
+def _index_text(index):
+    """An index as NumPy syntax in brackets: ``[0]``, ``[1:3]``, ``[[0,2]]``, ``[0, :]``."""
+    text = repr(index)  # the Index object shows itself as NumPy syntax, "[0, 1:3]"
+    return text if text.startswith("[") else f"[{text}]"
+
+
+def _getitem_notation(operands, kw, values, call):
+    if "index" not in kw:
+        return None
+    shown = [o for o in operands if o is not None]
+    return (shown[0] if shown else "getitem") + _index_text(kw["index"])
+
+
 # getitem and scatter_add are a linear pair: each one's vjp is the other, and each one's jvp is itself.
 getitem_p = Primitive(
     "getitem",
@@ -278,6 +291,8 @@ getitem_p = Primitive(
     jvp=(lambda t, ans, x, index: getitem_p(t, index=index),),
     save=(),
     batch=_getitem_batch,
+    vjp_formulas=("scatter({g})",),
+    notation=_getitem_notation,
 )
 scatter_add_p = Primitive(
     "scatter_add",
@@ -320,6 +335,22 @@ def _v_bar(g, ans, x, v, index):
     return gv if w is None else gv * w
 
 
+def _index_update_notation(operands, kw, values, call):
+    # t[i] = v recorded as a new value: the old one with [i] written (the operands may be edges)
+    if "index" not in kw:
+        return None
+    index = _index_text(kw["index"])
+    shown = [o for o in operands if o is not None]
+    return f"setitem({shown[0]}, {index}, {shown[1]})" if len(shown) == 2 else f"setitem({index})"
+
+
+def _index_update_vjp_text(i, texts, g, out, kw):
+    if "index" not in kw:
+        return None
+    index = _index_text(kw["index"])
+    return f"setitem({g}, {index}, 0)" if i == 0 else f"{g}{index}"  # overwritten entries get nothing
+
+
 index_update_p = Primitive(
     "index_update",
     _index_update,
@@ -332,6 +363,8 @@ index_update_p = Primitive(
     joint_jvp=True,
     save=(),
     batch=_index_update_batch,
+    vjp_formulas=_index_update_vjp_text,
+    notation=_index_update_notation,
 )
 
 

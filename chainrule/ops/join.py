@@ -20,6 +20,21 @@ from .shape import atleast_1d, atleast_2d, atleast_3d, ravel, reshape_p, squeeze
 _AXIS = axis_rule("axis")  # batched, a static axis shifts by one
 
 
+def _joined_notation(operands, kw, values, call):
+    # concatenate([a, b]) and stack([a, b]) are called with a list
+    return None if None in operands else call([f"[{', '.join(operands)}]"])
+
+
+def _axis_args(kw, shapes):
+    return [] if kw["axis"] == 0 else [("axis", kw["axis"])]
+
+
+def _pad_args(kw, shapes):
+    mode, constant = kw["mode"], kw["constant_values"]
+    return ([(None, kw["pad_width"])] + ([] if mode == "constant" else [("mode", mode)])
+            + ([] if mode != "constant" or constant == 0 else [("constant_values", constant)]))
+
+
 def _pad_batch(prim, vals, bat, kw, size):
     # pad and crop: the batch axis is not padded (an array of constant values takes the loop)
     if "constant_values" in kw and np.ndim(kw["constant_values"]) != 0:
@@ -53,6 +68,8 @@ concatenate_p = Primitive(
     variadic=True,
     save=(),
     batch=_AXIS,
+    call_args=_axis_args,
+    notation=_joined_notation,
 )
 stack_p = Primitive(
     "stack",
@@ -66,6 +83,8 @@ stack_p = Primitive(
     variadic=True,
     save=(),
     batch=_AXIS,
+    call_args=_axis_args,
+    notation=_joined_notation,
 )
 
 
@@ -320,6 +339,7 @@ pad_p = Primitive(
     ),
     save=(),
     batch=_pad_batch,
+    call_args=_pad_args,
 )
 
 _PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")

@@ -50,6 +50,8 @@ diagonal_p = Primitive(
     jvp=(lambda t, ans, x, **kw: diagonal_p(t, **kw),),  # linear
     save=(),  # the rule needs only the shape, passed as a static argument,
     batch=_diagonal_batch,
+    call_args=lambda kw, shapes: [(k, kw[k]) for k, default in (("offset", 0), ("axis1", 0), ("axis2", 1))
+                                       if kw[k] != default],
 )
 
 
@@ -107,6 +109,12 @@ def _dnorm(ans, x, p, axes, keepdims):
     return E.where(zero, 0, d)
 
 
+def _norm_args(kw, shapes):
+    # ord=None is the 2-norm (Frobenius for matrices)
+    out = [] if kw["p"] == 2 else [("ord", kw["p"])]
+    return out + R._reduction_args({k: v for k, v in kw.items() if k != "p"}, shapes)
+
+
 norm_p = Primitive(
     "norm",
     _pnorm,
@@ -115,6 +123,7 @@ norm_p = Primitive(
                                                      keepdims=keepdims),),
     save=("args", "ans"),
     batch=axis_rule("axes"),
+    call_args=_norm_args,
 )
 
 

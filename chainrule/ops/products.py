@@ -226,6 +226,8 @@ matmul_p = Primitive(
     save=("args",),
     fused_jvp=_matmul_fused,
     batch=_matmul_batch,
+    operator=" @ ",
+    vjp_formulas=("{g} @ {1}ᵀ", "{0}ᵀ @ {g}"),
 )
 
 

@@ -22,6 +22,20 @@ _AXIS = axis_rule("axis")
 _AXIS_SHAPE = axis_rule("axis", shape_keys=("shape",))
 
 
+def _reduction_args(kw, shapes):
+    """The public arguments of a reduction's call (``cr.explain``, graph pictures): ``axis`` left out when
+    it covers every axis (NumPy's axis=None), ``keepdims`` and ``ddof`` when default."""
+    out = []
+    axis = kw.get("axis", kw.get("axes"))
+    if axis is not None and not (shapes[0] is not None and tuple(axis) == tuple(range(len(shapes[0])))):
+        out.append(("axis", axis[0] if isinstance(axis, tuple) and len(axis) == 1 else axis))
+    if kw.get("keepdims"):
+        out.append(("keepdims", True))
+    if kw.get("ddof"):
+        out.append(("ddof", kw["ddof"]))
+    return out
+
+
 def _flat_arg_batch(prim, vals, bat, kw, size):
     # argmax/argmin with axis=None index the flattened array: flatten each batch element
     if kw.get("axis") is None:
@@ -105,13 +119,18 @@ def _mean(x, axis, keepdims, shape):
 
 # x̄ = ḡ copied over the summed axes
 sum_p = linear("sum", _sum, lambda g, x, axis, keepdims, shape: broadcast_to(_restore(g, axis, keepdims), shape),
-               batch=_AXIS_SHAPE)
+               batch=_AXIS_SHAPE,
+               vjp_formulas=("broadcast({g})",),
+               call_args=_reduction_args,
+)
 # x̄ = ḡ / n copied over the averaged axes
 mean_p = linear(
     "mean",
     _mean,
     lambda g, x, axis, keepdims, shape: broadcast_to(_restore(g, axis, keepdims) / _count(shape, axis), shape),
     batch=_AXIS_SHAPE,
+    vjp_formulas=("broadcast({g}) / n",),
+    call_args=_reduction_args,
 )
 
 
@@ -222,6 +241,7 @@ prod_p = Primitive(
     jvp=(lambda t, ans, x, axis, keepdims: _sum_k(t * _others(x, axis), axis, keepdims),),
     save=("args",),
     batch=_AXIS,
+    call_args=_reduction_args,
 )
 
 
@@ -276,6 +296,7 @@ def _extremum(name, impl):
         ),
         save=("args", "ans"),
         batch=_AXIS,
+        call_args=_reduction_args,
         convention="at a tie the gradient is split evenly among the tied entries (1/k each)",
     )
 
@@ -368,6 +389,7 @@ var_p = Primitive(
     ),
     save=("args",),
     batch=_AXIS,
+    call_args=_reduction_args,
 )
 std_p = Primitive(
     "std",
@@ -388,6 +410,7 @@ std_p = Primitive(
     ),
     save=("args", "ans"),
     batch=_AXIS,
+    call_args=_reduction_args,
 )
 
 
@@ -468,6 +491,7 @@ logsumexp_p = Primitive(
     jvp=(lambda t, ans, x, axis, keepdims: _sum_k(t * exp(x - _restore(ans, axis, keepdims)), axis, keepdims),),
     save=("args", "ans"),
     batch=_AXIS,
+    call_args=_reduction_args,
 )
 
 
@@ -491,6 +515,7 @@ def _cumsum(x, axis):
 cumsum_p = linear(
     "cumsum", _cumsum, lambda g, x, axis: flip_p(cumsum_p(flip_p(g, axis=(axis,)), axis=axis), axis=(axis,)),
     batch=_AXIS,
+    call_args=lambda kw, shapes: [] if shapes[0] is not None and len(shapes[0]) == 1 else [("axis", kw["axis"])],
 )
 
 

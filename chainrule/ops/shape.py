@@ -67,9 +67,20 @@ def _transpose_batch(prim, vals, bat, kw, size):
     return apply(prim, vals, dict(kw, axes=(0,) + shift(tuple(kw["axes"]))))
 
 
+def _transpose_args(kw, shapes):
+    # the shown call: the default (reversed axes) reads transpose(x)
+    return [] if kw["axes"] == tuple(range(len(kw["axes"])))[::-1] else [(None, kw["axes"])]
+
+
 # the adjoint of permuting axes is the inverse permutation
-transpose_p = linear("transpose", _transpose, lambda g, x, axes: transpose_p(g, axes=_inverse(axes)),
-                     batch=_transpose_batch)
+transpose_p = linear(
+    "transpose",
+    _transpose,
+    lambda g, x, axes: transpose_p(g, axes=_inverse(axes)),
+    batch=_transpose_batch,
+    vjp_formulas=("transpose({g})",),
+    call_args=_transpose_args,
+)
 
 
 def transpose(x, *args, axes=None):
@@ -239,8 +250,13 @@ def _sum_repeats(g, repeats, axis):
 
 
 # each entry was copied repeats times: its adjoint sums the copies (and the adjoint of that sum copies)
-repeat_p = linear("repeat", _repeat, lambda g, x, repeats, axis: sum_repeats_p(g, repeats=repeats, axis=axis),
-                  batch=_AXIS)
+repeat_p = linear(
+    "repeat",
+    _repeat,
+    lambda g, x, repeats, axis: sum_repeats_p(g, repeats=repeats, axis=axis),
+    batch=_AXIS,
+    call_args=lambda kw, shapes: [(None, kw["repeats"])] + [(k, v) for k, v in kw.items() if k != "repeats"],
+)
 sum_repeats_p = linear(
     "_sum_repeats", _sum_repeats, lambda g, x, repeats, axis: repeat_p(g, repeats=repeats, axis=axis),
     batch=_AXIS,

@@ -48,6 +48,15 @@ def _shifted(x, axes):
     return z if type(z) is np.ndarray else np.array(z)  # a 0-d input gives a NumPy scalar
 
 
+def _softmax_args(kw, shapes):
+    # the shown call: axis=-1 is the default; every axis of a 2-D or larger input reads axis=None
+    axes, shape = kw["axes"], shapes[0]
+    if shape is not None and axes == (len(shape) - 1,):
+        return []
+    every = shape is not None and tuple(axes) == tuple(range(len(shape)))
+    return [("axis", None if every and len(axes) > 1 else axes[0] if len(axes) == 1 else axes)]
+
+
 def _softmax(x, axes):
     e = _shifted(x, axes)
     with np.errstate(under="ignore"):  # exp(-2000) = 0 is the right answer, not an error
@@ -79,6 +88,8 @@ softmax_p = Primitive(
     jvp=(lambda t, ans, x, axes: ans * (t - _sum(t * ans, axis=axes, keepdims=True)),),
     save=("ans",),
     batch=axis_rule("axes"),
+    vjp_formulas=("{out} ∘ ({g} - Σ({g} ∘ {out}))",),
+    call_args=_softmax_args,
 )
 
 # l = log_softmax(x) = x - logsumexp(x): ∂l_i/∂x_j = δ_ij - s_j with s = e^l
@@ -90,6 +101,8 @@ log_softmax_p = Primitive(
     jvp=(lambda t, ans, x, axes: t - _sum(_exp_of(ans) * t, axis=axes, keepdims=True),),
     save=("ans",),
     batch=axis_rule("axes"),
+    vjp_formulas=("{g} - exp({out}) ∘ Σ({g})",),
+    call_args=_softmax_args,
 )
 
 

@@ -157,8 +157,15 @@ def _jvp(ts, ans, *args, seg):
         return tangent_of(out, tag)
 
 
+def _notation(operands, kw, values, call):
+    # shown as checkpoint(block)(...), the segment's function by name
+    inner = getattr(getattr(kw.get("seg"), "f", None), "__name__", None)
+    head = f"checkpoint({inner})" if isinstance(inner, str) else "checkpoint"
+    return call([o for o in operands if o is not None], head=head)
+
+
 checkpoint_p = Primitive("checkpoint", _impl, vjp=_vjp, jvp=_jvp, joint_jvp=True, variadic=True, save=("args",),
-                         register=False)
+                         register=False, notation=_notation)
 
 
 def _frontier(out, own, start):

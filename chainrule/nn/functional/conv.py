@@ -106,6 +106,31 @@ def _col2im(cols, kernel, stride, padding, in_shape):
 
 # im2col and col2im are linear and each other's transpose: x̄ = col2im(ḡ), c̄ = im2col(ḡ);
 # being linear, each one's tangent map is itself.
+def _shown_pair(v):
+    """A (height, width) pair as the public argument: ``3`` for (3, 3), else the pair."""
+    return v[0] if isinstance(v, tuple) and len(set(v)) == 1 else v
+
+
+def _shown_padding(sides):
+    """((top, bottom), (left, right)) as the public ``padding``: ``1``, ``(1, 0)``; uneven sides stay as they are."""
+    (top, bottom), (left, right) = sides
+    return _shown_pair((top, left)) if (top, left) == (bottom, right) else sides
+
+
+def _window_args(default_stride):
+    """The shown call's kernel_size, and stride and padding where not their defaults (``default_stride(kw)``)."""
+
+    def args(kw, shapes):
+        out = [("kernel_size", _shown_pair(kw["kernel"]))]
+        if tuple(kw["stride"]) != tuple(default_stride(kw)):
+            out.append(("stride", _shown_pair(kw["stride"])))
+        if any(p for side in kw["padding"] for p in side):
+            out.append(("padding", _shown_padding(kw["padding"])))
+        return out
+
+    return args
+
+
 def _fold_batch(prim, vals, bat, kw, size):
     """NCHW operations: fold the batch into N, (B, N, ...) -> (B·N, ...), and unfold the result."""
     vals = [v if b or v is None or not isinstance(v, (Tensor, np.ndarray)) else with_batch(v, size)
@@ -125,6 +150,7 @@ im2col_p = Primitive(
     jvp=(lambda t, ans, x, **kw: im2col_p(t, **kw),),
     save=(),
     batch=_fold_batch,
+    call_args=_window_args(lambda kw: (1, 1)),
 )
 col2im_p = Primitive(
     "col2im",
@@ -133,6 +159,7 @@ col2im_p = Primitive(
     jvp=(lambda t, ans, cols, **kw: col2im_p(t, **kw),),
     save=(),
     batch=_fold_batch,
+    call_args=lambda kw, shapes: [("output_size", kw["in_shape"])] + _window_args(lambda kw: (1, 1))(kw, shapes),
 )
 
 

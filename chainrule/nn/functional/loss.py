@@ -63,6 +63,16 @@ def _xent_delta(x, target):
 
 
 # ℓᵢ = logsumexp(xᵢ) - xᵢ,ₜᵢ:  ∂ℓᵢ/∂xᵢ = softmax(xᵢ) - onehot(tᵢ)
+def _loss_args(kw, shapes):
+    # the reduction is folded into a factor; 1/N is the default "mean"
+    if not kw["reduce"]:
+        return [("reduction", "none")]
+    rows = shapes[1][0] if shapes[1] else 1
+    if kw["factor"] == 1 and rows > 1:
+        return [("reduction", "sum")]
+    return []
+
+
 def _row_loss_batch(prim, vals, bat, kw, size):
     # cross_entropy / nll_loss (x, target, weight, factor, reduce): rows of every batch element in one call,
     # unreduced, then each element's sum (the mean's 1/N is already in factor)
@@ -96,6 +106,7 @@ cross_entropy_p = Primitive(
     ),
     save=("args",),
     batch=_row_loss_batch,
+    call_args=_loss_args,
 )
 
 
@@ -121,6 +132,7 @@ nll_loss_p = Primitive(
     ),
     save=("args",),
     batch=_row_loss_batch,
+    call_args=_loss_args,
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.primitive import Primitive
-from .conv import _fold_batch, _padded, _pair, _sides, _unpadded, _windows
+from .conv import _fold_batch, _padded, _pair, _sides, _unpadded, _window_args, _windows
 
 
 def _fill_min(dtype):
@@ -118,6 +118,7 @@ max_pool2d_p = Primitive(
     jvp=(lambda t, ans, x, **kw: max_pool2d_gather_p(t, x, ans, **kw),),
     save=("args", "ans"),
     batch=_fold_batch,
+    call_args=_window_args(lambda kw: kw["kernel"]),
 )
 
 
