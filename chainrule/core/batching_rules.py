@@ -23,7 +23,11 @@ __all__ = ["all_batched", "axis_rule", "elementwise", "fallback", "fallback_prim
 
 
 def ndim_of(v):
-    """The number of axes of an operand (0 for scalars and static values)."""
+    """The number of axes of an operand (0 for scalars and static values).
+
+    >>> ndim_of([[1.0, 2.0]]), ndim_of(3.0)
+    (2, 0)
+    """
     return len(shape_of(v))
 
 
@@ -38,7 +42,11 @@ def all_batched(vals, bat, size):
 
 
 def shift(axes):
-    """Static axes of the logical value, as axes of the physical one (the batch axis is 0)."""
+    """Static axes of the logical value, as axes of the physical one (the batch axis is 0).
+
+    >>> shift((0, 2)), shift(-1), shift(None)
+    ((1, 3), -1, None)
+    """
     if axes is None:
         return None
     if isinstance(axes, (tuple, list)):

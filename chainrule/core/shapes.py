@@ -19,7 +19,11 @@ _ndarray = np.ndarray
 
 
 def shape_of(v):
-    """The shape of an operand: a Tensor's or array's, a nested list's, () for scalars and static values."""
+    """The shape of an operand: a Tensor's or array's, a nested list's, () for scalars and static values.
+
+    >>> shape_of(np.ones((2, 3))), shape_of([[1, 2]]), shape_of(np.float64)
+    ((2, 3), (1, 2), ())
+    """
     if isinstance(v, (Tensor, _ndarray)):
         return tuple(v.shape)
     if isinstance(v, (list, tuple)):
@@ -36,7 +40,11 @@ def reshape_to(v, shape):
 
 
 def lift(v, rank):
-    """A batched ``v`` (axis 0 the batch) with unit axes inserted after the batch axis up to logical rank ``rank``."""
+    """A batched ``v`` (axis 0 the batch) with unit axes inserted after the batch axis up to logical rank ``rank``.
+
+    >>> lift(np.ones((5, 3)), 3).shape
+    (5, 1, 1, 3)
+    """
     shape = shape_of(v)
     extra = rank - (len(shape) - 1)
     if extra <= 0:
