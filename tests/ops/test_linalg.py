@@ -11,6 +11,7 @@ from chainrule.core.forward import level, make_dual, tangent_of
 from chainrule.core.tensor import Tensor
 from chainrule.ops import contractions as C
 from chainrule.ops import linalg as L
+from chainrule.ops import matmul_fusion as F
 from chainrule.ops import methods
 from chainrule.ops import products as P
 from tests.ops.harness import Case, check_case
@@ -341,15 +342,15 @@ def test_fused_jvp_matches_the_separate_products(monkeypatch, product, dtype):
     M = r.standard_normal((n, n)).astype(dtype)
     x, v = r.standard_normal(n).astype(dtype), r.standard_normal(n).astype(dtype)
     calls = []
-    fused = P._matmul_fused
+    fused = F.fused_jvp
 
     def spy(*a):
         out = fused(*a)
         calls.append(out is not None)
         return out
 
-    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 1 << 16)
-    monkeypatch.setattr(P, "_FUSE", True)
+    monkeypatch.setattr(F, "_FUSE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(F, "_FUSE", True)
     monkeypatch.setattr(P.matmul_p, "fused_jvp", spy)
     out, tan = cr.jvp(lambda z: product(M, z), (x,), (v,))
     assert calls == [True] and out.dtype == dtype and tan.dtype == dtype
@@ -361,13 +362,13 @@ def test_fused_jvp_matches_the_separate_products(monkeypatch, product, dtype):
 def test_fused_jvp_serves_forward_over_reverse_hvp(monkeypatch):
     from chainrule.ops import products as P
 
-    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 1 << 16)
-    monkeypatch.setattr(P, "_FUSE", True)
+    monkeypatch.setattr(F, "_FUSE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(F, "_FUSE", True)
     r = np.random.default_rng(1)
     W = cr.tensor(r.standard_normal((300, 300)) / 20)
     x, v = r.standard_normal(300), r.standard_normal(300)
     calls = []
-    fused = P._matmul_fused
+    fused = F.fused_jvp
     monkeypatch.setattr(P.matmul_p, "fused_jvp", lambda *a: calls.append(1) or fused(*a))
     f = lambda z: cr.tanh(W @ z).sum()  # noqa: E731
     _, (hv,) = cr.hvp(f, (x,), (v,))
@@ -379,10 +380,10 @@ def test_fused_jvp_serves_forward_over_reverse_hvp(monkeypatch):
 def test_fused_jvp_declines_where_the_tangent_would_be_recorded(monkeypatch):
     from chainrule.ops import products as P
 
-    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 0)
-    monkeypatch.setattr(P, "_FUSE", True)
+    monkeypatch.setattr(F, "_FUSE_MIN_BYTES", 0)
+    monkeypatch.setattr(F, "_FUSE", True)
     calls = []
-    fused = P._matmul_fused
+    fused = F.fused_jvp
     monkeypatch.setattr(P.matmul_p, "fused_jvp", lambda *a: calls.append(1) or fused(*a))
     v = np.arange(20.0)
     # the matrix is on grad's graph: the tangent W v must be recorded so that grad sees it
@@ -394,8 +395,8 @@ def test_fused_jvp_declines_where_the_tangent_would_be_recorded(monkeypatch):
 
 
 def test_fused_value_and_tangent_are_separate_arrays(monkeypatch):
-    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 0)
-    monkeypatch.setattr(P, "_FUSE", True)
+    monkeypatch.setattr(F, "_FUSE_MIN_BYTES", 0)
+    monkeypatch.setattr(F, "_FUSE", True)
     W = np.random.default_rng(2).standard_normal((50, 50))
     x = cr.tensor(np.ones(50), requires_grad=True)
     out, tan = cr.jvp(lambda z: W @ z, (x,), (cr.tensor(np.arange(50.0)),))
@@ -409,8 +410,8 @@ def test_fused_value_and_tangent_are_separate_arrays(monkeypatch):
 def test_fusion_is_used_only_where_it_was_measured_faster(monkeypatch, faster):
     from chainrule.ops import products as P
 
-    monkeypatch.setattr(P, "_FUSE_MIN_BYTES", 1 << 16)
-    monkeypatch.setattr(P, "_FUSE_PAYS", {})
+    monkeypatch.setattr(F, "_FUSE_MIN_BYTES", 1 << 16)
+    monkeypatch.setattr(F, "_FUSE_PAYS", {})
     timed = []
 
     def best_times(fused, apart):  # the probe runs both ways on the real matrix; the clock is faked
@@ -419,9 +420,9 @@ def test_fusion_is_used_only_where_it_was_measured_faster(monkeypatch, faster):
         timed.append(1)
         return [1.0, 2.0] if faster else [1.0, 1.05]  # two products: twice as slow, or about as fast
 
-    monkeypatch.setattr(P, "_best_times", best_times)
+    monkeypatch.setattr(F, "_best_times", best_times)
     calls = []
-    fused = P._matmul_fused
+    fused = F.fused_jvp
     monkeypatch.setattr(P.matmul_p, "fused_jvp", lambda *a: calls.append(fused(*a) is not None) or None)
     r = np.random.default_rng(3)
     M = r.standard_normal((200, 200))
@@ -431,4 +432,4 @@ def test_fusion_is_used_only_where_it_was_measured_faster(monkeypatch, faster):
         np.testing.assert_allclose(tan, product(v), rtol=1e-12)
     assert calls == [faster] * 3
     # measured once per kernel and dtype: M @ z twice (one measurement), then z @ M
-    assert timed == [1, 1] and P._FUSE_PAYS == {("_rows_times", "d"): faster, ("_times_rows", "d"): faster}
+    assert timed == [1, 1] and F._FUSE_PAYS == {("_rows_times", "d"): faster, ("_times_rows", "d"): faster}
