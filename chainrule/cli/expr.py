@@ -9,34 +9,12 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .expr_syntax import (
-    BINARY_OPERATORS,
-    MAX_DEPTH,
-    MAX_EXPONENT,
-    MAX_FLOAT_LITERAL,
-    MAX_INT_LITERAL,
-    MAX_NODES,
-    MAX_SOURCE_CHARS,
-    UNARY_OPERATORS,
-    Checker,
-    ExpressionError,
-    chain,
-    char_column,
-    operator_column,
-)
+from .expr_syntax import (BINARY_OPERATORS, MAX_DEPTH, UNARY_OPERATORS, Checker, ExpressionError, chain, char_column,
+                          operator_column)
 
-__all__ = [
-    "MAX_DEPTH",
-    "MAX_EXPONENT",
-    "MAX_FLOAT_LITERAL",
-    "MAX_INT_LITERAL",
-    "MAX_NODES",
-    "MAX_SOURCE_CHARS",
-    "Expression",
-    "ExpressionError",
-    "parse_assignments",
-    "parse_expression",
-]
+__all__ = ["MAX_SOURCE_CHARS", "Expression", "ExpressionError", "parse_assignments", "parse_expression"]
+
+MAX_SOURCE_CHARS = 1000  # the first limit: it bounds the work every later check and the evaluation can do
 
 _BRACKETS_OPEN = "([{"
 _BRACKETS_CLOSE = ")]}"

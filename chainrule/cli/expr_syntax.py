@@ -1,5 +1,4 @@
-"""What the command line's expression language accepts: its limits, its operators, and the checker
-that refuses everything else in a parsed tree, with the column where it stands."""
+"""What the CLI's expression language accepts: its limits, its operators, and the checker that refuses the rest."""
 
 from __future__ import annotations
 
@@ -15,7 +14,6 @@ __all__ = [
     "MAX_FLOAT_LITERAL",
     "MAX_INT_LITERAL",
     "MAX_NODES",
-    "MAX_SOURCE_CHARS",
     "UNARY_OPERATORS",
     "Checker",
     "ExpressionError",
@@ -24,11 +22,10 @@ __all__ = [
     "operator_column",
 ]
 
-# Limits. The source cap comes first and bounds the work everything after it
-# can do; the depth cap keeps the recursive walk in ``evaluate`` far below
-# Python's recursion limit; the exponent caps stop ``2**10**10``-style inputs
-# from spending minutes and gigabytes in exact integer arithmetic.
-MAX_SOURCE_CHARS = 1000
+# Limits. The source cap (expr.MAX_SOURCE_CHARS) comes first and bounds the work everything
+# after it can do; the depth cap keeps the recursive walk in ``evaluate`` far below Python's
+# recursion limit; the exponent caps stop ``2**10**10``-style inputs from spending minutes
+# and gigabytes in exact integer arithmetic.
 MAX_DEPTH = 50
 MAX_NODES = 500
 MAX_EXPONENT = 1000
