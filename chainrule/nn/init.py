@@ -9,6 +9,7 @@ import numpy as np
 from .. import random as _random
 from ..core.tensor import Tensor
 from ..core.writes import note_write
+from .module import Parameter
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
@@ -134,3 +135,21 @@ def fan_in(tensor):
 def _empty_param(shape, dtype):
     """A float parameter array of ``shape`` to be filled by an initialiser."""
     return np.empty(shape, dtype=np.dtype(np.float32 if dtype is None else dtype))
+
+
+def _add_weight_and_bias(module, shape, bias, dtype):
+    """Give ``module`` a ``weight`` of ``shape`` and a ``bias`` of ``shape[:1]`` (or a ``None`` one), to be filled."""
+    module.weight = Parameter(_empty_param(shape, dtype))
+    if bias:
+        module.bias = Parameter(_empty_param(shape[:1], dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _reset_weight_and_bias(weight, bias):
+    """PyTorch's default for Linear and Conv2d: weight ~ kaiming_uniform(a=√5) = U(±1/√fan_in), bias ~ U(±1/√fan_in)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan = fan_in(weight)
+        bound = 1 / math.sqrt(fan) if fan > 0 else 0
+        uniform_(bias, -bound, bound)
