@@ -27,13 +27,9 @@ def _fill(tensor, values):
     return tensor
 
 
-def _shape(tensor):
-    return tensor.shape
-
-
 def _fans(tensor):
     """fan_in and fan_out as PyTorch counts them: dims 1 and 0, times the receptive field size."""
-    shape = _shape(tensor)
+    shape = tensor.shape
     if len(shape) < 2:
         raise ValueError(f"fan in and fan out need a Tensor of at least 2 dimensions, got shape {shape}")
     receptive = math.prod(shape[2:])
@@ -63,12 +59,12 @@ def calculate_gain(nonlinearity, param=None):
 
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with samples from U(a, b), in place."""
-    return _fill(tensor, _random.get_rng().uniform(a, b, _shape(tensor)))
+    return _fill(tensor, _random.get_rng().uniform(a, b, tensor.shape))
 
 
 def normal_(tensor, mean=0.0, std=1.0):
     """Fill with samples from N(mean, std²), in place."""
-    return _fill(tensor, _random.get_rng().normal(mean, std, _shape(tensor)))
+    return _fill(tensor, _random.get_rng().normal(mean, std, tensor.shape))
 
 
 def constant_(tensor, val):
@@ -105,7 +101,7 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     fan_in, fan_out = _fans(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     if fan == 0:
-        raise ValueError(f"kaiming init: cannot initialise a Tensor of shape {_shape(tensor)} (fan is 0)")
+        raise ValueError(f"kaiming init: cannot initialise a Tensor of shape {tensor.shape} (fan is 0)")
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
