@@ -115,9 +115,9 @@ def main(argv=None):
               f"hvp/grad = {r:.2f} (median of paired runs; target <= 1.6)")
         print(f"  NumPy by hand, same formulas: grad {ng * 1e3:.2f} ms, hvp {nh * 1e3:.2f} ms, ratio {nr:.2f} "
               f"(4 matrix-vector products against 2, unfused)")
-        from chainrule.ops import products
+        from chainrule.ops import matmul_fusion
 
-        pays = {k: v for (k, c), v in products._FUSE_PAYS.items() if c == np.dtype(dtype).char}
+        pays = {k: v for (k, c), v in matmul_fusion._FUSE_PAYS.items() if c == np.dtype(dtype).char}
         decided = ", ".join(f"{k.strip('_')} {'used' if v else 'not used (slower than two products here)'}"
                             for k, v in sorted(pays.items()))
         print(f"  one pass over W for W·x and W·v: {decided or 'not tried (W is below 2 MiB)'}")

@@ -45,15 +45,22 @@ class Tanh(Module):
         return F.tanh(x)
 
 
-def _axis(axis, dim):
-    if dim is not None:
-        if axis is not None and axis != dim:
-            raise TypeError("give axis= or PyTorch's dim=, not both")
-        return dim
-    return -1 if axis is None else axis
+class _AlongAxis(Module):
+    """A layer applied along one ``axis`` (default -1); PyTorch's ``dim=`` names the same axis."""
+
+    def __init__(self, axis=None, *, dim=None):
+        super().__init__()
+        if dim is not None:
+            if axis is not None and axis != dim:
+                raise TypeError("give axis= or PyTorch's dim=, not both")
+            axis = dim
+        self.axis = -1 if axis is None else axis
+
+    def extra_repr(self):
+        return f"axis={self.axis}"
 
 
-class Softmax(Module):
+class Softmax(_AlongAxis):
     """Softmax along ``axis`` (default -1; PyTorch's ``dim=`` is accepted too).
 
     >>> import chainrule as cr
@@ -62,26 +69,12 @@ class Softmax(Module):
     tensor([0.5, 0.5])
     """
 
-    def __init__(self, axis=None, *, dim=None):
-        super().__init__()
-        self.axis = _axis(axis, dim)
-
     def forward(self, x):
         return F.softmax(x, axis=self.axis)
 
-    def extra_repr(self):
-        return f"axis={self.axis}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongAxis):
     """log of softmax along ``axis`` (default -1), computed stably."""
-
-    def __init__(self, axis=None, *, dim=None):
-        super().__init__()
-        self.axis = _axis(axis, dim)
 
     def forward(self, x):
         return F.log_softmax(x, axis=self.axis)
-
-    def extra_repr(self):
-        return f"axis={self.axis}"

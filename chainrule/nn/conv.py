@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from . import init
 from .functional.conv import _pair, conv2d, resolve_padding
-from .module import Module, Parameter
+from .module import Module
 
 
 class Conv2d(Module):
@@ -34,21 +32,12 @@ class Conv2d(Module):
             self.padding = padding
         else:
             self.padding = _pair(padding, "padding", "Conv2d", 0)
-        shape = (self.out_channels, self.in_channels) + self.kernel_size
-        self.weight = Parameter(init._empty_param(shape, dtype))
-        if bias:
-            self.bias = Parameter(init._empty_param((self.out_channels,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        init._add_weight_and_bias(self, (self.out_channels, self.in_channels) + self.kernel_size, bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
         """PyTorch's default: U(±1/√fan_in) for weight and bias, fan_in = in_channels·kH·kW."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = init.fan_in(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init._reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x):
         return conv2d(x, self.weight, self.bias, self.stride, self.padding)

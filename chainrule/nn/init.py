@@ -9,6 +9,7 @@ import numpy as np
 from .. import random as _random
 from ..core.tensor import Tensor
 from ..core.writes import note_write
+from .module import Parameter
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_"]
@@ -26,13 +27,9 @@ def _fill(tensor, values):
     return tensor
 
 
-def _shape(tensor):
-    return tensor.shape
-
-
 def _fans(tensor):
     """fan_in and fan_out as PyTorch counts them: dims 1 and 0, times the receptive field size."""
-    shape = _shape(tensor)
+    shape = tensor.shape
     if len(shape) < 2:
         raise ValueError(f"fan in and fan out need a Tensor of at least 2 dimensions, got shape {shape}")
     receptive = math.prod(shape[2:])
@@ -62,12 +59,12 @@ def calculate_gain(nonlinearity, param=None):
 
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with samples from U(a, b), in place."""
-    return _fill(tensor, _random.get_rng().uniform(a, b, _shape(tensor)))
+    return _fill(tensor, _random.get_rng().uniform(a, b, tensor.shape))
 
 
 def normal_(tensor, mean=0.0, std=1.0):
     """Fill with samples from N(mean, std²), in place."""
-    return _fill(tensor, _random.get_rng().normal(mean, std, _shape(tensor)))
+    return _fill(tensor, _random.get_rng().normal(mean, std, tensor.shape))
 
 
 def constant_(tensor, val):
@@ -104,7 +101,7 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     fan_in, fan_out = _fans(tensor)
     fan = fan_in if mode == "fan_in" else fan_out
     if fan == 0:
-        raise ValueError(f"kaiming init: cannot initialise a Tensor of shape {_shape(tensor)} (fan is 0)")
+        raise ValueError(f"kaiming init: cannot initialise a Tensor of shape {tensor.shape} (fan is 0)")
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
@@ -134,3 +131,21 @@ def fan_in(tensor):
 def _empty_param(shape, dtype):
     """A float parameter array of ``shape`` to be filled by an initialiser."""
     return np.empty(shape, dtype=np.dtype(np.float32 if dtype is None else dtype))
+
+
+def _add_weight_and_bias(module, shape, bias, dtype):
+    """Give ``module`` a ``weight`` of ``shape`` and a ``bias`` of ``shape[:1]`` (or a ``None`` one), to be filled."""
+    module.weight = Parameter(_empty_param(shape, dtype))
+    if bias:
+        module.bias = Parameter(_empty_param(shape[:1], dtype))
+    else:
+        module.register_parameter("bias", None)
+
+
+def _reset_weight_and_bias(weight, bias):
+    """PyTorch's default for Linear and Conv2d: weight ~ kaiming_uniform(a=√5) = U(±1/√fan_in), bias ~ U(±1/√fan_in)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan = fan_in(weight)
+        bound = 1 / math.sqrt(fan) if fan > 0 else 0
+        uniform_(bias, -bound, bound)

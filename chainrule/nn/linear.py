@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 from . import init
 from .functional.linear import linear, linear_p
-from .module import Module, Parameter
+from .module import Module
 
 
 class Identity(Module):
@@ -33,20 +31,12 @@ class Linear(Module):
         super().__init__()
         self.in_features = int(in_features)
         self.out_features = int(out_features)
-        self.weight = Parameter(init._empty_param((self.out_features, self.in_features), dtype))
-        if bias:
-            self.bias = Parameter(init._empty_param((self.out_features,), dtype))
-        else:
-            self.register_parameter("bias", None)
+        init._add_weight_and_bias(self, (self.out_features, self.in_features), bias, dtype)
         self.reset_parameters()
 
     def reset_parameters(self):
         """PyTorch's default: weight ~ kaiming_uniform(a=√5) = U(±1/√fan_in), bias ~ U(±1/√fan_in)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_features
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        init._reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, x):
         shape = x.shape if hasattr(x, "shape") else ()

@@ -25,7 +25,25 @@ def _swap01(x):
     return swapaxes(x, 0, 1)
 
 
-class RNNCell(Module):
+class _Elman(Module):
+    """What RNNCell and RNN share: their parameters' names and shapes, and PyTorch's initialisation of them."""
+
+    def _add_parameters(self, suffix, size_in, hidden_size, bias, dtype):
+        """``weight_ih``, ``weight_hh`` and, with ``bias``, ``bias_ih``, ``bias_hh``, each name + ``suffix``."""
+        shapes = {"weight_ih": (hidden_size, size_in), "weight_hh": (hidden_size, hidden_size)}
+        if bias:
+            shapes.update(bias_ih=(hidden_size,), bias_hh=(hidden_size,))
+        for name, shape in shapes.items():
+            setattr(self, name + suffix, Parameter(init._empty_param(shape, dtype)))
+
+    def reset_parameters(self):
+        """PyTorch's default: every weight and bias ~ U(±1/√hidden_size)."""
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
+        for p in self.parameters():
+            init.uniform_(p, -bound, bound)
+
+
+class RNNCell(_Elman):
     """One step of the Elman cell: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``.
 
     >>> import numpy as np, chainrule as cr
@@ -41,21 +59,11 @@ class RNNCell(Module):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.nonlinearity = nonlinearity
-        self.weight_ih = Parameter(init._empty_param((hidden_size, input_size), dtype))
-        self.weight_hh = Parameter(init._empty_param((hidden_size, hidden_size), dtype))
-        if bias:
-            self.bias_ih = Parameter(init._empty_param((hidden_size,), dtype))
-            self.bias_hh = Parameter(init._empty_param((hidden_size,), dtype))
-        else:
+        self._add_parameters("", input_size, hidden_size, bias, dtype)
+        if not bias:
             self.register_parameter("bias_ih", None)
             self.register_parameter("bias_hh", None)
         self.reset_parameters()
-
-    def reset_parameters(self):
-        """PyTorch's default: every weight and bias ~ U(±1/√hidden_size)."""
-        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
 
     def forward(self, x, h=None):
         batched = len(x.shape) == 2
@@ -69,7 +77,7 @@ class RNNCell(Module):
         return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
 
 
-class RNN(Module):
+class RNN(_Elman):
     """A multi-layer Elman RNN over a whole sequence, PyTorch's ``nn.RNN``.
 
     Input (L, N, input_size) — or (N, L, input_size) with ``batch_first=True``, or
@@ -103,18 +111,8 @@ class RNN(Module):
         self.dropout = dropout
         for layer in range(self.num_layers):
             size_in = self.input_size if layer == 0 else self.hidden_size
-            setattr(self, f"weight_ih_l{layer}", Parameter(init._empty_param((hidden_size, size_in), dtype)))
-            setattr(self, f"weight_hh_l{layer}", Parameter(init._empty_param((hidden_size, hidden_size), dtype)))
-            if bias:
-                setattr(self, f"bias_ih_l{layer}", Parameter(init._empty_param((hidden_size,), dtype)))
-                setattr(self, f"bias_hh_l{layer}", Parameter(init._empty_param((hidden_size,), dtype)))
+            self._add_parameters(f"_l{layer}", size_in, hidden_size, bias, dtype)
         self.reset_parameters()
-
-    def reset_parameters(self):
-        """PyTorch's default: every weight and bias ~ U(±1/√hidden_size)."""
-        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
 
     def _layer(self, layer):
         get = self.__dict__.get

@@ -17,18 +17,9 @@ FORMATS = ("svg", "png")
 TIMEOUT_S = 60
 _EXECUTABLES = ("graphviz-pure", "graphviz-pure.exe")
 
-# The most nodes a layout may place before drawing is refused up front. The dot layout ranks the graph
-# and routes every edge that spans k ranks through k - 1 bend points, which it places like nodes; its
-# time grows steeply with the nodes and bend points together, not with the drawn nodes alone. Measured
-# with graphviz-pure 0.2 (SVG, one core): a 1,600-node chain (no bends) 0.2 s, a 5,000-node one 0.7 s;
-# z = sin(z) + x repeated, where x feeds every +, at 81 / 101 / 121 / 141 / 161 / 201 nodes (1,681 /
-# 2,601 / 3,721 / 5,041 / 6,561 / 10,201 layout nodes) 0.15 / 0.5 / 1.9 / 4.4 / 9.7 / 31 s; an RNN
-# unrolled 25 / 50 / 75 steps, its weight feeding every step (1,003 / 3,878 / 8,628) 0.06 / 1.8 / 22 s.
-# An edge label is laid out as a node of its own and doubles every rank's spacing: a labelled edge that
-# spans k ranks places a label and 2k - 2 bend points. Counted so, explain pictures of x*x*...*x (x feeds
-# every product) at 41 / 61 / 81 / 106 factors (1,681 / 3,721 / 6,561 / about 11,000 places) took 0.17 /
-# 1.5 / 5.6 / 25 s. (One source fanned out to a plain chain draws faster than its count says: y = y * x
-# 200 times, 20,101 places, 0.7 s; pass max_nodes=None for such a graph.) 8,000 keeps drawing near 10 s.
+# The most nodes and bend points a layout may place before drawing is refused up front: the dot layout
+# places every edge that spans k ranks as k - 1 bend points (2k - 2 and a label if labelled), and its
+# time grows steeply with all of them together. 8,000 keeps drawing near 10 s (timings: docs/performance.md).
 MAX_NODES = 8000
 _ID = r'"(?:[^"\\]|\\.)*"|[\w.]+'  # a quoted or plain DOT identifier
 _ATTRIBUTES = re.compile(r'\[(?:[^\]"]|"(?:[^"\\]|\\.)*")*\]')  # [label="a -> b", ...]

@@ -6,6 +6,7 @@ import numpy as np
 
 from ...core.batching_rules import fallback
 from ...core.primitive import Primitive, apply
+from ...ops.axes import _shape_of
 
 
 def _linear_batch(prim, vals, bat, kw, size):
@@ -62,10 +63,6 @@ linear_p = Primitive(
 )
 
 
-def _shape(a):
-    return a.shape if hasattr(a, "shape") else np.shape(a)
-
-
 def linear(x, weight, bias=None):
     """``x @ weight.T + bias``, PyTorch's layout: ``weight`` is (out_features, in_features).
 
@@ -76,7 +73,7 @@ def linear(x, weight, bias=None):
     >>> F.linear(x, w, cr.zeros(4, dtype=np.float32)).shape
     (2, 4)
     """
-    xs, ws = _shape(x), _shape(weight)
+    xs, ws = _shape_of(x), _shape_of(weight)
     if len(ws) != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {ws}")
     if len(xs) == 0 or xs[-1] != ws[1]:
@@ -84,6 +81,6 @@ def linear(x, weight, bias=None):
             f"linear: input of shape {xs} does not match weight of shape {ws}: the last axis of the input "
             f"must have in_features = {ws[1]} entries"
         )
-    if bias is not None and tuple(_shape(bias)) != (ws[0],):
-        raise ValueError(f"linear: bias must have shape ({ws[0]},) to match weight {ws}, got {_shape(bias)}")
+    if bias is not None and tuple(_shape_of(bias)) != (ws[0],):
+        raise ValueError(f"linear: bias must have shape ({ws[0]},) to match weight {ws}, got {_shape_of(bias)}")
     return linear_p(x, weight, bias)
