@@ -34,6 +34,9 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
+    # Everything that computes (t + u, t @ w, t.sum(), t[i] = v, t.T, ...) is bound from one table,
+    # TENSOR_METHODS in ops/methods.py; NumPy's protocols are bound by chainrule/numpy.
+
     # _node: Node of the operation that made this value (or its leaf node);
     #        None when no gradient flows to it.
     # _fw:   {level: tangent Tensor} for live forward-mode levels, or None.
@@ -210,11 +213,6 @@ class Tensor:
         if node is not None:
             extras.append("requires_grad=True" if node.prim is None else f"grad_fn=<{node.prim.name}>")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
-
-    def __setitem__(self, index, value):
-        from ..ops.indexing import setitem
-
-        setitem(self, index, value)
 
     def __reduce__(self):
         # Tensors are not pickled by chainrule (cr.save writes safetensors); this
