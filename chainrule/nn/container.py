@@ -8,6 +8,8 @@ from collections import OrderedDict
 
 from .module import Module
 
+__all__ = ["Sequential", "ModuleList", "Flatten"]
+
 
 class Sequential(Module):
     """Modules applied one after another; children are named "0", "1", ... (or by an OrderedDict's keys).

@@ -1,10 +1,16 @@
 """Tensor's attributes: the same set as before they were bound from one table, the methods that are the public
 functions themselves, and what a sample of operators and methods compute."""
 
+import ast
+import inspect
+
 import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.core import tensor
+from chainrule.core.primitive import Primitive
+from chainrule.ops.methods import TENSOR_METHODS
 
 # sorted(dir(cr.Tensor)) as it was on main when the bindings were gathered into ops/methods.py
 # (108 attributes of its own, the rest from object).
@@ -125,3 +131,17 @@ def test_numpys_protocols_reach_the_primitives():
     y.backward()
     np.testing.assert_allclose(x.grad.data, np.exp(_a))
     assert isinstance(_b + x, cr.Tensor)
+
+
+def test_everything_that_computes_is_bound_from_the_one_table():
+    source = ast.parse(inspect.getsource(tensor))
+    (cls,) = [n for n in source.body if isinstance(n, ast.ClassDef) and n.name == "Tensor"]
+    in_class = {t.id for n in cls.body if isinstance(n, ast.Assign) for t in n.targets} | {
+        n.name for n in cls.body if isinstance(n, ast.FunctionDef)}
+    implicit = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
+                "__static_attributes__", "_node", "_fw", "_grad", "data"}  # made by class creation and __slots__
+    bound_later = set(vars(cr.Tensor)) - in_class - implicit
+    assert bound_later == set(TENSOR_METHODS) | {"__array_ufunc__", "__array_function__"}
+    for name, fn in TENSOR_METHODS.items():
+        method = vars(cr.Tensor)[name]
+        assert (method.__name__ == fn.name) if isinstance(fn, Primitive) else (method is fn)

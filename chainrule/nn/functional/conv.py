@@ -9,6 +9,8 @@ import numpy as np
 from ...core.primitive import Primitive
 from ...ops.products import matmul_p
 
+__all__ = ["conv2d", "im2col", "col2im", "out_size", "resolve_padding"]
+
 
 def _pair(v, what, op, minimum):
     """An int or a pair of ints as a validated (h, w) tuple."""

@@ -6,6 +6,8 @@ import numpy as np
 
 from ...core.primitive import Primitive
 
+__all__ = ["linear"]
+
 
 def _linear(x, w, b):
     if x.dtype.kind in "biu":

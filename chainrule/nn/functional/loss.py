@@ -10,6 +10,9 @@ from ...extend import nondifferentiable
 from ...ops.elementwise import log, logaddexp, maximum
 from ...ops.special import log_softmax, softmax
 
+__all__ = ["mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "LabelError"]
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 

@@ -7,6 +7,8 @@ import numpy as np
 from ...core.primitive import Primitive
 from .conv import _padded, _pair, _sides, _unpadded, _windows
 
+__all__ = ["max_pool2d"]
+
 
 def _fill_min(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
