@@ -1,9 +1,8 @@
-"""Tensor's operators and methods: the one table that binds them (``TENSOR_METHODS``, at the end), each to a
-public function or primitive of the families.
+"""Tensor's operators and methods, bound from one table: ``TENSOR_METHODS``, at the end.
 
-``core/tensor.py`` defines what a Tensor is (its array, facts, place on the tape, conversions); everything that
-computes is bound here. NumPy's protocols (``__array_ufunc__``, ``__array_function__``) are bound by
-``chainrule/numpy``, the layer that answers them.
+Each entry is a public function or primitive of the families. ``core/tensor.py`` defines what a Tensor is
+(its array, facts, place on the tape, conversions); everything that computes is bound here. NumPy's protocols
+(``__array_ufunc__``, ``__array_function__``) are bound by ``chainrule/numpy``, the layer that answers them.
 """
 
 from __future__ import annotations
@@ -35,6 +34,8 @@ def _r(prim):
 
 
 def _method(prim):
+    """A primitive as a method: ``t.round()`` is ``round(t)``."""
+
     def method(self, *args, **kw):
         return apply(prim, (self, *args), kw)
 
@@ -45,7 +46,6 @@ def _method(prim):
 
     method.__name__ = prim.name
     return method
-
 
 
 # ---- in-place operators: t += v changes the Tensor object itself, as in PyTorch and NumPy ----------
