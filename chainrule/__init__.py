@@ -9,31 +9,70 @@
 """
 
 from . import autograd, data, io, linalg, nn, numpy, ops, optim, random, testing, viz
+from .core.function import Function
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
-from .explain import explain
 from .creation import (arange, as_tensor, empty, eye, full, full_like, linspace, ones, ones_like, tensor, zeros,
                        zeros_like)
-from .core.function import Function
+from .explain import explain
 from .io import load, save
 from .testing import GradcheckError, gradcheck
 from .transforms import checkpoint, grad, hessian, hvp, jacfwd, jacobian, jacrev, jvp, value_and_grad, vjp, vmap
-from .ops import PUBLIC as _OPS
 
-# Every primitive's public function: cr.exp, cr.sum, cr.einsum, ... (inv, det and
-# solve live in cr.linalg, as in NumPy).
-_OPS = {k: v for k, v in _OPS.items() if k not in ("inv", "det", "solve")}
-globals().update(_OPS)
+# The operations, each family's public functions (the __all__ of its module in ops/).
+from .ops.elementwise import (add, subtract, negative, positive, multiply, divide, power, exp, expm1, exp2, log,
+                              log1p, log2, log10, sqrt, cbrt, square, reciprocal, sin, cos, tan, arcsin, arccos,
+                              arctan, sinh, cosh, tanh, arcsinh, arccosh, arctanh, arctan2, hypot, sigmoid, relu, abs,
+                              logaddexp, maximum, minimum, clip, sign, floor, ceil, round, trunc, rint, floor_divide,
+                              mod, equal, not_equal, less, less_equal, greater, greater_equal, logical_and,
+                              logical_or, logical_xor, logical_not, isfinite, isnan, isinf, signbit, invert,
+                              bitwise_and, bitwise_or, bitwise_xor)
+from .ops.reduce import (sum, mean, prod, max, min, amax, amin, var, std, logsumexp, cumsum, argmax, argmin, any, all,
+                         count_nonzero)
+from .ops.shape import (reshape, ravel, flatten, transpose, swapaxes, moveaxis, expand_dims, squeeze, flip, repeat,
+                        tile, broadcast_to, atleast_1d, atleast_2d, atleast_3d)
+from .ops.join import concatenate, stack, hstack, vstack, dstack, column_stack, split, array_split, pad
+from .ops.products import matmul, dot, inner, outer, vdot
+from .ops.contractions import tensordot, einsum
+from .ops.linalg import diagonal, trace, norm
+from .ops.indexing import take, take_along_axis, scatter_add
+from .ops.special import softmax, log_softmax
+from .ops import astype, where
 
 __version__ = "0.1.0"
 
-__all__ = sorted(
-    set(_OPS)
-    | {
-        "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
-        "arange", "linspace", "eye", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-        "autograd", "data", "io", "linalg", "nn", "optim", "numpy", "viz", "explain", "testing",
-        "grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp", "checkpoint",
-        "vmap", "gradcheck", "GradcheckError", "Function", "ops", "random", "save", "load",
-    }
-)
+__all__ = [
+    # tensors, their creation and the tape
+    "Tensor", "tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
+    "arange", "linspace", "eye", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled", "Function",
+    # transformations and checks
+    "grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp", "checkpoint", "vmap",
+    "gradcheck", "GradcheckError", "explain", "save", "load",
+    # subpackages
+    "autograd", "data", "io", "linalg", "nn", "numpy", "ops", "optim", "random", "testing", "viz",
+    # arithmetic, exponentials, trigonometry, activations, rounding, comparisons, logic, bits
+    "add", "subtract", "negative", "positive", "multiply", "divide", "power", "exp", "expm1", "exp2", "log", "log1p",
+    "log2", "log10", "sqrt", "cbrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan",
+    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot", "sigmoid", "relu", "abs",
+    "logaddexp", "maximum", "minimum", "clip", "sign", "floor", "ceil", "round", "trunc", "rint", "floor_divide",
+    "mod", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
+    "logical_xor", "logical_not", "isfinite", "isnan", "isinf", "signbit", "invert", "bitwise_and", "bitwise_or",
+    "bitwise_xor", "where", "astype",
+    # reductions
+    "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "cumsum", "argmax", "argmin",
+    "any", "all", "count_nonzero",
+    # shapes
+    "reshape", "ravel", "flatten", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "flip", "repeat",
+    "tile", "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d",
+    # joining and splitting
+    "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "split", "array_split", "pad",
+    # products and contractions
+    "matmul", "dot", "inner", "outer", "vdot",
+    "tensordot", "einsum",
+    # linear algebra (inv, det and solve are in cr.linalg, as in NumPy)
+    "diagonal", "trace", "norm",
+    # indexing
+    "take", "take_along_axis", "scatter_add",
+    # softmax
+    "softmax", "log_softmax",
+]

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+__all__ = ["register", "run"]
+
 
 def _find_benchmarks(explicit):
     source_checkout = Path(__file__).resolve().parents[2] / "benchmarks"

@@ -34,6 +34,9 @@ class Tensor:
     tensor([2., 4., 6.])
     """
 
+    # Everything that computes (t + u, t @ w, t.sum(), t[i] = v, t.T, ...) is bound from one table,
+    # TENSOR_METHODS in ops/methods.py; NumPy's protocols are bound by chainrule/numpy.
+
     # _node: Node of the operation that made this value (or its leaf node);
     #        None when no gradient flows to it.
     # _fw:   {level: tangent Tensor} for live forward-mode levels, or None.

@@ -2,6 +2,8 @@
 
 import sys
 
+__all__ = ["is_tensor", "wrap_tensor"]
+
 _TENSOR_MODULE = "chainrule.core.tensor"
 
 

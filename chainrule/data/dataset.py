@@ -4,6 +4,8 @@ import numpy as np
 
 from chainrule.data._tensor import is_tensor, wrap_tensor
 
+__all__ = ["Dataset", "TensorDataset"]
+
 
 class Dataset:
     """Base class for map-style datasets: implement ``__len__`` and ``__getitem__``.

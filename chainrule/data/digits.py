@@ -5,6 +5,8 @@ import importlib.resources
 
 import numpy as np
 
+__all__ = ["load_digits"]
+
 _N_PIXELS = 64
 _TEST_FRACTION = 0.2
 _SPLIT_SEED = 0

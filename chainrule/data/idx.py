@@ -7,6 +7,8 @@ import zlib
 
 import numpy as np
 
+__all__ = ["load_idx"]
+
 _GZIP_MAGIC = b"\x1f\x8b"
 
 # IDX type codes; the payload is always big-endian.

@@ -8,6 +8,8 @@ import numpy as np
 from chainrule.data._tensor import is_tensor, wrap_tensor
 from chainrule.data.dataset import TensorDataset
 
+__all__ = ["DataLoader", "collate"]
+
 
 def _check_bool(name, value):
     if not isinstance(value, (bool, np.bool_)):

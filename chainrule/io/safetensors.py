@@ -10,6 +10,8 @@ import tempfile
 
 import numpy as np
 
+__all__ = ["save", "load"]
+
 _DTYPES = {
     "BOOL": np.dtype("bool"),
     "U8": np.dtype("<u1"),

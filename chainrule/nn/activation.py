@@ -5,6 +5,8 @@ from __future__ import annotations
 from . import functional as F
 from .module import Module
 
+__all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax"]
+
 
 class ReLU(Module):
     """``max(x, 0)``; ``inplace`` is accepted for PyTorch compatibility and has no effect."""

@@ -8,6 +8,8 @@ from collections import OrderedDict
 
 from .module import Module
 
+__all__ = ["Sequential", "ModuleList", "Flatten"]
+
 
 class _ModuleSequence(Module):
     """Modules kept in order, named by position unless given names: what Sequential and ModuleList share."""

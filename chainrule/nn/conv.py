@@ -6,6 +6,8 @@ from . import init
 from .functional.conv import _pair, conv2d, resolve_padding
 from .module import Module
 
+__all__ = ["Conv2d"]
+
 
 class Conv2d(Module):
     """2-D convolution (cross-correlation) with ``stride`` and ``padding``; weight (out, in, kH, kW).

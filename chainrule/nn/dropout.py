@@ -5,6 +5,8 @@ from __future__ import annotations
 from .functional.activation import dropout
 from .module import Module
 
+__all__ = ["Dropout"]
+
 
 class Dropout(Module):
     """Zero entries with probability ``p`` during training, scaling the others by 1/(1-p).

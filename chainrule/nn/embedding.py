@@ -9,6 +9,8 @@ from ..ops.elementwise import where
 from . import init
 from .module import Module, Parameter
 
+__all__ = ["Embedding"]
+
 
 class Embedding(Module):
     """Row ``i`` of ``weight`` (num_embeddings, embedding_dim) for each id ``i``; init N(0, 1) as in PyTorch.

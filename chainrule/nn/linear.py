@@ -6,6 +6,8 @@ from . import init
 from .functional.linear import linear, linear_p
 from .module import Module
 
+__all__ = ["Linear", "Identity"]
+
 
 class Identity(Module):
     """Returns its input unchanged (a placeholder layer)."""

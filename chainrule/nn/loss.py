@@ -5,6 +5,8 @@ from __future__ import annotations
 from . import functional as F
 from .module import Module
 
+__all__ = ["MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
+
 
 class _Loss(Module):
     def __init__(self, reduction="mean"):

@@ -11,6 +11,8 @@ from ..core.writes import note_write
 from ..ops.elementwise import sqrt
 from .module import Module, Parameter
 
+__all__ = ["BatchNorm1d", "LayerNorm"]
+
 
 def _normalise(x, axes, n, eps):
     """(x - mean) / √(var + eps) over ``axes`` (biased variance), and the batch mean and variance."""

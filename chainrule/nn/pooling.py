@@ -5,6 +5,8 @@ from __future__ import annotations
 from .functional.pooling import max_pool2d
 from .module import Module
 
+__all__ = ["MaxPool2d"]
+
 
 class MaxPool2d(Module):
     """Max over ``kernel_size`` windows of (N, C, H, W) or unbatched (C, H, W) input.

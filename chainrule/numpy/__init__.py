@@ -42,7 +42,15 @@ import types as _types
 
 import numpy as _np
 
+from ..core.tensor import Tensor as _Tensor
+from ..ops import PUBLIC as _PUBLIC
 from . import dispatch as _dispatch
+
+# NumPy's protocols on Tensor: np.exp(t), a + t, np.sum(t) reach the primitives through dispatch's tables,
+# filled from every family's public functions.
+_dispatch.bind(_PUBLIC)
+_Tensor.__array_ufunc__ = _dispatch.array_ufunc
+_Tensor.__array_function__ = _dispatch.array_function
 
 # NumPy's creation functions, answered by chainrule.creation, and its conversions, answered by
 # .conversions (they return Tensors).
@@ -57,9 +65,7 @@ _FACTS = {"isscalar", "can_cast", "min_scalar_type", "promote_types", "issubdtyp
 
 
 def _has_tensor(obj, depth=0):
-    from ..core.tensor import Tensor
-
-    if isinstance(obj, Tensor):
+    if isinstance(obj, _Tensor):
         return True
     if depth < 3 and isinstance(obj, (list, tuple)):
         return any(_has_tensor(o, depth + 1) for o in obj)
@@ -113,3 +119,7 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(dir(_np)) | set(_dispatch._NAMESPACE) | _CREATION | {"linalg"})
+
+
+# The names chainrule answers itself (the rest of NumPy's namespace is NumPy's own, reached through __getattr__).
+__all__ = sorted(set(_dispatch._NAMESPACE) | _CREATION | {"linalg"})

@@ -11,6 +11,8 @@ import numpy as _np
 from ..linalg import *  # noqa: F403
 from ..linalg import __all__ as _ours
 
+__all__ = list(_ours)  # cr.linalg's functions; NumPy's others are reached through __getattr__
+
 
 def __getattr__(name):
     if name.startswith("__"):

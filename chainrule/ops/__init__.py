@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import types
-
 import numpy as np
 
-from ..core.primitive import Primitive
 from ..core.shapes import cast
 from ..core.tensor import Tensor
-from ..numpy import dispatch
-from . import contractions, elementwise, indexing, join, linalg, methods, products, reduce, shape, special
+from . import contractions, elementwise, indexing, join, linalg, products, reduce, shape, special
+from . import methods  # noqa: F401 - importing it binds Tensor's operators and methods (TENSOR_METHODS)
+
+__all__ = ["FAMILIES", "PUBLIC", "astype", "where"]
 
 FAMILIES = (elementwise, reduce, shape, join, products, contractions, linalg, indexing, special)
-
-
-def _public(module):
-    """A family's public functions: primitives and functions it defines, not underscored, not ``*_p``."""
-    out = {}
-    for name, obj in vars(module).items():
-        if name.startswith("_") or name.endswith("_p") or name in _NOT_PUBLIC:
-            continue
-        if isinstance(obj, Primitive) and not obj.nondiff and obj.name.startswith("_"):
-            continue
-        if isinstance(obj, Primitive) or (isinstance(obj, types.FunctionType) and obj.__module__ == module.__name__):
-            out[name] = obj
-    return out
-
-
-# Operator implementations reached as t[i], t[i] = v and t.T, not as cr.<name>.
-_NOT_PUBLIC = {"METHODS", "annotations", "getitem", "setitem", "T"}
-PUBLIC: dict = {}
-for _family in FAMILIES:
-    PUBLIC.update(_public(_family))
-    methods.install(getattr(_family, "METHODS", {}))
 
 
 def astype(x, dtype, /, *, copy=True, device=None):
@@ -48,13 +26,6 @@ def astype(x, dtype, /, *, copy=True, device=None):
     (False, True)
     """
     return cast(x, dtype)
-
-
-def _astype_method(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
-    """``Tensor.astype`` with ``ndarray.astype``'s arguments (chainrule never shares memory, so ``copy`` is moot)."""
-    if order not in ("K", "A", "C") and self.ndim > 1:
-        raise NotImplementedError(f"astype: only order='K' is supported, got order={order!r}")
-    return cast(self, dtype)
 
 
 def where(condition, x=np._NoValue, y=np._NoValue):
@@ -75,23 +46,9 @@ def where(condition, x=np._NoValue, y=np._NoValue):
     return elementwise.where(condition, x, y)
 
 
+# Every family's public functions (its __all__), by name: what cr.* and chainrule.numpy's dispatch tables hold
+# (cr.* leaves inv, det and solve to cr.linalg, as NumPy does).
+PUBLIC: dict = {name: getattr(family, name) for family in FAMILIES for name in family.__all__}
 PUBLIC["astype"] = astype
 PUBLIC["where"] = where
 
-# Operators and methods that cross families, bound in one place.
-methods.install(
-    {
-        "__matmul__": products.matmul,
-        "__rmatmul__": lambda self, other: products.matmul(other, self),
-        "__getitem__": indexing.getitem,
-        "__setitem__": indexing.setitem,
-        "clip": elementwise._clip_method,
-        "astype": _astype_method,
-        "copy": elementwise.positive,
-        "round": elementwise.round,
-        "conj": elementwise.positive,
-    }
-)
-Tensor.__array_ufunc__ = dispatch.array_ufunc
-Tensor.__array_function__ = dispatch.array_function
-dispatch.bind(PUBLIC)

@@ -6,6 +6,8 @@ import operator
 
 import numpy as np
 
+__all__ = []  # the families' axis helpers, all private to ops
+
 _index = operator.index
 _INT = (int, np.integer)
 _ALL = tuple(tuple(range(n)) for n in range(65))  # NumPy arrays have at most 64 axes

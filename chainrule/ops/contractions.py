@@ -13,6 +13,8 @@ from ..core.primitive import Primitive, apply
 from ..core.shapes import broadcast_to as _broadcast_to
 from ..core.tensor import Tensor
 
+__all__ = ["tensordot", "einsum"]
+
 _LETTERS = string.ascii_letters  # the index names np.einsum accepts
 _GREEDY_ABOVE = 50_000  # iteration-space size above which a BLAS contraction path beats plain np.einsum
 

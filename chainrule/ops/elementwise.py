@@ -11,6 +11,14 @@ from ..core.primitive import Primitive
 from ..core.tensor import Tensor
 from ..extend import binary, elementwise, nondifferentiable
 
+__all__ = ["add", "subtract", "negative", "positive", "multiply", "divide", "power", "exp", "expm1", "exp2", "log",
+           "log1p", "log2", "log10", "sqrt", "cbrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin",
+           "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot",
+           "sigmoid", "relu", "abs", "logaddexp", "maximum", "minimum", "where", "clip", "sign", "floor", "ceil",
+           "round", "trunc", "rint", "floor_divide", "mod", "equal", "not_equal", "less", "less_equal", "greater",
+           "greater_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "isfinite", "isnan", "isinf",
+           "signbit", "invert", "bitwise_and", "bitwise_or", "bitwise_xor"]
+
 # Every primitive here acts entry by entry on broadcast operands: each batches by broadcasting
 # (``elementwise`` and ``binary`` give that rule by default). ``partials`` is the text explain
 # and the graph pictures print for ∂out/∂input; ``convention`` the documented choice at a kink or tie.

@@ -16,6 +16,8 @@ from ..core.tensor import Tensor
 from ..core.writes import note_write
 from .shape import reshape as _reshape
 
+__all__ = ["scatter_add", "take", "take_along_axis"]
+
 _FULL = slice(None)
 _ndarray = np.ndarray
 
@@ -562,6 +564,3 @@ def take_along_axis(a, indices, axis):
     # one index per row along the axis, on axes not stretched from 1, names each position once
     unique = indices.shape[ax] == 1 and all(n != 1 or i == 1 for i, n in zip(indices.shape, shape))
     return getitem_p(a, index=Index(key, tuple(shape), True, unique=unique))
-
-
-METHODS = {"take": take}

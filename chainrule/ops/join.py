@@ -13,6 +13,8 @@ from ..extend import linear
 from .axes import _INT, _index, _normalize_axis, _shape_of
 from .shape import atleast_1d, atleast_2d, atleast_3d, ravel, reshape_p, squeeze_p
 
+__all__ = ["concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "split", "array_split", "pad"]
+
 # All linear: crop is pad's transpose and the adjoint of every join and split; like the shape
 # primitives, none saves its input (what a rule needs rides in the static keywords).
 

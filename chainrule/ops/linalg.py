@@ -16,6 +16,8 @@ from .contractions import _LETTERS, _arr, einsum, einsum_p
 from .products import _matmul_batch, _mT, matmul_p
 from .shape import reshape
 
+__all__ = ["diagonal", "trace", "norm", "inv", "det", "solve"]
+
 
 # ---- diagonal and trace -----------------------------------------------------------
 @functools.lru_cache(maxsize=256)
@@ -299,6 +301,3 @@ def solve(a, b):
     if b.ndim == 0 or (b.shape[-1] if b.ndim == 1 else b.shape[-2]) != a.shape[-1]:
         raise ValueError(f"solve: shapes {a.shape} and {b.shape} do not fit (b must be (M,) or (..., M, K))")
     return solve_p(a, b)
-
-
-METHODS = {"trace": trace, "diagonal": diagonal}

@@ -1,17 +1,27 @@
-"""Tensor's operators and methods: every one delegates to a primitive, in this single block."""
+"""Tensor's operators and methods, bound from one table: ``TENSOR_METHODS``, at the end.
+
+Each entry is a public function or primitive of the families. ``core/tensor.py`` defines what a Tensor is
+(its array, facts, place on the tape, conversions); everything that computes is bound here. NumPy's protocols
+(``__array_ufunc__``, ``__array_function__``) are bound by ``chainrule/numpy``, the layer that answers them.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..core.primitive import Primitive, apply
-from ..core.shapes import astype
+from ..core.shapes import astype, cast
 from ..core.state import STATE
 from ..core.tensor import Tensor
 from ..core.writes import note_write
 from . import elementwise as E
+from . import indexing as I
+from . import linalg as L
 from . import products as P
+from . import reduce as R
+from . import shape as S
 
+__all__ = ["TENSOR_METHODS", "rebind"]
 
 _NO_KW = {}  # shared and never mutated: operators take no keywords
 _BINARY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide", "mod", "less", "less_equal",
@@ -23,47 +33,9 @@ def _r(prim):
     return lambda self, other: apply(prim, (other, self), _NO_KW)
 
 
-OPERATORS = {
-    "__add__": E.add,
-    "__radd__": _r(E.add),
-    "__sub__": E.subtract,
-    "__rsub__": _r(E.subtract),
-    "__mul__": E.multiply,
-    "__rmul__": _r(E.multiply),
-    "__truediv__": E.divide,
-    "__rtruediv__": _r(E.divide),
-    "__pow__": E.power,
-    "__rpow__": _r(E.power),
-    "__floordiv__": E.floor_divide,
-    "__rfloordiv__": _r(E.floor_divide),
-    "__mod__": E.mod,
-    "__rmod__": _r(E.mod),
-    "__neg__": E.negative,
-    "__pos__": E.positive,
-    "__abs__": E.abs,
-    "__invert__": E.invert,
-    "__and__": E.bitwise_and,
-    "__or__": E.bitwise_or,
-    "__xor__": E.bitwise_xor,
-    # comparisons are not differentiable: boolean Tensors with no graph
-    "__lt__": E.less,
-    "__le__": E.less_equal,
-    "__gt__": E.greater,
-    "__ge__": E.greater_equal,
-    "__eq__": E.equal,
-    "__ne__": E.not_equal,
-}
-
-
-def install(methods):
-    """Bind ``{name: function}`` onto Tensor; a function's first argument is the Tensor."""
-    for name, fn in methods.items():
-        if isinstance(fn, Primitive):
-            fn = _method(fn)
-        setattr(Tensor, name, fn)
-
-
 def _method(prim):
+    """A primitive as a method: ``t.round()`` is ``round(t)``."""
+
     def method(self, *args, **kw):
         return apply(prim, (self, *args), kw)
 
@@ -74,9 +46,6 @@ def _method(prim):
 
     method.__name__ = prim.name
     return method
-
-
-install(OPERATORS)
 
 
 # ---- in-place operators: t += v changes the Tensor object itself, as in PyTorch and NumPy ----------
@@ -151,18 +120,95 @@ def rebind(t, out, op):
         t._node = out._node
 
 
-install(
-    {
-        "__iadd__": _inplace(E.add, np.add, "+="),
-        "__isub__": _inplace(E.subtract, np.subtract, "-="),
-        "__imul__": _inplace(E.multiply, np.multiply, "*="),
-        "__itruediv__": _inplace(E.divide, np.true_divide, "/="),
-        "__ipow__": _inplace(E.power, np.power, "**="),
-        "__imatmul__": _inplace(P.matmul, np.matmul, "@="),
-        "__ifloordiv__": _inplace(E.floor_divide, np.floor_divide, "//="),
-        "__imod__": _inplace(E.mod, np.mod, "%="),
-        "__iand__": _inplace(E.bitwise_and, np.bitwise_and, "&="),
-        "__ior__": _inplace(E.bitwise_or, np.bitwise_or, "|="),
-        "__ixor__": _inplace(E.bitwise_xor, np.bitwise_xor, "^="),
-    }
-)
+
+def _astype_method(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    """``Tensor.astype`` with ``ndarray.astype``'s arguments (chainrule never shares memory, so ``copy`` is moot)."""
+    if order not in ("K", "A", "C") and self.ndim > 1:
+        raise NotImplementedError(f"astype: only order='K' is supported, got order={order!r}")
+    return cast(self, dtype)
+
+
+# Every operator and method a Tensor has beyond core/tensor.py. A primitive is wrapped as a method (its first
+# argument is the Tensor); a function is bound as it is.
+TENSOR_METHODS = {
+    # arithmetic; the reflected form 2 - t is subtract(2, t)
+    "__add__": E.add,
+    "__radd__": _r(E.add),
+    "__sub__": E.subtract,
+    "__rsub__": _r(E.subtract),
+    "__mul__": E.multiply,
+    "__rmul__": _r(E.multiply),
+    "__truediv__": E.divide,
+    "__rtruediv__": _r(E.divide),
+    "__pow__": E.power,
+    "__rpow__": _r(E.power),
+    "__matmul__": P.matmul,
+    "__rmatmul__": lambda self, other: P.matmul(other, self),
+    "__floordiv__": E.floor_divide,
+    "__rfloordiv__": _r(E.floor_divide),
+    "__mod__": E.mod,
+    "__rmod__": _r(E.mod),
+    "__neg__": E.negative,
+    "__pos__": E.positive,
+    "__abs__": E.abs,
+    "__invert__": E.invert,
+    "__and__": E.bitwise_and,
+    "__or__": E.bitwise_or,
+    "__xor__": E.bitwise_xor,
+    # comparisons are not differentiable: boolean Tensors with no graph
+    "__lt__": E.less,
+    "__le__": E.less_equal,
+    "__gt__": E.greater,
+    "__ge__": E.greater_equal,
+    "__eq__": E.equal,
+    "__ne__": E.not_equal,
+    # in place: t += v changes the Tensor object itself, as in PyTorch and NumPy
+    "__iadd__": _inplace(E.add, np.add, "+="),
+    "__isub__": _inplace(E.subtract, np.subtract, "-="),
+    "__imul__": _inplace(E.multiply, np.multiply, "*="),
+    "__itruediv__": _inplace(E.divide, np.true_divide, "/="),
+    "__ipow__": _inplace(E.power, np.power, "**="),
+    "__imatmul__": _inplace(P.matmul, np.matmul, "@="),
+    "__ifloordiv__": _inplace(E.floor_divide, np.floor_divide, "//="),
+    "__imod__": _inplace(E.mod, np.mod, "%="),
+    "__iand__": _inplace(E.bitwise_and, np.bitwise_and, "&="),
+    "__ior__": _inplace(E.bitwise_or, np.bitwise_or, "|="),
+    "__ixor__": _inplace(E.bitwise_xor, np.bitwise_xor, "^="),
+    # indexing: t[i] and t[i] = v
+    "__getitem__": I.getitem,
+    "__setitem__": I.setitem,
+    # ndarray's methods, with its arguments
+    "astype": _astype_method,
+    "clip": E._clip_method,
+    "round": E.round,
+    "copy": E.positive,  # a new array, recorded as the identity
+    # NOTE: the identity is conj only for real Tensors; a complex Tensor comes back unconjugated
+    "conj": E.positive,
+    "sum": R.sum,
+    "mean": R.mean,
+    "prod": R.prod,
+    "max": R.max,
+    "min": R.min,
+    "var": R.var,
+    "std": R.std,
+    "cumsum": R.cumsum,
+    "argmax": R.argmax,
+    "argmin": R.argmin,
+    "any": R.any,
+    "all": R.all,
+    "reshape": S.reshape,
+    "transpose": S.transpose,
+    "swapaxes": S.swapaxes,
+    "squeeze": S.squeeze,
+    "flatten": S.flatten,
+    "ravel": S.ravel,
+    "repeat": S.repeat,
+    "T": property(S.T),
+    "dot": P.dot,
+    "take": I.take,
+    "trace": L.trace,
+    "diagonal": L.diagonal,
+}
+
+for _name, _fn in TENSOR_METHODS.items():
+    setattr(Tensor, _name, _method(_fn) if isinstance(_fn, Primitive) else _fn)

@@ -12,6 +12,8 @@ from .contractions import _arr, tensordot_p
 from .matmul_fusion import fused_jvp
 from .shape import reshape, swapaxes
 
+__all__ = ["matmul", "dot", "inner", "outer", "vdot"]
+
 
 def _mT(x):
     """Swap the last two axes (the matrix transpose of a stack of matrices)."""
@@ -196,6 +198,3 @@ def vdot(a, b):
     if a.size != b.size:
         raise ValueError(f"vdot: shapes {a.shape} and {b.shape} have different sizes")
     return matmul_p(reshape(a, (a.size,)), reshape(b, (b.size,)))
-
-
-METHODS = {"dot": dot}

@@ -16,6 +16,9 @@ from .axes import _inverse, _normalize_axes, _normalize_axis, _shape_of
 from .elementwise import exp, maximum, minimum, sqrt, where
 from .shape import expand_dims_p, flip_p, ravel, reshape_p, transpose_p
 
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "cumsum", "argmax",
+           "argmin", "any", "all", "count_nonzero"]
+
 # Every reduction takes static ``axis`` (a sorted tuple of non-negative axes,
 # normalised once by the wrapper) and ``keepdims``; batched, the axes shift by one.
 _AXIS = axis_rule("axis")
@@ -600,20 +603,3 @@ def count_nonzero(a, axis=None, *, keepdims=False):
     tensor([1, 2])
     """
     return count_nonzero_p(a, axis=_ufunc_axes("count_nonzero", axis, _shape_of(a)), keepdims=bool(keepdims))
-
-
-# Tensor methods (the lead binds them).
-METHODS = {
-    "sum": sum,
-    "mean": mean,
-    "prod": prod,
-    "max": max,
-    "min": min,
-    "var": var,
-    "std": std,
-    "cumsum": cumsum,
-    "argmax": argmax,
-    "argmin": argmin,
-    "any": any,
-    "all": all,
-}

@@ -11,6 +11,9 @@ from ..core.tensor import Tensor
 from ..extend import linear
 from .axes import _ALL, _INT, _REV, _index, _inverse, _normalize_axes, _normalize_axis, _shape_of
 
+__all__ = ["reshape", "ravel", "flatten", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "flip",
+           "repeat", "tile", "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d"]
+
 # Every primitive here is linear, so each declares only its transpose (``linear``):
 # the jvp is the primitive itself. None saves its input: what a transpose needs
 # (a shape, a permutation, the repeat counts) rides in the static keywords.
@@ -351,16 +354,3 @@ def atleast_2d(*arys):
 def atleast_3d(*arys):
     """Each input with at least three axes, like ``np.atleast_3d``: (n,) becomes (1, n, 1), (m, n) becomes (m, n, 1)."""
     return _atleast(arys, 3, lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)])
-
-
-# Tensor methods (the lead binds them); T is bound as the property Tensor.T.
-METHODS = {
-    "reshape": reshape,
-    "transpose": transpose,
-    "swapaxes": swapaxes,
-    "squeeze": squeeze,
-    "flatten": flatten,
-    "ravel": ravel,
-    "repeat": repeat,
-    "T": property(T),
-}

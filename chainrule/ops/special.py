@@ -12,6 +12,8 @@ from ..core.tensor import Tensor
 from .elementwise import exp as _exp
 from .reduce import sum as _sum
 
+__all__ = ["softmax", "log_softmax"]
+
 
 def _ndim(x):
     # np.ndim(tensor) would go through __array_function__ dispatch: read the attribute
@@ -126,6 +128,3 @@ def log_softmax(x, axis=-1):
     tensor([    0., -2000.])
     """
     return log_softmax_p(x, axes=_axes(axis, _ndim(x), "log_softmax"))
-
-
-METHODS = {}

@@ -8,6 +8,8 @@ import numpy as np
 
 from .optimizer import Optimizer, hyper
 
+__all__ = ["Adam", "AdamW"]
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba) as ``torch.optim.Adam`` computes it, step for step.

@@ -6,6 +6,8 @@ import numpy as np
 
 from .optimizer import Optimizer
 
+__all__ = ["SGD"]
+
 
 class SGD(Optimizer):
     """``θ ← θ - lr · d`` with PyTorch's exact update.

@@ -11,12 +11,8 @@ from chainrule.core.forward import level, make_dual, tangent_of
 from chainrule.core.tensor import Tensor
 from chainrule.ops import contractions as C
 from chainrule.ops import linalg as L
-from chainrule.ops import methods
 from chainrule.ops import products as P
 from tests.ops.harness import Case, check_case
-
-for _family in (P, L):
-    methods.install(_family.METHODS)  # the lead binds these in chainrule.ops; idempotent here
 
 _rng = np.random.default_rng(42)
 

@@ -11,6 +11,8 @@ from .errors import TrainError
 from .metrics import _COLUMNS
 from .schedule import lr_at
 
+__all__ = ["CHECKPOINT", "save_checkpoint", "read_checkpoint", "check_resume", "restore"]
+
 CHECKPOINT = "model.safetensors"
 # a resumed run continues exactly only with the checkpoint's values of these
 _FIXED_ON_RESUME = ("model", "optimizer", "data", "seed", "batch_size")

@@ -9,6 +9,8 @@ import numpy as np
 
 from .errors import TrainError
 
+__all__ = ["IDX_FILES", "load_data", "count_classes"]
+
 IDX_FILES = {
     "train_images": ("train-images-idx3-ubyte", "train-images.idx3-ubyte"),
     "train_labels": ("train-labels-idx1-ubyte", "train-labels.idx1-ubyte"),

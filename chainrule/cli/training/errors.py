@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["TrainError", "WriteError"]
+
 
 class TrainError(Exception):
     """A problem the user can fix (missing files, a checkpoint that does not match): exit code 2."""

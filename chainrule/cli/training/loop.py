@@ -14,6 +14,8 @@ from .errors import WriteError
 from .metrics import _COLUMNS, _Plot, _title, write_metrics
 from .schedule import lr_at
 
+__all__ = ["PROGRESS_INTERVAL", "evaluate"]
+
 PROGRESS_INTERVAL = 0.1  # seconds between progress-bar redraws (tqdm's default)
 
 

@@ -8,6 +8,8 @@ import time
 
 import numpy as np
 
+__all__ = ["write_metrics", "plot_curves"]
+
 _COLUMNS = ("epoch", "train_loss", "test_loss", "test_acc", "seconds", "lr")
 
 

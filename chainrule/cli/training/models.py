@@ -6,6 +6,8 @@ import math
 
 from .errors import TrainError
 
+__all__ = ["build_model"]
+
 
 def build_model(kind, features, classes):
     """The MLP or CNN for inputs of ``features`` pixels (a square image for the CNN)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+__all__ = ["lr_at", "plan_schedule"]
+
 
 def lr_at(schedule, epoch):
     """The learning rate of (0-based) ``epoch``: cosine annealing within the schedule's segment holding it.

@@ -6,6 +6,8 @@ import contextlib
 import ctypes
 import os
 
+__all__ = ["blas_threads"]
+
 _BLAS_THREADS = ("openblas_set_num_threads", "scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
                  "openblas_set_num_threads64_")
 

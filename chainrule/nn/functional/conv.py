@@ -11,6 +11,8 @@ from ...core.primitive import Primitive, apply
 from ...core.tensor import Tensor
 from ...ops.products import matmul_p
 
+__all__ = ["conv2d", "im2col", "col2im", "out_size", "resolve_padding"]
+
 
 def _pair(v, what, op, minimum):
     """An int or a pair of ints as a validated (h, w) tuple."""

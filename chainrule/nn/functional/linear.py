@@ -16,6 +16,8 @@ def _linear_batch(prim, vals, bat, kw, size):
     return apply(prim, vals, kw)
 
 
+__all__ = ["linear"]
+
 
 def _linear(x, w, b):
     if x.dtype.kind in "biu":

@@ -12,6 +12,9 @@ from ...ops.elementwise import log, logaddexp, maximum
 from ...ops.reduce import sum_p
 from ...ops.special import log_softmax, softmax
 
+__all__ = ["mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+           "LabelError"]
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 

@@ -8,6 +8,8 @@ from ...core.primitive import Primitive
 from ...ops.axes import _shape_of
 from .conv import _fold_batch, _padded, _pair, _sides, _unpadded, _window_args, _windows
 
+__all__ = ["max_pool2d"]
+
 
 def _fill_min(dtype):
     return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
