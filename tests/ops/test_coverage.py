@@ -15,7 +15,7 @@ from tests.ops.samples import CASES
 def test_every_differentiable_primitive_has_samples():
     sampled = {case.name for case in CASES}
     missing = sorted(name for name, prim in REGISTRY.items() if not prim.nondiff and name not in sampled)
-    assert not missing, f"primitives without a sample Case in tests/ops: {missing}"
+    assert not missing, f"primitives without a sample Case in tests/ops/samples: {missing}"
 
 
 def test_every_case_runs_its_primitive_and_every_primitive_runs():
