@@ -107,13 +107,31 @@ class _Fn:
         lo[i] = self.arrays[i] - eps * d
         return hi, lo
 
-    def reverse(self, us):
-        leaves = self._args(self.arrays, lambda i, a: wrap(a.copy()).requires_grad_(True))
+    def reverse(self, us, arrays=None):
+        arrays = self.arrays if arrays is None else arrays
+        leaves = self._args(arrays, lambda i, a: wrap(a.copy()).requires_grad_(True))
         with enable_grad():
             outs = _flat_out(self.call(leaves))
         gs = backprop(outs, us, [leaves[i] for i in self.diff], False, False)
-        return {i: np.zeros_like(self.arrays[i]) if g is None else np.asarray(g.data, dtype=np.float64)
+        return {i: np.zeros_like(arrays[i]) if g is None else np.asarray(g.data, dtype=np.float64)
                 for i, g in zip(self.diff, gs)}
+
+    def second(self, us, ws, vs):
+        """<H v, w> by reverse over reverse: the gradient of <J^T u, w> (recorded, create_graph) along ``vs``."""
+        leaves = self._args(self.arrays, lambda i, a: wrap(a.copy()).requires_grad_(True))
+        xs = [leaves[i] for i in self.diff]
+        with enable_grad():
+            outs = _flat_out(self.call(leaves))
+            gs = backprop(outs, us, xs, True, True)
+            terms = [(g * wrap(ws[i])).sum() for i, g in zip(self.diff, gs) if g is not None and g.requires_grad]
+            if not terms:  # the gradient is a constant: every second derivative is 0
+                return 0.0
+            s = terms[0]
+            for term in terms[1:]:
+                s = s + term
+            hs = backprop([s], [None], xs, False, False)
+        return sum(float(np.sum(np.asarray(h.data, dtype=np.float64) * vs[i]))
+                   for i, h in zip(self.diff, hs) if h is not None)
 
     def forward(self, i, d):
         with level() as tag:
@@ -143,65 +161,141 @@ def _worst(ana, num, atol, rtol):
     return tuple(int(v) for v in np.unravel_index(int(np.argmax(err)), err.shape))
 
 
-def _check(fn, eps, atol, rtol, forward, rng, prefix="gradcheck", node=None, labels=None):
-    """Reverse mode first, for every input; then forward mode. Returns None, or why forward mode was not
-    checked: a rule it needs is missing (a Function without jvp), which must not hide a wrong reverse rule."""
+def _entries(x, sample, rng):
+    """The indices checked entry by entry: all of a small input, ``sample`` drawn at random from a larger one."""
+    if x.size <= _SMALL:
+        return list(np.ndindex(x.shape))
+    if not sample:
+        return []
+    idxs = list(np.ndindex(x.shape))
+    return [idxs[j] for j in rng.choice(len(idxs), min(sample, len(idxs)), replace=False)]
+
+
+def _worst_at(ana, num, idxs, atol, rtol):
+    """The worst of the entries ``idxs`` (as in :func:`_worst`), or None."""
+    if not idxs:
+        return None
+    k = _worst([ana[idx] for idx in idxs], [num[idx] for idx in idxs], atol, rtol)
+    return None if k is None else idxs[k[0]]
+
+
+def _onehot(x, idx):
+    e = np.zeros_like(x)
+    e[idx] = 1.0
+    return e
+
+
+def _check(fn, eps, atol, rtol, forward, rng, prefix="gradcheck", node=None, labels=None, sample=0, expected=None,
+           second_order=False, piecewise_linear=False):
+    """Reverse mode first, for every input; then forward mode (and its agreement with reverse mode); then second
+    order. Returns None, or why forward mode was not checked: a rule it needs is missing (a Function without
+    jvp), which must not hide a wrong reverse rule."""
     ys = fn.values(fn.arrays)
     # a scalar function is weighted by 1, so the values reported are its partial derivatives themselves
     us = [np.ones(()) if len(ys) == 1 and ys[0].shape == () else rng.standard_normal(y.shape) for y in ys]
     grads = fn.reverse([wrap(u) for u in us])
-    numeric = {}  # per input: the entry-by-entry finite differences (small inputs) and the random direction
+    ref = None
+    if expected is not None:  # the documented gradient, where central differences would straddle a kink
+        given = expected(us[0] if len(us) == 1 else us, *fn.arrays)
+        ref = {i: np.broadcast_to(np.asarray(given[i], dtype=np.float64), fn.arrays[i].shape) for i in fn.diff}
+    against = "finite differences" if ref is None else "the expected gradient"
+    numeric = {}  # per input: the entries checked one by one, their reference values, the random direction
     for i in fn.diff:
         label = i if labels is None else labels[i]
         x = fn.arrays[i]
-        num = None
-        if x.size <= _SMALL:  # entry by entry: every partial derivative, the worst one named
+        idxs = _entries(x, sample, rng)
+        if ref is not None:
+            num = ref[i]
+        else:
             num = np.zeros(x.shape)
-            for idx in np.ndindex(x.shape):
-                e = np.zeros_like(x)
-                e[idx] = 1.0
-                hi, lo = fn.shifted(i, e, eps)
+            for idx in idxs:  # every partial derivative (of a small input), the worst one named
+                hi, lo = fn.shifted(i, _onehot(x, idx), eps)
                 num[idx] = (fn.dot(us, hi) - fn.dot(us, lo)) / (2 * eps)
-            j = _worst(grads[i], num, atol, rtol)
-            if j is not None:
-                _fail("reverse-mode gradient", label, j, float(grads[i][j]), float(num[j]), atol, rtol, "reverse",
-                      node, prefix)
+        j = _worst(grads[i], num, atol, rtol) if ref is not None else _worst_at(grads[i], num, idxs, atol, rtol)
+        if j is not None:
+            _fail(f"reverse-mode gradient (against {against})", label, j, float(grads[i][j]), float(num[j]), atol,
+                  rtol, "reverse", node, prefix)
         d = rng.standard_normal(x.shape)  # a random direction: catches what single entries average out
         hi, lo = fn.shifted(i, d, eps)
-        num_d = (fn.dot(us, hi) - fn.dot(us, lo)) / (2 * eps)
-        ana = float(np.sum(grads[i] * d))
-        if _worst(ana, num_d, atol, rtol) is not None:
-            _fail("reverse-mode gradient", label, None, ana, num_d, atol, rtol, "reverse", node, prefix)
-        numeric[i] = (num, d, hi, lo)
-    if not forward:
-        return None
-    try:
+        if ref is None:
+            num_d = (fn.dot(us, hi) - fn.dot(us, lo)) / (2 * eps)
+            ana = float(np.sum(grads[i] * d))
+            if _worst(ana, num_d, atol, rtol) is not None:
+                _fail("reverse-mode gradient", label, None, ana, num_d, atol, rtol, "reverse", node, prefix)
+        numeric[i] = (idxs, num, d, hi, lo)
+    reason = None
+    if forward:
+        try:
+            _check_forward(fn, us, grads, numeric, ref is None, eps, atol, rtol, node, prefix, labels)
+        except NotImplementedError as e:
+            reason = str(e)
+    if second_order:
+        _check_second(fn, us, eps, atol, rtol, rng, piecewise_linear, node, prefix)
+    return reason
+
+
+def _check_forward(fn, us, grads, numeric, differences, eps, atol, rtol, node, prefix, labels):
+    """Forward mode: entry by entry and along each input's direction against the reverse-mode references, and
+    <u, J d> against <J^T u, d> over all inputs at once (forward and reverse mode agree)."""
+    fwd_total = rev_total = 0.0
+    for i in fn.diff:
+        label = i if labels is None else labels[i]
+        x = fn.arrays[i]
+        idxs, num, d, hi, lo = numeric[i]
+        fwd = np.zeros(x.shape)
+        for idx in idxs:
+            fwd[idx] = sum(float(np.sum(u * t)) for u, t in zip(us, fn.forward(i, _onehot(x, idx))))
+        j = _worst_at(fwd, num, idxs, atol, rtol)
+        if j is not None:
+            _fail("forward-mode derivative <u, J e>", label, j, float(fwd[j]), float(num[j]), atol, rtol,
+                  "forward", node, prefix)
+        ts = fn.forward(i, d)
+        fwd_total += sum(float(np.sum(u * t)) for u, t in zip(us, ts))
+        rev_total += float(np.sum(grads[i] * d))
+        if not differences:  # central differences would straddle the kink
+            continue
+        for k, (t, y_hi, y_lo) in enumerate(zip(ts, fn.values(hi), fn.values(lo))):
+            numv = (y_hi - y_lo) / (2 * eps)
+            j = _worst(t, numv, atol, rtol)
+            if j is not None:
+                _fail(f"forward-mode tangent (output {k}, entry {j})", label, None, float(t[j]), float(numv[j]),
+                      atol, rtol, "forward", node, prefix)
+    if _worst(fwd_total, rev_total, atol, rtol) is not None:
+        raise GradcheckError(
+            f"{prefix}: forward and reverse mode disagree along a random direction of every input: <u, J d> = "
+            f"{fwd_total!r}, <J^T u, d> = {rev_total!r} (> atol {atol:g} + rtol {rtol:g} · |<J^T u, d>|)",
+            analytic=fwd_total, numeric=rev_total, mode="forward", node=node,
+        )
+
+
+def _check_second(fn, us, eps, atol, rtol, rng, piecewise_linear, node, prefix):
+    """Reverse over reverse (create_graph): the derivative of <J^T u, w> along a random direction v of every
+    input, against central differences of the gradient, or against 0 for a piecewise-linear function."""
+    ws = {i: rng.standard_normal(fn.arrays[i].shape) for i in fn.diff}
+    vs = {i: rng.standard_normal(fn.arrays[i].shape) for i in fn.diff}
+    ana = fn.second([wrap(u) for u in us], ws, vs)
+    if piecewise_linear:  # at a kink, differences of the gradient jump between the pieces; the true value is 0
+        num = 0.0
+    else:
+        hi = list(fn.arrays)
+        lo = list(fn.arrays)
         for i in fn.diff:
-            label = i if labels is None else labels[i]
-            x = fn.arrays[i]
-            num, d, hi, lo = numeric[i]
-            if num is not None:
-                fwd = np.zeros(x.shape)
-                for idx in np.ndindex(x.shape):
-                    e = np.zeros_like(x)
-                    e[idx] = 1.0
-                    fwd[idx] = sum(float(np.sum(u * t)) for u, t in zip(us, fn.forward(i, e)))
-                j = _worst(fwd, num, atol, rtol)
-                if j is not None:
-                    _fail("forward-mode derivative <u, J e>", label, j, float(fwd[j]), float(num[j]), atol, rtol,
-                          "forward", node, prefix)
-            for k, (t, y_hi, y_lo) in enumerate(zip(fn.forward(i, d), fn.values(hi), fn.values(lo))):
-                numv = (y_hi - y_lo) / (2 * eps)
-                j = _worst(t, numv, atol, rtol)
-                if j is not None:
-                    _fail(f"forward-mode tangent (output {k}, entry {j})", label, None, float(t[j]), float(numv[j]),
-                          atol, rtol, "forward", node, prefix)
-    except NotImplementedError as e:
-        return str(e)
-    return None
+            hi[i] = fn.arrays[i] + eps * vs[i]
+            lo[i] = fn.arrays[i] - eps * vs[i]
+        s_hi, s_lo = (sum(float(np.sum(g * ws[i])) for i, g in fn.reverse([wrap(u) for u in us], a).items())
+                      for a in (hi, lo))
+        num = (s_hi - s_lo) / (2 * eps)
+    if _worst(ana, num, atol, rtol) is not None:
+        raise GradcheckError(
+            f"{prefix}: second-order derivative (reverse over reverse, create_graph) is wrong along a random "
+            f"direction: analytic {ana!r}, numeric {num!r} (worst error |analytic - numeric| = {abs(ana - num):.3g} "
+            f"> atol {atol:g} + rtol {rtol:g} · |numeric|)",
+            analytic=ana, numeric=num, mode="second order", node=node,
+        )
 
 
-def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, forward=True, per_node=False, seed=0):
+def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, forward=True, per_node=False, seed=0, sample=0,
+              second_order=False, piecewise_linear=False, expected=None):
     """Check ``f``'s reverse and forward derivatives against central finite differences, in float64.
 
     ``inputs`` is a tuple of the arguments: floats, arrays, Tensors or
@@ -217,12 +311,30 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, forward=True, per_no
     says that forward mode was skipped and why; ``forward=False`` skips it
     outright. ``per_node=True`` first checks every node of the graph on its
     own (:func:`check_nodes`), so a wrong rule is named by its primitive.
+    Forward and reverse mode must also agree with each other: <u, J d> and
+    <Jᵀu, d> along a random direction of every input at once.
+
+    ``sample=k`` also checks ``k`` entries drawn at random of each leaf too
+    large to check entry by entry. ``second_order=True`` checks reverse over
+    reverse (``create_graph``): the derivative of <Jᵀu, w> along a random
+    direction, against central differences of gradients.
+    ``piecewise_linear=True`` says the function is piecewise linear where it
+    is checked (a kink, a tie), so that second derivative must be 0.
+    ``expected(u, *leaves)`` gives the documented gradient (one array per
+    float leaf) where central differences would straddle a kink: reverse
+    mode, and forward mode entry by entry, are compared with it instead of
+    finite differences (``u`` is the output's cotangent).
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.testing import gradcheck
     >>> gradcheck(lambda x, y: cr.sin(x) * y, (1.0, 2.0))
     True
     >>> gradcheck(lambda p, n: (p["w"] ** n).sum() * p["b"], ({"w": np.array([0.5, 2.0]), "b": 3.0}, 3))
+    True
+    >>> gradcheck(cr.tanh, (np.linspace(-1, 1, 50),), sample=8, second_order=True)
+    True
+    >>> relu_at_0 = lambda u, x: [u * (x > 0)]  # NOTE: relu'(0) = 0
+    >>> gradcheck(cr.relu, (np.array([0.0, 1.5]),), expected=relu_at_0, second_order=True, piecewise_linear=True)
     True
     """
     if not isinstance(inputs, (tuple, list)):
@@ -232,7 +344,8 @@ def gradcheck(f, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, *, forward=True, per_no
     if per_node:
         skipped += _check_nodes(f, leaves, td, eps, atol, rtol, forward, seed)
     reason = _check(_Fn(lambda ls: f(*tree_unflatten(td, ls)), leaves), eps, atol, rtol, forward,
-                    np.random.default_rng(seed), labels=labels)
+                    np.random.default_rng(seed), labels=labels, sample=sample, expected=expected,
+                    second_order=second_order, piecewise_linear=piecewise_linear)
     if reason is not None:
         skipped.append(f"gradcheck: {reason}")
     _warn_skipped(skipped)

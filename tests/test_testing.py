@@ -179,3 +179,68 @@ def test_the_recorder_sees_only_its_own_thread():
         worker.join()
         cr.sin(x)
     assert [e[0].name for e in rec.entries] == ["sin"]
+
+
+def _value(x):
+    return x.data if isinstance(x, cr.Tensor) else np.asarray(x)
+
+
+# a primitive whose reverse rule is right at first order but a constant to reverse mode over it (its second
+# derivative reads as 0 instead of 6x): only a second-order check sees it
+flat_cube = Primitive("test_flat_cube", lambda x: x ** 3, vjp=(lambda g, ans, x: g * cr.tensor(3 * _value(x) ** 2),),
+                      jvp=(lambda t, ans, x: t * 3 * x ** 2,), save=("args",), register=False)
+# relu whose forward rule takes relu'(0) = 1 while its reverse rule takes 0: they disagree only at 0
+split_relu = Primitive("test_split_relu", lambda x: np.maximum(x, 0), vjp=(lambda g, ans, x: g * (_value(x) > 0),),
+                       jvp=(lambda t, ans, x: t * (_value(x) >= 0),), save=("args",), register=False)
+# a reverse rule wrong at one entry of 200 (index 137): entry by entry, the error names it
+WRONG_AT = 137
+one_off = Primitive("test_one_off", lambda x: x * 2.0,
+                    vjp=(lambda g, ans, x: g * np.where(np.arange(np.size(x)) == WRONG_AT, 2.5, 2.0),),
+                    jvp=(lambda t, ans, x: t * 2.0,), save=("args",), register=False)
+
+
+def test_second_order_is_checked_on_request():
+    x = np.array([0.3, -1.2, 0.8])
+    assert gradcheck(lambda x: flat_cube(x), (x,))  # first order is right
+    with pytest.raises(GradcheckError, match="second-order") as info:
+        gradcheck(lambda x: flat_cube(x), (x,), second_order=True)
+    assert info.value.mode == "second order"
+    assert info.value.analytic == 0.0 and abs(info.value.numeric) > 1e-3
+    assert gradcheck(lambda x: cr.sin(x) * cr.exp(x), (x,), second_order=True)
+
+
+def test_piecewise_linear_means_a_second_derivative_of_zero():
+    kinks = np.array([0.0, -0.0, 1.5, -1.5])
+    sign = lambda u, x: [u * np.sign(x)]  # NOTE: abs'(0) = 0
+    assert gradcheck(cr.abs, (kinks,), expected=sign, second_order=True, piecewise_linear=True)
+    with pytest.raises(GradcheckError, match="second-order"):
+        gradcheck(cr.sin, (np.array([0.3, 1.0]),), second_order=True, piecewise_linear=True)
+
+
+def test_expected_gradient_replaces_finite_differences_at_a_kink():
+    kinks = np.array([0.0, 1.5, -1.5])
+    with pytest.raises(GradcheckError, match="expected gradient") as info:
+        gradcheck(cr.relu, (kinks,), expected=lambda u, x: [u * (x >= 0)])
+    assert info.value.index == (0,) and info.value.mode == "reverse"
+    # at a kink central differences give ½, which no rule reports
+    with pytest.raises(GradcheckError):
+        gradcheck(cr.relu, (kinks,))
+
+
+def test_forward_and_reverse_mode_must_agree():
+    x = np.concatenate([np.zeros(2), np.linspace(0.5, 2.0, 38)])  # 40 entries: only a random direction
+    relu_ref = lambda u, x: [u * (x > 0)]
+    assert gradcheck(cr.relu, (x,), expected=relu_ref)
+    with pytest.raises(GradcheckError, match="forward and reverse mode disagree") as info:
+        gradcheck(lambda x: split_relu(x), (x,), expected=relu_ref)
+    assert info.value.mode == "forward"
+
+
+def test_sample_checks_entries_of_large_inputs():
+    x = np.linspace(-1.0, 1.0, 200)
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: one_off(x), (x,))
+    assert info.value.index is None  # found along the random direction, unnamed
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(lambda x: one_off(x), (x,), sample=200)
+    assert info.value.index == (WRONG_AT,)

@@ -1,11 +1,9 @@
 """Batching rules, primitive by primitive: vmap against a Python loop, jacfwd against jacrev, on every op sample.
 
-The samples are the op families' own tables (tests/ops/test_*.py CASES), so a
+The samples are the op families' own tables (tests/ops/samples), so a
 new primitive with samples is checked here too; one without a batching rule
 runs through the looping fallback (listed by ``fallback_primitives``).
 """
-
-import importlib
 
 import numpy as np
 import pytest
@@ -16,22 +14,9 @@ from chainrule.core.tensor import Tensor
 from chainrule.extend import Primitive
 from chainrule.ops.indexing import _batch_position
 from chainrule.transforms import grad, hessian, jacfwd, jacrev, vmap
+from tests.ops.samples import OP_CASES
 
-FAMILIES = ["elementwise", "reduce", "shape", "indexing", "linalg", "special"]
-
-
-def _cases():
-    out = []
-    for fam in FAMILIES:
-        try:
-            mod = importlib.import_module(f"tests.ops.test_{fam}")
-        except ImportError:  # a family still being written: its samples join when they import
-            continue
-        out += list(getattr(mod, "CASES", []))
-    return out
-
-
-CASES = _cases()
+CASES = OP_CASES
 # t[idx] = v rebinds t in place; an unbatched t cannot become batched in place (a Python object
 # cannot change class), so writing a batched value into an unbatched Tensor is unsupported.
 INPLACE = {"index_update"}
