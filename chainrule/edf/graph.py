@@ -272,7 +272,8 @@ def _same_shape(node, delta):
 def _per_example(param, delta):
     want = np.shape(param.value)
     got = np.shape(delta)
-    batch = current().nBatch
+    caller = _RUNNING[0]
+    batch = np.shape(caller.value)[0] if np.ndim(getattr(caller, "value", None)) else current().nBatch
     if len(got) != len(want) + 1 or got[1:] != want or (batch is not None and got[0] != batch):
         dims = ["nBatch" if batch is None else str(batch), *map(str, want)]
         shape = f"({', '.join(dims)}{',' * (len(dims) == 1)})"
