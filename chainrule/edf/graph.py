@@ -1,10 +1,11 @@
-"""EDF's graph and core as the notes write them: CompNodes, Parameters, Input, Parameter, CompNode, Forward, Backward.
+"""EDF's graph and core as the notes write them: CompNodes, Parameters, the three kinds of node, Forward, Backward, SGD.
 
 The notes keep ``CompNodes`` and ``Parameters`` as module globals. Here they belong to a
 :class:`Graph`; the module-level names ``CompNodes`` and ``Parameters`` stand for the lists of the
 current graph (the one of the innermost ``with Graph():``, else a default graph), so the notes' code
 (``CompNodes.append(self)`` in every node's ``__init__``) runs unchanged and two graphs never share
-a list by accident.
+a list by accident. The notes' global ``learning_rate`` is the graph's too: ``Graph(learning_rate=...)``,
+or ``edf.learning_rate = ...`` for the current graph.
 """
 
 from __future__ import annotations

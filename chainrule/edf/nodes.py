@@ -39,6 +39,8 @@ class Affine(CompNode):
         self.Phi.b.addgrad(self.grad)
 
         # W.grad[i,j] += y.grad[b,j]x.value[b,i]   (Parameter.addgrad sums over b)
+        # (The notes' first printing writes x.value[i], dropping the b, and their broadcasting
+        # slide closes a parenthesis early; this is the intended product, one per example.)
         self.Phi.w.addgrad(self.x.value[:, :, np.newaxis]
                            * self.grad[:, np.newaxis, :])
 
