@@ -134,6 +134,9 @@ def explain(f, *args, mode="reverse", argnums=None, direction=None, seed=None, n
     >>> print(ex.backward[2].expr)
     v̄5 · ∂v5/∂v3
     """
+    if hasattr(f, "__chainrule_graph__"):  # an EDF graph (chainrule.edf): its forward pass as a function
+        f, args, given = f.__chainrule_graph__()
+        names = given if names is None else names
     if mode not in ("reverse", "forward"):
         raise ValueError(f"explain: mode must be 'reverse' or 'forward', got {mode!r}")
     if not callable(f):

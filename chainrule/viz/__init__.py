@@ -89,6 +89,9 @@ def draw(obj, path=None, *, format=None, max_nodes=MAX_NODES, **options):
     >>> d.data[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
     True
     """
+    if hasattr(obj, "__chainrule_graph__"):  # an EDF graph (chainrule.edf): drawn as its explanation
+        from ..explain import explain  # lazily, as to_dot does: chainrule.explain imports this package
+        obj = explain(obj)
     if format is None:
         if path is None:
             format = "svg"

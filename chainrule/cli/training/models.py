@@ -1,4 +1,4 @@
-"""The models the train command builds: the MLP, the CNN, and the input shape each takes."""
+"""The models the train command builds: the MLP, the CNN, the EDF notes' MLP, and the input shape each takes."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ __all__ = ["build_model"]
 
 
 def build_model(kind, features, classes):
-    """The MLP or CNN for inputs of ``features`` pixels (a square image for the CNN)."""
+    """The MLP, CNN or EDF MLP for inputs of ``features`` pixels (a square image for the CNN)."""
     from ... import nn
 
+    if kind == "edf":
+        from .edf_model import build_edf
+
+        return build_edf(features, classes)
     if kind == "mlp":
         return nn.Sequential(nn.Linear(features, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
                              nn.Linear(256, classes))
