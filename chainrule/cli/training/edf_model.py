@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["HIDDEN", "build_edf"]
+
 HIDDEN = 256
 
 
