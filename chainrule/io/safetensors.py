@@ -138,7 +138,7 @@ def save(state, path, *, metadata=None):
         try:
             save_file(arrays, tmp, metadata=metadata)
         except SafetensorError as exc:  # the library's I/O errors (a full disk) arrive as this
-            raise OSError(errno.EIO, str(exc)) from None
+            raise _os_error(exc) from None
         _fsync_file(tmp)
         # the library creates 0600 files; give the result the usual permissions.
         os.chmod(tmp, _FILE_MODE)
@@ -151,6 +151,17 @@ def save(state, path, *, metadata=None):
     with contextlib.suppress(OSError):
         os.rmdir(scratch)
     _fsync_dir(folder)
+
+
+def _os_error(exc):
+    """The OSError inside the library's 'I/O error: No space left on device (os error 28)'.
+
+    >>> _os_error(ValueError("Error while serializing: I/O error: No space left on device (os error 28)")).errno
+    28
+    """
+    found = re.search(r"\(os error (\d+)\)", str(exc))
+    code = int(found.group(1)) if found else errno.EIO
+    return OSError(code, os.strerror(code) if found else str(exc))
 
 
 def _refuse_read_only(path, target):
