@@ -1,6 +1,5 @@
 """``python -m chainrule train`` through ``main(argv)``: outputs, exact resume, determinism, failures, IDX data."""
 
-import errno
 import gzip
 import io
 import json
