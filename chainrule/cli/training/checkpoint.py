@@ -139,7 +139,8 @@ def _check_schema(tensors, config):
         return f"field config must be a JSON object of training settings, got {type(config).__name__}"
     for key in config:
         if key not in CONFIG_SCHEMA:
-            return f"field config.{_short(key)} is not a training setting"
+            shown = key if key.isidentifier() else _short(key)
+            return f"field config.{shown} is not a training setting"
     for key, (required, check) in CONFIG_SCHEMA.items():
         if key not in config:
             if required:
