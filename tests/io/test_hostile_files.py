@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from chainrule.io import load, save
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FAST = settings(max_examples=40, deadline=None, database=None,
+FAST = settings(max_examples=30, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
