@@ -7,6 +7,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 
 import numpy as np
 
@@ -21,6 +22,7 @@ _CODES = {
     np.dtype("u8"): "U64", np.dtype("i8"): "I64", np.dtype("f8"): "F64",
 }
 _METADATA_KEY = "__metadata__"
+_LEGACY_AGE_S = 3600  # no save writes one file for an hour without touching it
 
 
 def _bfloat16():
@@ -183,10 +185,16 @@ def _remove_leftovers(target):
         names = os.listdir(folder)
     except OSError:
         return
+    # what saves before the safetensors library left: a file with no pid in its name, judged by its age
+    legacy = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}\.tmp")
     for name in names:
         match = pattern.fullmatch(name)
         if match and not _running(int(match.group(1))):
             shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+        elif legacy.fullmatch(name):
+            with contextlib.suppress(OSError):
+                if time.time() - os.lstat(os.path.join(folder, name)).st_mtime > _LEGACY_AGE_S:
+                    os.remove(os.path.join(folder, name))
 
 
 def _running(pid):
@@ -280,6 +288,9 @@ def load(path, with_metadata=False):
             tensors = {name: _tensor(f, name, path) for name in f.keys()}
     except SafetensorError as exc:
         raise _corrupt(path, exc) from None
+    except OSError as exc:  # the library's own (a device that cannot be memory-mapped) name no path
+        code = exc.errno or (_os_error(exc).errno if "(os error" in str(exc) else errno.EIO)
+        raise OSError(code, f"cannot load {path}: {os.strerror(code)}") from None
     return (tensors, metadata) if with_metadata else tensors
 
 

@@ -214,3 +214,19 @@ def test_a_save_killed_by_sigkill_leaves_the_old_file_and_the_next_save_cleans_u
     assert len(os.listdir(tmp_path)) == 2  # the old file, and the killed save's temporary folder
     save({"new": np.zeros(1)}, path)
     assert os.listdir(tmp_path) == ["model.safetensors"] and load(path)["new"].tolist() == [0.0]
+
+
+def test_leftovers_of_saves_before_the_library_are_removed_once_stale(tmp_path):
+    path = tmp_path / "m.safetensors"
+    stale, fresh = tmp_path / ".m.safetensors.abcd1234.tmp", tmp_path / ".m.safetensors.efgh5678.tmp"
+    stale.write_bytes(b"x" * 1000)
+    fresh.write_bytes(b"y")
+    os.utime(stale, (1e9, 1e9))  # written long ago: nobody is still writing it
+    save({"a": np.zeros(1)}, path)
+    assert not stale.exists() and fresh.exists()
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/null"), reason="needs /dev/null")
+def test_a_file_that_cannot_be_mapped_names_the_path():
+    with pytest.raises(OSError, match="cannot load /dev/null"):
+        load("/dev/null")

@@ -64,7 +64,7 @@ def read_checkpoint(path):
 
 # ---- what a checkpoint may hold: checked before anything is built from it ----------------------------
 MAX_EPOCHS = 10_000_000  # --epochs beyond this would take years; a larger saved number is a crafted file
-_MAX_SEGMENTS = 100_000
+_MAX_SEGMENTS = 10_000  # one per resume that changed --epochs or --lr
 
 
 def _int_in(low, high):
