@@ -263,12 +263,13 @@ def _corrupt(path, why):
 
 
 def load(path, with_metadata=False):
-    """Read a safetensors file into a dict of name -> writable NumPy array, names in sorted order.
+    """Read a safetensors file into a dict of name -> writable NumPy array, in the file's order.
 
     With ``with_metadata=True`` returns ``(tensors, metadata)``, where metadata
     is the file's ``__metadata__`` dict ({} when absent). The file is read by
-    the safetensors library (memory-mapped, one tensor at a time); nothing in
-    it is ever executed.
+    the safetensors library (memory-mapped); nothing in it is ever executed.
+    The order of the names is the file's (the reference writer puts the
+    widest dtypes first, then sorts by name), not the order they were saved in.
 
     >>> import tempfile, os, numpy as np
     >>> p = os.path.join(tempfile.mkdtemp(), "x.safetensors")
@@ -285,13 +286,26 @@ def load(path, with_metadata=False):
     try:
         with safe_open(path, framework="numpy") as f:
             metadata = f.metadata() or {}
-            tensors = {name: _tensor(f, name, path) for name in f.keys()}
+            tensors = _tensors(f, path)
     except SafetensorError as exc:
         raise _corrupt(path, exc) from None
     except OSError as exc:  # the library's own (a device that cannot be memory-mapped) name no path
         code = exc.errno or (_os_error(exc).errno if "(os error" in str(exc) else errno.EIO)
         raise OSError(code, f"cannot load {path}: {os.strerror(code)}") from None
     return (tensors, metadata) if with_metadata else tensors
+
+
+def _tensors(f, path):
+    """Every tensor of the open file ``f``, in the order of their data in the file (as the reference's load_file)."""
+    try:
+        tensors = f.get_tensors()  # one call into the library (safetensors 0.6+), the reference's load_file
+    except (AttributeError, TypeError, KeyError):  # an older library, or a dtype NumPy cannot hold: one at a time
+        names = f.offset_keys() if hasattr(f, "offset_keys") else f.keys()
+        tensors = {name: _tensor(f, name, path) for name in names}
+    for name, arr in tensors.items():
+        if arr.dtype == np.bool_ and arr.view(np.uint8).max(initial=0) > 1:
+            raise _corrupt(path, f"entry {name!r} is BOOL but holds bytes other than 0 and 1")
+    return tensors
 
 
 def _tensor(f, name, path):
@@ -302,6 +316,4 @@ def _tensor(f, name, path):
         extra = " (install ml_dtypes to load bfloat16)" if code == "BF16" else ""
         raise ValueError(f"cannot load {path!r}: tensor {name!r} has dtype {code}, which NumPy cannot hold"
                          f"{extra}") from None
-    if arr.dtype == np.bool_ and arr.view(np.uint8).max(initial=0) > 1:
-        raise _corrupt(path, f"entry {name!r} is BOOL but holds bytes other than 0 and 1")
     return arr
