@@ -251,7 +251,10 @@ def restore(ckpt, tensors, saved, model, opt):
         except (RuntimeError, TypeError, ValueError) as e:
             text = str(e).replace("\n\t", "; ")
             raise TrainError(f"--resume: {ckpt} does not fit this model: {text}") from None
-        opt.load_state_dict({k[10:]: v for k, v in tensors.items() if k.startswith("optimizer.")})
+        try:  # the layout is checked above; the optimizer judges its hyperparameters' values (betas < 1)
+            opt.load_state_dict({k[10:]: v for k, v in tensors.items() if k.startswith("optimizer.")})
+        except (TypeError, ValueError, KeyError) as e:
+            raise TrainError(f"--resume: {ckpt}: field optimizer.param_groups: {e}") from None
         start = int(tensors["epoch"])
         # checkpoints from before the schedule was saved ran one cosine over their --epochs
         schedule = saved.get("schedule") or [[0, saved["epochs"], saved["lr"]]]
