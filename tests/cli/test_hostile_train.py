@@ -70,6 +70,8 @@ CRAFTED = {
     "config.data missing": ({}, _config(data=DROP), "field config.data"),
     "config unknown key": ({}, {**_config(), "evil": 1}, "field config.evil"),
     "metrics too short": ({"metrics.train_loss": np.zeros(0)}, None, "field metrics.train_loss"),
+    "metrics missing": ({"metrics.test_loss": None}, None, "field metrics.test_loss"),
+    "metrics lr missing": ({"metrics.lr": None}, None, None),  # recomputed from the schedule: resumes
     "metrics 2-d": ({"metrics.test_acc": np.zeros((1, 1))}, None, "field metrics.test_acc"),
     "optimizer state missing": ({"optimizer.state.0.exp_avg": None}, None, "field optimizer.state.0.exp_avg"),
     "optimizer group key missing": ({"optimizer.param_groups.0.eps": None}, None, "field optimizer.param_groups.0.eps"),

@@ -156,6 +156,8 @@ def _check_schema(tensors, config):
     for name in _COLUMNS[1:]:
         value = tensors.get("metrics." + name)
         if value is None:
+            if name != "lr" and epoch > 0:  # metrics.csv is rewritten from them on the next epoch
+                return f"field metrics.{name} is missing"
             continue
         # lr is recomputed from the schedule when short; the others are the history metrics.csv shows
         if value.ndim != 1 or value.dtype.kind not in "iuf" or (name != "lr" and len(value) < epoch):
