@@ -130,8 +130,10 @@ def _check_schema(tensors, config):
     >>> import numpy as np
     >>> good = {"model": "mlp", "optimizer": "adam", "data": "digits", "seed": 0, "batch_size": 32, "lr": 0.002,
     ...         "epochs": 2, "schedule": [[0, 2, 0.002]]}
-    >>> _check_schema({"epoch": np.array(2)}, good) is None
+    >>> _check_schema({"epoch": np.array(0)}, good) is None
     True
+    >>> _check_schema({"epoch": np.array(2)}, good)
+    'field metrics.train_loss is missing'
     >>> _check_schema({"epoch": np.array(-5)}, good)
     'field epoch must be a single integer in 0..2 (the saved epochs), got -5'
     """
