@@ -53,7 +53,8 @@ def run(args) -> int:
             return 0
         drawing = draw(ex, args.out, **opts)
     except GraphTooLarge as e:
-        return fail("graph", f"{e.summary}; write the DOT text instead (--out graph.dot, or --out - to print it)")
+        svg = "draw it as SVG (--out graph.svg) or " if getattr(e, "pixels", None) else ""
+        return fail("graph", f"{e.summary}; {svg}write the DOT text instead (--out graph.dot, or --out - to print it)")
     except ERRORS as e:
         return fail("graph", e)
     print(f"wrote {drawing.path} ({drawing.format}, {len(ex.forward) + len(ex.constants)} nodes)")

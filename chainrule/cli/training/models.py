@@ -6,7 +6,9 @@ import math
 
 from .errors import TrainError
 
-__all__ = ["build_model"]
+__all__ = ["MODELS", "build_model"]
+
+MODELS = ("mlp", "cnn", "edf")  # what --model accepts, and what a checkpoint's config may name
 
 
 def build_model(kind, features, classes):
