@@ -7,6 +7,7 @@ import itertools
 # A node is always created after its parents, so creation order is a topological
 # order: the backward pass sorts by it instead of running a DFS (PyTorch's sequence numbers).
 _sequence = itertools.count()
+_next_seq = _sequence.__next__
 
 __all__ = ["Node"]
 
@@ -45,7 +46,7 @@ class Node:
         self.dtype = dtype
         self.freed = False
         self.leaf = None
-        self.seq = next(_sequence)
+        self.seq = _next_seq()
 
     @classmethod
     def for_leaf(cls, tensor_ref, shape, dtype):

@@ -21,8 +21,7 @@ import weakref
 
 import numpy as np
 
-from ..core import primitive as _primitive
-from ..core.primitive import REGISTRY
+from ..core.primitive import REGISTRY, tracing
 from ..core.shapes import _sum_to
 from ..core.state import no_grad
 from ..core.tensor import Tensor, wrap
@@ -44,13 +43,11 @@ _RECORDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 UNKNOWN = object()  # a value the tape no longer has
 
 
-class _Recorder(list):
-    """Stands in apply()'s tracer list: keeps each recorded node's operands and output."""
-
-    def append(self, entry):
-        _, datas, _, _, node, ans = entry
-        if node is not None:
-            _RECORDED[node] = (tuple(_snapshot(d) for d in datas), _snapshot(ans))
+def _keep(application):
+    """The tracing hook of :class:`record`: keep each recorded node's operands and output."""
+    node = application.node
+    if node is not None:
+        _RECORDED[node] = (tuple(_snapshot(d) for d in application.args), _snapshot(application.ans))
 
 
 def _snapshot(value):
@@ -84,17 +81,12 @@ class record:
     """
 
     def __enter__(self):
-        self._tracer = _Recorder()
-        _primitive._TRACERS.append(self._tracer)
+        self._hook = tracing(_keep)
+        self._hook.__enter__()
         return self
 
     def __exit__(self, *exc):
-        tracers = _primitive._TRACERS
-        for k in range(len(tracers) - 1, -1, -1):
-            if tracers[k] is self._tracer:  # by identity: explain's tracer lists compare equal to it
-                del tracers[k]
-                break
-        return False
+        return self._hook.__exit__(*exc)
 
 
 def _constant(node, i):
