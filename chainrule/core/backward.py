@@ -146,7 +146,10 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 i += 1
                 if p is None or (targeted and p not in needed):
                     continue
-                rule = table[i] if i < len(table) else None
+                try:
+                    rule = table[i]
+                except IndexError:  # variadic: no table
+                    rule = None
                 if rule is None:
                     rule = prim.vjp_rule(i)  # a variadic rule, or an error naming the input
                 gp = rule(gg, ans, *args, **kw) if kw else rule(gg, ans, *args)
@@ -173,8 +176,9 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                     total = np.asarray(prev + gp)
                     grads[p] = total
                     owned.add(id(total))
-            if release:
-                node.release()
+            if release:  # the one place a node's saved values are freed: nothing reads them after its rules
+                node.args = node.ans = node.out_fw = node.arg_fw = None
+                node.freed = True
     return want
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from .node import Node
+from .node import Node, new_node
 from .state import STATE, remember_tangents
 from .tensor import Tensor, wrap
 
@@ -249,8 +249,8 @@ def apply(prim, args, kw):
     if flows and grad:
         # Save the arrays, not the argument Tensors: `t[i] = v` rebinds a Tensor
         # object, and a value saved here must stay the value that was used.
-        node = Node(prim, parents, datas if prim.save_args else None, kw, ans if prim.save_ans else None,
-                    ans.shape, ans.dtype)
+        node = new_node(prim, parents, datas if prim.save_args else None, kw, ans if prim.save_ans else None,
+                        ans.shape, ans.dtype)
         if has_fw and prim.save_args:
             node.arg_fw = tuple([a._fw if isinstance(a, Tensor) else None for a in args])
     out = wrap(ans, node)

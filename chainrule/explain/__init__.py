@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from ..core.backward import sweep
-from ..core.node import Node
+from ..core.node import Node, new_node
 from ..core.primitive import output_tangent
 from ..core.state import no_grad
 from ..core.tensor import Tensor, wrap
@@ -45,7 +45,7 @@ def _alone(node, saved, u):
     """Per input position i, the engine's contribution u · ∂node/∂input_i: its reverse sweep over this one
     operation (its inputs stood in for by fresh leaves), seeded with ``u``, on the values ``saved(node)``."""
     inputs = tuple(None if p is None else Node.for_leaf(None, p.shape, p.dtype) for p in node.parents)
-    alone = Node(node.prim, inputs, None, node.kw, None, node.shape, node.dtype)
+    alone = new_node(node.prim, inputs, None, node.kw, None, node.shape, node.dtype)
     shares = {}
     sweep([(alone, u)], [p for p in inputs if p is not None], retain_graph=True, saved=lambda _: saved(node),
           on_edge=lambda n, i, p, g, c: shares.__setitem__(i, _array(c)))
