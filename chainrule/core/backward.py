@@ -25,16 +25,20 @@ def toposort(roots):
 
     Creation order is topological (a node is made after its inputs), so this
     is a plain stack walk to collect the nodes, then a sort by sequence number:
-    no recursion, so a chain of any depth is fine.
+    no recursion, so a chain of any depth is fine. The walk finds a chain's
+    nodes newest first, a run the sort reverses in linear time.
     """
     seen = set(roots)
-    stack = list(seen)
+    found = list(seen)
+    stack = list(found)
     while stack:
         for p in stack.pop().parents:
             if p is not None and p not in seen:
                 seen.add(p)
                 stack.append(p)
-    return sorted(seen, key=_by_sequence)
+                found.append(p)
+    found.sort(key=_by_sequence)
+    return found
 
 
 _by_sequence = attrgetter("seq")
