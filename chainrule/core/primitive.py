@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from contextlib import contextmanager
 from typing import NamedTuple
+
+import numpy as np
 
 from .node import Node, new_node
 from .state import STATE, remember_tangents
