@@ -192,11 +192,13 @@ def apply(prim, args, kw):
     if state.plain:  # recording, no raw backward pass, no vmap: one thread-local read
         grad = True
     else:
-        if state.raw:
+        raw = state.raw
+        if raw:
             ans = _on_arrays(prim, args, kw)
             if ans is not NotImplemented:
                 return ans
-        if state.vmap:
+        vmap = state.vmap
+        if vmap:
             # cr.vmap / batched jacobians (core/batching.py): an operand batched at a live
             # vmap level goes through the primitive's batching rule instead.
             from .batching import apply_batched
@@ -204,7 +206,8 @@ def apply(prim, args, kw):
             out = apply_batched(prim, args, kw)
             if out is not NotImplemented:
                 return out
-        grad = state.grad
+        # not plain, neither raw nor vmap: then recording is off (no_grad), one thread-local read fewer
+        grad = (raw or vmap) and state.grad
     n = len(args)
     if n == 2:
         a, b = args
