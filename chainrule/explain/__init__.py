@@ -207,33 +207,33 @@ def _reverse(graph, needed, output, seed, out_node, recorded):
     own = {op.entry[4]: name for name, op in ops.items() if op.entry is not None}  # not the same-shape reshapes
     leaves = {name: node for node, name in graph.names.items() if isinstance(node, Node) and node.prim is None}
     nodes = {**leaves, **{name: node for node, name in own.items()}}
+
     def saved(node):  # the values the rules run on: those recorded
         entry = recorded[node]
         return entry.args, entry.ans
 
-    shares, upstream = {}, {}
+    shares = {}  # (child, parent) -> {position: contribution}
 
     def on_edge(node, i, parent, g, contribution):
         child = own.get(node)
         if child is not None:  # an edge out of a same-shape reshape is no step: its child's term covers it
-            upstream[child] = _array(g)
             shares.setdefault((child, graph.names[parent]), {})[i] = _array(contribution)
 
-    targets = [nodes[name] for name in needed if name in nodes]
-    found = sweep([(out_node, seed)], targets, retain_graph=True, saved=saved, on_edge=on_edge)
+    found = sweep([(out_node, seed)], [nodes[name] for name in needed if name in nodes], retain_graph=True,
+                  saved=saved, on_edge=on_edge)
     pending = {name: [] for name in ops}
-    order = {name: k for k, name in enumerate(ops)}
     for name, op in ops.items():
-        if op.entry is None or name not in upstream:
+        g = found.get(op.entry[4]) if op.entry is not None else None
+        if g is None:  # an input, or not on the way to the output
             continue
-        node = op.entry[4]
         for parent in dict.fromkeys(op.operands):
             if parent not in needed:
                 continue
             positions = [i for i, o in enumerate(op.operands) if o == parent]
             parts = _per_position(shares.get((name, parent), {}), positions, ops[parent].value)
-            partials = functools.partial(_alone_partials, node, saved, positions, ops[parent].value)
-            pending[parent].append(_term("reverse", graph, op, parent, upstream[name], parts, partials))
+            partials = functools.partial(_alone_partials, op.entry[4], saved, positions, ops[parent].value)
+            pending[parent].append(_term("reverse", graph, op, parent, _array(g), parts, partials))
+    order = {name: k for k, name in enumerate(ops)}
     adjoints, backward = {}, []
     for name in reversed(list(ops)):
         if name not in needed:
