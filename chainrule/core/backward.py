@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from operator import attrgetter
 
 import numpy as np
@@ -213,6 +214,9 @@ def _accumulate(grads, owned, node, g, raw):
     grads[node] = g if prev is None else prev + g
 
 
+_LEAF_LOCK = threading.RLock()  # re-entrant: a create_graph addition may record while it is held
+
+
 def _to_leaf(node, g, raw, leaf_seen):
     leaf = node.leaf()
     if leaf is None:
@@ -225,10 +229,14 @@ def _to_leaf(node, g, raw, leaf_seen):
             g = g.copy()
         leaf_seen.add(_root_base(g))
         g = wrap(g)
-    if leaf._grad is None:
-        leaf._grad = g
-    else:
-        leaf._grad = leaf._grad + g
+    # Threads running backward into shared parameters: the read-add-write of .grad must be one step,
+    # or an update is lost (PyTorch documents that race; here it does not exist). One lock per leaf
+    # reached, not per operation, so the tape's cost is unchanged.
+    with _LEAF_LOCK:
+        if leaf._grad is None:
+            leaf._grad = g
+        else:
+            leaf._grad = leaf._grad + g
 
 
 def _seed(t, grad, create_graph, who):
