@@ -19,7 +19,9 @@ from . import indexing as I
 from . import linalg as L
 from . import products as P
 from . import reduce as R
+from . import reduce_discrete as RD
 from . import shape as S
+from . import statistics as ST
 
 __all__ = ["TENSOR_METHODS", "rebind"]
 
@@ -189,13 +191,13 @@ TENSOR_METHODS = {
     "prod": R.prod,
     "max": R.max,
     "min": R.min,
-    "var": R.var,
-    "std": R.std,
+    "var": ST.var,
+    "std": ST.std,
     "cumsum": R.cumsum,
-    "argmax": R.argmax,
-    "argmin": R.argmin,
-    "any": R.any,
-    "all": R.all,
+    "argmax": RD.argmax,
+    "argmin": RD.argmin,
+    "any": RD.any,
+    "all": RD.all,
     "reshape": S.reshape,
     "transpose": S.transpose,
     "swapaxes": S.swapaxes,
