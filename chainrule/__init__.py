@@ -36,7 +36,8 @@ from .ops.join import concatenate, stack, hstack, vstack, dstack, column_stack, 
 from .ops.products import matmul, dot, inner, outer, vdot
 from .ops.contractions import tensordot, einsum
 from .ops.linalg import diagonal, trace, norm
-from .ops.indexing import take, take_along_axis, scatter_add
+from .ops.indexing import scatter_add
+from .ops.gather import take, take_along_axis
 from .ops.special import softmax, log_softmax
 from .ops import astype, where
 

@@ -14,7 +14,9 @@ from ..core.shapes import astype, cast
 from ..core.state import STATE
 from ..core.tensor import Tensor
 from ..core.writes import note_write
+from . import assign as A
 from . import elementwise as E
+from . import gather as G
 from . import indexing as I
 from . import linalg as L
 from . import products as P
@@ -178,7 +180,7 @@ TENSOR_METHODS = {
     "__ixor__": _inplace(E.bitwise_xor, np.bitwise_xor, "^="),
     # indexing: t[i] and t[i] = v
     "__getitem__": I.getitem,
-    "__setitem__": I.setitem,
+    "__setitem__": A.setitem,
     # ndarray's methods, with its arguments
     "astype": _astype_method,
     "clip": E._clip_method,
@@ -207,7 +209,7 @@ TENSOR_METHODS = {
     "repeat": S.repeat,
     "T": property(S.T),
     "dot": P.dot,
-    "take": I.take,
+    "take": G.take,
     "trace": L.trace,
     "diagonal": L.diagonal,
 }
