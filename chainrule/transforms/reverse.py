@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..core.batching import Batched
+from ..core.shapes import shape_of
 from ..core.state import STATE, enable_grad
 from ..core.tensor import Tensor
 from ._util import (
@@ -222,7 +223,7 @@ def _scalar(tr, who):
         raise TypeError(f"{who}: the function must return a single scalar, got a {tr.out_td!r} pytree "
                         f"(use jacobian or vjp for several outputs)")
     out = tr.outs[0]
-    shape = tuple(out.shape if isinstance(out, Tensor) else np.shape(out))
+    shape = shape_of(out)
     # NOTE: shape () only, as in JAX and torch.func: a (1,) or (1, 1) output is an array that happens to
     # hold one number, and treating it as a scalar would hide a shape bug in the caller.
     if shape != ():
