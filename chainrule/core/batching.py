@@ -33,6 +33,7 @@ __all__ = [
     "apply_batched",
     "batch_levels",
     "from_level",
+    "innermost",
     "level_size",
     "moveaxis",
     "stack",
@@ -154,6 +155,14 @@ def batch_levels(x):
         out.append(x.level)
         x = x.val
     return out
+
+
+def innermost(x):
+    """The value under all of ``x``'s batch levels (``x`` itself when it is not batched): the Tensor that
+    carries the graph node, physical shape, batch axes first."""
+    while type(x) is Batched:
+        x = x.val
+    return x
 
 
 # ---- apply ---------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import operator
 
 import numpy as np
 
-from ..core.batching import Batched, make, moveaxis, to_level, vmap_level
+from ..core.batching import Batched, batch_levels, make, moveaxis, to_level, vmap_level
 from ..core.shapes import shape_of
 from ..core.tensor import Tensor, wrap
 from ._util import has_tensor, output
@@ -108,7 +108,7 @@ def vmap(f, in_axes=0, out_axes=0):
             res = []
             for o, a in zip(leaves, oaxes):
                 if a is None:
-                    if type(o) is Batched and lv in _levels(o):
+                    if type(o) is Batched and lv in batch_levels(o):
                         raise ValueError("vmap: out_axes=None for an output that depends on the mapped inputs")
                     res.append(o)
                     continue
@@ -121,11 +121,3 @@ def vmap(f, in_axes=0, out_axes=0):
         return tree_unflatten(td, res)
 
     return vmapped
-
-
-def _levels(x):
-    out = []
-    while type(x) is Batched:
-        out.append(x.level)
-        x = x.val
-    return out
