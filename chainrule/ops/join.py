@@ -95,8 +95,12 @@ def _shapes_text(shapes):
     return ", ".join(str(tuple(s)) for s in shapes)
 
 
-def _dtype_casting(op, arrays, out, dtype, casting):
-    """NumPy's ``out=`` (refused) and ``dtype=`` (each input cast first, as ``casting`` allows)."""
+def _arrays_in(op, arrays, out, dtype, casting):
+    """The arrays to join, as a tuple of at least one, after NumPy's ``out=`` (refused) and ``dtype=`` (each
+    input cast first, as ``casting`` allows)."""
+    arrays = tuple(arrays)
+    if not arrays:
+        raise ValueError(f"{op}: need at least one array to {op}")
     if out is not None:
         raise TypeError(f"{op}(..., out=...): chainrule cannot write into an existing array or Tensor; "
                         f"assign the result instead")
@@ -121,11 +125,7 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     >>> cr.concatenate([cr.ones((2, 3)), cr.zeros((1, 3))]).shape
     (3, 3)
     """
-    arrays = tuple(arrays)
-    if not arrays:
-        raise ValueError("concatenate: need at least one array to concatenate")
-    if out is not None or dtype is not None:
-        arrays = _dtype_casting("concatenate", arrays, out, dtype, casting)
+    arrays = _arrays_in("concatenate", arrays, out, dtype, casting)
     if axis is None:
         arrays = tuple([ravel(a) for a in arrays])
         axis = 0
@@ -151,11 +151,7 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     >>> cr.stack([cr.ones(3), cr.zeros(3)], axis=1).shape
     (3, 2)
     """
-    arrays = tuple(arrays)
-    if not arrays:
-        raise ValueError("stack: need at least one array to stack")
-    if out is not None or dtype is not None:
-        arrays = _dtype_casting("stack", arrays, out, dtype, casting)
+    arrays = _arrays_in("stack", arrays, out, dtype, casting)
     shapes = [shape_of(a) for a in arrays]
     if any(s != shapes[0] for s in shapes):
         raise ValueError(f"stack: all input arrays must have the same shape, got shapes {_shapes_text(shapes)}")

@@ -79,6 +79,15 @@ def _ufunc_axes(op, axis, shape):
     return _normalize_axes(op, axis, shape)
 
 
+def _reduced(op, a, axis, dtype, out, ufunc=True):
+    """A reduction's input after NumPy's ``dtype=`` and ``out=`` (``_dtype_out``), its shape, and ``axis``
+    normalised (with the ufunc rule for 0-d inputs unless ``ufunc`` is false: mean, var and std refuse it)."""
+    if dtype is not None or out is not None:
+        a = _dtype_out(op, a, dtype, out)
+    shape = shape_of(a)
+    return a, shape, (_ufunc_axes if ufunc else _normalize_axes)(op, axis, shape)
+
+
 def _mask(op, where, shape):
     """A ``where=`` mask as a boolean ndarray of ``shape`` (NumPy broadcasts it against the input)."""
     w = where.data if isinstance(where, Tensor) else np.asarray(where)
@@ -136,10 +145,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue, wh
     >>> cr.sum(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
     tensor([4., 6.])
     """
-    if dtype is not None or out is not None:
-        a = _dtype_out("sum", a, dtype, out)
-    shape = shape_of(a)
-    axes = _ufunc_axes("sum", axis, shape)
+    a, shape, axes = _reduced("sum", a, axis, dtype, out)
     if where is not True:
         a = E_where(_mask("sum", where, shape), a, 0)
     y = sum_p(a, axis=axes, keepdims=bool(keepdims), shape=shape)
@@ -154,10 +160,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     >>> cr.mean(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
     tensor([1.5, 3.5])
     """
-    if dtype is not None or out is not None:
-        a = _dtype_out("mean", a, dtype, out)
-    shape = shape_of(a)
-    axes = _normalize_axes("mean", axis, shape)
+    a, shape, axes = _reduced("mean", a, axis, dtype, out, ufunc=False)
     if where is not True:
         w = _mask("mean", where, shape)
         total = sum_p(E_where(w, a, 0), axis=axes, keepdims=bool(keepdims), shape=shape)
@@ -247,10 +250,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue, w
     >>> x.grad
     tensor([0., 6., 0.])
     """
-    if dtype is not None or out is not None:
-        a = _dtype_out("prod", a, dtype, out)
-    shape = shape_of(a)
-    axes = _ufunc_axes("prod", axis, shape)
+    a, shape, axes = _reduced("prod", a, axis, dtype, out)
     if where is not True:
         a = E_where(_mask("prod", where, shape), a, 1)
     y = prod_p(a, axis=axes, keepdims=bool(keepdims))
@@ -299,10 +299,7 @@ min_p = _extremum("min", lambda x, axis, keepdims: np.minimum.reduce(x, axis=axi
 
 def _extreme(op, prim, pick, a, axis, out, keepdims, initial, where):
     """max / min with NumPy's ``initial`` (the result is at least / at most it) and ``where`` (which needs it)."""
-    if out is not None:
-        _dtype_out(op, a, None, out)
-    shape = shape_of(a)
-    axes = _ufunc_axes(op, axis, shape)
+    a, shape, axes = _reduced(op, a, axis, None, out)
     keepdims = bool(keepdims)
     if initial is _NoValue:
         if where is not True:

@@ -10,7 +10,7 @@ from ..core.shapes import reshape_to, shape_of
 from ..extend import nondifferentiable
 from .axes import _normalize_axis
 from .elementwise import where as E_where
-from .reduce import _AXIS, _dtype_out, _mask, _ufunc_axes
+from .reduce import _AXIS, _dtype_out, _mask, _reduced, _ufunc_axes
 from .shape import ravel
 
 __all__ = ["argmax", "argmin", "any", "all", "count_nonzero"]
@@ -64,10 +64,7 @@ def argmin(a, axis=None, out=None, *, keepdims=False):
 
 
 def _logical(op, prim, fill, a, axis, out, keepdims, where):
-    if out is not None:
-        _dtype_out(op, a, None, out)
-    shape = shape_of(a)
-    axes = _ufunc_axes(op, axis, shape)
+    a, shape, axes = _reduced(op, a, axis, None, out)
     if where is not True:
         a = E_where(_mask(op, where, shape), a, fill)
     return prim(a, axis=axes, keepdims=bool(keepdims))

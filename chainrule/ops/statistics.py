@@ -8,10 +8,9 @@ import numpy as np
 
 from ..core.primitive import Primitive
 from ..core.shapes import shape_of
-from .axes import _normalize_axes
 from .elementwise import sqrt, where
-from .reduce import (_AXIS, _NoValue, _count, _count_where, _dtype_out, _mask, _reduction_args, _restore, _sum_k,
-                     mean_p, sum_p)
+from .reduce import (_AXIS, _NoValue, _count, _count_where, _mask, _reduced, _reduction_args, _restore, _sum_k, mean_p,
+                     sum_p)
 
 __all__ = ["var", "std"]
 
@@ -96,10 +95,7 @@ def _var_where(op, a, w, axes, ddof, keepdims):
 def _var_args(op, a, axis, dtype, out, ddof, where, mean, correction):
     if mean is not _NoValue:
         raise TypeError(f"{op}(..., mean=...) is not supported: chainrule computes the mean itself")
-    if dtype is not None or out is not None:
-        a = _dtype_out(op, a, dtype, out)
-    shape = shape_of(a)
-    axes = _normalize_axes(op, axis, shape)
+    a, shape, axes = _reduced(op, a, axis, dtype, out, ufunc=False)
     w = None if where is True else _mask(op, where, shape)
     return a, axes, _ddof(op, ddof, correction), w
 
