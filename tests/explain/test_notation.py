@@ -7,6 +7,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.explain import Explanation, bar, dot, explain, format_value, to_ascii
+from tests.core.test_function import Cube  # a cr.Function: its row reads as the user wrote it
 
 
 def backward_of(ex, name):
@@ -120,18 +121,6 @@ def test_convolution_and_pooling_show_their_arguments_as_the_public_call_takes_t
 
 
 # ---- what the rows say: public names, no internals ---------------------------------------------
-class Cube(cr.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        return g * 3 * x**2
-
-
 @pytest.mark.parametrize(
     "f, x, expr",
     [
