@@ -40,6 +40,7 @@ __all__ = [
     "take",
     "to_level",
     "vmap_level",
+    "with_batch",
 ]
 
 _CONCRETE = (
@@ -252,8 +253,13 @@ def _take_rule(prim, vals, bat, kw, size):
     return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
 
 
+def with_batch(v, size):
+    """An unbatched operand broadcast along a new batch axis."""
+    return broadcast_to(v, (size,) + shape_of(v))
+
+
 def _stack_rule(prim, vals, bat, kw, size):
-    vals = [v if b else broadcast_to(v, (size,) + shape_of(v)) for v, b in zip(vals, bat)]
+    vals = [v if b else with_batch(v, size) for v, b in zip(vals, bat)]
     return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
 
 
