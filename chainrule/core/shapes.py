@@ -34,7 +34,7 @@ def shape_of(v):
     ((2, 3), (1, 2), (), (), ())
     """
     if isinstance(v, (Tensor, _ndarray)):
-        return tuple(v.shape)
+        return v.shape  # a tuple already (a batched Tensor's too)
     if v is None or isinstance(v, _SCALARS):
         return ()
     return tuple(np.shape(v))  # np.shape(np.float64) would be the class's shape descriptor: types are caught above
