@@ -35,15 +35,17 @@ from .ops.elementwise import (add, subtract, negative, positive, multiply, divid
                               mod, equal, not_equal, less, less_equal, greater, greater_equal, logical_and,
                               logical_or, logical_xor, logical_not, isfinite, isnan, isinf, signbit, invert,
                               bitwise_and, bitwise_or, bitwise_xor)
-from .ops.reduce import (sum, mean, prod, max, min, amax, amin, var, std, logsumexp, cumsum, argmax, argmin, any, all,
-                         count_nonzero)
+from .ops.reduce import sum, mean, prod, max, min, amax, amin, logsumexp, cumsum
+from .ops.statistics import var, std
+from .ops.reduce_discrete import argmax, argmin, any, all, count_nonzero
 from .ops.shape import (reshape, ravel, flatten, transpose, swapaxes, moveaxis, expand_dims, squeeze, flip, repeat,
                         tile, broadcast_to, atleast_1d, atleast_2d, atleast_3d)
 from .ops.join import concatenate, stack, hstack, vstack, dstack, column_stack, split, array_split, pad
 from .ops.products import matmul, dot, inner, outer, vdot
 from .ops.contractions import tensordot, einsum
 from .ops.linalg import diagonal, trace, norm
-from .ops.indexing import take, take_along_axis, scatter_add
+from .ops.indexing import scatter_add
+from .ops.gather import take, take_along_axis
 from .ops.special import softmax, log_softmax
 from .ops import astype, where
 

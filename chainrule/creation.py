@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 
+from .core.shapes import shape_of
 from .core.tensor import Tensor, check_float_for_grad
 
 __all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
@@ -250,7 +251,7 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
     if _traced(fill_value):
         from .core.batching import Batched
 
-        target = a.shape if isinstance(a, Tensor) else np.shape(a)
+        target = shape_of(a)
         target = target if shape is None else _shape_tuple(shape)
         out = _filled(fill_value, target, dtype or _data_dtype(a), requires_grad, "full_like")
         if type(a) is Batched:  # batched like a, whatever fill_value is

@@ -10,6 +10,7 @@ tensor(5.)
 
 import numpy as _np
 
+from .core.shapes import shape_of as _shape_of
 from .numpy import dispatch as _dispatch
 from .ops import linalg as _L
 from .ops.contractions import tensordot
@@ -32,7 +33,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     if axis is None:
         from .ops.shape import ravel, reshape
 
-        shape = _np.shape(x) if not hasattr(x, "shape") else x.shape
+        shape = _shape_of(x)
         out = norm(ravel(x), ord=ord, axis=0)
         return reshape(out, (1,) * len(shape)) if keepdims else out
     return norm(x, ord=ord, axis=axis, keepdims=keepdims)

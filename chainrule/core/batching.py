@@ -33,12 +33,14 @@ __all__ = [
     "apply_batched",
     "batch_levels",
     "from_level",
+    "innermost",
     "level_size",
     "moveaxis",
     "stack",
     "take",
     "to_level",
     "vmap_level",
+    "with_batch",
 ]
 
 _CONCRETE = (
@@ -156,6 +158,14 @@ def batch_levels(x):
     return out
 
 
+def innermost(x):
+    """The value under all of ``x``'s batch levels (``x`` itself when it is not batched): the Tensor that
+    carries the graph node, physical shape, batch axes first."""
+    while type(x) is Batched:
+        x = x.val
+    return x
+
+
 # ---- apply ---------------------------------------------------------------------------
 def apply_batched(prim, args, kw):
     """``prim`` on ``args`` where some operand is Batched: run its batching rule at the highest level.
@@ -243,8 +253,13 @@ def _take_rule(prim, vals, bat, kw, size):
     return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
 
 
+def with_batch(v, size):
+    """An unbatched operand broadcast along a new batch axis."""
+    return broadcast_to(v, (size,) + shape_of(v))
+
+
 def _stack_rule(prim, vals, bat, kw, size):
-    vals = [v if b else broadcast_to(v, (size,) + shape_of(v)) for v, b in zip(vals, bat)]
+    vals = [v if b else with_batch(v, size) for v, b in zip(vals, bat)]
     return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
 
 

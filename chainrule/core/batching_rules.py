@@ -14,9 +14,9 @@ uses the looping fallback.
 
 from __future__ import annotations
 
-from .batching import fallback
+from .batching import fallback, with_batch
 from .primitive import REGISTRY, apply
-from .shapes import broadcast_to, lift, reshape_to, shape_of
+from .shapes import lift, reshape_to, shape_of
 
 __all__ = ["all_batched", "axis_rule", "elementwise", "fallback", "fallback_primitives", "leading", "lift",
            "ndim_of", "reshape_to", "shape_of", "shift", "with_batch"]
@@ -29,11 +29,6 @@ def ndim_of(v):
     (2, 0)
     """
     return len(shape_of(v))
-
-
-def with_batch(v, size):
-    """An unbatched operand broadcast along a new batch axis."""
-    return broadcast_to(v, (size,) + shape_of(v))
 
 
 def all_batched(vals, bat, size):

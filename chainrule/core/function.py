@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .batching import Batched, fallback
+from .batching import fallback, innermost
 from .primitive import Primitive, apply
 from .state import STATE
 from .tensor import Tensor, wrap
@@ -173,12 +173,6 @@ class Function:
             raise TypeError("call apply on a subclass of cr.Function, not on Function itself")
         ctx = FunctionCtx()
         ctx.needs_input_grad = tuple(
-            bool(STATE.grad) and isinstance(a, Tensor) and _base(a)._node is not None for a in args
+            bool(STATE.grad) and isinstance(a, Tensor) and innermost(a)._node is not None for a in args
         )
         return apply(cls._prim, args, {"ctx": ctx})
-
-
-def _base(a):
-    while type(a) is Batched:
-        a = a.val
-    return a

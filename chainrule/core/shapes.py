@@ -16,19 +16,28 @@ __all__ = ["sum_to", "broadcast_to", "reshape_p", "astype", "astype_discrete", "
            "shape_of", "lift", "reshape_to"]
 
 _ndarray = np.ndarray
+_SCALARS = (int, float, complex, np.generic, np.dtype, type)  # bool is an int
 
 
 def shape_of(v):
-    """The shape of an operand: a Tensor's or array's, a nested list's, () for scalars and static values.
+    """The shape of any operand, read without converting it and without NumPy's dispatch to Tensors.
 
-    >>> shape_of(np.ones((2, 3))), shape_of([[1, 2]]), shape_of(np.float64)
-    ((2, 3), (1, 2), ())
+    - a Tensor or an ndarray: its ``shape`` (a batched Tensor's, inside vmap: its logical shape);
+    - a nested list or tuple: the shape NumPy gives it (a ragged one raises NumPy's ValueError);
+    - a Python or NumPy scalar, None, a dtype or a type (``astype(x, np.float64)`` passes one): ``()``;
+    - any other array-like: its ``shape`` attribute, else the shape of ``np.asarray`` of it (``np.shape``).
+
+    Always a tuple. This is the one shape-of-anything helper: every layer above core reads shapes with it.
+
+    >>> import chainrule as cr
+    >>> shape_of(cr.ones((2, 3))), shape_of([[1, 2]]), shape_of(2.5), shape_of(None), shape_of(np.float64)
+    ((2, 3), (1, 2), (), (), ())
     """
     if isinstance(v, (Tensor, _ndarray)):
-        return tuple(v.shape)
-    if isinstance(v, (list, tuple)):
-        return np.shape(v)
-    return ()  # scalars, None, dtypes passed as operands (astype(x, np.float64))
+        return v.shape  # a tuple already (a batched Tensor's too)
+    if v is None or isinstance(v, _SCALARS):
+        return ()
+    return tuple(np.shape(v))  # np.shape(np.float64) would be the class's shape descriptor: types are caught above
 
 
 def reshape_to(v, shape):

@@ -8,7 +8,7 @@ import numpy as np
 
 from .node import Node
 
-__all__ = ["Tensor", "wrap", "check_float_for_grad"]
+__all__ = ["Tensor", "wrap", "check_float_for_grad", "zero_grads"]
 
 _FLOAT_KINDS = ("f", "c")
 
@@ -225,6 +225,25 @@ class Tensor:
             out.requires_grad_(True)
         memo[id(self)] = out
         return out
+
+
+def zero_grads(params, set_to_none=True):
+    """Reset the ``.grad`` of each Tensor in ``params``: to None (by default, as PyTorch does), or, with
+    ``set_to_none=False``, to zeros where it has one. What ``Module.zero_grad`` and ``Optimizer.zero_grad`` do.
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> zero_grads([w], set_to_none=False); w.grad
+    tensor([0., 0.])
+    >>> zero_grads([w]); w.grad is None
+    True
+    """
+    for p in params:
+        if set_to_none:
+            p.grad = None
+        elif p.grad is not None:
+            p.grad = np.zeros_like(p.data)
 
 
 def _rebuild(data, requires_grad):

@@ -6,7 +6,7 @@ from collections import OrderedDict, namedtuple
 
 import numpy as np
 
-from ..core.tensor import Tensor, check_float_for_grad, wrap
+from ..core.tensor import Tensor, check_float_for_grad, wrap, zero_grads
 from ..core.writes import note_write
 
 __all__ = ["Module", "Parameter"]
@@ -368,11 +368,7 @@ class Module:
 
     def zero_grad(self, set_to_none=True):
         """Reset the ``.grad`` of every parameter (to None by default, as PyTorch does)."""
-        for p in self.parameters():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
-                p.grad = np.zeros_like(p.data)
+        zero_grads(self.parameters(), set_to_none)
 
     def requires_grad_(self, requires_grad=True):
         """Switch gradient recording on or off for every parameter (freezing layers)."""

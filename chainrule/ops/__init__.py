@@ -6,12 +6,14 @@ import numpy as np
 
 from ..core.shapes import cast
 from ..core.tensor import Tensor
-from . import contractions, elementwise, indexing, join, linalg, products, reduce, shape, special
+from . import (assign, contractions, elementwise, gather, indexing, join, linalg, products, reduce, reduce_discrete,
+               shape, special, statistics)
 from . import methods  # noqa: F401 - importing it binds Tensor's operators and methods (TENSOR_METHODS)
 
 __all__ = ["FAMILIES", "PUBLIC", "astype", "where"]
 
-FAMILIES = (elementwise, reduce, shape, join, products, contractions, linalg, indexing, special)
+FAMILIES = (elementwise, reduce, statistics, reduce_discrete, shape, join, products, contractions, linalg, indexing,
+            gather, assign, special)
 
 
 def astype(x, dtype, /, *, copy=True, device=None):

@@ -1,4 +1,4 @@
-"""Argument normalisation shared by the families: the shape of an operand, axes (one or several), permutations."""
+"""Argument normalisation shared by the families: axes (one or several), permutations."""
 
 from __future__ import annotations
 
@@ -12,14 +12,6 @@ _index = operator.index
 _INT = (int, np.integer)
 _ALL = tuple(tuple(range(n)) for n in range(65))  # NumPy arrays have at most 64 axes
 _REV = tuple(tuple(range(n - 1, -1, -1)) for n in range(65))
-
-
-def _shape_of(x):
-    """The shape of a Tensor, ndarray, scalar or nested list (no conversion, no NumPy dispatch)."""
-    try:
-        return x.shape
-    except AttributeError:
-        return np.shape(x)
 
 
 def _normalize_axis(op, axis, shape, ndim=None):

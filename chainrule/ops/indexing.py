@@ -1,22 +1,19 @@
-"""Indexing: t[idx] (basic and advanced), its transpose scatter_add, index_update behind t[idx] = v, take."""
+"""Indexing: t[idx] (basic and advanced) and its transpose scatter_add (t[idx] = v: assign.py; take: gather.py)."""
 
 from __future__ import annotations
 
 import math
-import operator
 
 import numpy as np
 
-from ..core.batching import Batched, moveaxis
-from ..core.batching_rules import fallback, lift, with_batch
+from ..core.batching import moveaxis
 from ..core.primitive import Primitive, apply
 from ..core.shapes import broadcast_to as _broadcast_to
-from ..core.state import STATE
+from ..core.shapes import shape_of
 from ..core.tensor import Tensor
-from ..core.writes import note_write
 from .shape import reshape as _reshape
 
-__all__ = ["scatter_add", "take", "take_along_axis"]
+__all__ = ["scatter_add"]
 
 _FULL = slice(None)
 _ndarray = np.ndarray
@@ -260,17 +257,6 @@ def _scatter_add_batch(prim, vals, bat, kw, size):
     return apply(prim, (moveaxis(vals[0], 0, p),), dict(kw, index=index))
 
 
-def _index_update_batch(prim, vals, bat, kw, size):
-    index, p = _batched_index(kw["index"], size)
-    if p != 0:
-        return fallback(prim, vals, bat, kw, size)
-    x, v = vals
-    if not bat[0]:
-        x = with_batch(x, size)
-    if bat[1]:
-        v = lift(v, len(kw["index"].out_shape))
-    return apply(prim, (x, v), dict(kw, index=index))
-
 
 def _index_text(index):
     """An index as NumPy syntax in brackets: ``[0]``, ``[1:3]``, ``[[0,2]]``, ``[0, :]``."""
@@ -306,76 +292,7 @@ scatter_add_p = Primitive(
 )
 
 
-# ---- index_update: the functional form of t[index] = v ------------------------------
-def _index_update(x, v, index):
-    out = np.array(x, copy=True)  # never write into x: other nodes may have saved it
-    out[index.key] = v
-    return out
-
-
-def _winners(index):
-    """Where ``index`` repeats a position, a mask of the writes NumPy's assignment keeps; else None.
-
-    Found by asking NumPy: assign each write's number and read back which survived.
-    """
-    if index._winners is None:
-        index._winners = False
-        if index.advanced and not index.unique and _rows_repeat(_plan(index)):
-            ids = np.arange(math.prod(index.out_shape), dtype=np.intp).reshape(index.out_shape)
-            scratch = np.full(index.shape, -1, dtype=np.intp)
-            scratch[index.key] = ids
-            index._winners = scratch[index.key] == ids
-    return None if index._winners is False else index._winners
-
-
-def _v_bar(g, ans, x, v, index):
-    # v̄ = ḡ[index], summed over v's broadcasting by the engine.
-    # NOTE: with repeated indices NumPy keeps one write per position (the last); only that write
-    # reaches the output, so only it gets ḡ (PyTorch's index_put_ gives every duplicate ḡ).
-    gv = getitem_p(g, index=index)
-    w = _winners(index)
-    return gv if w is None else gv * w
-
-
-def _index_update_notation(operands, kw, values, call):
-    # t[i] = v recorded as a new value: the old one with [i] written (the operands may be edges)
-    if "index" not in kw:
-        return None
-    index = _index_text(kw["index"])
-    shown = [o for o in operands if o is not None]
-    return f"setitem({shown[0]}, {index}, {shown[1]})" if len(shown) == 2 else f"setitem({index})"
-
-
-def _index_update_vjp_text(i, texts, g, out, kw):
-    if "index" not in kw:
-        return None
-    index = _index_text(kw["index"])
-    return f"setitem({g}, {index}, 0)" if i == 0 else f"{g}{index}"  # overwritten entries get nothing
-
-
-index_update_p = Primitive(
-    "index_update",
-    _index_update,
-    vjp=(
-        lambda g, ans, x, v, index: index_update_p(g, 0, index=index),  # x̄ = ḡ, zero where overwritten
-        _v_bar,
-    ),
-    # linear in (x, v) together: the tangent is the same update applied to the tangents
-    jvp=lambda ts, ans, x, v, index: index_update_p(ts[0], ts[1], index=index),
-    joint_jvp=True,
-    save=(),
-    batch=_index_update_batch,
-    vjp_formulas=_index_update_vjp_text,
-    notation=_index_update_notation,
-)
-
-
 # ---- public functions ---------------------------------------------------------------
-def _shape(x):
-    # np.shape(tensor) would go through __array_function__ dispatch: read the attribute
-    return x.shape if isinstance(x, (Tensor, _ndarray)) else np.shape(x)
-
-
 def getitem(x, index):
     """``x[index]`` with NumPy's basic and advanced indexing; this is ``Tensor.__getitem__``.
 
@@ -388,7 +305,7 @@ def getitem(x, index):
     >>> x.grad
     tensor([2., 0., 1.])
     """
-    return getitem_p(x, index=_normalise(index, _shape(x), "getitem"))
+    return getitem_p(x, index=_normalise(index, shape_of(x), "getitem"))
 
 
 def scatter_add(values, index, shape):
@@ -402,7 +319,7 @@ def scatter_add(values, index, shape):
     tensor([3., 0., 3., 0.])
     """
     idx = _normalise(index, tuple(shape), "scatter_add")
-    vshape = _shape(values)
+    vshape = shape_of(values)
     if vshape != idx.out_shape:
         values = _broadcast_to(_fit(values, idx, "scatter_add"), idx.out_shape)
     return scatter_add_p(values, index=idx)
@@ -410,7 +327,7 @@ def scatter_add(values, index, shape):
 
 def _fit(value, idx, op):
     """``value`` ready to be written at ``idx``: checked to broadcast, extra leading 1-axes dropped."""
-    vshape = _shape(value)
+    vshape = shape_of(value)
     if not vshape:
         return value
     target = idx.out_shape
@@ -427,140 +344,3 @@ def _fit(value, idx, op):
             f"(of an array of shape {idx.shape})"
         )
     return value
-
-
-LEAF_MESSAGE = (
-    "setitem: a leaf Variable that requires grad is being used in an in-place operation; write into a "
-    "copy (y = x * 1 or x.detach().copy()) or, to change a parameter's values, do it under "
-    "`with cr.no_grad():`"
-)
-
-
-def setitem(t, index, value):
-    """``t[index] = value`` (``Tensor.__setitem__``): a write that differentiates correctly.
-
-    When a gradient or tangent flows, the write is recorded as ``index_update``
-    and ``t`` is rebound to the new node; the old array is never changed, so
-    values saved earlier stay valid. Writing into a leaf that requires grad is
-    an error, as in PyTorch, except under ``cr.no_grad()``, where (like any
-    untracked write into a leaf or a plain Tensor) it changes ``t.data`` in place;
-    a graph that saved that array then refuses to backpropagate through it
-    (``core/writes.py``) rather than use the new values.
-
-    >>> import chainrule as cr
-    >>> x = cr.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    >>> y = x * 1
-    >>> y[1:] = 0.0
-    >>> (y * y).sum().backward()
-    >>> x.grad
-    tensor([2., 0., 0.])
-    """
-    idx = _normalise(index, t.shape, "setitem")
-    is_t = isinstance(value, Tensor)
-    if not is_t and not isinstance(value, _ndarray):
-        value = np.asarray(value)
-    node = t._node
-    tangents = t._fw is not None or (is_t and value._fw is not None)
-    graph = STATE.grad and (node is not None or (is_t and value._node is not None))
-    # inside vmap: the functional update (rebind says whether t can hold a batched value)
-    batched = type(t) is Batched or is_t and type(value) is Batched
-    if (graph or tangents) and t.data.dtype.kind in "fc" or batched:
-        if graph and node is not None and node.prim is None:
-            raise RuntimeError(LEAF_MESSAGE)
-        from .methods import rebind
-
-        rebind(t, index_update_p(t, _fit(value, idx, "setitem"), index=idx), "setitem")
-        return
-    # Untracked: NumPy's in-place assignment (and its casting: 2.7 into an int Tensor gives 2).
-    data = t.data
-    copied = (node is not None and node.prim is not None) or not data.flags.writeable
-    if copied:
-        # NOTE: under no_grad a non-leaf's array may be saved by the graph: write into a copy
-        data = data.copy()
-    try:
-        data[idx.key] = value.data if is_t else value
-    except ValueError as e:
-        raise ValueError(f"setitem: {e} (array shape {t.shape})") from None
-    if not copied:
-        note_write(data)  # a graph that saved this array must not backpropagate through the new values
-    t.data = data
-
-
-def _axis(axis, ndim, op):
-    try:
-        a = operator.index(axis)
-    except TypeError:
-        raise TypeError(f"{op}: axis must be an integer or None, got {type(axis).__name__}") from None
-    if not -ndim <= a < ndim:
-        raise np.exceptions.AxisError(f"{op}: axis {a} is out of bounds for an array of dimension {ndim}")
-    return a % ndim
-
-
-def _int_indices(indices, op):
-    if isinstance(indices, Tensor):
-        indices = indices.data
-    indices = np.array(indices)  # a copy: the node keeps it for backward, the caller may change theirs
-    if indices.dtype.kind not in "iu":
-        if indices.size == 0:
-            return indices.astype(np.intp)
-        raise IndexError(f"{op}: indices must be integers, got dtype {indices.dtype}")
-    return indices
-
-
-def take(a, indices, axis=None):
-    """Entries of ``a`` at ``indices`` along ``axis`` (of the flattened ``a`` when None), like ``np.take``.
-
-    >>> import chainrule as cr
-    >>> from chainrule.ops.indexing import take
-    >>> take(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), [1, 1], axis=1)
-    tensor([[2., 2.],
-            [4., 4.]])
-    """
-    indices = _int_indices(indices, "take")
-    ndim = len(_shape(a))
-    if axis is None:
-        if ndim != 1:
-            a = _reshape(a, -1)
-        return getitem(a, indices)
-    return getitem(a, (_FULL,) * _axis(axis, ndim, "take") + (indices,))
-
-
-def take_along_axis(a, indices, axis):
-    """Pick ``a``'s entries at ``indices`` along ``axis`` (the other axes match), like ``np.take_along_axis``.
-
-    The gather behind ``nll_loss``: the label's log-probability in each row.
-
-    >>> import chainrule as cr
-    >>> from chainrule.ops.indexing import take_along_axis
-    >>> logp = cr.tensor([[-0.1, -2.0], [-1.5, -0.3]])
-    >>> take_along_axis(logp, cr.tensor([[0], [1]]), axis=1)
-    tensor([[-0.1],
-            [-0.3]])
-    """
-    indices = _int_indices(indices, "take_along_axis")
-    if axis is None:
-        if indices.ndim != 1:
-            raise ValueError(f"take_along_axis: with axis=None the indices must be 1-D, got shape {indices.shape}")
-        if len(_shape(a)) != 1:
-            a = _reshape(a, -1)
-        axis = 0
-    shape = _shape(a)
-    if indices.ndim != len(shape):
-        raise ValueError(
-            f"take_along_axis: indices and a must have the same number of dimensions, got shapes "
-            f"{indices.shape} and {shape}"
-        )
-    ax = _axis(axis, len(shape), "take_along_axis")
-    if any(i != n and i != 1 and n != 1 for d, (i, n) in enumerate(zip(indices.shape, shape)) if d != ax):
-        raise ValueError(
-            f"take_along_axis: indices of shape {indices.shape} do not broadcast against a of shape {shape} "
-            f"off axis {ax}"
-        )
-    # NumPy's own construction: an arange for every other axis, broadcast against the indices
-    key = tuple(
-        indices if d == ax else np.arange(n, dtype=np.intp).reshape((1,) * d + (n,) + (1,) * (len(shape) - d - 1))
-        for d, n in enumerate(shape)
-    )
-    # one index per row along the axis, on axes not stretched from 1, names each position once
-    unique = indices.shape[ax] == 1 and all(n != 1 or i == 1 for i, n in zip(indices.shape, shape))
-    return getitem_p(a, index=Index(key, tuple(shape), True, unique=unique))

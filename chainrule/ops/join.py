@@ -8,9 +8,10 @@ import numpy as np
 
 from ..core.batching_rules import axis_rule, fallback
 from ..core.primitive import Primitive, apply
+from ..core.shapes import shape_of
 from ..core.tensor import Tensor
 from ..extend import linear
-from .axes import _INT, _index, _normalize_axis, _shape_of
+from .axes import _INT, _index, _normalize_axis
 from .shape import atleast_1d, atleast_2d, atleast_3d, ravel, reshape_p, squeeze_p
 
 __all__ = ["concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "split", "array_split", "pad"]
@@ -94,8 +95,12 @@ def _shapes_text(shapes):
     return ", ".join(str(tuple(s)) for s in shapes)
 
 
-def _dtype_casting(op, arrays, out, dtype, casting):
-    """NumPy's ``out=`` (refused) and ``dtype=`` (each input cast first, as ``casting`` allows)."""
+def _arrays_in(op, arrays, out, dtype, casting):
+    """The arrays to join, as a tuple of at least one, after NumPy's ``out=`` (refused) and ``dtype=`` (each
+    input cast first, as ``casting`` allows)."""
+    arrays = tuple(arrays)
+    if not arrays:
+        raise ValueError(f"{op}: need at least one array to {op}")
     if out is not None:
         raise TypeError(f"{op}(..., out=...): chainrule cannot write into an existing array or Tensor; "
                         f"assign the result instead")
@@ -120,15 +125,11 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     >>> cr.concatenate([cr.ones((2, 3)), cr.zeros((1, 3))]).shape
     (3, 3)
     """
-    arrays = tuple(arrays)
-    if not arrays:
-        raise ValueError("concatenate: need at least one array to concatenate")
-    if out is not None or dtype is not None:
-        arrays = _dtype_casting("concatenate", arrays, out, dtype, casting)
+    arrays = _arrays_in("concatenate", arrays, out, dtype, casting)
     if axis is None:
         arrays = tuple([ravel(a) for a in arrays])
         axis = 0
-    shapes = [_shape_of(a) for a in arrays]
+    shapes = [shape_of(a) for a in arrays]
     first = shapes[0]
     if not first:
         raise ValueError(f"concatenate: zero-dimensional arrays cannot be concatenated (shapes {_shapes_text(shapes)})")
@@ -150,12 +151,8 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     >>> cr.stack([cr.ones(3), cr.zeros(3)], axis=1).shape
     (3, 2)
     """
-    arrays = tuple(arrays)
-    if not arrays:
-        raise ValueError("stack: need at least one array to stack")
-    if out is not None or dtype is not None:
-        arrays = _dtype_casting("stack", arrays, out, dtype, casting)
-    shapes = [_shape_of(a) for a in arrays]
+    arrays = _arrays_in("stack", arrays, out, dtype, casting)
+    shapes = [shape_of(a) for a in arrays]
     if any(s != shapes[0] for s in shapes):
         raise ValueError(f"stack: all input arrays must have the same shape, got shapes {_shapes_text(shapes)}")
     ax = _normalize_axis("stack", axis, shapes[0], len(shapes[0]) + 1)
@@ -185,7 +182,7 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
     (5,)
     """
     arrs = _each(_sequence("hstack", tup), 1)
-    return concatenate(arrs, axis=0 if len(_shape_of(arrs[0])) == 1 else 1, dtype=dtype, casting=casting)
+    return concatenate(arrs, axis=0 if len(shape_of(arrs[0])) == 1 else 1, dtype=dtype, casting=casting)
 
 
 def vstack(tup, *, dtype=None, casting="same_kind"):
@@ -212,7 +209,7 @@ def column_stack(tup):
     """
     cols = []
     for a in _sequence("column_stack", tup):
-        s = _shape_of(a)
+        s = shape_of(a)
         cols.append(reshape_p(a, shape=(s[0] if s else 1, 1), in_shape=s) if len(s) < 2 else a)
     return concatenate(cols, axis=1)
 
@@ -231,7 +228,7 @@ crop_p = linear(
 
 
 def _split(op, x, sections, axis, equal):
-    shape = _shape_of(x)
+    shape = shape_of(x)
     nd = len(shape)
     ax = _normalize_axis(op, axis, shape)
     n = shape[ax]
@@ -359,7 +356,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
     """
     if mode not in _PAD_MODES:
         raise NotImplementedError(f"pad: mode {mode!r} is not supported; use one of {', '.join(map(repr, _PAD_MODES))}")
-    shape = _shape_of(x)
+    shape = shape_of(x)
     widths = np.asarray(pad_width)
     if widths.dtype.kind not in "iu":
         raise TypeError(f"pad: pad_width must be integers, got {pad_width!r}")

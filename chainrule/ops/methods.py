@@ -14,12 +14,16 @@ from ..core.shapes import astype, cast
 from ..core.state import STATE
 from ..core.tensor import Tensor
 from ..core.writes import note_write
+from . import assign as A
 from . import elementwise as E
+from . import gather as G
 from . import indexing as I
 from . import linalg as L
 from . import products as P
 from . import reduce as R
+from . import reduce_discrete as RD
 from . import shape as S
+from . import statistics as ST
 
 __all__ = ["TENSOR_METHODS", "rebind"]
 
@@ -176,7 +180,7 @@ TENSOR_METHODS = {
     "__ixor__": _inplace(E.bitwise_xor, np.bitwise_xor, "^="),
     # indexing: t[i] and t[i] = v
     "__getitem__": I.getitem,
-    "__setitem__": I.setitem,
+    "__setitem__": A.setitem,
     # ndarray's methods, with its arguments
     "astype": _astype_method,
     "clip": E._clip_method,
@@ -189,13 +193,13 @@ TENSOR_METHODS = {
     "prod": R.prod,
     "max": R.max,
     "min": R.min,
-    "var": R.var,
-    "std": R.std,
+    "var": ST.var,
+    "std": ST.std,
     "cumsum": R.cumsum,
-    "argmax": R.argmax,
-    "argmin": R.argmin,
-    "any": R.any,
-    "all": R.all,
+    "argmax": RD.argmax,
+    "argmin": RD.argmin,
+    "any": RD.any,
+    "all": RD.all,
     "reshape": S.reshape,
     "transpose": S.transpose,
     "swapaxes": S.swapaxes,
@@ -205,7 +209,7 @@ TENSOR_METHODS = {
     "repeat": S.repeat,
     "T": property(S.T),
     "dot": P.dot,
-    "take": I.take,
+    "take": G.take,
     "trace": L.trace,
     "diagonal": L.diagonal,
 }

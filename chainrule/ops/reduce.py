@@ -1,4 +1,4 @@
-"""Reductions: sum, mean, prod, max, min, var, std, logsumexp, cumsum, and the non-differentiable argmax, any, ..."""
+"""Reductions: sum, mean, prod, max, min, logsumexp, cumsum, and the argument handling every reduction shares."""
 
 from __future__ import annotations
 
@@ -7,17 +7,16 @@ import operator
 
 import numpy as np
 
-from ..core.batching_rules import axis_rule, fallback, leading, shift
-from ..core.primitive import Primitive, apply
-from ..core.shapes import broadcast_to, cast, reshape_to, shape_of
+from ..core.batching_rules import axis_rule, leading
+from ..core.primitive import Primitive
+from ..core.shapes import broadcast_to, cast, shape_of
 from ..core.tensor import Tensor
 from ..extend import linear, nondifferentiable
-from .axes import _inverse, _normalize_axes, _normalize_axis, _shape_of
-from .elementwise import exp, maximum, minimum, sqrt, where
+from .axes import _inverse, _normalize_axes, _normalize_axis
+from .elementwise import exp, maximum, minimum, where
 from .shape import expand_dims_p, flip_p, ravel, reshape_p, transpose_p
 
-__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "cumsum", "argmax",
-           "argmin", "any", "all", "count_nonzero"]
+__all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "logsumexp", "cumsum"]
 
 # Every reduction takes static ``axis`` (a sorted tuple of non-negative axes,
 # normalised once by the wrapper) and ``keepdims``; batched, the axes shift by one.
@@ -37,16 +36,6 @@ def _reduction_args(kw, shapes):
     if kw.get("ddof"):
         out.append(("ddof", kw["ddof"]))
     return out
-
-
-def _flat_arg_batch(prim, vals, bat, kw, size):
-    # argmax/argmin with axis=None index the flattened array: flatten each batch element
-    if kw.get("axis") is None:
-        if kw.get("keepdims"):
-            return fallback(prim, vals, bat, kw, size)
-        x = reshape_to(vals[0], (size, -1) if shape_of(vals[0])[1:] else (size, 1))
-        return apply(prim, (x,), dict(kw, axis=1))
-    return apply(prim, (vals[0],), dict(kw, axis=shift(kw["axis"])))
 
 
 def _restore(g, axis, keepdims):
@@ -88,6 +77,15 @@ def _ufunc_axes(op, axis, shape):
         if a in (0, -1):
             return ()
     return _normalize_axes(op, axis, shape)
+
+
+def _reduced(op, a, axis, dtype, out, ufunc=True):
+    """A reduction's input after NumPy's ``dtype=`` and ``out=`` (``_dtype_out``), its shape, and ``axis``
+    normalised (with the ufunc rule for 0-d inputs unless ``ufunc`` is false: mean, var and std refuse it)."""
+    if dtype is not None or out is not None:
+        a = _dtype_out(op, a, dtype, out)
+    shape = shape_of(a)
+    return a, shape, (_ufunc_axes if ufunc else _normalize_axes)(op, axis, shape)
 
 
 def _mask(op, where, shape):
@@ -147,10 +145,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue, wh
     >>> cr.sum(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=0)
     tensor([4., 6.])
     """
-    if dtype is not None or out is not None:
-        a = _dtype_out("sum", a, dtype, out)
-    shape = _shape_of(a)
-    axes = _ufunc_axes("sum", axis, shape)
+    a, shape, axes = _reduced("sum", a, axis, dtype, out)
     if where is not True:
         a = E_where(_mask("sum", where, shape), a, 0)
     y = sum_p(a, axis=axes, keepdims=bool(keepdims), shape=shape)
@@ -165,10 +160,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     >>> cr.mean(cr.tensor([[1.0, 2.0], [3.0, 4.0]]), axis=1)
     tensor([1.5, 3.5])
     """
-    if dtype is not None or out is not None:
-        a = _dtype_out("mean", a, dtype, out)
-    shape = _shape_of(a)
-    axes = _normalize_axes("mean", axis, shape)
+    a, shape, axes = _reduced("mean", a, axis, dtype, out, ufunc=False)
     if where is not True:
         w = _mask("mean", where, shape)
         total = sum_p(E_where(w, a, 0), axis=axes, keepdims=bool(keepdims), shape=shape)
@@ -258,10 +250,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=_NoValue, w
     >>> x.grad
     tensor([0., 6., 0.])
     """
-    if dtype is not None or out is not None:
-        a = _dtype_out("prod", a, dtype, out)
-    shape = _shape_of(a)
-    axes = _ufunc_axes("prod", axis, shape)
+    a, shape, axes = _reduced("prod", a, axis, dtype, out)
     if where is not True:
         a = E_where(_mask("prod", where, shape), a, 1)
     y = prod_p(a, axis=axes, keepdims=bool(keepdims))
@@ -310,10 +299,7 @@ min_p = _extremum("min", lambda x, axis, keepdims: np.minimum.reduce(x, axis=axi
 
 def _extreme(op, prim, pick, a, axis, out, keepdims, initial, where):
     """max / min with NumPy's ``initial`` (the result is at least / at most it) and ``where`` (which needs it)."""
-    if out is not None:
-        _dtype_out(op, a, None, out)
-    shape = _shape_of(a)
-    axes = _ufunc_axes(op, axis, shape)
+    a, shape, axes = _reduced(op, a, axis, None, out)
     keepdims = bool(keepdims)
     if initial is _NoValue:
         if where is not True:
@@ -359,122 +345,6 @@ amax = max
 amin = min
 
 
-# ---- var and std -----------------------------------------------------------------
-def _centered(x, axis):
-    return x - mean_p(x, axis=axis, keepdims=True, shape=x.shape)
-
-
-def _per_dof(c, shape, axis, ddof):
-    """c / (n - ddof): NumPy's divisor; nan when there are no degrees of freedom left."""
-    dof = _count(shape, axis) - ddof
-    return c / dof if dof > 0 else math.nan
-
-
-def _safe(s):
-    # NOTE: std'(x) at a constant slice is taken as 0, not nan: there std = 0 and
-    # x - mean is exactly 0, so dividing by 1 instead of 0 gives 0 (PyTorch gives nan)
-    return where(s == 0, 1, s)
-
-
-var_p = Primitive(
-    "var",
-    lambda x, axis, keepdims, ddof: np.var(x, axis=axis, ddof=ddof, keepdims=keepdims),
-    # ∂var/∂x_i = 2 (x_i - mean) / (n - ddof)
-    vjp=(
-        lambda g, ans, x, axis, keepdims, ddof: (
-            _restore(g, axis, keepdims) * _centered(x, axis) * _per_dof(2.0, x.shape, axis, ddof)
-        ),
-    ),
-    jvp=(
-        lambda t, ans, x, axis, keepdims, ddof: (
-            _sum_k(t * _centered(x, axis), axis, keepdims) * _per_dof(2.0, x.shape, axis, ddof)
-        ),
-    ),
-    save=("args",),
-    batch=_AXIS,
-    call_args=_reduction_args,
-)
-std_p = Primitive(
-    "std",
-    lambda x, axis, keepdims, ddof: np.std(x, axis=axis, ddof=ddof, keepdims=keepdims),
-    # ∂std/∂x_i = (x_i - mean) / ((n - ddof) std)
-    vjp=(
-        lambda g, ans, x, axis, keepdims, ddof: (
-            _restore(g, axis, keepdims)
-            * _centered(x, axis)
-            / _safe(_restore(ans, axis, keepdims))
-            * _per_dof(1.0, x.shape, axis, ddof)
-        ),
-    ),
-    jvp=(
-        lambda t, ans, x, axis, keepdims, ddof: (
-            _sum_k(t * _centered(x, axis), axis, keepdims) / _safe(ans) * _per_dof(1.0, x.shape, axis, ddof)
-        ),
-    ),
-    save=("args", "ans"),
-    batch=_AXIS,
-    call_args=_reduction_args,
-)
-
-
-def _ddof(op, ddof, correction):
-    if correction is _NoValue:
-        return ddof
-    if ddof != 0:
-        raise ValueError(f"{op}: ddof and correction can't be provided simultaneously")
-    return correction
-
-
-def _var_where(op, a, w, axes, ddof, keepdims):
-    """var over the entries ``w`` selects: Σ (x - mean)² / (count - ddof), from chainrule operations."""
-    shape = _shape_of(a)
-    n = _count_where(w, axes, True, a)
-    m = sum_p(E_where(w, a, 0), axis=axes, keepdims=True, shape=shape) / n
-    d = E_where(w, a - m, 0)
-    s = sum_p(d * d, axis=axes, keepdims=keepdims, shape=shape)
-    return s / (_count_where(w, axes, keepdims, s) - ddof)
-
-
-def _var_args(op, a, axis, dtype, out, ddof, where, mean, correction):
-    if mean is not _NoValue:
-        raise TypeError(f"{op}(..., mean=...) is not supported: chainrule computes the mean itself")
-    if dtype is not None or out is not None:
-        a = _dtype_out(op, a, dtype, out)
-    shape = _shape_of(a)
-    axes = _normalize_axes(op, axis, shape)
-    w = None if where is True else _mask(op, where, shape)
-    return a, axes, _ddof(op, ddof, correction), w
-
-
-def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=_NoValue,
-        correction=_NoValue):
-    """Variance over ``axis``, divided by ``n - ddof`` (``ddof=0`` by default), with ``np.var``'s arguments
-    and their order (``correction`` is ``ddof``'s Array-API name).
-
-    >>> import chainrule as cr
-    >>> cr.var(cr.tensor([1.0, 2.0, 3.0, 4.0]))
-    tensor(1.25)
-    """
-    a, axes, ddof, w = _var_args("var", a, axis, dtype, out, ddof, where, mean, correction)
-    if w is not None:
-        return _var_where("var", a, w, axes, ddof, keepdims)
-    return var_p(a, axis=axes, keepdims=bool(keepdims), ddof=ddof)
-
-
-def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=True, mean=_NoValue,
-        correction=_NoValue):
-    """Standard deviation over ``axis`` (``ddof=0`` by default), with ``np.std``'s arguments and their order.
-
-    At a constant input the gradient is 0 (PyTorch gives nan).
-
-    >>> import chainrule as cr
-    >>> cr.std(cr.tensor([1.0, 3.0]))
-    tensor(1.)
-    """
-    a, axes, ddof, w = _var_args("std", a, axis, dtype, out, ddof, where, mean, correction)
-    if w is not None:
-        return sqrt(_var_where("std", a, w, axes, ddof, keepdims))
-    return std_p(a, axis=axes, keepdims=bool(keepdims), ddof=ddof)
 
 
 # ---- logsumexp -------------------------------------------------------------------
@@ -505,7 +375,7 @@ def logsumexp(x, axis=None, keepdims=False):
     >>> cr.logsumexp(cr.tensor([1000.0, 1000.0]))  # 1000 + log 2, where exp overflows
     tensor(1000.69314718)
     """
-    shape = _shape_of(x)
+    shape = shape_of(x)
     return logsumexp_p(x, axis=_normalize_axes("logsumexp", axis, shape), keepdims=bool(keepdims))
 
 
@@ -531,75 +401,7 @@ def cumsum(a, axis=None, dtype=None, out=None):
     """
     if dtype is not None or out is not None:
         a = _dtype_out("cumsum", a, dtype, out)
-    if axis is None or not _shape_of(a):  # NumPy flattens a 0-d input first, whatever the axis
+    if axis is None or not shape_of(a):  # NumPy flattens a 0-d input first, whatever the axis
         a = ravel(a)
         axis = 0 if axis is None else axis
-    return cumsum_p(a, axis=_normalize_axis("cumsum", axis, _shape_of(a)))
-
-
-# ---- the non-differentiable reductions ---------------------------------------------
-argmax_p = nondifferentiable("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
-                             batch=_flat_arg_batch)
-argmin_p = nondifferentiable("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims),
-                             batch=_flat_arg_batch)
-any_p = nondifferentiable("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims), batch=_AXIS)
-all_p = nondifferentiable("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims), batch=_AXIS)
-count_nonzero_p = nondifferentiable(
-    "count_nonzero", lambda x, axis, keepdims: np.count_nonzero(x, axis=axis, keepdims=keepdims),
-    batch=_AXIS,
-)
-
-
-def _arg(op, prim, a, axis, out, keepdims):
-    if out is not None:
-        _dtype_out(op, a, None, out)
-    if axis is not None:
-        if not _shape_of(a):  # NumPy flattens a 0-d input first
-            a = ravel(a)
-        axis = _normalize_axis(op, axis, _shape_of(a))
-    return prim(a, axis=axis, keepdims=bool(keepdims))
-
-
-def argmax(a, axis=None, out=None, *, keepdims=False):
-    """Index of the largest entry (of the flattened input when ``axis`` is None), like ``np.argmax``.
-
-    >>> import chainrule as cr
-    >>> cr.argmax(cr.tensor([[1.0, 5.0], [4.0, 2.0]]), axis=1)
-    tensor([1, 0])
-    """
-    return _arg("argmax", argmax_p, a, axis, out, keepdims)
-
-
-def argmin(a, axis=None, out=None, *, keepdims=False):
-    """Index of the smallest entry, like ``np.argmin``: ``cr.argmin(cr.tensor([3.0, 1.0])).item() == 1``."""
-    return _arg("argmin", argmin_p, a, axis, out, keepdims)
-
-
-def _logical(op, prim, fill, a, axis, out, keepdims, where):
-    if out is not None:
-        _dtype_out(op, a, None, out)
-    shape = _shape_of(a)
-    axes = _ufunc_axes(op, axis, shape)
-    if where is not True:
-        a = E_where(_mask(op, where, shape), a, fill)
-    return prim(a, axis=axes, keepdims=bool(keepdims))
-
-
-def any(a, axis=None, out=None, keepdims=False, *, where=True):
-    """Whether any entry over ``axis`` is true (non-zero), like ``np.any``: ``cr.any(cr.tensor([0.0, 2.0])).item()``."""
-    return _logical("any", any_p, False, a, axis, out, keepdims, where)
-
-
-def all(a, axis=None, out=None, keepdims=False, *, where=True):
-    """Whether every entry over ``axis`` is true (non-zero), like ``np.all``: ``cr.all(cr.tensor([1.0])).item()``."""
-    return _logical("all", all_p, True, a, axis, out, keepdims, where)
-
-
-def count_nonzero(a, axis=None, *, keepdims=False):
-    """Number of non-zero entries over ``axis``, like ``np.count_nonzero``.
-
-    >>> import chainrule as cr
-    >>> cr.count_nonzero(cr.tensor([[0.0, 1.0], [2.0, 3.0]]), axis=0)
-    tensor([1, 2])
-    """
-    return count_nonzero_p(a, axis=_ufunc_axes("count_nonzero", axis, _shape_of(a)), keepdims=bool(keepdims))
+    return cumsum_p(a, axis=_normalize_axis("cumsum", axis, shape_of(a)))

@@ -6,10 +6,10 @@ import numpy as np
 
 from ..core.batching_rules import axis_rule, shift
 from ..core.primitive import apply
-from ..core.shapes import broadcast_to as _broadcast_to, reshape_p
+from ..core.shapes import broadcast_to as _broadcast_to, reshape_p, shape_of
 from ..core.tensor import Tensor
 from ..extend import linear
-from .axes import _ALL, _INT, _REV, _index, _inverse, _normalize_axes, _normalize_axis, _shape_of
+from .axes import _ALL, _INT, _REV, _index, _inverse, _normalize_axes, _normalize_axis
 
 __all__ = ["reshape", "ravel", "flatten", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "flip",
            "repeat", "tile", "broadcast_to", "atleast_1d", "atleast_2d", "atleast_3d"]
@@ -43,7 +43,7 @@ def reshape(x, *args, shape=None, order="C"):
         shape = (_index(shape),) if isinstance(shape, _INT) else tuple([_index(s) for s in shape])
     except TypeError:
         raise TypeError(f"reshape: the new shape must be integers, got {shape!r}") from None
-    return reshape_p(x, shape=shape, in_shape=_shape_of(x))
+    return reshape_p(x, shape=shape, in_shape=shape_of(x))
 
 
 def ravel(x, order="C"):
@@ -55,7 +55,7 @@ def ravel(x, order="C"):
     """
     if order != "C":
         raise NotImplementedError(f"ravel: only order='C' is supported, got order={order!r}")
-    return reshape_p(x, shape=(-1,), in_shape=_shape_of(x))
+    return reshape_p(x, shape=(-1,), in_shape=shape_of(x))
 
 
 flatten = ravel
@@ -95,7 +95,7 @@ def transpose(x, *args, axes=None):
     """
     if args:
         axes = args[0] if len(args) == 1 and not isinstance(args[0], _INT) else args
-    shape = _shape_of(x)
+    shape = shape_of(x)
     nd = len(shape)
     if axes is None:
         return transpose_p(x, axes=_REV[nd])
@@ -118,7 +118,7 @@ def T(x):
     >>> cr.ones((2, 3)).T.shape
     (3, 2)
     """
-    nd = len(_shape_of(x))
+    nd = len(shape_of(x))
     return x if nd < 2 else transpose_p(x, axes=_REV[nd])
 
 
@@ -129,7 +129,7 @@ def swapaxes(x, axis1, axis2):
     >>> cr.swapaxes(cr.ones((2, 3, 4)), 0, -1).shape
     (4, 3, 2)
     """
-    shape = _shape_of(x)
+    shape = shape_of(x)
     a = _normalize_axis("swapaxes", axis1, shape)
     b = _normalize_axis("swapaxes", axis2, shape)
     perm = list(_ALL[len(shape)])
@@ -144,7 +144,7 @@ def moveaxis(x, source, destination):
     >>> cr.moveaxis(cr.ones((2, 3, 4)), 0, -1).shape
     (3, 4, 2)
     """
-    shape = _shape_of(x)
+    shape = shape_of(x)
     src = [source] if isinstance(source, _INT) else list(source)
     dst = [destination] if isinstance(destination, _INT) else list(destination)
     if len(src) != len(dst):
@@ -183,7 +183,7 @@ def expand_dims(x, axis):
     >>> cr.expand_dims(cr.ones((2, 3)), (0, -1)).shape
     (1, 2, 3, 1)
     """
-    shape = _shape_of(x)
+    shape = shape_of(x)
     if axis is None:
         raise TypeError("expand_dims: axis must be an integer or a tuple of integers, not None")
     added = 1 if isinstance(axis, _INT) else len(axis)
@@ -197,7 +197,7 @@ def squeeze(x, axis=None):
     >>> cr.squeeze(cr.ones((1, 3, 1)), axis=0).shape
     (3, 1)
     """
-    shape = _shape_of(x)
+    shape = shape_of(x)
     if axis is None:
         axis = tuple([i for i, s in enumerate(shape) if s == 1])
     elif not shape and isinstance(axis, _INT) and axis in (0, -1):  # NumPy's legacy rule for 0-d arrays
@@ -228,7 +228,7 @@ def flip(x, axis=None):
     >>> cr.flip(cr.tensor([1.0, 2.0, 3.0]))
     tensor([3., 2., 1.])
     """
-    shape = _shape_of(x)
+    shape = shape_of(x)
     return flip_p(x, axis=_normalize_axes("flip", axis, shape))
 
 
@@ -278,7 +278,7 @@ def repeat(x, repeats, axis=None):
     if axis is None:
         x = ravel(x)
         axis = 0
-    shape = _shape_of(x)
+    shape = shape_of(x)
     ax = _normalize_axis("repeat", axis, shape)
     reps = [_index(repeats)] if isinstance(repeats, _INT) else [_index(r) for r in np.ravel(np.asarray(repeats))]
     if len(reps) != 1 and len(reps) != shape[ax]:
@@ -304,7 +304,7 @@ def tile(x, reps):
     reps = (_index(reps),) if isinstance(reps, _INT) else tuple([_index(r) for r in reps])
     if min(reps, default=0) < 0:
         raise ValueError(f"tile: reps must be non-negative, got {reps}")
-    shape = _shape_of(x)
+    shape = shape_of(x)
     d = max(len(shape), len(reps))
     s = (1,) * (d - len(shape)) + tuple(shape)
     r = (1,) * (d - len(reps)) + reps
@@ -328,7 +328,7 @@ def broadcast_to(x, shape):
 def _atleast(arys, nd, new_shape):
     out = []
     for x in arys:
-        s = _shape_of(x)
+        s = shape_of(x)
         if len(s) >= nd:
             out.append(x if isinstance(x, Tensor) else Tensor(x))
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.state import enable_grad
-from ..core.tensor import Tensor
+from ..core.tensor import Tensor, zero_grads
 from ..core.writes import note_write
 
 __all__ = ["Optimizer", "flatten_state_dict", "unflatten_state_dict"]
@@ -94,11 +94,7 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Clear every parameter's ``.grad`` (None by default, as PyTorch does)."""
         for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none:
-                    p.grad = None
-                elif p.grad is not None:
-                    p.grad = np.zeros_like(p.data)
+            zero_grads(group["params"], set_to_none)
 
     def step(self, closure=None):
         """Update every parameter that has a ``.grad``; ``closure`` (optional) recomputes and returns the loss."""

@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from ..core.batching import Batched
+from ..core.batching import innermost
+from ..core.shapes import shape_of
 from ..core.state import STATE, enable_grad
 from ..core.tensor import Tensor
 from ._util import (
@@ -56,7 +57,7 @@ class Trace:
         when a cotangent is itself on a graph (``vjp_fn`` of a function of an
         outer variable): then the results depend on that variable.
         """
-        create = self.need or any(isinstance(c, Tensor) and _inner(c)._node is not None for c in cts)
+        create = self.need or any(isinstance(c, Tensor) and innermost(c)._node is not None for c in cts)
         self.kept = create = create and STATE.grad
         grads = backprop(self.phys, cts, self.ins, create, retain_graph)
         return [unlift(zeros_like(i) if g is None else g, self.levels) for g, i in zip(grads, self.ins)]
@@ -71,12 +72,6 @@ class Trace:
             k += len(leaves)
             trees.append(tree_unflatten(td, [output(g, tensors, self.kept) for g in part]))
         return trees
-
-
-def _inner(x):
-    while type(x) is Batched:
-        x = x.val
-    return x
 
 
 def trace(f, args, kwargs, nums, who, has_aux, record=False):
@@ -222,7 +217,7 @@ def _scalar(tr, who):
         raise TypeError(f"{who}: the function must return a single scalar, got a {tr.out_td!r} pytree "
                         f"(use jacobian or vjp for several outputs)")
     out = tr.outs[0]
-    shape = tuple(out.shape if isinstance(out, Tensor) else np.shape(out))
+    shape = shape_of(out)
     # NOTE: shape () only, as in JAX and torch.func: a (1,) or (1, 1) output is an array that happens to
     # hold one number, and treating it as a scalar would hide a shape bug in the caller.
     if shape != ():

@@ -7,7 +7,8 @@ import operator
 
 import numpy as np
 
-from ..core.batching import Batched, make, moveaxis, to_level, vmap_level
+from ..core.batching import Batched, batch_levels, make, moveaxis, to_level, vmap_level
+from ..core.shapes import shape_of
 from ..core.tensor import Tensor, wrap
 from ._util import has_tensor, output
 from .pytree import tree_flatten, tree_unflatten
@@ -75,12 +76,13 @@ def vmap(f, in_axes=0, out_axes=0):
                     norm.append(None)
                     continue
                 a = operator.index(a)
-                nd = len(np.shape(x)) if not isinstance(x, Tensor) else x.ndim
+                shape = shape_of(x)
+                nd = len(shape)
                 if not -nd <= a < max(nd, 0) or nd == 0:
                     raise ValueError(f"vmap: in_axes={a} is out of range for argument {i} (leaf {k}) of shape "
-                                     f"{tuple(np.shape(x) if not isinstance(x, Tensor) else x.shape)}")
+                                     f"{shape}")
                 a %= nd
-                n = (x.shape if isinstance(x, Tensor) else np.shape(x))[a]
+                n = shape[a]
                 if size is not None and n != size:
                     raise ValueError(f"vmap: mapped axes have different sizes: {size} and {n} (argument {i}, "
                                      f"leaf {k}); every mapped axis must have the batch size")
@@ -106,7 +108,7 @@ def vmap(f, in_axes=0, out_axes=0):
             res = []
             for o, a in zip(leaves, oaxes):
                 if a is None:
-                    if type(o) is Batched and lv in _levels(o):
+                    if type(o) is Batched and lv in batch_levels(o):
                         raise ValueError("vmap: out_axes=None for an output that depends on the mapped inputs")
                     res.append(o)
                     continue
@@ -119,11 +121,3 @@ def vmap(f, in_axes=0, out_axes=0):
         return tree_unflatten(td, res)
 
     return vmapped
-
-
-def _levels(x):
-    out = []
-    while type(x) is Batched:
-        out.append(x.level)
-        x = x.val
-    return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.shapes import shape_of
 from ..core.tensor import Tensor
 from .formulas import HIDDEN, call_text, literal
 from .notation import bar, dot, format_value
@@ -256,7 +257,7 @@ def _operation(node, constants):
         c = constants.get((node, i), _UNKNOWN)
         if p is not None or c is _UNKNOWN or _is_value(c):
             operands.append(HIDDEN)
-            shapes.append(p.shape if p is not None else None if c is _UNKNOWN else np.shape(c))
+            shapes.append(p.shape if p is not None else None if c is _UNKNOWN else shape_of(c))
         else:
             operands.append(c if c is None else literal(c))  # None, a shape: written in the call
             shapes.append(None)

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.ops.indexing import getitem, setitem, take, take_along_axis
+from chainrule.ops.assign import setitem
+from chainrule.ops.gather import take, take_along_axis
+from chainrule.ops.indexing import getitem
 from tests.ops.harness import check_case
 from tests.ops.samples.indexing import CASES, A1, A2
 

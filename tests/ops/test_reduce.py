@@ -9,6 +9,8 @@ import chainrule as cr
 from chainrule.core.backward import grad_of
 from chainrule.core.forward import level, make_dual, tangent_of
 from chainrule.ops import reduce as R
+from chainrule.ops import reduce_discrete as RD
+from chainrule.ops import statistics as ST
 from tests.ops.harness import check_case
 from tests.ops.samples.reduce import CASES, A3, M, W
 
@@ -51,10 +53,10 @@ def test_prod_gradient_with_zeros():
 
 
 def test_std_at_a_constant_input_has_gradient_zero():
-    assert np.array_equal(grad(R.std, [2.0, 2.0, 2.0]), [0, 0, 0])
-    g = grad(lambda x: R.std(x, axis=1).sum(), [[1.0, 1.0], [0.0, 2.0]])
+    assert np.array_equal(grad(ST.std, [2.0, 2.0, 2.0]), [0, 0, 0])
+    g = grad(lambda x: ST.std(x, axis=1).sum(), [[1.0, 1.0], [0.0, 2.0]])
     assert np.allclose(g, [[0, 0], [-0.5, 0.5]])
-    assert np.isfinite(grad(lambda x: R.std(x, ddof=1), np.zeros(4))).all()
+    assert np.isfinite(grad(lambda x: ST.std(x, ddof=1), np.zeros(4))).all()
 
 
 def test_logsumexp_is_stable_and_handles_minus_inf():
@@ -75,9 +77,9 @@ def test_cumsum_gradient_is_a_reversed_cumsum():
 
 def test_nondifferentiable_reductions_leave_the_graph():
     x = cr.tensor([[1.0, 5.0], [4.0, 2.0]], requires_grad=True)
-    for out in (R.argmax(x), R.argmin(x, axis=1), R.any(x), R.all(x, axis=0), R.count_nonzero(x)):
+    for out in (RD.argmax(x), RD.argmin(x, axis=1), RD.any(x), RD.all(x, axis=0), RD.count_nonzero(x)):
         assert not out.requires_grad
-    assert R.argmax(x).item() == 1 and R.count_nonzero(x).item() == 4
+    assert RD.argmax(x).item() == 1 and RD.count_nonzero(x).item() == 4
 
 
 # ---- axis normalisation and errors ---------------------------------------------------
@@ -88,7 +90,7 @@ def test_axis_forms_agree():
     assert np.allclose(R.mean(x, axis=(-1, 0)).data, A3.mean((0, 2)))
 
 
-@pytest.mark.parametrize("fn", [R.sum, R.mean, R.prod, R.max, R.min, R.var, R.std, R.logsumexp, R.any, R.all])
+@pytest.mark.parametrize("fn", [R.sum, R.mean, R.prod, R.max, R.min, ST.var, ST.std, R.logsumexp, RD.any, RD.all])
 def test_axis_out_of_range_names_op_axis_and_shape(fn):
     with pytest.raises(np.exceptions.AxisError, match=rf"{fn.__name__}: axis 3 .*\(2, 3\)"):
         fn(cr.ones((2, 3)), axis=3)
@@ -98,7 +100,7 @@ def test_axis_out_of_range_names_op_axis_and_shape(fn):
 
 def test_other_axis_errors():
     with pytest.raises(np.exceptions.AxisError, match=r"argmax: axis -3 .*\(2, 3\)"):
-        R.argmax(cr.ones((2, 3)), axis=-3)
+        RD.argmax(cr.ones((2, 3)), axis=-3)
     with pytest.raises(np.exceptions.AxisError, match=r"cumsum: axis 2"):
         R.cumsum(cr.ones((2, 3)), axis=2)
     with pytest.raises(np.exceptions.AxisError, match="sum: axis 1"):
@@ -123,7 +125,7 @@ def test_numpy_keywords_and_dispatch():
     assert np.allclose(np.add.reduce(x, axis=1).data, M.sum(1))
 
 
-@pytest.mark.parametrize("fn", [R.sum, R.mean, R.prod, R.max, R.min, R.var, R.std, R.logsumexp, R.cumsum])
+@pytest.mark.parametrize("fn", [R.sum, R.mean, R.prod, R.max, R.min, ST.var, ST.std, R.logsumexp, R.cumsum])
 def test_float32_is_preserved(fn):
     x = cr.tensor(M.astype(np.float32), requires_grad=True)
     out = fn(x, axis=1)
@@ -197,7 +199,7 @@ def test_dtype_casts_and_stays_differentiable_for_floats():
     assert y.dtype == np.float32 and y.requires_grad
     y.sum().backward()
     assert x.grad.dtype == np.float64 and np.array_equal(x.grad.data, np.ones_like(M))
-    for f in (R.sum, R.mean, R.prod, R.var, R.std, R.cumsum):
+    for f in (R.sum, R.mean, R.prod, ST.var, ST.std, R.cumsum):
         assert f(x, dtype=np.float32).requires_grad
     assert not R.sum(x, dtype=np.int64).requires_grad
 
@@ -222,7 +224,7 @@ def test_where_without_initial_and_other_refusals():
     with pytest.raises(TypeError, match="mean="):
         np.var(cr.tensor(M), mean=np.zeros((1, 4)))
     with pytest.raises(ValueError, match="ddof and correction"):
-        R.var(cr.tensor(M), ddof=1, correction=1)
+        ST.var(cr.tensor(M), ddof=1, correction=1)
     with pytest.raises(TypeError, match="data type"):
         cr.tensor(M).var(0, 1)  # as ndarray.var(0, 1): the second positional argument is the dtype
     with pytest.raises(ValueError, match="where="):

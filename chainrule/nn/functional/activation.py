@@ -6,7 +6,7 @@ import numpy as np
 
 from ... import random as _random
 from ...core.tensor import Tensor
-from ...ops.axes import _shape_of
+from ...core.shapes import shape_of
 from ...ops.elementwise import relu, sigmoid, tanh, where
 from ...ops.special import log_softmax, softmax
 
@@ -39,7 +39,7 @@ def dropout(x, p=0.5, training=True):
         raise ValueError(f"dropout: probability p must be between 0 and 1, got {p}")
     if not training or p == 0.0:
         return x
-    shape = _shape_of(x)
+    shape = shape_of(x)
     dtype = x.dtype if hasattr(x, "dtype") and np.dtype(x.dtype).kind == "f" else np.dtype(np.float32)
     if p == 1.0:
         return x * np.zeros(shape, dtype=dtype)

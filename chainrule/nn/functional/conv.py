@@ -210,7 +210,7 @@ def im2col(x, kernel_size, stride=1, padding=0):
     (1, 9, 4)
     """
     kernel = _pair(kernel_size, "kernel_size", "im2col", 1)
-    return im2col_p(x, **_static(np.shape(x), kernel, stride, padding, "im2col"))
+    return im2col_p(x, **_static(shape_of(x), kernel, stride, padding, "im2col"))
 
 
 def col2im(cols, output_size, kernel_size, stride=1, padding=0):
@@ -242,7 +242,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise NotImplementedError("conv2d: only dilation=1 and groups=1 are supported")
     if not hasattr(x, "dtype"):
         x = np.asarray(x)
-    xs, ws = tuple(np.shape(x)), tuple(np.shape(weight))
+    xs, ws = shape_of(x), shape_of(weight)
     if len(ws) != 4:
         raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels, kH, kW), got shape {ws}")
     if len(xs) not in (3, 4):
@@ -254,10 +254,10 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     static = _static(xs, (ws[2], ws[3]), stride, padding, "conv2d")
     if xs[1] != ws[1]:
         raise ValueError(
-            f"conv2d: input has {xs[1]} channels (shape {np.shape(x)}) but weight expects {ws[1]} (shape {ws})"
+            f"conv2d: input has {xs[1]} channels (shape {shape_of(x)}) but weight expects {ws[1]} (shape {ws})"
         )
-    if bias is not None and tuple(np.shape(bias)) != (ws[0],):
-        raise ValueError(f"conv2d: bias must have shape ({ws[0]},) for weight {ws}, got {np.shape(bias)}")
+    if bias is not None and shape_of(bias) != (ws[0],):
+        raise ValueError(f"conv2d: bias must have shape ({ws[0]},) for weight {ws}, got {shape_of(bias)}")
     n = xs[0]
     o = ws[0]
     oh = out_size(xs[2], ws[2], static["stride"][0], static["padding"][0])

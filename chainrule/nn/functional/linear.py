@@ -6,7 +6,7 @@ import numpy as np
 
 from ...core.batching_rules import fallback
 from ...core.primitive import Primitive, apply
-from ...ops.axes import _shape_of
+from ...core.shapes import shape_of
 
 
 def _linear_batch(prim, vals, bat, kw, size):
@@ -75,7 +75,7 @@ def linear(x, weight, bias=None):
     >>> F.linear(x, w, cr.zeros(4, dtype=np.float32)).shape
     (2, 4)
     """
-    xs, ws = _shape_of(x), _shape_of(weight)
+    xs, ws = shape_of(x), shape_of(weight)
     if len(ws) != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {ws}")
     if len(xs) == 0 or xs[-1] != ws[1]:
@@ -83,6 +83,6 @@ def linear(x, weight, bias=None):
             f"linear: input of shape {xs} does not match weight of shape {ws}: the last axis of the input "
             f"must have in_features = {ws[1]} entries"
         )
-    if bias is not None and tuple(_shape_of(bias)) != (ws[0],):
-        raise ValueError(f"linear: bias must have shape ({ws[0]},) to match weight {ws}, got {_shape_of(bias)}")
+    if bias is not None and shape_of(bias) != (ws[0],):
+        raise ValueError(f"linear: bias must have shape ({ws[0]},) to match weight {ws}, got {shape_of(bias)}")
     return linear_p(x, weight, bias)

@@ -286,7 +286,7 @@ def _reduce(loss, reduction):
 
 
 def _same_shape(input, target, op):
-    a, b = tuple(np.shape(input)), tuple(np.shape(target))
+    a, b = shape_of(input), shape_of(target)
     if a != b:
         raise ValueError(
             f"{op}: input shape {a} and target shape {b} differ; they must match (a silent broadcast of, say, "

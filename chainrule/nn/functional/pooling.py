@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...core.primitive import Primitive
-from ...ops.axes import _shape_of
+from ...core.shapes import shape_of
 from .conv import _fold_batch, _padded, _pair, _sides, _unpadded, _window_args, _windows
 
 __all__ = ["max_pool2d"]
@@ -141,7 +141,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """
     if dilation not in (1, (1, 1)) or ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: dilation, ceil_mode and return_indices are not supported")
-    shape = tuple(_shape_of(x))
+    shape = shape_of(x)
     if len(shape) not in (3, 4):
         raise ValueError(f"max_pool2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {shape}")
     kernel = _pair(kernel_size, "kernel_size", "max_pool2d", 1)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from chainrule.ops.indexing import getitem, scatter_add, take, take_along_axis
+from chainrule.ops.gather import take, take_along_axis
+from chainrule.ops.indexing import getitem, scatter_add
 from tests.ops.harness import Case
 
 
