@@ -129,7 +129,8 @@ class Primitive:
       A primitive with ``partials`` is shown as elementwise.
     - ``vjp_formulas``: the vector-Jacobian product per input, over the operands,
       the cotangent ``{g}`` and ``{out}`` (``("{g} @ {1}ᵀ", "{0}ᵀ @ {g}")``; the last
-      entry serves any further inputs), or a callable ``vjp_formulas(i, texts, g, out, kw)``.
+      entry serves any further inputs), or a callable ``vjp_formulas(i, texts, g, out, kw, shape)``
+      (``shape``: input ``i``'s shape where known, else None).
     - ``operator``: the symbol written between two operands (``"+"``, ``"@"``) or
       before one (``"-"``).
     - ``call_args``: ``call_args(kw, shapes)`` lists the public arguments of the
@@ -140,6 +141,8 @@ class Primitive:
       ``operands`` are the operands' texts, None for one a picture draws as an edge,
       and ``call(texts, head=None)`` writes the usual ``name(texts..., arguments)``
       (``concatenate([a, b])``).
+    - ``no_op``: ``no_op(ans, *args, **kw)`` is True where an application leaves its
+      input as it was (a reshape to the same shape): explanations show it as no step.
 
     ``convention`` (optional) states the documented choice the rules make where
     the derivative is not unique (a tie, a kink): ``maximum``'s "ties split the
@@ -158,12 +161,12 @@ class Primitive:
 
     __slots__ = ("name", "impl", "vjp", "jvp", "joint_jvp", "variadic", "save_args", "save_ans",
                  "raw_ok", "nondiff", "batch", "doc", "vjp_table", "fused_jvp", "partials", "vjp_formulas",
-                 "operator", "call_args", "notation", "convention")
+                 "operator", "call_args", "notation", "convention", "no_op")
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, save=("args", "ans"), joint_jvp=False,
                  variadic=False, raw_ok=True, nondiff=False, register=True, fused_jvp=None, batch=None,
                  partials=None, vjp_formulas=None, operator=None, call_args=None, notation=None,
-                 convention=None):
+                 convention=None, no_op=None):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -184,6 +187,7 @@ class Primitive:
         self.call_args = call_args
         self.notation = notation
         self.convention = convention
+        self.no_op = no_op
         if register:
             if name in REGISTRY:
                 raise ValueError(f"primitive {name!r} is declared twice")

@@ -168,6 +168,7 @@ reshape_p = Primitive(
     save=(),
     batch=_reshape_rule,
     vjp_formulas=("reshape({g}, {0}.shape)",),
+    no_op=lambda ans, x, shape, in_shape: ans.shape == np.shape(x),  # cumsum's ravel of a vector
     call_args=lambda kw, shapes: [(None, _one(kw["shape"]))],
 )
 

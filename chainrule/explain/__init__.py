@@ -90,10 +90,7 @@ def _term(mode, graph, op, parent, upstream, shares, partials):
     else:
         kind, local, rule = ("vjp" if mode == "reverse" else "jvp"), None, None
         if mode == "reverse":
-            vjps = [formulas.vjp_formula(prim, i, texts, bar(name), name, kw) for i in positions]
-            if prim.name == "index_update" and len(vjps) == 1 and vjps[0] is not None and like.shape != ans.shape:
-                if positions[0] == 1 and np.shape(ans[kw["index"].key]) != like.shape:  # v broadcast into t[i]
-                    vjps[0] = f"sum({vjps[0]})" if like.shape == () else f"sum_to({vjps[0]}, {like.shape})"
+            vjps = [formulas.vjp_formula(prim, i, texts, bar(name), name, kw, like.shape) for i in positions]
             if all(v is not None for v in vjps):
                 rule = " + ".join(vjps)
             elif formula is not None:  # elementwise, but broadcast: the shares are summed back to the shape

@@ -229,7 +229,7 @@ def build(f, leaves, kinds, labels, out, trace, letter, const, precision):
                 add(p, _Op(f"{letter}{len(ops) + 1}", "parameter", label, np.asarray(data), None))
     constants = []
     for node, entry in entries.items():
-        prim, datas, parents, _, _, ans = entry
+        prim, datas, parents, kw, _, ans = entry
         operands = []
         for data, p in zip(datas, parents):
             key = p if p is not None else id(data)
@@ -244,8 +244,8 @@ def build(f, leaves, kinds, labels, out, trace, letter, const, precision):
                     ConstantRow(cname, constant_text(value, precision) if value.ndim == 0 else cname, value)
                 )
                 operands.append(cname)
-        if prim.name == "reshape" and ans.shape == np.shape(datas[0]) and operands[0] is not None:
-            names[node] = operands[0]  # a reshape to the same shape (cumsum's ravel of a vector) is no step
+        if prim.no_op is not None and operands[0] is not None and prim.no_op(ans, *datas, **kw):
+            names[node] = operands[0]  # it leaves its input as it was: the same value, no step
             continue
         add(node, _Op(f"{letter}{len(ops) + 1}", "operation", None, ans, entry, tuple(operands)))
     return _Graph(names, ops, constants)

@@ -71,11 +71,16 @@ def _index_update_notation(operands, kw, values, call):
     return f"setitem({shown[0]}, {index}, {shown[1]})" if len(shown) == 2 else f"setitem({index})"
 
 
-def _index_update_vjp_text(i, texts, g, out, kw):
+def _index_update_vjp_text(i, texts, g, out, kw, shape=None):
     if "index" not in kw:
         return None
     index = _index_text(kw["index"])
-    return f"setitem({g}, {index}, 0)" if i == 0 else f"{g}{index}"  # overwritten entries get nothing
+    if i == 0:
+        return f"setitem({g}, {index}, 0)"  # overwritten entries get nothing
+    if shape is None or tuple(shape) == kw["index"].out_shape:
+        return f"{g}{index}"
+    # v was broadcast into t[i]: its adjoint is the slice summed back to v's shape
+    return f"sum({g}{index})" if tuple(shape) == () else f"sum_to({g}{index}, {tuple(shape)})"
 
 
 index_update_p = Primitive(

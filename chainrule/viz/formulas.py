@@ -48,9 +48,9 @@ def partial_formula(prim, i, texts, out, values=()):
     return forms[i].format(*texts, out=out)
 
 
-def vjp_formula(prim, i, texts, g, out, kw=None):
+def vjp_formula(prim, i, texts, g, out, kw=None, shape=None):
     """How the vector-Jacobian product for input ``i`` of ``prim`` (or its name) is computed, or None; ``kw``
-    are the primitive's keywords (the index of a ``t[i] = v`` write).
+    are the primitive's keywords (the index of a ``t[i] = v`` write), ``shape`` the input's shape if known.
 
     >>> vjp_formula("matmul", 0, ["v4", "v9"], "g10", "v10")
     'g10 @ v9ᵀ'
@@ -59,7 +59,7 @@ def vjp_formula(prim, i, texts, g, out, kw=None):
     if forms is None:
         return None
     if callable(forms):
-        return forms(i, texts, g, out, kw or {})
+        return forms(i, texts, g, out, kw or {}, shape)
     return forms[min(i, len(forms) - 1)].format(*texts, g=g, out=out)
 
 
