@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from ..viz.notation import to_ascii
+
 __all__ = ["Parser", "encodable", "main"]
 
 # Each subcommand lives in its own module with register(subparsers); imported
@@ -51,8 +53,6 @@ class Parser(argparse.ArgumentParser):
 
 
 def _plain(text):
-    from ..viz.notation import to_ascii
-
     return text if encodable(text) else to_ascii(text)
 
 
