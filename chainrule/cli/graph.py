@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..viz import SUFFIXES, GraphTooLarge, draw, format_of, to_dot
+from . import encodable
 from .explain import EPILOG, ERRORS, add_common, dash_hint_when_it_applies, explain_expression, fail, options
 
 __all__ = ["register", "run"]
@@ -33,9 +35,6 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from ..viz import SUFFIXES, GraphTooLarge, draw, format_of, to_dot
-    from . import encodable
-
     if args.out != "-" and format_of(args.out) is None:
         known = ", ".join(SUFFIXES)
         return fail(

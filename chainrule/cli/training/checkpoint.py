@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 
+from ...io import load, save
+from ...optim import flatten_state_dict
 from .errors import TrainError
 from .metrics import _COLUMNS
 from .schedule import lr_at
@@ -29,9 +31,6 @@ def _config(args, schedule):
 
 
 def save_checkpoint(path, model, opt, epoch, history, config):
-    from ...io import save
-    from ...optim import flatten_state_dict
-
     state = {"model." + k: v for k, v in model.state_dict().items()}
     state.update(flatten_state_dict(opt.state_dict(), prefix="optimizer."))
     state["epoch"] = np.array(epoch, dtype=np.int64)
@@ -41,8 +40,6 @@ def save_checkpoint(path, model, opt, epoch, history, config):
 
 
 def read_checkpoint(path):
-    from ...io import load
-
     try:
         tensors, meta = load(path, with_metadata=True)
     except FileNotFoundError:
@@ -98,8 +95,6 @@ def restore(ckpt, tensors, saved, model, opt):
 
 def _epoch_of(ckpt):
     """The epoch a checkpoint on disk holds, or None."""
-    from ...io import load
-
     try:
         return int(load(ckpt)["epoch"])
     except (OSError, ValueError, KeyError):
