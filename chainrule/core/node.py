@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from .state import live_tangents
+
 # A node is always created after its parents, so creation order is a topological
 # order: the backward pass sorts by it instead of running a DFS (PyTorch's sequence numbers).
 _sequence = itertools.count()
@@ -56,7 +58,6 @@ class Node:
 
     def saved_args(self):
         """The saved arguments as Tensors on the graph (constants stay as they were)."""
-        from .state import live_tangents
         from .tensor import wrap
 
         args = self.args

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.backward import backward
 from ..core.primitive import Primitive, apply
 from ..core.shapes import astype, cast
 from ..core.state import STATE
@@ -121,6 +122,22 @@ def rebind(t, out, op):
 
 
 
+def _backward_method(self, grad=None, retain_graph=None, create_graph=False):
+    """Backpropagate from this Tensor, accumulating into the ``.grad`` of leaves.
+
+    ``grad`` defaults to 1 for a scalar and is required otherwise.
+    ``retain_graph`` defaults to ``create_graph``.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> (x ** 2).backward()
+    >>> x.grad.item()
+    6.0
+    """
+    backward(self, grad, retain_graph=create_graph if retain_graph is None else retain_graph,
+             create_graph=create_graph)
+
+
 def _astype_method(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
     """``Tensor.astype`` with ``ndarray.astype``'s arguments (chainrule never shares memory, so ``copy`` is moot)."""
     if order not in ("K", "A", "C") and self.ndim > 1:
@@ -208,6 +225,8 @@ TENSOR_METHODS = {
     "take": I.take,
     "trace": L.trace,
     "diagonal": L.diagonal,
+    # the reverse pass (core/backward.py) from this Tensor
+    "backward": _backward_method,
 }
 
 for _name, _fn in TENSOR_METHODS.items():
