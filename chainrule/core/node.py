@@ -58,7 +58,7 @@ class Node:
 
     def saved_args(self):
         """The saved arguments as Tensors on the graph (constants stay as they were)."""
-        from .tensor import wrap
+        from .tensor import wrap  # a cycle inside core: tensor.py imports Node (a leaf Tensor makes one)
 
         args = self.args
         if args is None:

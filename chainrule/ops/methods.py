@@ -14,7 +14,7 @@ from ..core.primitive import Primitive, apply
 from ..core.shapes import astype, cast
 from ..core.state import STATE
 from ..core.tensor import Tensor
-from ..core.writes import note_write
+from ..core.writes import note_write, rebind
 from . import elementwise as E
 from . import indexing as I
 from . import linalg as L
@@ -22,7 +22,7 @@ from . import products as P
 from . import reduce as R
 from . import shape as S
 
-__all__ = ["TENSOR_METHODS", "rebind"]
+__all__ = ["TENSOR_METHODS", "rebind"]  # rebind: core/writes.py's, for ops/indexing.py
 
 _NO_KW = {}  # shared and never mutated: operators take no keywords
 _BINARY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide", "mod", "less", "less_equal",
@@ -100,26 +100,6 @@ def _inplace(fn, ufunc, symbol):
 
     method.__name__ = f"__i{ufunc.__name__}__"
     return method
-
-
-def rebind(t, out, op):
-    """Make ``t`` the result ``out`` of an in-place operation ``op`` (``+=``, ``setitem``): a new node."""
-    batched = hasattr(out, "val")  # a Batched result, inside vmap
-    if batched and hasattr(t, "val") and out.level == t.level:  # t is batched at that level: its slots
-        t.val, t.data = out.val, out.data
-        return
-    if batched:  # t is unbatched, or batched at an outer vmap only
-        # as torch.func.vmap: an unbatched Tensor cannot come to hold a whole batch in place
-        raise ValueError(
-            f"{op}: inside vmap, this Tensor is not batched (at this vmap level) but the value written into it "
-            f"is, so it would "
-            f"have to hold the whole batch; start from a batched value instead (e.g. y = cr.zeros_like(x) "
-            f"for a batched x), or compute a new value (y = y + v)"
-        )
-    t.data, t._fw = out.data, out._fw
-    if STATE.grad:
-        t._node = out._node
-
 
 
 def _backward_method(self, grad=None, retain_graph=None, create_graph=False):
