@@ -8,6 +8,14 @@
 3.583853
 """
 
+import sys as _sys
+
+if _sys.argv[:1] == ["-m"]:  # `python -m chainrule` is still starting: Ctrl-C during the imports below ends quietly
+    from .cli import install_interrupt_handler
+
+    install_interrupt_handler()
+    del install_interrupt_handler
+
 from . import autograd, data, io, linalg, nn, numpy, ops, optim, random, testing, viz
 from .core.function import Function
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
-from ..viz.notation import to_ascii
-
-__all__ = ["Parser", "encodable", "main"]
+__all__ = ["Parser", "encodable", "install_interrupt_handler", "main"]
 
 # Each subcommand lives in its own module with register(subparsers); imported
 # lazily so that `python -m chainrule explain` never loads matplotlib or tqdm.
@@ -53,6 +53,10 @@ class Parser(argparse.ArgumentParser):
 
 
 def _plain(text):
+    # lazily: under `python -m chainrule` the package imports this module before its own imports, to catch a
+    # Ctrl-C during them (install_interrupt_handler), so it imports nothing of chainrule at its top
+    from ..viz.notation import to_ascii
+
     return text if encodable(text) else to_ascii(text)
 
 
@@ -73,13 +77,60 @@ def build_parser(command=None):
     return parser
 
 
+# ---- Ctrl-C ----------------------------------------------------------------------------------------
+_running = False  # main() is inside its try block: a Ctrl-C is a KeyboardInterrupt the command reports
+
+
+def _on_interrupt(signum, frame):
+    if not _running:  # still importing (numpy, the command's module): one line, no traceback
+        print("python -m chainrule: interrupted at start-up; nothing was written", file=sys.stderr)
+        raise SystemExit(130)
+    raise KeyboardInterrupt
+
+
+def install_interrupt_handler():
+    """Make Ctrl-C end the command line with one line on stderr and exit code 130, never a traceback.
+
+    Installed first thing by ``main`` (and, under ``python -m chainrule``, before the package's own
+    imports); each command says what it had written when interrupted. Returns the handler it replaced.
+    Nothing changes where Ctrl-C is ignored (a background job) or off the main thread.
+
+    >>> import signal
+    >>> old = install_interrupt_handler()
+    >>> signal.getsignal(signal.SIGINT).__name__ in ("_on_interrupt", "default_int_handler", "SIG_IGN")
+    True
+    >>> _ = signal.signal(signal.SIGINT, old)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return signal.getsignal(signal.SIGINT)
+    old = signal.getsignal(signal.SIGINT)
+    if old is signal.SIG_IGN or old is None:
+        return old
+    signal.signal(signal.SIGINT, _on_interrupt)
+    return old
+
+
 def main(argv=None) -> int:
     """Run the command line with ``argv`` (default: sys.argv[1:]); returns the exit code."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv[0] if argv and argv[0] in COMMANDS else None
-    parser = build_parser(command)
-    args = parser.parse_args(argv)
-    if getattr(args, "func", None) is None:
-        parser.print_help()
-        return 2
-    return int(args.func(args) or 0)
+    global _running
+    old = install_interrupt_handler()
+    command = None
+    try:
+        _running = True
+        argv = list(sys.argv[1:] if argv is None else argv)
+        command = argv[0] if argv and argv[0] in COMMANDS else None
+        parser = build_parser(command)
+        args = parser.parse_args(argv)
+        if getattr(args, "func", None) is None:
+            parser.print_help()
+            return 2
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:  # one the command did not report itself: it had written nothing
+        name = "python -m chainrule" + (f" {command}" if command else "")
+        print(f"{name}: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    finally:
+        _running = False
+        if old is not None and threading.current_thread() is threading.main_thread():
+            # as it was, for a caller that runs main() in its own process; the start-up handler has had its turn
+            signal.signal(signal.SIGINT, signal.default_int_handler if old is _on_interrupt else old)

@@ -26,7 +26,7 @@ from .training.checkpoint import CHECKPOINT, check_resume, read_checkpoint, rest
 from .training.data import count_classes, load_data
 from .training.errors import TrainError
 from .training.loop import _Run, evaluate
-from .training.models import _shape_input, build_model
+from .training.models import MODELS, _shape_input, build_model
 from .training.schedule import plan_schedule
 from .training.threads import blas_threads
 
@@ -92,7 +92,7 @@ def _positive_float(text):
 
 def add_arguments(parser):
     """The train command's options (shared by ``register`` and ``main``)."""
-    parser.add_argument("--model", choices=("mlp", "cnn", "edf"), default=None,
+    parser.add_argument("--model", choices=MODELS, default=None,
                         help="mlp: 64-256-256-10 with ReLU; cnn: two 3x3 conv + max-pool blocks (32, 64 channels), "
                              "then 128 hidden units; edf: the EDF notes' MLP (64-256-10, Relu, then Sigmoid and "
                              "Softmax) run by chainrule.edf's hand-written backward methods (default: mlp)")
@@ -218,9 +218,10 @@ def run(args) -> int:
     for stream in (sys.stdout, sys.stderr):  # an ASCII terminal shows a path like é/run as \xe9/run
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    started = {}  # _train puts the run here once it has one: what a Ctrl-C keeps depends on it
     try:
         with blas_threads(args.threads):
-            return _train(args)
+            return _train(args, started)
     except BrokenPipeError:  # the output was closed (train | head -1): stop quietly, the last epoch is saved
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that Python's own flush at exit fails no more
@@ -230,14 +231,26 @@ def run(args) -> int:
     except TrainError as e:
         print(f"python -m chainrule train: error: {e}", file=sys.stderr)
         return e.code
-    except KeyboardInterrupt:  # before the first epoch started (loading the data, building the model)
-        print("python -m chainrule train: interrupted before training started; nothing was written",
-              file=sys.stderr)
+    except KeyboardInterrupt:  # anywhere: while loading, training, saving, plotting or printing the result
+        print(f"python -m chainrule train: {_interrupted(args, started.get('run'))}", file=sys.stderr)
         return 130
 
 
-def _train(args):
+def _interrupted(args, trainer):
+    """What a Ctrl-C stopped and what it kept, for one line on stderr."""
+    if trainer is None:
+        return "interrupted before training started; nothing was written"
+    if trainer.saved >= args.epochs:
+        when = f"after the last epoch ({trainer.saved}/{args.epochs}) was saved"
+    elif trainer.saved > trainer.current:  # stopped while writing or evaluating a finished epoch
+        when = f"after epoch {trainer.saved}/{args.epochs}"
+    else:
+        when = f"during epoch {trainer.current + 1}/{args.epochs}"
+    more = "; continue with --resume" if 0 < trainer.saved < args.epochs else ""
+    return f"interrupted {when}; {trainer.kept()}{more}"
 
+
+def _train(args, started):
     ckpt, tensors, saved = _resolve(args)
     (xtr, ytr), (xte, yte) = load_data(args.data)
     classes = count_classes(ytr, yte)
@@ -263,20 +276,13 @@ def _train(args):
                else f"--epochs changed from {resumed_schedule[-1][1]} to {args.epochs}")
         print(f"note: {why}: the learning rate starts at {schedule[-1][2]:.3g} and anneals to 0 over epochs "
               f"{start + 1}..{args.epochs}")
-    trainer = _Run(args, ckpt, model, opt, history, schedule, start, fresh=tensors is None)
+    trainer = started["run"] = _Run(args, ckpt, model, opt, history, schedule, start, fresh=tensors is None)
     dataset = TensorDataset(xtr, ytr)
-    try:
+    try:  # a Ctrl-C is reported by run(), after close() has made the files agree
         for epoch in range(start, args.epochs):
             if not trainer.epoch(epoch, dataset, xte, yte):
                 return 1
         _, acc, correct = evaluate(model, xte, yte)
-    except KeyboardInterrupt:
-        trainer.close()
-        done = trainer.saved > trainer.current  # stopped while writing or evaluating a finished epoch
-        when = f"after epoch {trainer.saved}" if done else f"during epoch {trainer.current + 1}"
-        more = "; continue with --resume" if trainer.saved else ""
-        print(f"python -m chainrule train: interrupted {when}/{args.epochs}; {trainer.kept()}{more}", file=sys.stderr)
-        return 130
     finally:
         trainer.close()
     print(f"test accuracy: {100 * acc:.2f}% ({correct}/{len(xte)})")

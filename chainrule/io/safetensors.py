@@ -1,37 +1,42 @@
-"""Pickle-free save/load of named arrays in the safetensors file format."""
+"""Pickle-free save/load of named arrays: the safetensors library's format, written atomically."""
 
 import contextlib
-import json
-import math
-import numbers
+import errno
 import os
-import struct
+import re
+import shutil
+import stat
 import tempfile
+import time
 
 import numpy as np
 
 __all__ = ["save", "load"]
 
-_DTYPES = {
-    "BOOL": np.dtype("bool"),
-    "U8": np.dtype("<u1"),
-    "I8": np.dtype("<i1"),
-    "U16": np.dtype("<u2"),
-    "I16": np.dtype("<i2"),
-    "F16": np.dtype("<f2"),
-    "U32": np.dtype("<u4"),
-    "I32": np.dtype("<i4"),
-    "F32": np.dtype("<f4"),
-    "U64": np.dtype("<u8"),
-    "I64": np.dtype("<i8"),
-    "F64": np.dtype("<f8"),
+# What save accepts: the dtypes NumPy holds that every safetensors reader understands. bfloat16 joins
+# them when ml_dtypes is installed (NumPy has no bfloat16 of its own); complex and the float8 family
+# stay out, as before the library took over the format.
+_CODES = {
+    np.dtype("bool"): "BOOL",
+    np.dtype("u1"): "U8", np.dtype("i1"): "I8",
+    np.dtype("u2"): "U16", np.dtype("i2"): "I16", np.dtype("f2"): "F16",
+    np.dtype("u4"): "U32", np.dtype("i4"): "I32", np.dtype("f4"): "F32",
+    np.dtype("u8"): "U64", np.dtype("i8"): "I64", np.dtype("f8"): "F64",
 }
-_CODES = {dt.newbyteorder("="): code for code, dt in _DTYPES.items()}
 _METADATA_KEY = "__metadata__"
-# Same cap as the reference implementation; stops a corrupt length from
-# making us allocate gigabytes before we notice the file is bad.
-_MAX_HEADER = 100_000_000
-_ALIGN = 8
+_LEGACY_AGE_S = 3600  # no save writes one file for an hour without touching it
+
+
+def _bfloat16():
+    """NumPy's bfloat16 dtype when ml_dtypes has registered one, else None."""
+    try:
+        return np.dtype("bfloat16")
+    except TypeError:
+        try:
+            import ml_dtypes
+        except ImportError:
+            return None
+        return np.dtype(ml_dtypes.bfloat16)
 
 
 def _umask():
@@ -57,22 +62,23 @@ def _as_array(key, value):
         arr = value.data  # a chainrule Tensor or anything else wrapping an ndarray
     else:
         hint = ""
-        if isinstance(value, numbers.Number):
+        if isinstance(value, (int, float, complex)):
             hint = f" (a Python number has no dtype: save np.asarray({value!r}) or np.array({value!r}, dtype=...))"
         raise TypeError(
             f"cannot save {key!r}: expected a NumPy array, NumPy scalar or Tensor, "
             f"got {type(value).__name__}{hint}"
         )
     native = arr.dtype.newbyteorder("=")
-    if native not in _CODES:
+    if native not in _CODES and native != _bfloat16():
         raise TypeError(
             f"cannot save {key!r}: dtype {arr.dtype} is not supported by safetensors "
-            f"(supported: {', '.join(_DTYPES)})"
+            f"(supported: {', '.join(_CODES.values())}, and BF16 with ml_dtypes installed)"
         )
-    return arr
+    # the library wants contiguous little-endian data
+    return np.asarray(arr, dtype=arr.dtype.newbyteorder("<"), order="C")  # (ascontiguousarray makes 0-d 1-d)
 
 
-def _build_header(state, metadata):
+def _arrays(state, metadata):
     if not hasattr(state, "items"):
         raise TypeError(f"save expects a dict of name -> array, got {type(state).__name__}")
     arrays = {}
@@ -82,34 +88,17 @@ def _build_header(state, metadata):
         if key == _METADATA_KEY:
             raise ValueError(f"{_METADATA_KEY!r} is reserved and cannot name a tensor")
         arrays[key] = _as_array(key, value)
-    header = {}
     if metadata is not None:
         if not hasattr(metadata, "items") or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()
         ):
             raise TypeError("metadata must be a dict[str, str]")
-        header[_METADATA_KEY] = dict(metadata)
-    # Lay the data out widest dtype first so every tensor starts on a multiple
-    # of its itemsize; the header keeps the caller's key order.
-    layout = sorted(arrays, key=lambda k: (-arrays[k].dtype.itemsize, k))
-    offsets, pos = {}, 0
-    for key in layout:
-        offsets[key] = (pos, pos + arrays[key].nbytes)
-        pos += arrays[key].nbytes
-    for key, arr in arrays.items():
-        header[key] = {
-            "dtype": _CODES[arr.dtype.newbyteorder("=")],
-            "shape": list(arr.shape),
-            "data_offsets": list(offsets[key]),
-        }
-    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
-    text += b" " * (-len(text) % _ALIGN)
-    return text, [arrays[k] for k in layout]
+        metadata = dict(metadata)
+    return arrays, metadata
 
 
-def _little_endian_bytes(arr):
-    le = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
-    return memoryview(le.reshape(-1).view(np.uint8))
+def _temp_prefix(path):
+    return "." + os.path.basename(path) + "."
 
 
 def save(state, path, *, metadata=None):
@@ -117,10 +106,14 @@ def save(state, path, *, metadata=None):
 
     Values are NumPy arrays (0-d ones and NumPy scalars such as ``np.int64(3)``
     included) or Tensors; anything else, Python numbers too, raises
-    ``TypeError`` before the disk is touched.
+    ``TypeError`` before the disk is touched. The bytes are those of the
+    reference writer (``safetensors.numpy.save_file``).
 
     The file is written to a temporary file beside ``path``, fsynced and then
-    renamed over ``path``, so a crash never leaves a half-written file.
+    renamed over ``path``, so a crash never leaves a half-written file; one
+    left by a killed save is removed by the next save to ``path``. A symbolic
+    link is written through (its target is replaced); a read-only file is
+    refused with ``PermissionError``.
 
     >>> import tempfile, os, numpy as np
     >>> p = os.path.join(tempfile.mkdtemp(), "model.safetensors")
@@ -128,40 +121,104 @@ def save(state, path, *, metadata=None):
     >>> load(p)["w"].tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
+    from safetensors import SafetensorError
+    from safetensors.numpy import save_file
+
     path = os.fspath(path)
-    header, ordered = _build_header(state, metadata)  # validate before touching disk
-    folder = os.path.dirname(os.path.abspath(path))
+    arrays, metadata = _arrays(state, metadata)  # validate before touching disk
+    target = os.path.realpath(path)  # a symlink is written through, not replaced by a file
+    _refuse_read_only(path, target)
+    folder = os.path.dirname(target)
+    _remove_leftovers(target)
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    except OSError as exc:  # it would name the temporary file; the user knows the path they gave
-        raise _write_error(exc, path) from None
+        # The library writes a temporary file of its own beside the name it is given and renames it; giving it
+        # a name inside a folder of ours keeps both on the target's filesystem and lets the next save remove
+        # what a killed save left. The pid in the folder's name says whether the process that made it is gone.
+        scratch = tempfile.mkdtemp(dir=folder, prefix=_temp_prefix(target) + f"{os.getpid()}.", suffix=".tmp")
+    except OSError as exc:  # it would name the temporary folder; the user knows the path they gave
+        raise _write_error(exc, path, target) from None
+    tmp = os.path.join(scratch, "data")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(struct.pack("<Q", len(header)))
-            f.write(header)
-            for arr in ordered:
-                f.write(_little_endian_bytes(arr))
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp creates 0600 files; give the result the usual permissions.
+        try:
+            save_file(arrays, tmp, metadata=metadata)
+        except SafetensorError as exc:  # the library's I/O errors (a full disk) arrive as this
+            raise _os_error(exc) from None
+        _fsync_file(tmp)
+        # the library creates 0600 files; give the result the usual permissions.
         os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
+        shutil.rmtree(scratch, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise _write_error(exc, path) from None
+            raise _write_error(exc, path, target) from None
         raise
+    with contextlib.suppress(OSError):
+        os.rmdir(scratch)
     _fsync_dir(folder)
 
 
-def _write_error(error, path):
+def _os_error(exc):
+    """The OSError inside the library's 'I/O error: No space left on device (os error 28)'.
+
+    >>> _os_error(ValueError("Error while serializing: I/O error: No space left on device (os error 28)")).errno
+    28
+    """
+    found = re.search(r"\(os error (\d+)\)", str(exc))
+    code = int(found.group(1)) if found else errno.EIO
+    return OSError(code, os.strerror(code) if found else str(exc))
+
+
+def _refuse_read_only(path, target):
+    try:
+        mode = os.stat(target).st_mode
+    except OSError:
+        return  # nothing there yet (or unreadable: the write itself reports it)
+    # os.access alone says yes to root; a file nobody may write is read-only to us too
+    if stat.S_ISREG(mode) and (not mode & 0o222 or not os.access(target, os.W_OK)):
+        raise PermissionError(errno.EACCES, f"cannot save {path}: the file is read-only (make it writable "
+                                            f"or save elsewhere)")
+
+
+def _remove_leftovers(target):
+    """Remove the temporary folders of earlier saves to ``target`` whose process no longer runs (killed mid-save)."""
+    folder, prefix = os.path.dirname(target), _temp_prefix(target)
+    pattern = re.compile(re.escape(prefix) + r"(\d+)\.[A-Za-z0-9_]+\.tmp")
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    # what saves before the safetensors library left: a file with no pid in its name, judged by its age
+    legacy = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}\.tmp")
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match and not _running(int(match.group(1))):
+            shutil.rmtree(os.path.join(folder, name), ignore_errors=True)
+        elif legacy.fullmatch(name):
+            with contextlib.suppress(OSError):
+                if time.time() - os.lstat(os.path.join(folder, name)).st_mtime > _LEGACY_AGE_S:
+                    os.remove(os.path.join(folder, name))
+
+
+def _running(pid):
+    if pid == os.getpid():
+        return True  # another thread of ours may be saving the same path now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process, or a name we cannot judge: leave it
+    return True
+
+
+def _write_error(error, path, target=None):
     """The same kind of OSError (same errno), naming ``path`` (not the temporary file) and why it failed.
 
     >>> print(_write_error(FileNotFoundError(2, "No such file"), "/no/such/folder/m.safetensors"))
     cannot save /no/such/folder/m.safetensors: the folder /no/such/folder does not exist
     """
-    folder = os.path.dirname(path) or os.curdir
+    target = path if target is None else target
+    folder = os.path.dirname(target) or os.curdir
     part = folder  # the nearest part of the path that exists
     while part and not os.path.lexists(part):
         part = os.path.dirname(part)
@@ -169,13 +226,21 @@ def _write_error(error, path):
         reason = f"{part} is a file, not a folder"
     elif not os.path.exists(folder):
         reason = f"the folder {folder} does not exist"
-    elif os.path.isdir(path):
-        reason = f"{path} is a folder"
+    elif os.path.isdir(target):
+        reason = f"{target} is a folder"
     else:
         reason = error.strerror or str(error)
     named = type(error)(f"cannot save {path}: {reason}")
     named.errno = error.errno  # str() stays the message: only errno is set, not filename
     return named
+
+
+def _fsync_file(name):
+    fd = os.open(name, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder):
@@ -195,100 +260,18 @@ def _fsync_dir(folder):
         os.close(dir_fd)
 
 
-class _Corrupt(ValueError):
-    pass
-
-
-def _parse_header(raw):
-    def no_duplicates(pairs):
-        keys = [k for k, _ in pairs]
-        if len(keys) != len(set(keys)):
-            raise _Corrupt("duplicate key in header")
-        return dict(pairs)
-
-    try:
-        header = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise _Corrupt(f"header is not valid UTF-8 JSON ({exc})") from exc
-    if not isinstance(header, dict):
-        raise _Corrupt("header is not a JSON object")
-    metadata = header.pop(_METADATA_KEY, {})
-    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
-        raise _Corrupt("__metadata__ is not a str -> str object")
-    return header, metadata
-
-
-def _check_entry(name, entry, data_len):
-    if not isinstance(entry, dict) or not {"dtype", "shape", "data_offsets"} <= set(entry):
-        raise _Corrupt(f"entry {name!r} must be an object with dtype, shape and data_offsets")
-    dtype = _DTYPES.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
-    if dtype is None:
-        raise _Corrupt(f"entry {name!r} has unknown or unsupported dtype {entry['dtype']!r}")
-    shape, offsets = entry["shape"], entry["data_offsets"]
-    if not isinstance(shape, list) or not all(_is_count(d) for d in shape):
-        raise _Corrupt(f"entry {name!r} has an invalid shape {shape!r}")
-    if not isinstance(offsets, list) or len(offsets) != 2 or not all(_is_count(o) for o in offsets):
-        raise _Corrupt(f"entry {name!r} has invalid data_offsets {offsets!r}")
-    begin, end = offsets
-    if not begin <= end <= data_len:
-        raise _Corrupt(f"entry {name!r} data_offsets {offsets} fall outside the {data_len}-byte data")
-    if end - begin != math.prod(shape) * dtype.itemsize:
-        raise _Corrupt(
-            f"entry {name!r} has {end - begin} bytes but shape {shape} of {entry['dtype']} "
-            f"needs {math.prod(shape) * dtype.itemsize}"
-        )
-    return dtype, tuple(shape), begin, end
-
-
-def _is_count(x):
-    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
-
-
-def _read_exact(f, arr):
-    view = memoryview(arr.reshape(-1).view(np.uint8))
-    filled = 0
-    while filled < len(view):
-        n = f.readinto(view[filled:])
-        if not n:
-            raise _Corrupt("file ended before all tensor data was read")
-        filled += n
-
-
-def _load(f, size):
-    if size < 8:
-        raise _Corrupt(f"file is {size} bytes, too short for the 8-byte header length")
-    (header_len,) = struct.unpack("<Q", f.read(8))
-    if header_len > _MAX_HEADER or 8 + header_len > size:
-        raise _Corrupt(f"header length {header_len} does not fit in a {size}-byte file")
-    header, metadata = _parse_header(f.read(header_len))
-    data_start, data_len = 8 + header_len, size - 8 - header_len
-    entries = {name: _check_entry(name, e, data_len) for name, e in header.items()}
-    # Reference writers pack tensors back to back; gaps, overlaps or trailing
-    # bytes all mean the file is not what its header claims.
-    pos = 0
-    for name, (_, _, begin, end) in sorted(entries.items(), key=lambda kv: kv[1][2:]):
-        if begin != pos:
-            kind = "overlaps the previous tensor" if begin < pos else "leaves a gap"
-            raise _Corrupt(f"entry {name!r} at offset {begin} {kind} (expected {pos})")
-        pos = end
-    if pos != data_len:
-        raise _Corrupt(f"tensors cover {pos} bytes but the file holds {data_len} data bytes")
-    tensors = {}
-    for name, (dtype, shape, begin, _) in entries.items():
-        arr = np.empty(shape, dtype=dtype)
-        f.seek(data_start + begin)
-        _read_exact(f, arr)
-        if dtype == np.bool_ and arr.view(np.uint8).max(initial=0) > 1:
-            raise _Corrupt(f"entry {name!r} is BOOL but holds bytes other than 0 and 1")
-        tensors[name] = arr.astype(dtype.newbyteorder("="), copy=False)
-    return tensors, metadata
+def _corrupt(path, why):
+    return ValueError(f"safetensors file {path!r} is corrupt or truncated: {why}")
 
 
 def load(path, with_metadata=False):
-    """Read a safetensors file into a dict of name -> writable NumPy array.
+    """Read a safetensors file into a dict of name -> writable NumPy array, in the file's order.
 
     With ``with_metadata=True`` returns ``(tensors, metadata)``, where metadata
-    is the file's ``__metadata__`` dict ({} when absent).
+    is the file's ``__metadata__`` dict ({} when absent). The file is read by
+    the safetensors library (memory-mapped); nothing in it is ever executed.
+    The order of the names is the file's (the reference writer puts the
+    widest dtypes first, then sorts by name), not the order they were saved in.
 
     >>> import tempfile, os, numpy as np
     >>> p = os.path.join(tempfile.mkdtemp(), "x.safetensors")
@@ -297,10 +280,42 @@ def load(path, with_metadata=False):
     >>> tensors["x"].tolist(), meta
     ([0, 1, 2], {'note': 'hi'})
     """
+    from safetensors import SafetensorError, safe_open
+
     path = os.fspath(path)
-    with open(path, "rb") as f:
-        try:
-            tensors, metadata = _load(f, os.fstat(f.fileno()).st_size)
-        except _Corrupt as exc:
-            raise ValueError(f"safetensors file {path!r} is corrupt or truncated: {exc}") from None
+    with open(path, "rb"):
+        pass  # a missing or unreadable file raises its own OSError, naming the path
+    try:
+        with safe_open(path, framework="numpy") as f:
+            metadata = f.metadata() or {}
+            tensors = _tensors(f, path)
+    except SafetensorError as exc:
+        raise _corrupt(path, exc) from None
+    except OSError as exc:  # the library's own (a device that cannot be memory-mapped) name no path
+        code = exc.errno or (_os_error(exc).errno if "(os error" in str(exc) else errno.EIO)
+        raise OSError(code, f"cannot load {path}: {os.strerror(code)}") from None
     return (tensors, metadata) if with_metadata else tensors
+
+
+def _tensors(f, path):
+    """Every tensor of the open file ``f``, in the order of their data in the file (as the reference's load_file)."""
+    try:
+        tensors = f.get_tensors()  # one call into the library (safetensors 0.6+), the reference's load_file
+    except (AttributeError, TypeError, KeyError):  # an older library, or a dtype NumPy cannot hold: one at a time
+        names = f.offset_keys() if hasattr(f, "offset_keys") else f.keys()
+        tensors = {name: _tensor(f, name, path) for name in names}
+    for name, arr in tensors.items():
+        if arr.dtype == np.bool_ and arr.view(np.uint8).max(initial=0) > 1:
+            raise _corrupt(path, f"entry {name!r} is BOOL but holds bytes other than 0 and 1")
+    return tensors
+
+
+def _tensor(f, name, path):
+    try:
+        arr = f.get_tensor(name)
+    except (TypeError, AttributeError, KeyError):  # a dtype NumPy cannot hold (BF16 without ml_dtypes, F8)
+        code = f.get_slice(name).get_dtype()
+        extra = " (install ml_dtypes to load bfloat16)" if code == "BF16" else ""
+        raise ValueError(f"cannot load {path!r}: tensor {name!r} has dtype {code}, which NumPy cannot hold"
+                         f"{extra}") from None
+    return arr

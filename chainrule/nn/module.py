@@ -36,6 +36,19 @@ def _as_array(key, value):
     )
 
 
+def _fits(source, target):
+    """Whether values of dtype ``source`` may be copied into an array of dtype ``target`` by load_state_dict.
+
+    Numbers only (no objects, strings or dates), and no cast to a lesser kind (float into int, complex into
+    float); a float64 checkpoint loads into float32 parameters, as in PyTorch.
+
+    >>> _fits(np.dtype("float64"), np.dtype("float32")), _fits(np.dtype("float32"), np.dtype("int64"))
+    (True, False)
+    """
+    numeric = source.kind not in "OUSMmV" or source.name == "bfloat16"  # (ml_dtypes' bfloat16 is kind V)
+    return numeric and np.can_cast(source, target, "same_kind")
+
+
 class Parameter(Tensor):
     """A Tensor that is a module's learnable weight: a leaf with ``requires_grad=True``.
 
@@ -298,16 +311,25 @@ class Module:
         own = {name: value for name, _, _, value in self._state_items()}
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        problems = []
+        problems, type_problems = [], []
         values = {}
         for key, target in own.items():
             if key not in state_dict:
                 continue
-            arr = _as_array(key, state_dict[key])
+            try:
+                arr = _as_array(key, state_dict[key])
+            except TypeError as e:
+                type_problems.append(str(e))
+                continue
             if arr.shape != target.shape:
                 problems.append(
                     f"size mismatch for {key}: copying a param with shape {arr.shape} from checkpoint, "
                     f"the shape in current model is {target.shape}."
+                )
+            if not _fits(arr.dtype, target.dtype):
+                problems.append(
+                    f"dtype mismatch for {key}: cannot copy {arr.dtype} into the model's {target.dtype} "
+                    f"(numbers of the same kind or narrower only: bool, int, float)."
                 )
             values[key] = arr
         if strict:
@@ -318,10 +340,13 @@ class Module:
                     1 if missing else 0,
                     "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".",
                 )
+        if type_problems:  # a value that is no array at all; the message still lists every other problem
+            raise TypeError("\n\t".join(type_problems + problems))
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems)
             )
+        # every value was checked above, so none of these copies can fail half way
         for key, arr in values.items():
             target = own[key]
             target.data[...] = arr  # in place: optimisers keep referring to the same arrays

@@ -1,6 +1,5 @@
 """``python -m chainrule train`` through ``main(argv)``: outputs, exact resume, determinism, failures, IDX data."""
 
-import errno
 import gzip
 import io
 import json
@@ -258,17 +257,18 @@ def test_an_out_that_cannot_be_a_folder_is_one_clear_line(tmp_path, capsys):
 
 
 def test_a_checkpoint_that_cannot_be_written_stops_with_one_line(tmp_path, capsys, monkeypatch):
-    real, files = os.fdopen, []
+    import safetensors.numpy
+    from safetensors import SafetensorError
 
-    def full_disk_at_the_second_checkpoint(fd, *args, **kw):  # cr.save writes through os.fdopen
-        f = real(fd, *args, **kw)
-        files.append(f)
-        if len(files) == 2:
-            f.close()
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return f
+    real, calls = safetensors.numpy.save_file, []
 
-    monkeypatch.setattr(os, "fdopen", full_disk_at_the_second_checkpoint)
+    def full_disk_at_the_second_checkpoint(*args, **kw):  # cr.save writes through the library
+        calls.append(args)
+        if len(calls) == 2:
+            raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(safetensors.numpy, "save_file", full_disk_at_the_second_checkpoint)
     code, _, err = run(capsys, "--epochs", "3", "--batch-size", "256", "--out", str(tmp_path), "--no-progress")
     monkeypatch.undo()
     ckpt = tmp_path / "model.safetensors"

@@ -115,6 +115,38 @@ def test_load_state_dict_errors_name_the_keys_and_change_nothing():
         m.load_state_dict({"0.weight": "zeros", "0.bias": sd["0.bias"]})
 
 
+@pytest.mark.parametrize("bad", [
+    np.array(["a", "b"]),  # a string array
+    np.array([None, None]),  # objects (once loaded as NaN)
+    np.array([1.5, 2.5], np.float64),  # into an int64 buffer: float into int loses the kind
+    np.array([1 + 2j, 0j]),
+    np.array(["2020-01-01", "2020-01-02"], "M8[D]"),
+])
+def test_load_state_dict_is_all_or_nothing_and_names_every_bad_key(bad):
+    m = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    before = {k: np.array(v.data) for k, v in m.state_dict().items()}
+    sd = {k: v + 1 for k, v in before.items()}  # the first layer comes first: it must stay unchanged
+    sd["1.bias"] = bad if bad.dtype.kind != "f" else bad.astype(np.int64)
+    sd["1.num_batches_tracked"] = np.array(1.5) if bad.dtype.kind == "f" else before["1.num_batches_tracked"]
+    sd["1.running_mean"] = np.zeros(3, np.float32)  # and a shape mismatch too
+    with pytest.raises(RuntimeError) as info:
+        m.load_state_dict(sd)
+    text = str(info.value)
+    assert "1.running_mean" in text and ("1.bias" in text or "1.num_batches_tracked" in text)
+    for k, v in m.state_dict().items():
+        np.testing.assert_array_equal(v.data, before[k])  # nothing changed
+
+
+def test_load_state_dict_casts_within_a_kind():
+    m = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    sd = {k: np.array(v.data).astype(np.float64 if v.dtype.kind == "f" else np.int32) + 1
+          for k, v in m.state_dict().items()}
+    sd["0.bias"] = np.array([True, False])  # bool is a number too
+    m.load_state_dict(sd)
+    assert m[0].weight.dtype == np.float32 and m[1].num_batches_tracked.dtype == np.int64
+    assert m[0].bias.data.tolist() == [1.0, 0.0] and int(m[1].num_batches_tracked.data) == 1
+
+
 class ForeignArray:
     """Another library's tensor: not an ndarray, but NumPy can read it through __array__."""
 

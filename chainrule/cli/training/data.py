@@ -20,6 +20,11 @@ IDX_FILES = {
 }
 
 
+# A label is a class index: the model gets one output per class, so labels beyond this many are no
+# dataset's classes, and building a model (or np.arange) from them would take memory for nothing.
+MAX_LABEL = 65_535
+
+
 def load_data(spec):
     """((X_train, y_train), (X_test, y_test)) with X float32 in [0, 1] of shape (n, features)."""
     if spec == "digits":
@@ -44,21 +49,29 @@ def load_data(spec):
     def images(key):
         a = arrays[key]
         if a.ndim != 3:
-            raise TrainError(f"--data: {found[key]} should hold images (n, rows, cols), has shape {a.shape}")
+            raise TrainError(f"--data: {found[key]}: shape: should hold images (n, rows, cols), has {a.shape}")
+        if a.size == 0:
+            raise TrainError(f"--data: {found[key]}: shape: holds no images (shape {a.shape})")
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise TrainError(f"--data: {found[key]}: pixels: holds NaN or infinite values")
         scale = 255.0 if a.dtype == np.uint8 else max(float(a.max()), 1.0)
         return (a.reshape(len(a), -1).astype(np.float32) / np.float32(scale)).astype(np.float32)
 
     def labels(key, n):
         a = arrays[key]
         if a.ndim != 1 or len(a) != n:
-            raise TrainError(f"--data: {found[key]} should hold {n} labels, has shape {a.shape}")
+            raise TrainError(f"--data: {found[key]}: shape: should hold {n} labels, has {a.shape}")
+        if a.dtype.kind not in "iu":  # float labels would be truncated, NaN ones turned into -2**63
+            raise TrainError(f"--data: {found[key]}: dtype: labels must be integers, the file holds {a.dtype}")
+        low, high = int(a.min()), int(a.max())
+        if low < 0 or high > MAX_LABEL:
+            raise TrainError(f"--data: {found[key]}: labels: must lie in 0..{MAX_LABEL}, found {low}..{high}")
         return a.astype(np.int64)
 
     xtr, xte = images("train_images"), images("test_images")
     if xtr.shape[1] != xte.shape[1]:
         raise TrainError(f"--data: train images have {xtr.shape[1]} pixels, test images {xte.shape[1]}")
     return (xtr, labels("train_labels", len(xtr))), (xte, labels("test_labels", len(xte)))
-
 
 def _labels_text(labels, most=12):
     """``0, 1, 200`` or, for many, the first and last few: ``0, 1, 2, ..., 198, 199 (200 labels)``."""
@@ -86,11 +99,15 @@ def count_classes(y_train, y_test):
     if labels[0] < 0:
         raise TrainError(f"--data: labels must be 0 or more, found {_labels_text(labels)}")
     classes = int(labels[-1]) + 1
-    missing = np.setdiff1d(np.arange(classes), np.unique(y_train))
-    if 2 * len(missing) > classes:
+    seen = np.unique(y_train)
+    # at least classes - len(seen) classes have no training example: decided before anything of size
+    # `classes` is allocated, so one label of 2**31 - 1 costs nothing
+    missing = None if 2 * (classes - len(seen)) > classes else np.setdiff1d(np.arange(classes), seen)
+    if missing is None or 2 * len(missing) > classes:
+        n = classes - len(seen) if missing is None else len(missing)
         raise TrainError(
             f"--data: the labels found are {_labels_text(labels)}, so a model would need {classes} classes "
-            f"(0..{classes - 1}) and {len(missing)} of them have no training example; number the classes "
+            f"(0..{classes - 1}) and {n} of them have no training example; number the classes "
             f"0, 1, ..., K-1"
         )
     if len(missing):

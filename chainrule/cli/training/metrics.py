@@ -40,10 +40,17 @@ def write_metrics(path, history):
 
 def plot_curves(path, history, title):
     """Loss (train and test) and test accuracy per epoch, side by side; False when matplotlib is missing."""
+    before = set(sys.modules)
     try:
         from matplotlib.figure import Figure
     except ImportError:
         return False
+    except KeyboardInterrupt:
+        # an import cut short leaves half-initialised modules in sys.modules, and the next import (the plot
+        # written on the way out) would fail on them: drop them so that it starts afresh
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
+        raise
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     fig = Figure(figsize=(10, 4), layout="constrained")
     ax_loss, ax_acc = fig.subplots(1, 2)

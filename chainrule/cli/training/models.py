@@ -8,7 +8,9 @@ from ... import nn
 from .edf_model import build_edf
 from .errors import TrainError
 
-__all__ = ["build_model"]
+__all__ = ["MODELS", "build_model"]
+
+MODELS = ("mlp", "cnn", "edf")  # what --model accepts, and what a checkpoint's config may name
 
 
 def build_model(kind, features, classes):
