@@ -11,7 +11,7 @@ from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
 from .writes import WRITES, check_saved
 
-__all__ = ["backward", "grad_of", "toposort"]
+__all__ = ["backward", "grad_of", "sweep", "toposort"]
 
 FREED = (
     "Trying to backward through the graph a second time: its saved values were freed by the first "
@@ -25,16 +25,20 @@ def toposort(roots):
 
     Creation order is topological (a node is made after its inputs), so this
     is a plain stack walk to collect the nodes, then a sort by sequence number:
-    no recursion, so a chain of any depth is fine.
+    no recursion, so a chain of any depth is fine. The walk finds a chain's
+    nodes newest first, a run the sort reverses in linear time.
     """
     seen = set(roots)
-    stack = list(seen)
+    found = list(seen)
+    stack = list(found)
     while stack:
         for p in stack.pop().parents:
             if p is not None and p not in seen:
                 seen.add(p)
                 stack.append(p)
-    return sorted(seen, key=_by_sequence)
+                found.append(p)
+    found.sort(key=_by_sequence)
+    return found
 
 
 _by_sequence = attrgetter("seq")
@@ -46,12 +50,37 @@ def _root_base(a):
     return id(a)
 
 
-def _sweep(roots, targets, retain_graph, create_graph, accumulate):
-    """Run the reverse pass from ``roots`` [(node, cotangent)].
+def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_graph=False, saved=None,
+          on_edge=None):
+    """The reverse sweep: run each node's reverse rules from ``roots`` [(node, cotangent)] back to the leaves.
 
-    With ``targets`` (a list of nodes) the adjoints of those nodes are returned
-    and only the part of the graph that leads to them is visited; without, the
-    adjoints of leaves are accumulated into their ``.grad`` (``accumulate``).
+    Every edge adds its contribution x̄ += z̄ · ∂z/∂x, summed back to the input's shape and cast to its
+    dtype here, once, for every rule (``sum_to``); gradients add where a value is used twice.
+    ``backward``, ``cr.autograd.grad``, the transforms, ``cr.explain`` and the graph pictures all run
+    this one sweep.
+
+    - ``targets`` (nodes): return ``{node: adjoint}`` for them (None where nothing reached one); only
+      the part of the graph that leads to them is visited.
+    - ``accumulate``: add the leaves' adjoints into their Tensors' ``.grad``.
+    - ``retain_graph``: keep what the nodes saved (else it is freed as the sweep passes).
+    - ``create_graph``: record the sweep itself, so its results can be differentiated again.
+    - ``saved(node)``: the values to run ``node``'s rules with, ``(args, ans)`` (arrays; None for values
+      its rules do not read), instead of what the node saved; or None to stop at the node (nothing flows
+      back through it). For callers that hold the values themselves (recorded by :func:`tracing`): the
+      tape is then neither read nor freed.
+    - ``on_edge(node, i, parent, g, contribution)``: called for each edge the sweep follows, with the
+      node's adjoint ``g`` and what flows to its input ``i`` (node ``parent``), before it is added.
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule.core.backward import sweep
+    >>> x = cr.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = (x * 3.0).sum()
+    >>> edges = []
+    >>> found = sweep([(y._node, np.array(1.0))], [x._node], on_edge=lambda n, i, p, g, c: edges.append((n.name, c)))
+    >>> edges
+    [('sum', array([1., 1.])), ('multiply', array([3., 3.]))]
+    >>> found[x._node]
+    array([3., 3.])
     """
     order = toposort([n for n, _ in roots])
     needed = None
@@ -64,6 +93,7 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 needed.add(n)
     # A first-order pass with no forward level live computes on bare ndarrays.
     raw = not create_graph and STATE.depth == 0
+    release = not retain_graph and saved is None
     grads = {}
     owned = set()  # ids of accumulation buffers this pass allocated: safe to add into in place
     for node, g in roots:
@@ -90,21 +120,29 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 if accumulate:
                     _to_leaf(node, g, raw, leaf_seen)
                 continue
-            if node.freed:
-                raise RuntimeError(FREED)
-            if writes:
-                check_saved(node)  # only after some array was written in place (core/writes.py)
             tensors = not (raw and prim.raw_ok)
-            if tensors:
-                args = node.saved_args()
-                ans = None if node.ans is None else wrap(node.ans, node, live_tangents(node.out_fw))
-                gg = g if isinstance(g, Tensor) else wrap(g)
+            if saved is None:
+                if node.freed:
+                    raise RuntimeError(FREED)
+                if writes:
+                    check_saved(node)  # only after some array was written in place (core/writes.py)
+                if tensors:
+                    args = node.saved_args()
+                    ans = None if node.ans is None else wrap(node.ans, node, live_tangents(node.out_fw))
+                else:
+                    args = node.args
+                    if args is None:
+                        args = (None,) * len(parents)
+                    ans = node.ans
             else:
-                args = node.args
+                args = saved(node)
                 if args is None:
-                    args = (None,) * len(parents)
-                ans = node.ans
-                gg = g
+                    continue
+                args, ans = args
+                if tensors:  # the caller's values are constants to this sweep
+                    args = tuple([a if p is None or a is None else wrap(a) for a, p in zip(args, parents)])
+                    ans = None if ans is None else wrap(ans)
+            gg = g if not tensors or isinstance(g, Tensor) else wrap(g)
             kw = node.kw
             table = prim.vjp_table
             i = -1
@@ -112,7 +150,10 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 i += 1
                 if p is None or (targeted and p not in needed):
                     continue
-                rule = table[i] if i < len(table) else None
+                try:
+                    rule = table[i]
+                except IndexError:  # variadic: no table
+                    rule = None
                 if rule is None:
                     rule = prim.vjp_rule(i)  # a variadic rule, or an error naming the input
                 gp = rule(gg, ans, *args, **kw) if kw else rule(gg, ans, *args)
@@ -126,6 +167,8 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                 dtype = gp.dtype
                 if dtype is not p.dtype and dtype != p.dtype or gp.shape != p.shape:
                     gp = _conform(gp, p, prim, i)
+                if on_edge is not None:
+                    on_edge(node, i, p, g, gp)
                 prev = grads.get(p)
                 if prev is None:
                     grads[p] = gp
@@ -137,8 +180,7 @@ def _sweep(roots, targets, retain_graph, create_graph, accumulate):
                     total = np.asarray(prev + gp)
                     grads[p] = total
                     owned.add(id(total))
-            if not retain_graph:
-                # release what this node saved (Node.release, inlined: it runs once per node)
+            if release:  # the one place a node's saved values are freed: nothing reads them after its rules
                 node.args = node.ans = node.out_fw = node.arg_fw = None
                 node.freed = True
     return want
@@ -218,7 +260,7 @@ def backward(t, grad=None, retain_graph=False, create_graph=False):
             "requires_grad=True (and not under cr.no_grad()) before computing it"
         )
     g = _seed(t, grad, create_graph, "backward")
-    _sweep([(node, g)], None, retain_graph, create_graph, accumulate=True)
+    sweep([(node, g)], accumulate=True, retain_graph=retain_graph, create_graph=create_graph)
 
 
 def grad_of(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
@@ -254,7 +296,7 @@ def grad_of(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=
                 "create it with requires_grad=True"
             )
         targets.append(x._node)
-    found = _sweep(roots, targets, retain_graph, create_graph, accumulate=False) if roots else {}
+    found = sweep(roots, targets, retain_graph=retain_graph, create_graph=create_graph) if roots else {}
     result = []
     for node in targets:
         g = found.get(node) if found else None

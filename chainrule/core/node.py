@@ -9,19 +9,20 @@ from .state import live_tangents
 # A node is always created after its parents, so creation order is a topological
 # order: the backward pass sorts by it instead of running a DFS (PyTorch's sequence numbers).
 _sequence = itertools.count()
+_next_seq = _sequence.__next__
 
-__all__ = ["Node"]
+__all__ = ["Node", "new_node"]
 
 
 class Node:
-    """A vertex of the computation graph.
+    """A vertex of the computation graph, made by :func:`new_node`.
 
     An operation node remembers its primitive, its parents (one entry per
     positional argument: the parent's Node, or None for constants), the
     argument arrays and output array its rules need (``args``/``ans``, with
-    the arguments' forward-mode tangents in ``arg_fw`` when any were live;
-    released after the backward pass unless ``retain_graph``), and the facts of its output
-    (``shape``, ``dtype``) so the engine can undo broadcasting with ``sum_to``.
+    the arguments' forward-mode tangents in ``arg_fw`` when any were live),
+    and the facts of its output (``shape``, ``dtype``) so the engine can undo
+    broadcasting with ``sum_to``.
 
     A leaf node (``prim is None``) stands for a user Tensor created with
     ``requires_grad=True``; it reaches that Tensor through a weak reference so
@@ -30,29 +31,19 @@ class Node:
     The node never refers to its own output Tensor: a rule that needs the
     output gets a fresh Tensor over ``ans`` pointing back to this node, which is
     how PyTorch's saved variables avoid cycles too.
+
+    The backward sweep (:func:`chainrule.core.backward.sweep`) frees what a
+    node saved once the node's rules have run, unless ``retain_graph``: it sets
+    ``args``, ``ans``, ``out_fw`` and ``arg_fw`` to None and ``freed``.
     """
 
     __slots__ = ("prim", "parents", "args", "kw", "ans", "out_fw", "shape", "dtype", "freed", "leaf", "seq", "arg_fw",
                  "__weakref__")
 
-    def __init__(self, prim, parents, args, kw, ans, shape, dtype):
-        self.prim = prim
-        self.parents = parents
-        self.args = args
-        self.kw = kw
-        self.ans = ans
-        self.out_fw = None
-        self.arg_fw = None
-        self.shape = shape
-        self.dtype = dtype
-        self.freed = False
-        self.leaf = None
-        self.seq = next(_sequence)
-
     @classmethod
     def for_leaf(cls, tensor_ref, shape, dtype):
         """The node of a user Tensor with requires_grad=True; ``tensor_ref`` is a weak reference."""
-        node = cls(None, (), None, None, None, shape, dtype)
+        node = new_node(None, (), None, None, None, shape, dtype, cls)
         node.leaf = tensor_ref
         return node
 
@@ -98,14 +89,36 @@ class Node:
                     outer = max(outer or 0, max(d))
         return outer
 
-    def release(self):
-        """Drop saved values once the backward pass has used them."""
-        self.args = self.ans = self.out_fw = self.arg_fw = None
-        self.freed = True
-
     @property
     def name(self):
         return "leaf" if self.prim is None else self.prim.name
 
     def __repr__(self):
         return f"<Node {self.name} shape={self.shape} dtype={self.dtype}>"
+
+
+_new = object.__new__
+
+
+def new_node(prim, parents, args, kw, ans, shape, dtype, cls=Node):
+    """A new Node: the one constructor, for operations (``apply``) and leaves (``Node.for_leaf``) alike.
+
+    A plain function rather than ``Node(...)``: ``apply`` makes one per recorded operation, and in
+    CPython a class call with ``__init__`` costs several times a function call.
+
+    >>> from chainrule.core.node import new_node
+    >>> new_node(None, (), None, None, None, (2,), "float64")
+    <Node leaf shape=(2,) dtype=float64>
+    """
+    node = _new(cls)
+    node.prim = prim
+    node.parents = parents
+    node.args = args
+    node.kw = kw
+    node.ans = ans
+    node.shape = shape
+    node.dtype = dtype
+    node.out_fw = node.arg_fw = node.leaf = None
+    node.freed = False
+    node.seq = _next_seq()
+    return node

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import NamedTuple
+
 import numpy as np
 
-from .node import Node, _sequence
+from .node import Node, new_node
 from .state import STATE, remember_tangents
 from .tensor import Tensor, wrap
 
-__all__ = ["Primitive", "apply", "REGISTRY", "NONDIFFERENTIABLE"]
+__all__ = ["Application", "Primitive", "apply", "REGISTRY", "NONDIFFERENTIABLE", "is_tracing", "output_tangent",
+           "tracing"]
 
 # Every primitive by name, for coverage tests, error messages and the graph picture.
 REGISTRY: dict[str, "Primitive"] = {}
@@ -16,16 +20,66 @@ REGISTRY: dict[str, "Primitive"] = {}
 NONDIFFERENTIABLE: dict[str, "Primitive"] = {}
 
 _ndarray = np.ndarray
-_new = object.__new__
 _asarray = np.asarray
-_next_seq = _sequence.__next__
 
-# Active tracers (cr.explain): each a list that apply() appends
-# (prim, datas, parents, kw, node, ans) to, because the tape keeps only what the
-# rules need and explain must show every intermediate value. The arrays and nodes
-# are taken at the call, since `t[i] = v` later rebinds a Tensor's data and node.
-# Empty almost always, so the cost is one truth test per op.
-_TRACERS: list = []
+# The active hooks of tracing(), in the order they were entered. Empty almost always,
+# so apply's cost for them is one truth test per operation.
+_HOOKS: list = []
+
+
+class Application(NamedTuple):
+    """One primitive application, as :func:`tracing` hands it to its hook.
+
+    ``args`` are the operands' arrays (or the constants as given) and ``ans``
+    the output array, taken at the call: the tape keeps only what the rules
+    need, and ``t[i] = v`` later rebinds a Tensor's data and node. ``parents``
+    has one Node (or None for a constant) per operand; ``node`` is the
+    recorded Node, or None when nothing was recorded (no input requires grad).
+    """
+
+    prim: Primitive
+    args: tuple
+    parents: tuple
+    kw: dict
+    node: Node | None
+    ans: np.ndarray
+
+
+@contextmanager
+def tracing(hook):
+    """While the block runs, call ``hook(application)`` for every primitive applied, in any thread.
+
+    This is how ``cr.explain``, ``cr.viz.record`` and the transforms see every
+    intermediate value, whatever the primitives chose to save. Hooks nest:
+    each active one sees every application. Non-differentiable primitives
+    (comparisons, ``sign``, ...) are not reported.
+
+    >>> import chainrule as cr
+    >>> from chainrule.core.primitive import tracing
+    >>> seen = []
+    >>> with tracing(seen.append):
+    ...     y = cr.exp(cr.tensor(1.0, requires_grad=True)) * 2
+    >>> [(a.prim.name, a.node is not None) for a in seen]
+    [('exp', True), ('multiply', True)]
+    """
+    _HOOKS.append(hook)
+    try:
+        yield hook
+    finally:
+        for k in range(len(_HOOKS) - 1, -1, -1):
+            if _HOOKS[k] is hook:  # by identity: two hooks may compare equal (two empty lists)
+                del _HOOKS[k]
+                break
+
+
+def is_tracing():
+    """Whether some :func:`tracing` hook is active.
+
+    >>> from chainrule.core.primitive import is_tracing
+    >>> is_tracing()
+    False
+    """
+    return bool(_HOOKS)
 
 
 class Primitive:
@@ -181,11 +235,13 @@ def apply(prim, args, kw):
     if state.plain:  # recording, no raw backward pass, no vmap: one thread-local read
         grad = True
     else:
-        if state.raw:
+        raw = state.raw
+        if raw:
             ans = _on_arrays(prim, args, kw)
             if ans is not NotImplemented:
                 return ans
-        if state.vmap:
+        vmap = state.vmap
+        if vmap:
             # cr.vmap / batched jacobians (core/batching.py): an operand batched at a live
             # vmap level goes through the primitive's batching rule instead.
             from .batching import apply_batched
@@ -193,7 +249,8 @@ def apply(prim, args, kw):
             out = apply_batched(prim, args, kw)
             if out is not NotImplemented:
                 return out
-        grad = state.grad
+        # not plain, neither raw nor vmap: then recording is off (no_grad), one thread-local read fewer
+        grad = (raw or vmap) and state.grad
     n = len(args)
     if n == 2:
         a, b = args
@@ -238,35 +295,24 @@ def apply(prim, args, kw):
     if flows and grad:
         # Save the arrays, not the argument Tensors: `t[i] = v` rebinds a Tensor
         # object, and a value saved here must stay the value that was used.
-        # Node(...), inlined: this runs once per recorded operation
-        node = _new(Node)
-        node.prim = prim
-        node.parents = parents
-        node.args = datas if prim.save_args else None
-        node.kw = kw
-        node.ans = ans if prim.save_ans else None
-        node.shape = ans.shape
-        node.dtype = ans.dtype
-        node.out_fw = node.leaf = None
-        node.freed = False
-        node.seq = _next_seq()
-        node.arg_fw = (tuple([a._fw if isinstance(a, Tensor) else None for a in args])
-                       if has_fw and prim.save_args else None)
-    out = _new(Tensor)  # wrap(), inlined: this line runs once per operation
-    out.data = ans
-    out._node = node
-    out._fw = None
-    out._grad = None
-    if _TRACERS:
-        _TRACERS[-1].append((prim, datas, parents, kw, node, ans))
-    if fused is not None:
-        out._fw = fused
-        if node is not None and prim.save_ans:
-            node.out_fw = fused
-    elif has_fw:
-        _push_tangents(prim, args, kw, out, node)
-    if node is not None and has_fw and (node.out_fw is not None or node.arg_fw is not None):
-        remember_tangents(node)  # dropped when their levels close: see state.close_level
+        node = new_node(prim, parents, datas if prim.save_args else None, kw, ans if prim.save_ans else None,
+                        ans.shape, ans.dtype)
+        if has_fw and prim.save_args:
+            node.arg_fw = tuple([a._fw if isinstance(a, Tensor) else None for a in args])
+    out = wrap(ans, node)
+    if _HOOKS:
+        application = Application(prim, datas, parents, kw, node, ans)
+        for hook in tuple(_HOOKS):
+            hook(application)
+    if has_fw:
+        if fused is not None:
+            out._fw = fused
+            if node is not None and prim.save_ans:
+                node.out_fw = fused
+        else:
+            _push_tangents(prim, args, kw, out, node)
+        if node is not None and (node.out_fw is not None or node.arg_fw is not None):
+            remember_tangents(node)  # dropped when their levels close: see state.close_level
     return out
 
 
@@ -277,7 +323,7 @@ def _fused(prim, args, datas, kw):
     carries one live tangent that is itself plain (no graph, no tangents, not
     batched), and the tangent rule would record nothing on another operand's graph.
     """
-    if _TRACERS:
+    if _HOOKS:
         return None
     live = STATE.live
     which = level = t = None
@@ -321,52 +367,70 @@ def _push_tangents(prim, args, kw, out, node):
     an inner ``jvp`` never reads an outer perturbation as its own; the rules use
     chainrule operations, so lower-level tangents flow through them in turn.
     """
-    from .shapes import broadcast_to
-
     live = STATE.live
     levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw is not None for lv in a._fw if lv in live})
     if not levels:
         return  # only tangents of levels that have closed: nothing to push
-    if prim.jvp is None:
-        raise NotImplementedError(
-            f"no forward-mode (jvp) rule for {prim.name!r}: it cannot be used inside jvp/jacfwd/hvp; "
-            f"use reverse mode (grad, jacrev) instead"
-        )
     out_fw = {}
     for lv in levels:
         pargs = tuple([_strip(a, lv) for a in args])
         ans = wrap(out.data, node, dict(out_fw) if out_fw else None)
         ts = [a._fw.get(lv) if isinstance(a, Tensor) and a._fw is not None else None for a in args]
-        if prim.joint_jvp:
-            ts = [t if t is not None else _zeros_for(a) for t, a in zip(ts, args)]
-            tangent = prim.jvp(ts, ans, *pargs, **kw)
-        else:
-            tangent = None
-            for i, t in enumerate(ts):
-                if t is None:
-                    continue
-                rule = prim.jvp[i] if i < len(prim.jvp) else None
-                if rule is None:
-                    raise NotImplementedError(
-                        f"no forward-mode (jvp) rule for input {i} of primitive {prim.name!r}"
-                    )
-                c = rule(t, ans, *pargs, **kw)
-                tangent = c if tangent is None else tangent + c
-        if tangent is None:
-            continue
-        if not isinstance(tangent, Tensor):
-            tangent = wrap(_asarray(tangent))
-        if tangent.data.shape != out.data.shape:
-            tangent = broadcast_to(tangent, out.data.shape)
-        if tangent.data.dtype != out.data.dtype and out.data.dtype.kind in "fc":
-            from .shapes import astype
-
-            tangent = astype(tangent, out.data.dtype)
-        out_fw[lv] = tangent
+        tangent = output_tangent(prim, ts, ans, pargs, kw)
+        if tangent is not None:
+            out_fw[lv] = tangent
     if out_fw:
         out._fw = out_fw
         if node is not None and prim.save_ans:
             node.out_fw = out_fw
+
+
+def output_tangent(prim, ts, ans, args, kw):
+    """The tangent of ``prim``'s output for the input tangents ``ts`` (None where an input has none), by its
+    forward rules, shaped and typed like ``ans`` (a Tensor); None when no rule gave one.
+
+    The one place forward-mode rules are called: ``apply`` pushes each live level's tangents through here,
+    and ``cr.explain`` shows each input's share by passing one tangent at a time.
+
+    >>> import numpy as np
+    >>> from chainrule.core.primitive import REGISTRY, output_tangent
+    >>> from chainrule.core.tensor import wrap
+    >>> x = wrap(np.array(0.0))
+    >>> float(output_tangent(REGISTRY["sin"], [wrap(np.array(3.0))], wrap(np.sin(x.data)), (x,), {}))  # cos 0 · 3
+    3.0
+    """
+    if prim.jvp is None:
+        raise NotImplementedError(
+            f"no forward-mode (jvp) rule for {prim.name!r}: it cannot be used inside jvp/jacfwd/hvp; "
+            f"use reverse mode (grad, jacrev) instead"
+        )
+    if prim.joint_jvp:
+        ts = [t if t is not None else _zeros_for(a) for t, a in zip(ts, args)]
+        tangent = prim.jvp(ts, ans, *args, **kw)
+    else:
+        tangent = None
+        for i, t in enumerate(ts):
+            if t is None:
+                continue
+            rule = prim.jvp[i] if i < len(prim.jvp) else None
+            if rule is None:
+                raise NotImplementedError(f"no forward-mode (jvp) rule for input {i} of primitive {prim.name!r}")
+            c = rule(t, ans, *args, **kw)
+            tangent = c if tangent is None else tangent + c
+    if tangent is None:
+        return None
+    if not isinstance(tangent, Tensor):
+        tangent = wrap(_asarray(tangent))
+    shape, dtype = ans.data.shape, ans.data.dtype
+    if tangent.data.shape != shape:
+        from .shapes import broadcast_to  # shapes declares its primitives with this module
+
+        tangent = broadcast_to(tangent, shape)
+    if tangent.data.dtype != dtype and dtype.kind in "fc":
+        from .shapes import astype
+
+        tangent = astype(tangent, dtype)
+    return tangent
 
 
 def _zeros_for(a):

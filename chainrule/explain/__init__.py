@@ -7,9 +7,13 @@ calls, the table) lives in :mod:`chainrule.viz`.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from ..core.shapes import _sum_to
+from ..core.backward import sweep
+from ..core.node import Node, new_node
+from ..core.primitive import output_tangent
 from ..core.state import no_grad
 from ..core.tensor import Tensor, wrap
 from ..viz import formulas
@@ -32,68 +36,57 @@ __all__ = [
 ]
 
 
-# ---- the local derivatives, from each primitive's own rules ------------------------
-def _conform(r, like):
-    r = np.asarray(r.data if isinstance(r, Tensor) else r)
-    if r.shape != like.shape:
-        try:
-            r = _sum_to(r, like.shape)  # undo broadcasting, as the engine does once for every rule
-        except ValueError:
-            r = np.broadcast_to(r, like.shape).copy()
-    if r.dtype != like.dtype and like.dtype.kind in "fc":
-        r = r.astype(like.dtype)
-    return r
+# ---- the shares of each edge, from the engine -------------------------------------------
+def _array(x):
+    return np.asarray(x.data if isinstance(x, Tensor) else x)
 
 
-def _vjp(prim, i, g, ans, argv, kw, like):
-    rule = prim.vjp_rule(i)
-    with no_grad():
-        r = rule(wrap(np.asarray(g)), wrap(ans), *argv, **kw)
-    return np.zeros_like(like) if r is None else _conform(r, like)
+def _alone(node, saved, u):
+    """Per input position i, the engine's contribution u · ∂node/∂input_i: its reverse sweep over this one
+    operation (its inputs stood in for by fresh leaves), seeded with ``u``, on the values ``saved(node)``."""
+    inputs = tuple(None if p is None else Node.for_leaf(None, p.shape, p.dtype) for p in node.parents)
+    alone = new_node(node.prim, inputs, None, node.kw, None, node.shape, node.dtype)
+    shares = {}
+    sweep([(alone, u)], [p for p in inputs if p is not None], retain_graph=True, saved=lambda _: saved(node),
+          on_edge=lambda n, i, p, g, c: shares.__setitem__(i, _array(c)))
+    return shares
 
 
-def _jvp(prim, i, t, ans, argv, kw):
-    if prim.jvp is None or (not prim.joint_jvp and (i >= len(prim.jvp) or prim.jvp[i] is None)):
-        raise NotImplementedError(
-            f"explain: no forward-mode (jvp) rule for input {i} of {prim.name!r}; use mode='reverse'"
-        )
-    with no_grad():
-        if prim.joint_jvp:
-            ts = [None if a is None else wrap(np.zeros(np.shape(getattr(a, "data", a)), ans.dtype)) for a in argv]
-            ts[i] = wrap(np.asarray(t))
-            r = prim.jvp(ts, wrap(ans), *argv, **kw)
-        else:
-            r = prim.jvp[i](wrap(np.asarray(t)), wrap(ans), *argv, **kw)
-    r = np.asarray(r.data if isinstance(r, Tensor) else r)
-    if r.shape != ans.shape:
-        r = np.broadcast_to(r, ans.shape).copy()
-    return r.astype(ans.dtype) if r.dtype != ans.dtype and ans.dtype.kind in "fc" else r
+def _tangent(prim, i, t, ans, argv, kw):
+    """The engine's tangent of ``prim``'s output for a tangent ``t`` on input ``i`` alone."""
+    ts = [None] * len(argv)
+    ts[i] = wrap(np.asarray(t))
+    try:
+        with no_grad():
+            return _array(output_tangent(prim, ts, wrap(ans), argv, kw))
+    except NotImplementedError as e:
+        raise NotImplementedError(f"explain: {e}; use mode='reverse'") from None
 
 
-def _term(mode, graph, op, parent, upstream, values):
-    """The share of one parent-child edge: reverse v̄child · ∂child/∂parent, forward ∂child/∂parent · v̇parent."""
-    prim, datas, _, kw, _, ans = op.entry
+def _tangents(prim, positions, ans, argv, kw, t):
+    return [_tangent(prim, i, t, ans, argv, kw) for i in positions]
+
+
+def _term(mode, graph, op, parent, upstream, shares, partials):
+    """The share of one parent-child edge: reverse v̄child · ∂child/∂parent, forward ∂child/∂parent · v̇parent.
+
+    ``shares`` holds one term per position of ``parent`` among the operands; ``partials(u)`` the same for
+    another upstream value ``u`` (ones give the local derivative).
+    """
+    prim, _, _, kw, _, ans = op.entry
     name = op.name
     positions = [i for i, o in enumerate(op.operands) if o == parent]
-    argv = [wrap(values[o]) if o in values else d for o, d in zip(op.operands, datas)]
-    like = values[parent]
+    like = graph.ops[parent].value
     texts = [t if t is not None else "None" for t in graph.texts(op)]
-
-    def per_edge(u):
-        if mode == "reverse":
-            return [_vjp(prim, i, u, ans, argv, kw, like) for i in positions]
-        return [_jvp(prim, i, u, ans, argv, kw) for i in positions]
-
-    shares = per_edge(upstream)
     value = sum(shares[1:], shares[0])
     forms = [formulas.partial_formula(prim, i, texts, name, graph.values(op)) for i in positions]
     formula = " + ".join(forms) if all(f is not None for f in forms) else None
     elementwise = prim.partials is not None
     if ans.size == 1 and (mode == "reverse" or like.size == 1):
         kind, rule = "scalar", formula
-        local = sum(per_edge(np.ones_like(ans if mode == "reverse" else like)))
+        local = sum(partials(np.ones_like(ans if mode == "reverse" else like)))
     elif elementwise and like.shape == ans.shape:
-        kind, local, rule = "elementwise", sum(per_edge(np.ones_like(ans))), formula
+        kind, local, rule = "elementwise", sum(partials(np.ones_like(ans))), formula
     else:
         kind, local, rule = ("vjp" if mode == "reverse" else "jvp"), None, None
         if mode == "reverse":
@@ -162,7 +155,8 @@ def explain(f, *args, mode="reverse", argnums=None, direction=None, seed=None, n
     backward, gradients, tangent, tangents, terms = (), (), None, {}, {}
     if mode == "reverse":
         s = np.ones_like(out.data) if seed is None else _fit(seed, out.data, "seed")
-        backward, adjoints = _reverse(graph, values, needed, output, s)
+        recorded = {e.node: e for e in entries if e.node is not None}
+        backward, adjoints = _reverse(graph, needed, output, s, out._node, recorded)
         gradients = tuple(
             GradientRow(op.label, name, adjoints.get(name, np.zeros_like(op.value)))
             for name, op in ops.items()
@@ -209,10 +203,39 @@ def _fit(value, like, what):
         raise ValueError(f"explain: {what} has shape {a.shape} but must have shape {like.shape}") from None
 
 
-def _reverse(graph, values, needed, output, seed):
-    """Adjoints from the output back: v̄i = Σ over children j of v̄j · ∂vj/∂vi, each term by the rules."""
+def _reverse(graph, needed, output, seed, out_node, recorded):
+    """Adjoints from the output back, v̄i = Σ over children j of v̄j · ∂vj/∂vi: the engine's reverse sweep, run on
+    the values recorded, with each edge's contribution (summed back to its input's shape) kept for its term."""
     ops = graph.ops
+    own = {op.entry[4]: name for name, op in ops.items() if op.entry is not None}  # not the same-shape reshapes
+    leaves = {name: node for node, name in graph.names.items() if isinstance(node, Node) and node.prim is None}
+    nodes = {**leaves, **{name: node for node, name in own.items()}}
+
+    def saved(node):  # the values the rules run on: those recorded
+        entry = recorded[node]
+        return entry.args, entry.ans
+
+    shares = {}  # (child, parent) -> {position: contribution}
+
+    def on_edge(node, i, parent, g, contribution):
+        child = own.get(node)
+        if child is not None:  # an edge out of a same-shape reshape is no step: its child's term covers it
+            shares.setdefault((child, graph.names[parent]), {})[i] = _array(contribution)
+
+    found = sweep([(out_node, seed)], [nodes[name] for name in needed if name in nodes], retain_graph=True,
+                  saved=saved, on_edge=on_edge)
     pending = {name: [] for name in ops}
+    for name, op in ops.items():
+        g = found.get(op.entry[4]) if op.entry is not None else None
+        if g is None:  # an input, or not on the way to the output
+            continue
+        for parent in dict.fromkeys(op.operands):
+            if parent not in needed:
+                continue
+            positions = [i for i, o in enumerate(op.operands) if o == parent]
+            parts = _per_position(shares.get((name, parent), {}), positions, ops[parent].value)
+            partials = functools.partial(_alone_partials, op.entry[4], saved, positions, ops[parent].value)
+            pending[parent].append(_term("reverse", graph, op, parent, _array(g), parts, partials))
     order = {name: k for k, name in enumerate(ops)}
     adjoints, backward = {}, []
     for name in reversed(list(ops)):
@@ -224,16 +247,19 @@ def _reverse(graph, values, needed, output, seed):
             terms = tuple(sorted(pending[name], key=lambda t: order[t.source]))
             if not terms:
                 continue  # an argument the output does not use: its gradient is zero
-            adj = sum((t.value for t in terms[1:]), terms[0].value)
+            adj = _array(found[nodes[name]])
         adjoints[name] = adj
         backward.append(BackwardRow(name, adj, terms))
-        op = ops[name]
-        if op.entry is None:
-            continue
-        for parent in dict.fromkeys(op.operands):
-            if parent in needed:
-                pending[parent].append(_term("reverse", graph, op, parent, adj, values))
     return tuple(backward), adjoints
+
+
+def _per_position(got, positions, like):
+    """The shares ``got`` ({position: share}) in order; a rule that returned None gave its input nothing: zero."""
+    return [got[i] if i in got else np.zeros_like(like) for i in positions]
+
+
+def _alone_partials(node, saved, positions, like, u):
+    return _per_position(_alone(node, saved, u), positions, like)
 
 
 def _directions(direction, graph, labels, wanted):
@@ -264,14 +290,21 @@ def _directions(direction, graph, labels, wanted):
 
 
 def _forward(graph, values, needed, tangents):
-    """Tangents from the inputs on: v̇j = Σ over parents i of ∂vj/∂vi · v̇i (dual numbers)."""
+    """Tangents from the inputs on: v̇j = Σ over parents i of ∂vj/∂vi · v̇i (dual numbers), each share by the
+    engine's forward rules."""
     terms = {}
     for name, op in graph.ops.items():
         if op.entry is None:
             continue
-        parts = tuple(
-            _term("forward", graph, op, p, tangents[p], values) for p in dict.fromkeys(op.operands) if p in needed
-        )
-        terms[name] = parts
+        prim, datas, _, kw, _, ans = op.entry
+        argv = [wrap(values[o]) if o in values else d for o, d in zip(op.operands, datas)]
+        parts = []
+        for p in dict.fromkeys(op.operands):
+            if p not in needed:
+                continue
+            positions = [i for i, o in enumerate(op.operands) if o == p]
+            partials = functools.partial(_tangents, prim, positions, ans, argv, kw)
+            parts.append(_term("forward", graph, op, p, tangents[p], partials(tangents[p]), partials))
+        terms[name] = tuple(parts)
         tangents[name] = sum((t.value for t in parts[1:]), parts[0].value) if parts else np.zeros_like(op.value)
     return terms

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core import primitive as _primitive
+from ..core.primitive import tracing
 from ..core.state import enable_grad
 from ..core.tensor import Tensor, check_float_for_grad
 from ..nn.module import Module, Parameter
@@ -121,16 +121,8 @@ def leaf(arg, label, differentiate):
 
 def record(f, leaves):
     trace = []
-    tracers = _primitive._TRACERS
-    tracers.append(trace)
-    try:
-        with enable_grad():
-            out = f(*leaves)
-    finally:
-        for k in range(len(tracers) - 1, -1, -1):
-            if tracers[k] is trace:  # lists compare by value: remove this one by identity
-                del tracers[k]
-                break
+    with tracing(trace.append), enable_grad():
+        out = f(*leaves)
     if isinstance(out, (tuple, list, dict)):
         raise TypeError(
             "explain: f must return one Tensor (a scalar loss, usually), not a "

@@ -8,10 +8,10 @@ import weakref
 
 import numpy as np
 
-from ..core import primitive as _primitive
-from ..core.backward import _sweep
+from ..core.backward import sweep
 from ..core.batching import Batched, batch_levels, from_level, to_level
 from ..core.node import Node
+from ..core.primitive import tracing
 from ..core.state import STATE, live_tangents
 from ..core.tensor import Tensor, wrap
 from .pytree import tree_flatten
@@ -167,13 +167,11 @@ def reaches_outer(outs, own):
 class Recorder:
     """Records every primitive application of this thread while active, with the arrays it saw.
 
-    It sits on ``core.primitive._TRACERS`` (as ``cr.explain``'s trace does):
-    ``apply`` hands it ``(prim, datas, parents, kw, node, ans)`` for every
-    operation, which is all one needs to run a node again on its own or to
-    push tangents through the recorded graph, whatever the primitive chose
-    to save. Operations of other threads are passed on, not recorded; so is
-    every entry, to the tracer beneath (an enclosing ``cr.explain`` still
-    sees everything).
+    A :func:`~chainrule.core.primitive.tracing` hook (as ``cr.explain``'s trace
+    is): ``apply`` hands it an ``Application(prim, args, parents, kw, node, ans)``
+    for every operation, which is all one needs to run a node again on its own
+    or to push tangents through the recorded graph, whatever the primitive chose
+    to save. Operations of other threads are not recorded.
 
     >>> import chainrule as cr
     >>> from chainrule.transforms._util import Recorder
@@ -183,32 +181,24 @@ class Recorder:
     ['exp', 'multiply']
     """
 
-    __slots__ = ("entries", "thread")
+    __slots__ = ("entries", "thread", "_hook")
 
     def __init__(self):
         self.entries = []
         self.thread = threading.get_ident()
+        self._hook = None
 
     def append(self, entry):
         if threading.get_ident() == self.thread:
             self.entries.append(entry)
-        tracers = _primitive._TRACERS
-        for k in range(len(tracers) - 1, 0, -1):
-            if tracers[k] is self:
-                tracers[k - 1].append(entry)
-                break
 
     def __enter__(self):
-        _primitive._TRACERS.append(self)
+        self._hook = tracing(self.append)
+        self._hook.__enter__()
         return self
 
     def __exit__(self, *exc):
-        tracers = _primitive._TRACERS
-        for k in range(len(tracers) - 1, -1, -1):
-            if tracers[k] is self:  # by identity: the tracers beneath may be lists that compare equal
-                del tracers[k]
-                break
-        return False
+        return self._hook.__exit__(*exc)
 
 
 def backprop(outs, cts, targets, create_graph, retain_graph):
@@ -237,7 +227,7 @@ def backprop(outs, cts, targets, create_graph, retain_graph):
         roots.append((node, g))
     if not roots:
         return [None] * len(targets)
-    found = _sweep(roots, [t._node for t in targets], retain_graph, create_graph, accumulate=False)
+    found = sweep(roots, [t._node for t in targets], retain_graph=retain_graph, create_graph=create_graph)
     result = []
     for t in targets:
         g = found.get(t._node)

@@ -21,11 +21,9 @@ import weakref
 
 import numpy as np
 
-from ..core import primitive as _primitive
-from ..core.primitive import REGISTRY
-from ..core.shapes import _sum_to
-from ..core.state import no_grad
-from ..core.tensor import Tensor, wrap
+from ..core.backward import sweep, toposort
+from ..core.primitive import REGISTRY, tracing
+from ..core.tensor import Tensor
 from ..core.writes import WRITES, _written_after
 
 __all__ = ["CHANGED", "CHANGED_SINCE", "MAX_RECOMPUTE", "RECORD_COPY", "node_adjoints", "node_values", "record"]
@@ -44,13 +42,11 @@ _RECORDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 UNKNOWN = object()  # a value the tape no longer has
 
 
-class _Recorder(list):
-    """Stands in apply()'s tracer list: keeps each recorded node's operands and output."""
-
-    def append(self, entry):
-        _, datas, _, _, node, ans = entry
-        if node is not None:
-            _RECORDED[node] = (tuple(_snapshot(d) for d in datas), _snapshot(ans))
+def _keep(application):
+    """The tracing hook of :class:`record`: keep each recorded node's operands and output."""
+    node = application.node
+    if node is not None:
+        _RECORDED[node] = (tuple(_snapshot(d) for d in application.args), _snapshot(application.ans))
 
 
 def _snapshot(value):
@@ -84,17 +80,12 @@ class record:
     """
 
     def __enter__(self):
-        self._tracer = _Recorder()
-        _primitive._TRACERS.append(self._tracer)
+        self._hook = tracing(_keep)
+        self._hook.__enter__()
         return self
 
     def __exit__(self, *exc):
-        tracers = _primitive._TRACERS
-        for k in range(len(tracers) - 1, -1, -1):
-            if tracers[k] is self._tracer:  # by identity: explain's tracer lists compare equal to it
-                del tracers[k]
-                break
-        return False
+        return self._hook.__exit__(*exc)
 
 
 def _constant(node, i):
@@ -191,52 +182,49 @@ def _operands(node, values, constants, missing=None):
 
 
 def node_adjoints(order, roots, values, constants):
-    """``{node: ∂root/∂node}`` by a reverse sweep over ``order`` with the primitives' rules, seeded with 1
-    at each scalar root. A node is left out when a rule on its way to the root needs a value that is no
-    longer known (a rule reads exactly what its primitive saves), or is user code (a cr.Function, a
-    checkpoint), which a picture never re-runs."""
-    adjoints, incomplete = {}, set()
-    for t in roots:
-        if t._node is not None and t.data.size == 1:
-            adjoints[t._node] = adjoints.get(t._node, 0) + np.ones_like(t.data)
-    for node in reversed(order):
-        if node.prim is None:
-            continue
-        g = adjoints.get(node)
-        parents = [p for p in node.parents if p is not None]
+    """``{node: ∂root/∂node}``: the engine's reverse sweep over ``order``, seeded with 1 at each scalar root, run
+    with the values known here (recorded, saved or recomputed) instead of the tape's, which ``backward`` may
+    have freed. A node is left out when a rule on its way to the root needs a value that is no longer known
+    (a rule reads exactly what its primitive saves), or is user code (a cr.Function, a checkpoint), which a
+    picture never re-runs."""
+    seeds = [(t._node, np.ones_like(t.data)) for t in roots if t._node is not None and t.data.size == 1]
+    if not seeds:
+        return {}
+    reached = set(toposort([n for n, _ in seeds]))
+    incomplete = set()  # nodes some of whose gradient is not known: shown without one
+    for node in order:
+        if node not in reached:  # no seed reaches it, so what it sends back is not known
+            incomplete.update(p for p in node.parents if p is not None)
+
+    def saved(node):
         prim = node.prim
         ans = values.get(node)
         args = _operands(node, values, constants, missing=UNKNOWN)
         usable = (
-            g is not None
-            and node not in incomplete
+            node not in incomplete
             and REGISTRY.get(prim.name) is prim
             and not (prim.save_ans and ans is None)
             and not (prim.save_args and any(a is UNKNOWN for a in args))
+            and all(_has_rule(prim, i) for i, p in enumerate(node.parents) if p is not None)
         )
         if not usable:
-            incomplete.update(parents)  # what flows back to them is not known
-            continue
+            incomplete.update(p for p in node.parents if p is not None)
+            return None
         # arguments the primitive does not save are never read by its rules: None stands in for them
-        argv = [
-            None if a is UNKNOWN else wrap(np.asarray(a)) if p is not None else a for a, p in zip(args, node.parents)
-        ]
-        for i, p in enumerate(node.parents):
-            if p is None:
-                continue
-            try:
-                with no_grad(), np.errstate(all="ignore"):
-                    r = prim.vjp_rule(i)(wrap(g), None if ans is None else wrap(ans), *argv, **(node.kw or {}))
-                r = np.zeros(p.shape, p.dtype) if r is None else _fit(r, p)
-            except Exception:  # noqa: BLE001 - e.g. a non-differentiable input: its gradient stays unknown
-                incomplete.add(p)
-                continue
-            adjoints[p] = r if p not in adjoints else adjoints[p] + r
-    return {n: g for n, g in adjoints.items() if n not in incomplete}
+        return [None if a is UNKNOWN else a for a in args], ans
+
+    try:
+        with np.errstate(all="ignore"):
+            found = sweep(seeds, order, retain_graph=True, saved=saved)
+    except Exception:  # noqa: BLE001 - a picture shows what it can: then no gradient is shown
+        return {}
+    return {n: np.asarray(g.data if isinstance(g, Tensor) else g) for n, g in found.items()
+            if g is not None and n not in incomplete}
 
 
-def _fit(r, node):
-    r = np.asarray(r.data if isinstance(r, Tensor) else r)
-    if r.shape != node.shape:
-        r = _sum_to(r, node.shape)  # undo broadcasting, as the engine does
-    return r.astype(node.dtype) if r.dtype != node.dtype else r
+def _has_rule(prim, i):
+    try:
+        prim.vjp_rule(i)
+    except NotImplementedError:
+        return False
+    return True

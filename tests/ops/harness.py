@@ -58,11 +58,8 @@ def executed(case):
     """Names of the differentiable primitives that one forward run of ``case`` executes (via the tracer
     hook of ``apply``, with inputs that require grad)."""
     trace = []
-    _primitive._TRACERS.append(trace)
-    try:
+    with _primitive.tracing(trace.append):
         case.fn(*[Tensor(np.array(a, dtype=np.float64), requires_grad=True) for a in case.args])
-    finally:
-        _primitive._TRACERS.remove(trace)
     return {entry[0].name for entry in trace}
 
 

@@ -85,14 +85,14 @@ def tape_counts(monkeypatch):
     import chainrule.transforms._util as util
 
     counts = _Counts()
-    sweep = backward._sweep
+    sweep = backward.sweep
 
     def counted_sweep(*args, **kwargs):
         counts["sweeps"] += 1
         return sweep(*args, **kwargs)
 
-    monkeypatch.setattr(backward, "_sweep", counted_sweep)
-    monkeypatch.setattr(util, "_sweep", counted_sweep)
+    monkeypatch.setattr(backward, "sweep", counted_sweep)
+    monkeypatch.setattr(util, "sweep", counted_sweep)
     return counts
 
 
