@@ -11,8 +11,12 @@ import warnings
 
 import numpy as np
 
-from .core.shapes import shape_of
-from .core.tensor import Tensor, check_float_for_grad
+from .core.batching import Batched, make
+from .core.shapes import broadcast_shapes, cast, shape_of
+from .core.tensor import Tensor, check_float_for_grad, wrap
+from .ops.elementwise import positive, power
+from .ops.join import concatenate
+from .ops.shape import broadcast_to, expand_dims, moveaxis, reshape
 
 __all__ = ["tensor", "as_tensor", "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like",
            "empty_like", "arange", "linspace", "logspace", "eye", "identity"]
@@ -155,15 +159,11 @@ def _shape_tuple(shape):
 
 def _traced(x):
     """Whether ``x`` is a Tensor whose value a transform or the tape follows (not a plain constant)."""
-    from .core.batching import Batched
-
     return isinstance(x, Tensor) and (x._node is not None or x._fw is not None or type(x) is Batched)
 
 
 def _filled(fill, shape, dtype, requires_grad, who):
     """``fill`` broadcast to ``shape`` (and cast to ``dtype``) on the graph: a copy that keeps its derivatives."""
-    from .core.shapes import broadcast_shapes, broadcast_to
-
     if requires_grad:
         raise RuntimeError(
             f"{who}(..., requires_grad=True): the fill value is itself on the graph (or batched), so the "
@@ -189,8 +189,6 @@ def _constant_like(a, value, dtype, order, shape, requires_grad):
     is then batched at the same levels, one per element, so it can be written into with the batch's
     values (``y = cr.zeros_like(x); y[0] = x[1]``), as ``torch.func.vmap`` does.
     """
-    from .core.batching import Batched
-
     if type(a) is not Batched:
         return _make(np.full_like(_data(a), value, dtype=dtype, order=order, shape=shape), requires_grad)
     out = _batched_constant(a, a.shape if shape is None else _shape_tuple(shape), np.dtype(dtype or a.dtype), value)
@@ -201,9 +199,6 @@ def _constant_like(a, value, dtype, order, shape, requires_grad):
 
 def _batched_constant(a, shape, dtype, value):
     """``value`` of logical ``shape``, batched at every level ``a`` is (outermost wrapper first)."""
-    from .core.batching import Batched, make
-    from .core.tensor import wrap
-
     if type(a) is not Batched:
         return wrap(np.full(shape, value, dtype=dtype))
     return make(_batched_constant(a.val, (a.val.shape[0],) + shape, dtype, value), a.level)
@@ -249,8 +244,6 @@ def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *, d
     """
     _device(device)
     if _traced(fill_value):
-        from .core.batching import Batched
-
         target = shape_of(a)
         target = target if shape is None else _shape_tuple(shape)
         out = _filled(fill_value, target, dtype or _data_dtype(a), requires_grad, "full_like")
@@ -309,9 +302,6 @@ def _plain(x):
 
 def _linspace_traced(start, stop, num, endpoint, retstep, dtype, axis):
     """NumPy's formula, ``start + i * step`` with the last sample ``stop`` exactly, on chainrule operations."""
-    from .ops.join import concatenate
-    from .ops.shape import broadcast_to, moveaxis, reshape
-
     num = int(num)
     if num < 0:
         raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
@@ -341,8 +331,6 @@ def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0, 
         out = np.logspace(_plain(start), _plain(stop), num, endpoint=endpoint, base=_plain(base), dtype=dtype,
                           axis=axis)
         return _make(out, requires_grad)
-    from .ops.elementwise import power
-    from .ops.shape import expand_dims
 
     if requires_grad:
         raise RuntimeError("logspace(..., requires_grad=True): an argument is on the graph, so the result is not "
@@ -368,9 +356,6 @@ def identity(n, dtype=None, *, like=None, requires_grad=False):
 
 def _differentiable(x, dtype):
     """A new Tensor with ``x``'s values (and graph), cast to ``dtype`` when given."""
-    from .core.shapes import cast
-    from .ops.elementwise import positive
-
     if dtype is not None and np.dtype(dtype) != x.dtype:
         return cast(x, dtype)
     return positive(x)  # a copy on the graph, like t.copy()

@@ -17,7 +17,7 @@ from .ops.contractions import tensordot
 from .ops.linalg import det, inv, norm, solve
 from .ops.products import matmul, outer
 from .ops.reduce import sum as _sum
-from .ops.shape import swapaxes as _swapaxes
+from .ops.shape import ravel as _ravel, reshape as _reshape, swapaxes as _swapaxes
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "solve", "multi_dot", "matrix_transpose", "matmul",
            "outer", "tensordot", "trace", "diagonal", "vecdot"]
@@ -31,11 +31,9 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     tensor(2.)
     """
     if axis is None:
-        from .ops.shape import ravel, reshape
-
         shape = _shape_of(x)
-        out = norm(ravel(x), ord=ord, axis=0)
-        return reshape(out, (1,) * len(shape)) if keepdims else out
+        out = norm(_ravel(x), ord=ord, axis=0)
+        return _reshape(out, (1,) * len(shape)) if keepdims else out
     return norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 

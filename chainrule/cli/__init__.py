@@ -53,6 +53,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def _plain(text):
+    # lazily: under `python -m chainrule` the package imports this module before its own imports, to catch a
+    # Ctrl-C during them (install_interrupt_handler), so it imports nothing of chainrule at its top
     from ..viz.notation import to_ascii
 
     return text if encodable(text) else to_ascii(text)

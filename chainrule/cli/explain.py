@@ -8,6 +8,10 @@ import textwrap
 
 import numpy as np
 
+from ..explain import explain
+from ..ops import PUBLIC
+from ..viz.notation import to_ascii
+from . import encodable
 from .expr import ExpressionError, parse_assignments, parse_expression
 
 __all__ = [
@@ -42,9 +46,7 @@ Variables are given as NAME=VALUE (numbers only). An expression that starts with
 
 def functions():
     """``{name: chainrule function}`` for the names an expression may call."""
-    import chainrule
-
-    table = {name: getattr(chainrule, name) for name in FUNCTION_NAMES if hasattr(chainrule, name)}
+    table = {name: PUBLIC[name] for name in FUNCTION_NAMES}  # cr.sin is ops' sin, and so on
     table.update({alias: table[name] for alias, name in ALIASES.items() if name in table})
     return table
 
@@ -64,8 +66,6 @@ def explain_expression(source, assignments, **options):
     >>> [round(float(g.value), 5) for g in ex.gradients]
     [5.0, 2.28366]
     """
-    from ..explain import explain
-
     expression = parse_expression(source, functions(), arity=arities())
     values = parse_assignments(assignments)
     if not expression.variables:
@@ -100,16 +100,12 @@ ERRORS = (ExpressionError, ValueError, TypeError, ArithmeticError, NotImplemente
 
 def wants_ascii(ascii=False):
     """Plain ASCII when asked for, or when the terminal cannot show v̄ and ∂."""
-    from . import encodable
-
     return ascii or not encodable("v̄ ∂ · ∘ ← √", sys.stdout)
 
 
 def emit(text, ascii=False):
     """Print ``text``, spelled in plain ASCII where ``wants_ascii``; an explanation is spelled out cell by
     cell before its columns are padded (``str(ex)`` transliterated afterwards would not line up)."""
-    from ..viz.notation import to_ascii
-
     plain = wants_ascii(ascii)
     if not isinstance(text, str):
         text = text.to_text(ascii=plain)

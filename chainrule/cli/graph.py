@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import viz
+from . import encodable
 from .explain import EPILOG, ERRORS, add_common, dash_hint_when_it_applies, explain_expression, fail, options
 
 __all__ = ["register", "run"]
@@ -33,11 +35,8 @@ def register(subparsers):
 
 
 def run(args) -> int:
-    from ..viz import SUFFIXES, GraphTooLarge, draw, format_of, to_dot
-    from . import encodable
-
-    if args.out != "-" and format_of(args.out) is None:
-        known = ", ".join(SUFFIXES)
+    if args.out != "-" and viz.format_of(args.out) is None:
+        known = ", ".join(viz.SUFFIXES)
         return fail(
             "graph", f"cannot tell the format of --out {args.out}: give a path ending in {known}, or - for DOT text"
         )
@@ -45,14 +44,14 @@ def run(args) -> int:
         ex = explain_expression(args.expression, args.values, **options(args))
         opts = {"rankdir": args.rankdir, "precision": min(args.precision, 6)}
         if args.out == "-":
-            text = to_dot(ex, **opts)
+            text = viz.to_dot(ex, **opts)
             if not encodable(text, sys.stdout):
                 # Graphviz reads &#772; as the character itself, so ASCII DOT draws the same picture
                 text = text.encode("ascii", "xmlcharrefreplace").decode("ascii")
             sys.stdout.write(text)
             return 0
-        drawing = draw(ex, args.out, **opts)
-    except GraphTooLarge as e:
+        drawing = viz.draw(ex, args.out, **opts)
+    except viz.GraphTooLarge as e:
         svg = "draw it as SVG (--out graph.svg) or " if getattr(e, "pixels", None) else ""
         return fail("graph", f"{e.summary}; {svg}write the DOT text instead (--out graph.dot, or --out - to print it)")
     except ERRORS as e:

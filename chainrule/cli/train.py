@@ -20,6 +20,8 @@ import math
 import os
 import sys
 
+from .. import optim, random as cr_random
+from ..data import TensorDataset
 from .training.checkpoint import CHECKPOINT, check_resume, read_checkpoint, restore
 from .training.data import count_classes, load_data
 from .training.errors import TrainError
@@ -202,8 +204,6 @@ def _prepare_out(path):
 
 
 def _make_optimizer(args, params):
-    from .. import optim
-
     if args.optimizer == "sgd":
         return optim.SGD(params, lr=args.lr, momentum=SGD_MOMENTUM)
     return optim.Adam(params, lr=args.lr)
@@ -251,14 +251,10 @@ def _interrupted(args, trainer):
 
 
 def _train(args, started):
-    import chainrule as cr
-
-    from ..data import TensorDataset
-
     ckpt, tensors, saved = _resolve(args)
     (xtr, ytr), (xte, yte) = load_data(args.data)
     classes = count_classes(ytr, yte)
-    cr.random.seed(args.seed)
+    cr_random.seed(args.seed)
     model = build_model(args.model, xtr.shape[1], classes)
     opt = _make_optimizer(args, model.parameters())
     xtr, xte = _shape_input(args.model, xtr), _shape_input(args.model, xte)

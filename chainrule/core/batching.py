@@ -24,7 +24,7 @@ import threading
 import numpy as np
 
 from .primitive import Primitive, apply
-from .shapes import broadcast_to, shape_of
+from .shapes import broadcast_to, moveaxis, moveaxis_p, shape_of
 from .state import STATE, close_level, open_level
 from .tensor import Tensor, wrap
 
@@ -36,6 +36,7 @@ __all__ = [
     "innermost",
     "level_size",
     "moveaxis",
+    "moveaxis_p",
     "stack",
     "take",
     "to_level",
@@ -239,16 +240,8 @@ def from_level(y, level):
     return make(y, level)
 
 
-# ---- four internal primitives the machinery itself needs (never registered) ------------
-# Their batching rules: a batched operand's static axis moves one place right.
-def _moveaxis(x, src, dst):
-    return np.moveaxis(x, src, dst)
-
-
-def _moveaxis_rule(prim, vals, bat, kw, size):
-    return apply(prim, vals, dict(kw, src=kw["src"] + 1, dst=kw["dst"] + 1))
-
-
+# ---- three internal primitives the machinery itself needs (never registered; the fourth, moveaxis, is in
+# shapes.py) -- their batching rules: a batched operand's static axis moves one place right.
 def _take_rule(prim, vals, bat, kw, size):
     return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
 
@@ -261,24 +254,6 @@ def with_batch(v, size):
 def _stack_rule(prim, vals, bat, kw, size):
     vals = [v if b else with_batch(v, size) for v, b in zip(vals, bat)]
     return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
-
-
-moveaxis_p = Primitive(
-    "_vmap_moveaxis",
-    _moveaxis,
-    vjp=(lambda g, ans, x, src, dst: moveaxis_p(g, src=dst, dst=src),),  # a permutation's adjoint is its inverse
-    jvp=(lambda t, ans, x, src, dst: moveaxis_p(t, src=src, dst=dst),),
-    save=(),
-    register=False,
-    batch=_moveaxis_rule,
-)
-
-
-def moveaxis(x, src, dst):
-    """``np.moveaxis`` with non-negative ``src``/``dst``, as a differentiable, batchable primitive."""
-    if src == dst:
-        return x
-    return moveaxis_p(x, src=src, dst=dst)
 
 
 def _take(x, index, axis, n):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .shapes import astype
 from .state import close_level, open_level
 from .tensor import Tensor, wrap
 
@@ -54,7 +55,6 @@ def make_dual(primal, tangent, tag):
                 f"jvp: a complex tangent (dtype {tangent.dtype}) for a real primal (dtype {primal.dtype}); "
                 f"the tangent of a real value is real: pass its real part, or make the primal complex"
             )
-        from .shapes import astype
 
         tangent = astype(tangent, primal.dtype)  # float64 for float32 and the like: transforms rely on it
     fw = dict(primal._fw) if primal._fw else {}

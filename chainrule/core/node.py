@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from .state import live_tangents
+
 # A node is always created after its parents, so creation order is a topological
 # order: the backward pass sorts by it instead of running a DFS (PyTorch's sequence numbers).
 _sequence = itertools.count()
@@ -47,8 +49,7 @@ class Node:
 
     def saved_args(self):
         """The saved arguments as Tensors on the graph (constants stay as they were)."""
-        from .state import live_tangents
-        from .tensor import wrap
+        from .tensor import wrap  # a cycle inside core: tensor.py imports Node (a leaf Tensor makes one)
 
         args = self.args
         if args is None:

@@ -13,7 +13,7 @@ from .primitive import Primitive, apply
 from .tensor import Tensor
 
 __all__ = ["sum_to", "broadcast_to", "reshape_p", "astype", "astype_discrete", "cast", "broadcast_shapes",
-           "shape_of", "lift", "reshape_to"]
+           "shape_of", "lift", "reshape_to", "moveaxis", "moveaxis_p"]
 
 _ndarray = np.ndarray
 _SCALARS = (int, float, complex, np.generic, np.dtype, type)  # bool is an int
@@ -77,8 +77,6 @@ def _broadcast_to_rule(prim, vals, bat, kw, size):
 
 
 def _sum_to_rule(prim, vals, bat, kw, size):
-    from .batching import moveaxis
-
     x = vals[0]
     shape = _static_shape(vals, kw)
     extra = len(shape_of(x)) - 1 - len(shape)
@@ -206,3 +204,31 @@ def cast(x, dtype):
     if dtype.kind in "fc":
         return astype(x, dtype)
     return astype_discrete(x, dtype)
+
+
+# An internal primitive the machinery needs (never registered): batching moves the batch axis with it. Its
+# batching rule: a batched operand's static axes move one place right.
+def _moveaxis(x, src, dst):
+    return np.moveaxis(x, src, dst)
+
+
+def _moveaxis_rule(prim, vals, bat, kw, size):
+    return apply(prim, vals, dict(kw, src=kw["src"] + 1, dst=kw["dst"] + 1))
+
+
+moveaxis_p = Primitive(
+    "_vmap_moveaxis",
+    _moveaxis,
+    vjp=(lambda g, ans, x, src, dst: moveaxis_p(g, src=dst, dst=src),),  # a permutation's adjoint is its inverse
+    jvp=(lambda t, ans, x, src, dst: moveaxis_p(t, src=src, dst=dst),),
+    save=(),
+    register=False,
+    batch=_moveaxis_rule,
+)
+
+
+def moveaxis(x, src, dst):
+    """``np.moveaxis`` with non-negative ``src``/``dst``, as a differentiable, batchable primitive."""
+    if src == dst:
+        return x
+    return moveaxis_p(x, src=src, dst=dst)

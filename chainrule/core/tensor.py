@@ -137,23 +137,6 @@ class Tensor:
         node = self._node
         return None if node is None or node.prim is None else node
 
-    def backward(self, grad=None, retain_graph=None, create_graph=False):
-        """Backpropagate from this Tensor, accumulating into the ``.grad`` of leaves.
-
-        ``grad`` defaults to 1 for a scalar and is required otherwise.
-        ``retain_graph`` defaults to ``create_graph``.
-
-        >>> import chainrule as cr
-        >>> x = cr.tensor(3.0, requires_grad=True)
-        >>> (x ** 2).backward()
-        >>> x.grad.item()
-        6.0
-        """
-        from .backward import backward
-
-        backward(self, grad, retain_graph=create_graph if retain_graph is None else retain_graph,
-                 create_graph=create_graph)
-
     # ---- leaving the tape --------------------------------------------------
     def detach(self):
         """The same values, cut from the graph (shares memory, like PyTorch)."""

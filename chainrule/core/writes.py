@@ -9,6 +9,9 @@ after the node was made, its derivative would use the new values, so the
 pass stops with an error instead of returning a silently wrong gradient
 (PyTorch's "modified by an inplace operation", from its version counters).
 
+A tracked write (on the graph, with tangents, or inside vmap) is no write at all: :func:`rebind` makes the
+Tensor the result of a new operation, so the old values the tape saved stay as they were.
+
 Nothing is noted or checked until the first such write, so a program that
 never writes in place pays nothing. The check is per node and conservative:
 a node is refused if any array it saved was written, even one that the
@@ -33,8 +36,9 @@ import weakref
 import numpy as np
 
 from .node import _sequence
+from .state import STATE
 
-__all__ = ["WRITES", "note_write", "check_saved"]
+__all__ = ["WRITES", "note_write", "check_saved", "rebind"]
 
 # id(root array) -> (stamp of the write, weak reference to that array). An id is
 # reused only after its array is freed; the weak reference tells a new array
@@ -93,3 +97,22 @@ def _refuse(node, what):
         f"be computed from the new values. Run backward before changing it, or "
         f"compute the graph again after the change (or write into a copy: t = t.copy())"
     )
+
+
+def rebind(t, out, op):
+    """Make ``t`` the result ``out`` of an in-place operation ``op`` (``+=``, ``setitem``): a new node."""
+    batched = hasattr(out, "val")  # a Batched result, inside vmap
+    if batched and hasattr(t, "val") and out.level == t.level:  # t is batched at that level: its slots
+        t.val, t.data = out.val, out.data
+        return
+    if batched:  # t is unbatched, or batched at an outer vmap only
+        # as torch.func.vmap: an unbatched Tensor cannot come to hold a whole batch in place
+        raise ValueError(
+            f"{op}: inside vmap, this Tensor is not batched (at this vmap level) but the value written into it "
+            f"is, so it would "
+            f"have to hold the whole batch; start from a batched value instead (e.g. y = cr.zeros_like(x) "
+            f"for a batched x), or compute a new value (y = y + v)"
+        )
+    t.data, t._fw = out.data, out._fw
+    if STATE.grad:
+        t._node = out._node

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from chainrule.data._tensor import is_tensor, wrap_tensor
+from chainrule.core.tensor import Tensor
 
 __all__ = ["Dataset", "TensorDataset"]
 
@@ -41,7 +41,7 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays):
         if not arrays:
             raise ValueError("TensorDataset needs at least one array")
-        self._was_tensor = tuple(is_tensor(a) for a in arrays)
+        self._was_tensor = tuple(isinstance(a, Tensor) for a in arrays)
         self._arrays = tuple(
             a.data if t else np.asarray(a) for a, t in zip(arrays, self._was_tensor)
         )
@@ -71,6 +71,6 @@ class TensorDataset(Dataset):
         # One fancy-index per field: the whole batch is gathered in C, which is
         # what makes DataLoader fast on TensorDataset.
         return tuple(
-            wrap_tensor(a[index]) if t else a[index]
+            Tensor(a[index]) if t else a[index]
             for a, t in zip(self._arrays, self._was_tensor)
         )

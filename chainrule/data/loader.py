@@ -5,8 +5,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from chainrule.data._tensor import is_tensor, wrap_tensor
+from chainrule.core.tensor import Tensor
 from chainrule.data.dataset import TensorDataset
+from chainrule.ops.join import stack
 
 __all__ = ["DataLoader", "collate"]
 
@@ -25,7 +26,7 @@ def _is_record_list(items):
     """A list sample is a record (collated field-wise) when it holds Tensors, dicts or tuples, or fields
     NumPy cannot stack into one numeric array; a list of numbers is array data, as np.asarray sees it."""
     for it in items:
-        if any(is_tensor(v) or isinstance(v, (Mapping, tuple)) for v in it):
+        if any(isinstance(v, (Tensor, Mapping, tuple)) for v in it):
             return True
     try:
         return np.asarray(items[0]).dtype == object
@@ -74,12 +75,10 @@ def collate(items):
         return fields if kind is list else tuple(fields)
     if isinstance(first, (str, bytes)):  # text stays a list of strings, as in PyTorch
         return list(items)
-    if is_tensor(first):
+    if isinstance(first, Tensor):
         if any(getattr(it, "requires_grad", False) for it in items):
-            from chainrule import stack  # samples on a graph: keep it, as torch's default_collate does
-
-            return stack(items)
-        return wrap_tensor(np.stack([np.asarray(it) for it in items]))
+            return stack(items)  # samples on a graph: keep it, as torch's default_collate does
+        return Tensor(np.stack([np.asarray(it) for it in items]))
     return np.stack([np.asarray(it) for it in items])
 
 

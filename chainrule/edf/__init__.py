@@ -26,9 +26,9 @@ from __future__ import annotations
 import sys
 import types
 
-from .bridge import Report, Row, as_function, check
+from .bridge import Report, Row, check
 from .graph import (DEFAULT, SGD, Backward, CompNode, CompNodes, EDFError, Forward, Graph, Input, Parameter,
-                    ParameterPackage, Parameters, current)
+                    ParameterPackage, Parameters, as_function, current)
 from .nodes import Affine, LogLoss, Relu, Sigmoid, Softmax, Sum, VDot
 
 __all__ = [

@@ -1,6 +1,6 @@
-"""The bridge to chainrule: ``check`` holds each hand-written backward against the chain rule; ``as_function``.
+"""The bridge to chainrule: ``check`` holds each hand-written backward against the chain rule.
 
-Both run a node's own ``forward`` with chainrule Tensors in place of its inputs' values: NumPy
+It runs a node's own ``forward`` with chainrule Tensors in place of its inputs' values: NumPy
 functions called on Tensors (``np.matmul``, ``np.exp``, indexing) are recorded by chainrule, so the
 forward a student wrote is differentiated as written, and its vector-Jacobian product at the
 node's upstream gradient is what the hand-written backward must pass to ``addgrad``.
@@ -14,9 +14,9 @@ import numpy as np
 
 from ..core.state import enable_grad
 from ..core.tensor import Tensor
-from .graph import _RUNNING, EDFError, Graph, Input, Parameter, current, describe, inputs_of
+from .graph import _RUNNING, EDFError, Graph, Input, _is_float, current, describe, inputs_of
 
-__all__ = ["Report", "Row", "as_function", "check"]
+__all__ = ["Report", "Row", "check"]
 
 
 @dataclass(frozen=True)
@@ -49,10 +49,6 @@ class Report:
         return "\n".join(r.message for r in self.rows)
 
     __repr__ = __str__
-
-
-def _is_float(value):
-    return np.asarray(value).dtype.kind == "f"
 
 
 def _names(nodes):
@@ -250,52 +246,3 @@ def _compare(node, label, hand, chain, batch, rtol):
     elif hand.ndim >= 2 and hand.shape[-1] == hand.shape[-2] and _worst(np.swapaxes(hand, -1, -2), chain, rtol)[0]:
         msg += " (a matrix is transposed)"
     return Row(node, label, False, msg, tuple(int(i) for i in k), float(hand[k]), float(chain[k]))
-
-
-# ---- cr.explain and cr.viz.draw -------------------------------------------------------------------------
-def as_function(graph):
-    """``(f, args, names)``: ``f(*args)`` runs the graph's forward through chainrule and returns the mean loss.
-
-    The args are the float Inputs' and the Parameters' values, named by the attribute the first node
-    using them keeps them under (``x``; ``Phi1.w`` for the first package's ``w``); integer Inputs
-    (class labels) are data, closed over. The loss is the last CompNode's, averaged over the
-    minibatch as ``Backward`` does (``loss.grad = 1/nBatch``).
-    """
-    nodes = list(graph.CompNodes)
-    if not nodes:
-        raise EDFError("explain: the EDF graph has no CompNodes")
-    if any(not hasattr(c, "value") for c in nodes):
-        graph.Forward()
-    packages = {}  # id of a parameter package -> its number
-    for c in nodes:
-        for name, obj in vars(c).items():
-            if not name.startswith("_") and not isinstance(obj, (Input, Parameter)) and hasattr(obj, "__dict__"):
-                if any(isinstance(p, Parameter) for p in vars(obj).values()):
-                    packages.setdefault(id(obj), len(packages) + 1)
-    leaves, names, seen = [], [], set()
-    for c in nodes:
-        for label, obj in inputs_of(c):
-            if id(obj) in seen or not isinstance(obj, (Input, Parameter)) or not _is_float(obj.value):
-                continue
-            seen.add(id(obj))
-            if "." in label and len(packages) > 1:
-                owner = getattr(c, label.split(".")[0])
-                label = label.replace(".", f"{packages[id(owner)]}.", 1)
-            while label in names:
-                label += "'"
-            leaves.append(obj)
-            names.append(getattr(obj, "name", label))
-
-    def loss(*values):
-        saved = [(obj, obj.value) for obj in leaves] + [(c, vars(c).get("value")) for c in nodes]
-        try:
-            for obj, value in zip(leaves, values):
-                obj.value = value
-            for c in nodes:
-                c.forward()
-            return np.mean(nodes[-1].value)
-        finally:
-            for obj, value in saved:
-                obj.value = value
-
-    return loss, [obj.value for obj in leaves], names

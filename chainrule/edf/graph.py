@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["CompNode", "CompNodes", "EDFError", "Graph", "Input", "Parameter", "ParameterPackage", "Parameters",
-           "Forward", "Backward", "SGD", "current", "inputs_of", "describe"]
+           "Forward", "Backward", "SGD", "current", "inputs_of", "describe", "as_function"]
 
 
 class EDFError(ValueError):
@@ -91,8 +91,6 @@ class Graph:
 
     def __chainrule_graph__(self):
         """``(f, args, names)`` for ``cr.explain`` and ``cr.viz.draw``: the forward pass as a chainrule function."""
-        from .bridge import as_function
-
         return as_function(self)
 
     def __repr__(self):
@@ -289,3 +287,56 @@ def _forward(c):
             raise EDFError(f"{describe(c)}.forward: its input {label} ({describe(obj)}) has no value; set "
                            f"{label}.value (minibatch index first) before Forward()")
     c.forward()
+
+
+def _is_float(value):
+    return np.asarray(value).dtype.kind == "f"
+
+
+# ---- cr.explain and cr.viz.draw -------------------------------------------------------------------------
+def as_function(graph):
+    """``(f, args, names)``: ``f(*args)`` runs the graph's forward through chainrule and returns the mean loss.
+
+    The args are the float Inputs' and the Parameters' values, named by the attribute the first node
+    using them keeps them under (``x``; ``Phi1.w`` for the first package's ``w``); integer Inputs
+    (class labels) are data, closed over. The loss is the last CompNode's, averaged over the
+    minibatch as ``Backward`` does (``loss.grad = 1/nBatch``).
+    """
+    nodes = list(graph.CompNodes)
+    if not nodes:
+        raise EDFError("explain: the EDF graph has no CompNodes")
+    if any(not hasattr(c, "value") for c in nodes):
+        graph.Forward()
+    packages = {}  # id of a parameter package -> its number
+    for c in nodes:
+        for name, obj in vars(c).items():
+            if not name.startswith("_") and not isinstance(obj, (Input, Parameter)) and hasattr(obj, "__dict__"):
+                if any(isinstance(p, Parameter) for p in vars(obj).values()):
+                    packages.setdefault(id(obj), len(packages) + 1)
+    leaves, names, seen = [], [], set()
+    for c in nodes:
+        for label, obj in inputs_of(c):
+            if id(obj) in seen or not isinstance(obj, (Input, Parameter)) or not _is_float(obj.value):
+                continue
+            seen.add(id(obj))
+            if "." in label and len(packages) > 1:
+                owner = getattr(c, label.split(".")[0])
+                label = label.replace(".", f"{packages[id(owner)]}.", 1)
+            while label in names:
+                label += "'"
+            leaves.append(obj)
+            names.append(getattr(obj, "name", label))
+
+    def loss(*values):
+        saved = [(obj, obj.value) for obj in leaves] + [(c, vars(c).get("value")) for c in nodes]
+        try:
+            for obj, value in zip(leaves, values):
+                obj.value = value
+            for c in nodes:
+                c.forward()
+            return np.mean(nodes[-1].value)
+        finally:
+            for obj, value in saved:
+                obj.value = value
+
+    return loss, [obj.value for obj in leaves], names

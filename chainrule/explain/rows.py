@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..viz.notation import bar
+from ..viz.table import render
 
 __all__ = ["BackwardRow", "ConstantRow", "Explanation", "ForwardRow", "GradientRow", "Term"]
 
@@ -139,8 +140,6 @@ class Explanation:
 
     def to_text(self, ascii=False):
         """The table as text; ``ascii=True`` spells v̄3 as v3_bar and · as * for plain terminals."""
-        from ..viz.table import render
-
         return render(self, ascii=ascii)
 
     def __str__(self):

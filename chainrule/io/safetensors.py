@@ -121,6 +121,7 @@ def save(state, path, *, metadata=None):
     >>> load(p)["w"].tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
+    # lazily, as in load: `import chainrule` loads NumPy only, the safetensors library when a file is written
     from safetensors import SafetensorError
     from safetensors.numpy import save_file
 
@@ -280,6 +281,7 @@ def load(path, with_metadata=False):
     >>> tensors["x"].tolist(), meta
     ([0, 1, 2], {'note': 'hi'})
     """
+    # lazily: `import chainrule` loads NumPy only, the safetensors library when a file is read
     from safetensors import SafetensorError, safe_open
 
     path = os.fspath(path)

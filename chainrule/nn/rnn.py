@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 
+from ..ops.join import stack
+from ..ops.shape import swapaxes
 from . import functional as F
 from . import init
 from .module import Module, Parameter
@@ -14,14 +16,10 @@ _ACTIVATIONS = {"tanh": F.tanh, "relu": F.relu}
 
 
 def _stack(ts):
-    from ..ops.join import stack
-
     return stack(ts, axis=0)
 
 
 def _swap01(x):
-    from ..ops.shape import swapaxes
-
     return swapaxes(x, 0, 1)
 
 

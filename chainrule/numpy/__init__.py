@@ -44,7 +44,8 @@ import numpy as _np
 
 from ..core.tensor import Tensor as _Tensor
 from ..ops import PUBLIC as _PUBLIC
-from . import dispatch as _dispatch
+from .. import creation as _creation
+from . import conversions as _conversions, dispatch as _dispatch
 
 # NumPy's protocols on Tensor: np.exp(t), a + t, np.sum(t) reach the primitives through dispatch's tables,
 # filled from every family's public functions.
@@ -89,13 +90,9 @@ def _lookup(name):
     if ours is not None:
         return ours
     if name in _CONVERSIONS:
-        from . import conversions
-
-        return getattr(conversions, name)
+        return getattr(_conversions, name)
     if name in _CREATION:
-        from .. import creation
-
-        return getattr(creation, name)
+        return getattr(_creation, name)
     if name == "linalg":
         return _importlib.import_module(".linalg", __name__)
     try:

@@ -10,14 +10,14 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from ..creation import _device, _differentiable, _no_like, _tensors_in
+from ..ops.join import stack
+from ..ops.shape import reshape
 
 __all__ = ["array", "asarray", "asanyarray", "ascontiguousarray", "copy"]
 
 
 def _build(obj):
     """Nested lists of Tensors and numbers as one Tensor, stacked on the graph."""
-    from ..ops.join import stack
-
     if isinstance(obj, (list, tuple)):
         if not obj:
             return Tensor(np.zeros(0))
@@ -26,8 +26,6 @@ def _build(obj):
 
 
 def _ndmin(t, ndmin):
-    from ..ops.shape import reshape
-
     if t.ndim >= ndmin:
         return t
     return reshape(t, (1,) * (ndmin - t.ndim) + t.shape)

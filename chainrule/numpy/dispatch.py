@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import creation
+from ..core.shapes import cast
 from ..core.state import live_tangents
 from ..core.tensor import Tensor
+from .conversions import copy
 
 __all__ = ["array_ufunc", "array_function", "NUMPY_FUNCTIONS", "UFUNCS"]
 
@@ -86,8 +89,6 @@ def _check_call(name, kwargs):
 
 
 def _cast_inputs(inputs, dtype):
-    from ..core.shapes import cast
-
     return tuple([cast(x, dtype) if isinstance(x, Tensor) else np.asarray(x, dtype=dtype) for x in inputs])
 
 
@@ -152,10 +153,7 @@ _CREATION_ROUTED = ("zeros_like", "ones_like", "full_like", "empty_like", "copy"
 
 def _creation(name):
     if name == "copy":
-        from .conversions import copy
-
         return copy
-    from .. import creation
 
     return getattr(creation, name)
 

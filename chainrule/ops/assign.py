@@ -11,7 +11,7 @@ from ..core.batching_rules import fallback, lift, with_batch
 from ..core.primitive import Primitive, apply
 from ..core.state import STATE
 from ..core.tensor import Tensor
-from ..core.writes import note_write
+from ..core.writes import note_write, rebind
 from .indexing import _batched_index, _fit, _index_text, _normalise, _plan, _rows_repeat, getitem_p
 
 __all__ = []  # setitem is Tensor.__setitem__ (bound in ops/methods.py), which records index_update_p
@@ -138,8 +138,6 @@ def setitem(t, index, value):
     if (graph or tangents) and t.data.dtype.kind in "fc" or batched:
         if graph and node is not None and node.prim is None:
             raise RuntimeError(LEAF_MESSAGE)
-        from .methods import rebind
-
         rebind(t, index_update_p(t, _fit(value, idx, "setitem"), index=idx), "setitem")
         return
     # Untracked: NumPy's in-place assignment (and its casting: 2.7 into an int Tensor gives 2).

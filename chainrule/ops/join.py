@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 
 from ..core.batching_rules import axis_rule, fallback
+from ..core.shapes import cast
 from ..core.primitive import Primitive, apply
 from ..core.shapes import shape_of
 from ..core.tensor import Tensor
@@ -106,7 +107,6 @@ def _arrays_in(op, arrays, out, dtype, casting):
                         f"assign the result instead")
     if dtype is None:
         return arrays
-    from ..core.shapes import cast
 
     dtype = np.dtype(dtype)
     for a in arrays:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.backward import backward
 from ..core.primitive import Primitive, apply
 from ..core.shapes import astype, cast
 from ..core.state import STATE
 from ..core.tensor import Tensor
-from ..core.writes import note_write
+from ..core.writes import note_write, rebind
 from . import assign as A
 from . import elementwise as E
 from . import gather as G
@@ -25,7 +26,7 @@ from . import reduce_discrete as RD
 from . import shape as S
 from . import statistics as ST
 
-__all__ = ["TENSOR_METHODS", "rebind"]
+__all__ = ["TENSOR_METHODS"]
 
 _NO_KW = {}  # shared and never mutated: operators take no keywords
 _BINARY_OPERATORS = {"add", "subtract", "multiply", "divide", "power", "floor_divide", "mod", "less", "less_equal",
@@ -105,24 +106,20 @@ def _inplace(fn, ufunc, symbol):
     return method
 
 
-def rebind(t, out, op):
-    """Make ``t`` the result ``out`` of an in-place operation ``op`` (``+=``, ``setitem``): a new node."""
-    batched = hasattr(out, "val")  # a Batched result, inside vmap
-    if batched and hasattr(t, "val") and out.level == t.level:  # t is batched at that level: its slots
-        t.val, t.data = out.val, out.data
-        return
-    if batched:  # t is unbatched, or batched at an outer vmap only
-        # as torch.func.vmap: an unbatched Tensor cannot come to hold a whole batch in place
-        raise ValueError(
-            f"{op}: inside vmap, this Tensor is not batched (at this vmap level) but the value written into it "
-            f"is, so it would "
-            f"have to hold the whole batch; start from a batched value instead (e.g. y = cr.zeros_like(x) "
-            f"for a batched x), or compute a new value (y = y + v)"
-        )
-    t.data, t._fw = out.data, out._fw
-    if STATE.grad:
-        t._node = out._node
+def _backward_method(self, grad=None, retain_graph=None, create_graph=False):
+    """Backpropagate from this Tensor, accumulating into the ``.grad`` of leaves.
 
+    ``grad`` defaults to 1 for a scalar and is required otherwise.
+    ``retain_graph`` defaults to ``create_graph``.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(3.0, requires_grad=True)
+    >>> (x ** 2).backward()
+    >>> x.grad.item()
+    6.0
+    """
+    backward(self, grad, retain_graph=create_graph if retain_graph is None else retain_graph,
+             create_graph=create_graph)
 
 
 def _astype_method(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
@@ -212,6 +209,8 @@ TENSOR_METHODS = {
     "take": G.take,
     "trace": L.trace,
     "diagonal": L.diagonal,
+    # the reverse pass (core/backward.py) from this Tensor
+    "backward": _backward_method,
 }
 
 for _name, _fn in TENSOR_METHODS.items():

@@ -9,11 +9,12 @@ import weakref
 import numpy as np
 
 from ..core.backward import sweep
-from ..core.batching import Batched, batch_levels, from_level, to_level
+from ..core.batching import Batched, batch_levels, from_level, make, to_level
 from ..core.node import Node
 from ..core.primitive import tracing
 from ..core.state import STATE, live_tangents
 from ..core.tensor import Tensor, wrap
+from ..ops.elementwise import positive
 from .pytree import tree_flatten
 
 __all__ = [
@@ -135,8 +136,6 @@ def fresh(x):
     :class:`OwnLeaf`. Tangents of outer forward-mode levels are kept.
     """
     if x._node is not None:
-        from ..ops.elementwise import positive
-
         return positive(x)
     return own_leaf(x.data, x._fw)
 
@@ -271,8 +270,6 @@ def _detached(t):
     """``t`` with no graph node on it, on its batch's physical value or on its live tangents (recursively):
     the transform's own trace must not stay reachable from its result."""
     if type(t) is Batched:
-        from ..core.batching import make
-
         return make(_detached(t.val), t.level)
     fw = live_tangents(t._fw)
     if fw is not None:
@@ -288,8 +285,6 @@ def aux_output(x, tensors, keep_graph):
 def zeros_like(t):
     """Zeros shaped like ``t`` (batched values give batched zeros, as constants)."""
     if type(t) is Batched:
-        from ..core.batching import make
-
         return make(zeros_like(t.val), t.level)
     return wrap(np.zeros(t.shape, dtype=t.dtype))
 

@@ -10,7 +10,11 @@ from ..core.batching import Batched
 from ..core.forward import level, make_dual, tangent_of
 from ..core.primitive import Primitive, apply
 from ..core.state import STATE, enable_grad, live_tangents, no_grad, raw_mode
+from ..core.shapes import astype
 from ..core.tensor import Tensor, wrap
+from ..ops.indexing import getitem
+from ..ops.join import concatenate
+from ..ops.shape import reshape
 from ._util import backprop, fresh
 from .pytree import tree_flatten, tree_unflatten
 
@@ -66,10 +70,6 @@ class _Segment:
             return None  # no float Tensor output: nothing to differentiate (unpack gives the constants)
         if len(ts) == 1:
             return ts[0]
-        from ..core.shapes import astype
-        from ..ops.join import concatenate
-        from ..ops.shape import reshape
-
         # The node has one output, so the float outputs travel as one flat array of their common dtype
         # (float32 next to float64 travels as float64, exactly); unpack casts each back to its own dtype.
         common = np.result_type(*self.out_dtypes)
@@ -79,11 +79,6 @@ class _Segment:
         if len(self.out_pos) == 1:
             parts = [y]
         else:
-            from ..ops.indexing import getitem
-            from ..ops.shape import reshape
-
-            from ..core.shapes import astype
-
             parts, off = [], 0
             for shape, dtype in zip(self.out_shapes, self.out_dtypes):
                 n = int(np.prod(shape))

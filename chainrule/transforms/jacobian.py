@@ -22,6 +22,9 @@ from ..core.forward import level, make_dual
 from ..core.primitive import _push_tangents
 from ..core.state import STATE, set_grad_enabled
 from ..core.tensor import Tensor, wrap
+from ..ops.indexing import getitem
+from ..ops.join import concatenate
+from ..ops.shape import reshape
 from ._util import argnums_tuple, as_float_tensor, aux_output, has_tensor, lift, output
 from .forward import _jvp, push
 from .pytree import tree_flatten, tree_unflatten
@@ -70,7 +73,6 @@ def _join(chunks):
     """One physical value per leaf, its chunks joined along the batch axis."""
     if len(chunks) == 1:
         return chunks[0]
-    from ..ops.join import concatenate
 
     return [concatenate(list(parts), axis=0) for parts in zip(*chunks)]
 
@@ -79,15 +81,12 @@ def _rows(phys, k, sizes):
     """Rows of block ``k`` (of the given sizes) of a physical value whose axis 0 runs over all blocks."""
     if len(sizes) == 1:
         return phys
-    from ..ops.indexing import getitem
 
     off = sum(sizes[:k])
     return getitem(phys, slice(off, off + sizes[k]))
 
 
 def _reshape(x, shape):
-    from ..ops.shape import reshape
-
     return x if tuple(x.shape) == tuple(shape) else reshape(x, tuple(shape))
 
 

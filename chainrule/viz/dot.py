@@ -5,10 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.shapes import shape_of
+from ..core.backward import toposort
 from ..core.tensor import Tensor
+from ..explain.rows import Explanation
+from ..nn.module import Parameter
 from .formulas import HIDDEN, call_text, literal
 from .notation import bar, dot, format_value
-from .render import MAX_NODES
+from .render import MAX_NODES, render
+from .tape import CHANGED, node_adjoints, node_values
 
 __all__ = ["STYLES", "DotSource", "to_dot"]
 
@@ -32,8 +36,6 @@ class DotSource(str):
 
     def render(self, fmt="svg", max_nodes=MAX_NODES):
         """The picture as bytes; ``max_nodes`` as for :func:`chainrule.viz.draw` (None: no limit)."""
-        from .render import render
-
         return render(self, fmt, max_nodes=max_nodes)
 
     def _repr_svg_(self):
@@ -100,8 +102,6 @@ def to_dot(obj, *, grads=None, names=None, rankdir="LR", precision=4, max_size=6
     >>> src.startswith("digraph") and "multiply" in src
     True
     """
-    from ..explain import Explanation  # lazily: chainrule.explain imports this package's notation
-
     if isinstance(obj, Explanation):
         return _explanation_dot(obj, rankdir, precision, max_size, title)
     roots = [obj] if isinstance(obj, Tensor) else list(obj) if isinstance(obj, (list, tuple)) else None
@@ -160,15 +160,10 @@ def _explanation_dot(ex, rankdir, precision, max_size, title):
 
 # ---- from a Tensor: what the tape holds -----------------------------------------------
 def _leaf_kind(leaf):
-    from ..nn.module import Parameter  # lazily: chainrule.nn is imported after this package
-
     return "parameter" if isinstance(leaf, Parameter) else "input"  # the class itself: subclasses count
 
 
 def _tensor_dot(roots, grads, names, rankdir, precision, max_size, title):
-    from ..core.backward import toposort
-    from .tape import CHANGED, node_adjoints, node_values
-
     given = {}
     for key, g in (grads if isinstance(grads, dict) else {}).items():
         node = key._node if isinstance(key, Tensor) else key

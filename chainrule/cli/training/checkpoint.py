@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+from ...io import load, save
+from ...optim import flatten_state_dict
 from .errors import TrainError
 from .metrics import _COLUMNS
 from .models import MODELS
@@ -31,9 +33,6 @@ def _config(args, schedule):
 
 
 def save_checkpoint(path, model, opt, epoch, history, config):
-    from ...io import save
-    from ...optim import flatten_state_dict
-
     state = {"model." + k: v for k, v in model.state_dict().items()}
     state.update(flatten_state_dict(opt.state_dict(), prefix="optimizer."))
     state["epoch"] = np.array(epoch, dtype=np.int64)
@@ -43,8 +42,6 @@ def save_checkpoint(path, model, opt, epoch, history, config):
 
 
 def read_checkpoint(path):
-    from ...io import load
-
     try:
         tensors, meta = load(path, with_metadata=True)
     except FileNotFoundError:
@@ -180,8 +177,6 @@ _TOP_LEVEL = ("model.", "optimizer.", "metrics.")
 def _check_optimizer_state(tensors, name, model, opt):
     """None if the checkpoint's optimizer.* tensors are what ``opt`` (a fresh ``name`` optimizer for
     ``model``) would save, else what is not; nothing is changed."""
-    from ...optim import flatten_state_dict
-
     for key in tensors:
         if key != "epoch" and not key.startswith(_TOP_LEVEL):
             return f"field {_short(key)} is not part of a checkpoint"
@@ -274,8 +269,6 @@ def restore(ckpt, tensors, saved, model, opt):
 
 def _epoch_of(ckpt):
     """The epoch a checkpoint on disk holds, or None."""
-    from ...io import load
-
     try:
         return int(load(ckpt)["epoch"])
     except (OSError, ValueError, KeyError):

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from ...data import load_digits, load_idx
 from .errors import TrainError
 
 __all__ = ["IDX_FILES", "load_data", "count_classes"]
@@ -26,8 +27,6 @@ MAX_LABEL = 65_535
 
 def load_data(spec):
     """((X_train, y_train), (X_test, y_test)) with X float32 in [0, 1] of shape (n, features)."""
-    from ...data import load_digits, load_idx
-
     if spec == "digits":
         return load_digits()
     if not os.path.isdir(spec):

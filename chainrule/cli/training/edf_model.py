@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import edf, nn
+from ...core.function import Function
+from ...random import get_rng
+
 __all__ = ["HIDDEN", "build_edf"]
 
 HIDDEN = 256
@@ -23,9 +27,6 @@ def build_edf(features, classes, hidden=HIDDEN):
     >>> logp.shape, bool(np.allclose(np.exp(logp.data).sum(axis=1), 1))
     ((2, 10), True)
     """
-    from ... import edf, nn
-    from ...core.function import Function
-
     class Phi(nn.Module):
         """A parameter package of the notes: ``w`` (in, out), Glorot-uniform, and ``b`` (out,), zero."""
 
@@ -75,6 +76,4 @@ def build_edf(features, classes, hidden=HIDDEN):
 
 
 def _rng():
-    from ... import random
-
-    return random.get_rng()
+    return get_rng()

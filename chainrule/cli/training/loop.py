@@ -9,6 +9,11 @@ import time
 
 import numpy as np
 
+from ... import random as cr_random
+from ...core.state import no_grad
+from ...creation import tensor
+from ...data import DataLoader
+from ...nn import functional as F
 from .checkpoint import _config, _epoch_of, save_checkpoint
 from .errors import WriteError
 from .metrics import _COLUMNS, _Plot, _title, write_metrics
@@ -26,15 +31,12 @@ def _epoch_seed(seed, epoch):
 
 def evaluate(model, x, y, batch=512):
     """(mean cross-entropy, accuracy, correct count) on (x, y), in eval mode without recording."""
-    import chainrule as cr
-
-    from ...nn import functional as F
 
     model.eval()
     total, correct = 0.0, 0
-    with cr.no_grad():
+    with no_grad():
         for i in range(0, len(x), batch):
-            logits = model(cr.tensor(x[i : i + batch]))
+            logits = model(tensor(x[i : i + batch]))
             yb = y[i : i + batch]
             total += F.cross_entropy(logits, yb, reduction="sum").item()
             correct += int((logits.data.argmax(axis=1) == yb).sum())
@@ -79,16 +81,12 @@ class _Run:
 
     def epoch(self, epoch, dataset, xte, yte):
         """Train epoch ``epoch`` and write its files; False when it stopped on a non-finite loss."""
-        import chainrule as cr
-
-        from ...data import DataLoader
-        from ...nn import functional as F
 
         args, model, opt = self.args, self.model, self.opt
         self.current = epoch
         t0 = time.perf_counter()
         epoch_seed = _epoch_seed(args.seed, epoch)
-        cr.random.seed(epoch_seed)  # dropout masks, should a model use them
+        cr_random.seed(epoch_seed)  # dropout masks, should a model use them
         lr = lr_at(self.schedule, epoch)
         for group in opt.param_groups:
             group["lr"] = lr
@@ -101,7 +99,7 @@ class _Run:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for step, (xb, yb) in enumerate(batches):
                     opt.zero_grad()
-                    loss = F.cross_entropy(model(cr.tensor(xb)), yb)
+                    loss = F.cross_entropy(model(tensor(xb)), yb)
                     value = loss.item()
                     if not math.isfinite(value):
                         return self._diverged(f"the loss became {value} at epoch {epoch + 1}, step {step + 1}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from ... import nn
+from .edf_model import build_edf
 from .errors import TrainError
 
 __all__ = ["MODELS", "build_model"]
@@ -13,11 +15,7 @@ MODELS = ("mlp", "cnn", "edf")  # what --model accepts, and what a checkpoint's 
 
 def build_model(kind, features, classes):
     """The MLP, CNN or EDF MLP for inputs of ``features`` pixels (a square image for the CNN)."""
-    from ... import nn
-
     if kind == "edf":
-        from .edf_model import build_edf
-
         return build_edf(features, classes)
     if kind == "mlp":
         return nn.Sequential(nn.Linear(features, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),

@@ -10,6 +10,7 @@ from ...core.tensor import Tensor
 from ...extend import nondifferentiable
 from ...ops.elementwise import log, logaddexp, maximum
 from ...ops.reduce import sum_p
+from ...ops.shape import transpose
 from ...ops.special import log_softmax, softmax
 
 __all__ = ["mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -168,7 +169,6 @@ def _labels(input, target, weight, ignore_index, reduction, op):
     if not batched:
         x = x.reshape(1, c)
     elif len(shape) > 2:  # (N, C, d1, ...) -> (N·d1·..., C)
-        from ...ops.shape import transpose
 
         x = transpose(x, (0,) + tuple(range(2, len(shape))) + (1,)).reshape(-1, c)
     t = t.reshape(-1)
