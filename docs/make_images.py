@@ -1,4 +1,5 @@
-"""Draw the tutorial's pictures (docs/img/*.svg) from the explanations its own code computes.
+"""Draw the docs' pictures (docs/img/*.svg): the tutorial's from the explanations its own code computes,
+the architecture's layers from the import-linter contract.
 
     python docs/make_images.py             # run docs/tutorial.md's code, write docs/img/*.svg
     python docs/make_images.py --outputs   # also refresh the printed tables in docs/tutorial.md
@@ -110,11 +111,33 @@ def sources(namespace):
     return {name: to_dot(namespace[var], **_options(namespace, opts)) for name, (var, opts) in PICTURES.items()}
 
 
+def layers_dot():
+    """DOT text of docs/architecture.md's picture: the layers of the import-linter contract in pyproject.toml,
+    top to bottom, siblings side by side (``:`` may import each other, ``|`` are independent)."""
+    import tomllib
+
+    contract = tomllib.loads((DOCS.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    (layers,) = [c["layers"] for c in contract["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
+    lines = ["digraph layers {", '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica"];',
+             '  edge [color="#888888"];']
+    for k, layer in enumerate(layers):
+        separator = ":" if ":" in layer else "|"
+        names = [n.strip() for n in layer.split(separator)]
+        joined = " : " if separator == ":" else "  |  "
+        lines.append(f'  L{k} [label="{joined.join(names)}"];')
+        if k:
+            lines.append(f"  L{k - 1} -> L{k};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
 def pictures(namespace):
     """``{file name: SVG bytes}``: what docs/img must hold."""
     from chainrule.viz import render
 
-    return {name: render(source, "svg") for name, source in sources(namespace).items()}
+    drawn = {name: render(source, "svg") for name, source in sources(namespace).items()}
+    drawn["layers.svg"] = render(layers_dot(), "svg")
+    return drawn
 
 
 def main(argv=None):

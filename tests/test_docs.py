@@ -177,7 +177,8 @@ def test_pictures_are_current(tmp_path):
     assert set(drawn) == on_disk, "docs/img and docs/make_images.py's PICTURES disagree"
     stale = [name for name, svg in drawn.items() if (ROOT / "docs" / "img" / name).read_bytes() != svg]
     assert not stale, f"docs/img/{', '.join(stale)} differ from what the tutorial draws now: python docs/make_images.py"
-    shown = set(re.findall(r"!\[[^\]]*\]\(img/([^)]+)\)", (ROOT / "docs" / "tutorial.md").read_text(encoding="utf-8")))
+    shown = {name for doc in (ROOT / "docs").glob("*.md")
+             for name in re.findall(r"!\[[^\]]*\]\(img/([^)]+)\)", doc.read_text(encoding="utf-8"))}
     assert shown == on_disk  # every picture is shown, every shown picture is drawn
 
 
