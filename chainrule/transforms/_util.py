@@ -12,6 +12,7 @@ from ..core.backward import sweep
 from ..core.batching import Batched, batch_levels, from_level, make, to_level
 from ..core.node import Node
 from ..core.primitive import tracing
+from ..core.shapes import shape_of
 from ..core.state import STATE, live_tangents
 from ..core.tensor import Tensor, wrap
 from ..ops.elementwise import positive
@@ -290,7 +291,7 @@ def zeros_like(t):
 
 
 def check_cotangent(ct, out, who, where):
-    shape = ct.shape if isinstance(ct, Tensor) else np.shape(ct)
-    if tuple(shape) != tuple(out.shape):
+    shape = shape_of(ct)
+    if shape != tuple(out.shape):
         raise ValueError(f"{who}: the cotangent for {where} has shape {tuple(shape)} but that output has shape "
                          f"{tuple(out.shape)}")
