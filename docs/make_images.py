@@ -118,7 +118,8 @@ def layers_dot():
 
     contract = tomllib.loads((DOCS.parent / "pyproject.toml").read_text(encoding="utf-8"))
     (layers,) = [c["layers"] for c in contract["tool"]["importlinter"]["contracts"] if c["type"] == "layers"]
-    lines = ["digraph layers {", '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica"];',
+    lines = ["digraph layers {",
+             '  node [shape=box, style="rounded,filled", fillcolor="#eef3fb", fontname="Helvetica"];',
              '  edge [color="#888888"];']
     for k, layer in enumerate(layers):
         separator = ":" if ":" in layer else "|"
