@@ -188,7 +188,7 @@ def _rows_repeat(plan):
 
 
 def _bincount(flat, w, size):
-    """``zeros(size)`` with ``w[k]`` added at ``flat[k]``: np.bincount, 2-3x faster than np.add.at.
+    """``zeros(size)`` with ``w[k]`` added at ``flat[k]``: np.bincount, faster than np.add.at.
 
     bincount sums in float64 (then cast back: float32 stays float32, and is summed more
     accurately); complex values are summed as two real halves.
@@ -201,11 +201,9 @@ def _bincount(flat, w, size):
 def _scatter_add(g, index):
     """zeros(index.shape) with ``g`` added at ``index.key``, repeated positions accumulating.
 
-    Chosen by measurement (NumPy 2.4): assignment where no position can repeat (basic
-    indexing, distinct rows: ~15x faster than ``np.add.at``); otherwise ``np.bincount`` over
-    the flat positions of every element, 2-6x faster than ``np.add.at`` (2e5 (i, j) pairs:
-    0.5 against 3.4 ms; 20000 repeated rows of 64: 3.5 against 19 ms) and never far behind a
-    sort + ``np.add.reduceat``, which pays per run of a repeated row.
+    Assignment where no position can repeat (basic indexing, distinct rows); otherwise
+    ``np.bincount`` over the flat positions of every element. Both beat ``np.add.at`` by far
+    (the timings: docs/performance.md).
     """
     g = np.asarray(g)
     if index.advanced and not index.unique:
