@@ -48,6 +48,11 @@ from .ops.indexing import scatter_add
 from .ops.gather import take, take_along_axis
 from .ops.special import softmax, log_softmax
 from .ops import astype, where
+from .ops.join import row_stack, hsplit, vsplit, dsplit
+from .ops.products import kron, cross
+from .ops.gather import put_along_axis
+from .ops.rearrange import roll, rot90, fliplr, flipud, append, insert, delete, diff, select
+from .ops.triangular import triu, tril, diag, diagflat
 
 __version__ = "0.1.0"
 
@@ -85,4 +90,7 @@ __all__ = [
     "take", "take_along_axis", "scatter_add",
     # softmax
     "softmax", "log_softmax",
+    # array manipulation (issue 11)
+    "row_stack", "hsplit", "vsplit", "dsplit", "kron", "cross", "put_along_axis", "roll", "rot90", "fliplr", "flipud",
+    "append", "insert", "delete", "diff", "select", "triu", "tril", "diag", "diagflat",
 ]

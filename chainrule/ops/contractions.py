@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import string
 
 import numpy as np
@@ -16,6 +17,7 @@ from ..core.tensor import Tensor
 __all__ = ["tensordot", "einsum"]
 
 _LETTERS = string.ascii_letters  # the index names np.einsum accepts
+_SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase  # NumPy names sublist integer k so
 _GREEDY_ABOVE = 50_000  # iteration-space size above which a BLAS contraction path beats plain np.einsum
 
 
@@ -262,8 +264,35 @@ einsum_p = Primitive("einsum", _einsum, vjp=_einsum_vjp, jvp=_einsum_jvp, joint_
                      call_args=lambda kw, shapes: [(k, v) for k, v in kw.items() if k != "subscripts"])
 
 
+def _sublist_text(sub, what):
+    """One sublist (integers naming axes, Ellipsis for ``...``) as einsum letters, as NumPy reads it."""
+    out = []
+    for s in sub:
+        if s is Ellipsis:
+            out.append("...")
+            continue
+        try:
+            k = operator.index(s)
+        except TypeError:
+            raise TypeError(f"einsum: {what} sublist {sub!r} must hold integers or Ellipsis, got {s!r}") from None
+        if not 0 <= k < len(_SUBLIST_LETTERS):
+            raise ValueError(f"einsum: subscript {k} in {what} sublist {sub!r} is not in [0, {len(_SUBLIST_LETTERS)})")
+        out.append(_SUBLIST_LETTERS[k])
+    return "".join(out)
+
+
+def _from_sublists(args):
+    """``(op0, sub0, op1, sub1, ..., [out])`` as a subscripts string and the operands."""
+    ops, terms = list(args[0::2][: len(args) // 2]), [_sublist_text(s, "an operand's") for s in args[1::2]]
+    text = ",".join(terms)
+    if len(args) % 2:
+        text += "->" + _sublist_text(args[-1], "the output")
+    return text, tuple(ops)
+
+
 def einsum(subscripts, *operands, optimize=None):
-    """Einstein summation like ``np.einsum`` (implicit/explicit output, ``...``, repeated indices).
+    """Einstein summation like ``np.einsum`` (implicit/explicit output, ``...``, repeated indices), also in
+    NumPy's sublist form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (integers 0-51, ``Ellipsis`` for ``...``).
 
     ``optimize`` is accepted for NumPy compatibility; the contraction order is chosen automatically.
 
@@ -272,9 +301,11 @@ def einsum(subscripts, *operands, optimize=None):
     (2, 4)
     >>> cr.einsum("ii", cr.eye(3))
     tensor(3.)
+    >>> cr.einsum(cr.ones((2, 3)), [0, 1], cr.ones((3, 4)), [1, 2], [0, 2]).shape
+    (2, 4)
     """
     if not isinstance(subscripts, str):
-        raise TypeError("einsum: subscripts must be a string such as 'ij,jk->ik' (the sublist form is not supported)")
+        subscripts, operands = _from_sublists((subscripts,) + operands)
     ops = [_arr(x) for x in operands]
     subs, targets = _einsum_plan(subscripts, tuple(op.shape for op in ops))
     for k, shape in enumerate(targets):

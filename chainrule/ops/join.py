@@ -15,7 +15,8 @@ from ..extend import linear
 from .axes import _INT, _index, _normalize_axis
 from .shape import atleast_1d, atleast_2d, atleast_3d, ravel, reshape_p, squeeze_p
 
-__all__ = ["concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "split", "array_split", "pad"]
+__all__ = ["concatenate", "stack", "hstack", "vstack", "row_stack", "dstack", "column_stack", "split", "array_split",
+           "hsplit", "vsplit", "dsplit", "pad"]
 
 # All linear: crop is pad's transpose and the adjoint of every join and split; like the shape
 # primitives, none saves its input (what a rule needs rides in the static keywords).
@@ -195,6 +196,11 @@ def vstack(tup, *, dtype=None, casting="same_kind"):
     return concatenate(_each(_sequence("vstack", tup), 2), axis=0, dtype=dtype, casting=casting)
 
 
+def row_stack(tup, *, dtype=None, casting="same_kind"):
+    """``vstack`` under NumPy's older name (deprecated there since NumPy 2.0)."""
+    return vstack(tup, dtype=dtype, casting=casting)
+
+
 def dstack(tup):
     """Join arrays along a third axis, like ``np.dstack``: (m, n) pieces give (m, n, k)."""
     return concatenate(_each(_sequence("dstack", tup), 3), axis=2)
@@ -273,6 +279,37 @@ def array_split(x, indices_or_sections, axis=0):
     [(2,), (2,), (1,)]
     """
     return _split("array_split", x, indices_or_sections, axis, False)
+
+
+def _split_at_least(op, x, indices_or_sections, nd, axis):
+    if len(shape_of(x)) < nd:
+        raise ValueError(f"{op} only works on arrays of {nd} or more dimensions, got shape {tuple(shape_of(x))}")
+    return _split("split", x, indices_or_sections, axis, True)
+
+
+def hsplit(x, indices_or_sections):
+    """``split`` along the columns (axis 1, or 0 for a 1-D array), like ``np.hsplit``.
+
+    >>> import chainrule as cr
+    >>> [p.shape for p in cr.hsplit(cr.ones((2, 4)), 2)]
+    [(2, 2), (2, 2)]
+    """
+    return _split_at_least("hsplit", x, indices_or_sections, 1, 1 if len(shape_of(x)) > 1 else 0)
+
+
+def vsplit(x, indices_or_sections):
+    """``split`` along the rows (axis 0) of an array with at least 2 axes, like ``np.vsplit``.
+
+    >>> import chainrule as cr
+    >>> [p.shape for p in cr.vsplit(cr.ones((4, 2)), [1])]
+    [(1, 2), (3, 2)]
+    """
+    return _split_at_least("vsplit", x, indices_or_sections, 2, 0)
+
+
+def dsplit(x, indices_or_sections):
+    """``split`` along the third axis of an array with at least 3 axes, like ``np.dsplit``."""
+    return _split_at_least("dsplit", x, indices_or_sections, 3, 2)
 
 
 # ---- pad -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Products: matmul, dot, inner, outer, vdot (matmul's one-pass forward-mode rule is in ``matmul_fusion``)."""
+"""Products: matmul, dot, inner, outer, vdot, kron, cross (matmul's one-pass forward rule: ``matmul_fusion``)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ import numpy as np
 from ..core.batching import moveaxis
 from ..core.batching_rules import ndim_of, reshape_to, shape_of
 from ..core.primitive import Primitive, apply
+from ..core.shapes import broadcast_to as _broadcast_to
 from . import elementwise as E
 from .contractions import _arr, tensordot_p
+from .join import stack
 from .matmul_fusion import fused_jvp
-from .shape import reshape, swapaxes
+from .shape import moveaxis as _moveaxis, reshape, swapaxes
 
-__all__ = ["matmul", "dot", "inner", "outer", "vdot"]
+__all__ = ["matmul", "dot", "inner", "outer", "vdot", "kron", "cross"]
 
 
 def _mT(x):
@@ -198,3 +200,64 @@ def vdot(a, b):
     if a.size != b.size:
         raise ValueError(f"vdot: shapes {a.shape} and {b.shape} have different sizes")
     return matmul_p(reshape(a, (a.size,)), reshape(b, (b.size,)))
+
+
+# ---- kron and cross: compositions of reshape, multiply and stack (no rules of their own) ----
+def kron(a, b):
+    """The Kronecker product, like ``np.kron``: blocks ``a[i, j] * b`` (any number of axes, the shorter
+    shape padded with leading 1s).
+
+    >>> import chainrule as cr
+    >>> cr.kron(cr.tensor([1.0, 10.0]), cr.tensor([1.0, 2.0]))
+    tensor([ 1.,  2., 10., 20.])
+    """
+    a, b = _arr(a), _arr(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return E.multiply(a, b)
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
+    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
+    # a's axis i and b's axis i side by side, so the product's row-major order is the block order
+    spread_a = reshape(a, tuple(v for n in sa for v in (n, 1)))
+    spread_b = reshape(b, tuple(v for n in sb for v in (1, n)))
+    wide = E.multiply(spread_a, spread_b)
+    return reshape(wide, tuple(m * n for m, n in zip(sa, sb)))
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """The cross product of 3-vectors (or 2-vectors, read with a zero third component) along ``axisa``/``axisb``,
+    broadcast over the other axes, the result's vectors along ``axisc``; like ``np.cross``.
+
+    Two 2-vectors give the scalar third component, as in NumPy.
+
+    >>> import chainrule as cr
+    >>> cr.cross(cr.tensor([1.0, 0.0, 0.0]), cr.tensor([0.0, 1.0, 0.0]))
+    tensor([0., 0., 1.])
+    """
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = _arr(a), _arr(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("cross: both inputs must have at least one dimension")
+    a, b = _moveaxis(a, axisa, -1), _moveaxis(b, axisb, -1)
+    da, db = a.shape[-1], b.shape[-1]
+    if da not in (2, 3) or db not in (2, 3):
+        raise ValueError(f"cross: incompatible dimensions for cross product (dimension must be 2 or 3), got "
+                         f"{da} and {db}")
+    a0, a1, b0, b1 = a[..., 0], a[..., 1], b[..., 0], b[..., 1]
+    c2 = a0 * b1 - a1 * b0
+    if da == 2 and db == 2:
+        return c2
+    if da == 3 and db == 3:
+        a2, b2 = a[..., 2], b[..., 2]
+        c0, c1 = a1 * b2 - a2 * b1, a2 * b0 - a0 * b2
+    elif da == 2:
+        b2 = b[..., 2]
+        c0, c1 = a1 * b2, -(a0 * b2)
+    else:
+        a2 = a[..., 2]
+        c0, c1 = -(a2 * b1), a2 * b0
+    lead = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    cs = [_broadcast_to(c, lead) if tuple(c.shape) != lead else c for c in (c0, c1, c2)]
+    out = stack(cs, axis=-1)
+    return _moveaxis(out, -1, axisc)

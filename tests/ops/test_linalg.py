@@ -119,9 +119,11 @@ def test_singular_value_norms_not_implemented(ord):
         L.norm(r(3, 3), ord=ord)
 
 
-def test_einsum_subscripts_must_be_a_string():
+def test_einsum_sublists_hold_integers():
+    a = r(2)
+    assert np.allclose(C.einsum(a, [0], [0]).data, np.einsum(a, [0], [0]))
     with pytest.raises(TypeError, match="einsum"):
-        C.einsum(r(2), [0], [0])
+        C.einsum(a, ["i"], [0])
 
 
 def test_public_examples_run():
