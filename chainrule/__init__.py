@@ -47,6 +47,7 @@ from .ops.linalg import diagonal, trace, norm
 from .ops.indexing import scatter_add
 from .ops.gather import take, take_along_axis
 from .ops.special import softmax, log_softmax
+from .ops.complex_numbers import conj, conjugate, real, imag, angle
 from .ops import astype, where
 
 __version__ = "0.1.0"
@@ -85,4 +86,5 @@ __all__ = [
     "take", "take_along_axis", "scatter_add",
     # softmax
     "softmax", "log_softmax",
+    "conj", "conjugate", "real", "imag", "angle",  # complex parts
 ]
