@@ -1,6 +1,5 @@
 """Complex numbers with PyTorch's convention: z.grad = ∂L/∂Re z + i ∂L/∂Im z for a real loss L."""
 
-import numpy as np
 import pytest
 
 from tests.ops.harness import check_case

@@ -39,18 +39,23 @@ def np_parts(w):
 
 
 def complex_case(name, f, ref, n=1, shapes=((), (2, 3)), label=""):
-    """Cases of ``f`` on complex inputs z_k = a_k + i·b_k, for each of ``shapes``."""
+    """Cases of ``f`` on ``n`` complex inputs z_k = a_k + i·b_k, all of each shape in ``shapes``."""
+    return [complex_shapes(name, f, ref, (shape,) * n, label) for shape in shapes]
+
+
+def complex_shapes(name, f, ref, shapes, label=""):
+    """One case of ``f`` on complex inputs of the given shapes (one per input)."""
+    n = len(shapes)
+
     def fn(*ab):
         return parts(f(*[ab[2 * k] + 1j * ab[2 * k + 1] for k in range(n)]))
 
     def np_fn(*ab):
         return np_parts(ref(*[ab[2 * k] + 1j * ab[2 * k + 1] for k in range(n)]))
 
-    out = []
-    for shape in shapes:
-        args = tuple(draw(*shape) for _ in range(n) for draw in (re, im))
-        out.append(Case(name, fn, args, np_fn, label=f"complex{label} {'x'.join(map(str, shape)) or '0d'}"))
-    return out
+    args = tuple(draw(*shape) for shape in shapes for draw in (re, im))
+    text = ",".join("x".join(map(str, shape)) or "0d" for shape in shapes)
+    return Case(name, fn, args, np_fn, label=f"complex{label} {text}")
 
 
 HOLOMORPHIC = [  # the elementwise family's holomorphic functions: their rules are ḡ·conj(f'(z))
@@ -95,3 +100,24 @@ CASES += [
     Case("angle", lambda a, b: C.angle(a + 1j * b, deg=True), (re(3), im(3)),
          lambda a, b: np.angle(a + 1j * b, deg=True), label="complex deg"),
 ]
+
+# products, reductions and linear algebra: the other operand (or the result) enters conjugated
+CASES += [
+    complex_shapes("matmul", lambda a, b: a @ b, lambda a, b: a @ b, ((2, 3), (3, 2))),
+    complex_shapes("matmul", lambda a, b: a @ b, lambda a, b: a @ b, ((3,), (3, 2)), label=" vector"),
+    complex_shapes("matmul", cr.vdot, np.vdot, ((4,), (4,)), label=" vdot"),
+    complex_shapes("tensordot", lambda a, b: cr.tensordot(a, b, axes=1), lambda a, b: np.tensordot(a, b, axes=1),
+                   ((2, 3), (3, 2))),
+    complex_shapes("einsum", lambda a, b: cr.einsum("ij,jk->ik", a, b), lambda a, b: np.einsum("ij,jk->ik", a, b),
+                   ((2, 3), (3, 2))),
+    complex_shapes("prod", lambda z: cr.prod(z, axis=0), lambda z: np.prod(z, axis=0), ((3, 2),)),
+    complex_shapes("logsumexp", lambda z: cr.logsumexp(z, axis=0), lambda z: np.log(np.sum(np.exp(z), axis=0)),
+                   ((3, 2),)),
+    complex_shapes("inv", cr.linalg.inv, np.linalg.inv, ((3, 3),)),
+    complex_shapes("det", cr.linalg.det, np.linalg.det, ((3, 3),)),
+    complex_shapes("solve", cr.linalg.solve, np.linalg.solve, ((3, 3), (3, 2))),
+    complex_shapes("solve", cr.linalg.solve, np.linalg.solve, ((3, 3), (3,)), label=" vector"),
+]
+for _ord in (None, 3):  # |z| inside (ord=1 is abs and sum): real results, returned as they are
+    CASES += [Case("norm", lambda a, b, o=_ord: cr.norm(a + 1j * b, ord=o, axis=0), (re(3, 2), im(3, 2)),
+                   lambda a, b, o=_ord: np.linalg.norm(a + 1j * b, ord=o, axis=0), label=f"complex ord={_ord}")]
