@@ -186,6 +186,9 @@ TENSOR_METHODS = {
     "copy": E.positive,  # a new array, recorded as the identity
     "conj": C.conj,
     "conjugate": C.conj,
+    "real": property(C.real),
+    "imag": property(C.imag),
+    "angle": C.angle,
     "sum": R.sum,
     "mean": R.mean,
     "prod": R.prod,

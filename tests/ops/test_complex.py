@@ -84,6 +84,9 @@ def test_conj_conjugates_in_every_spelling():
     np.testing.assert_array_equal(np.imag(t).data, Z.imag)
     np.testing.assert_allclose(np.angle(t, deg=True).data, np.angle(Z, deg=True))
     assert cr.numpy.conj is cr.conj and cr.numpy.real is cr.real
+    np.testing.assert_array_equal(t.real.data, Z.real)  # ndarray's attributes, PyTorch's too
+    np.testing.assert_array_equal(t.imag.data, Z.imag)
+    np.testing.assert_array_equal(t.angle().data, np.angle(Z))
 
 
 def test_angle_at_zero_is_zero_not_nan():
@@ -107,6 +110,8 @@ FUNCTIONS = {
     "Re(det(W + diag z))": lambda z: cr.real(cr.linalg.det(W + cr.einsum("i,ij->ij", z, cr.tensor(np.eye(3))))),
     "|inv(W) z|²": lambda z: (cr.abs(cr.linalg.solve(W, z)) ** 2).sum(),
     "Re(prod z) + Im(logsumexp z)": lambda z: cr.real(cr.prod(z)) + cr.imag(cr.logsumexp(z)),
+    "|softmax z| + Re(log_softmax z)": lambda z: (cr.abs(cr.softmax(z)).sum()
+                                                  + cr.real(cr.log_softmax(z) * (1 - 2j)).sum()),
     "real input through complex": lambda z: cr.abs(cr.real(z) * (1 + 2j) + cr.imag(z)).sum(),
 }
 
