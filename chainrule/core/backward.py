@@ -264,6 +264,11 @@ def _seed(t, grad, create_graph, who):
                 f"{who}: grad can be implied only for a scalar output, but this Tensor has shape {t.shape}; "
                 f"pass grad= of that shape (e.g. cr.ones_like(y)) or reduce it first (y.sum())"
             )
+        if t.data.dtype.kind == "c":  # as PyTorch: which real function of it is meant? Re, Im, |·|?
+            raise RuntimeError(
+                f"{who}: grad can be implied only for a real scalar output, but this one is {t.data.dtype}; "
+                f"take a real function of it first (cr.real(y), cr.abs(y)) or pass grad="
+            )
         g = np.ones_like(t.data)
     else:
         g = grad.data if isinstance(grad, Tensor) and not create_graph else grad

@@ -35,6 +35,8 @@ def conj_of(v):
     >>> conj_of(np.array([1 + 2j])), conj_of(3.0)
     (tensor([1.-2.j], dtype=complex128), 3.0)
     """
+    if type(v) is np.ndarray:  # the first-order backward pass: rules see bare arrays, so this path is hot
+        return conj(v) if v.dtype.kind == "c" else v
     return conj(v) if is_complex(v) else v
 
 

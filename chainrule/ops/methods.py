@@ -186,8 +186,8 @@ TENSOR_METHODS = {
     "copy": E.positive,  # a new array, recorded as the identity
     "conj": C.conj,
     "conjugate": C.conj,
-    "real": property(C.real),
-    "imag": property(C.imag),
+    "real": property(C.real, doc="The real part, as ndarray.real (differentiable)."),
+    "imag": property(C.imag, doc="The imaginary part, as ndarray.imag (differentiable; zeros for a real Tensor)."),
     "angle": C.angle,
     "sum": R.sum,
     "mean": R.mean,

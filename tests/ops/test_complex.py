@@ -165,6 +165,15 @@ def test_a_complex_grad_for_a_real_output_is_an_error_naming_both_dtypes():
     assert x.grad.item() == 4.0
 
 
+def test_a_complex_output_needs_its_grad_given():
+    z = cr.tensor(1 + 2j, requires_grad=True)
+    with pytest.raises(RuntimeError, match="real scalar output"):
+        (z * z).backward()
+    with pytest.raises(TypeError, match="must be real"):
+        cr.grad(lambda z: z * z)(cr.tensor(1 + 2j))
+    np.testing.assert_allclose(cr.grad(lambda z: cr.abs(z * z))(cr.tensor(3 + 4j)).data, 6 + 8j)
+
+
 def test_complex_output_takes_a_complex_grad():
     z = cr.tensor(1 + 2j, requires_grad=True)
     (z * z).backward(np.array(1j))
