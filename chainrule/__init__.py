@@ -47,6 +47,7 @@ from .ops.linalg import diagonal, trace, norm
 from .ops.indexing import scatter_add
 from .ops.gather import take, take_along_axis
 from .ops.special import softmax, log_softmax
+from .ops.complex_numbers import conj, conjugate, real, imag, angle
 from .ops import astype, where
 from .ops.join import row_stack, hsplit, vsplit, dsplit
 from .ops.products import kron, cross
@@ -93,4 +94,5 @@ __all__ = [
     # array manipulation (issue 11)
     "row_stack", "hsplit", "vsplit", "dsplit", "kron", "cross", "put_along_axis", "roll", "rot90", "fliplr", "flipud",
     "append", "insert", "delete", "diff", "select", "triu", "tril", "diag", "diagflat",
+    "conj", "conjugate", "real", "imag", "angle",  # complex parts
 ]

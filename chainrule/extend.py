@@ -18,6 +18,7 @@ Every shorthand passes further keywords (``batch=``, ``partials=``,
 from __future__ import annotations
 
 from .core.batching_rules import elementwise as _broadcasting
+from .core.complex_parts import conj_of
 from .core.function import Function
 from .core.primitive import NONDIFFERENTIABLE, REGISTRY, Primitive
 
@@ -28,14 +29,16 @@ __all__ = ["Function", "Primitive", "elementwise", "binary", "linear", "nondiffe
 def elementwise(name, impl, d, save=("args",), *, batch=_broadcasting, **declare):
     """A unary elementwise primitive from its derivative ``d(ans, x)``.
 
-    Reverse: ``x̄ = ḡ · d``; forward: ``ṫ_out = ṫ · d``; batching: the broadcasting rule.
+    Reverse: ``x̄ = ḡ · conj(d)``; forward: ``ṫ_out = ṫ · d``; batching: the broadcasting rule.
+    For complex inputs ``d`` is the complex derivative f'(z) of a holomorphic f, and the
+    rules follow PyTorch's convention (``conj`` is a no-op on real values).
     ``save`` says whether ``d`` reads the input (``"args"``), the output
     (``"ans"``), or both.
     """
     return Primitive(
         name,
         impl,
-        vjp=(lambda g, ans, x: g * d(ans, x),),
+        vjp=(lambda g, ans, x: g * conj_of(d(ans, x)),),
         jvp=(lambda t, ans, x: t * d(ans, x),),
         save=save,
         batch=batch,
@@ -47,12 +50,13 @@ def binary(name, impl, dx, dy, save=("args",), *, batch=_broadcasting, **declare
     """A broadcasting binary elementwise primitive from its partials ``dx(ans, x, y)``, ``dy(ans, x, y)``.
 
     The rules return cotangents of the output's shape; the engine sums them
-    back to each input's shape. It batches by broadcasting.
+    back to each input's shape (and to a real input's real part). It batches by
+    broadcasting. Complex inputs: as :func:`elementwise`, the partials of a holomorphic f.
     """
     return Primitive(
         name,
         impl,
-        vjp=(lambda g, ans, x, y: g * dx(ans, x, y), lambda g, ans, x, y: g * dy(ans, x, y)),
+        vjp=(lambda g, ans, x, y: g * conj_of(dx(ans, x, y)), lambda g, ans, x, y: g * conj_of(dy(ans, x, y))),
         jvp=(lambda t, ans, x, y: t * dx(ans, x, y), lambda t, ans, x, y: t * dy(ans, x, y)),
         save=save,
         batch=batch,

@@ -7,12 +7,13 @@ from operator import attrgetter
 
 import numpy as np
 
+from .complex_parts import real
 from .shapes import astype, sum_to
 from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
 from .writes import WRITES, check_saved
 
-__all__ = ["backward", "grad_of", "sweep", "toposort"]
+__all__ = ["backward", "check_seed_dtype", "grad_of", "sweep", "toposort"]
 
 FREED = (
     "Trying to backward through the graph a second time: its saved values were freed by the first "
@@ -200,7 +201,10 @@ def _conform(g, node, prim, i):
                 f"{node.shape}"
             ) from None
     if g.dtype != node.dtype:
-        g = astype(g, node.dtype)
+        if g.dtype.kind == "c" and node.dtype.kind != "c":
+            g = real(g)  # a real value's cotangent is the real part (PyTorch's convention), never a warning
+        if g.dtype != node.dtype:
+            g = astype(g, node.dtype)
     return g
 
 
@@ -239,6 +243,20 @@ def _to_leaf(node, g, raw, leaf_seen):
             leaf._grad = leaf._grad + g
 
 
+def check_seed_dtype(g, out, who):
+    """A complex cotangent for a real output is an error: casting it would drop its imaginary part."""
+    if g is None:
+        return
+    dtype = getattr(g, "dtype", None)
+    if dtype is None:
+        dtype = np.asarray(g).dtype
+    if dtype.kind == "c" and out.dtype.kind != "c":
+        raise TypeError(
+            f"{who}: a complex grad (dtype {dtype}) for a real output (dtype {out.dtype}); the gradient of a "
+            f"real value is real: pass its real part, or make the output complex"
+        )
+
+
 def _seed(t, grad, create_graph, who):
     if grad is None:
         if t.data.size != 1:
@@ -246,9 +264,15 @@ def _seed(t, grad, create_graph, who):
                 f"{who}: grad can be implied only for a scalar output, but this Tensor has shape {t.shape}; "
                 f"pass grad= of that shape (e.g. cr.ones_like(y)) or reduce it first (y.sum())"
             )
+        if t.data.dtype.kind == "c":  # as PyTorch: which real function of it is meant? Re, Im, |·|?
+            raise RuntimeError(
+                f"{who}: grad can be implied only for a real scalar output, but this one is {t.data.dtype}; "
+                f"take a real function of it first (cr.real(y), cr.abs(y)) or pass grad="
+            )
         g = np.ones_like(t.data)
     else:
         g = grad.data if isinstance(grad, Tensor) and not create_graph else grad
+        check_seed_dtype(g, t, who)
         if isinstance(g, Tensor):
             if g.shape != t.shape:
                 raise ValueError(f"{who}: grad has shape {g.shape} but the output has shape {t.shape}")

@@ -175,11 +175,20 @@ def _astype(x, dtype):
     return x.astype(dtype, copy=False)
 
 
+def _cast_to(v, dtype):
+    # complex to real keeps the real part (its derivative, as PyTorch's), without NumPy's ComplexWarning
+    if v.dtype.kind == "c" and np.dtype(dtype).kind != "c":
+        from .complex_parts import real  # here: complex_parts imports the batching rules, which import this module
+
+        v = real(v)
+    return astype(v, dtype) if v.dtype != dtype else v
+
+
 astype = Primitive(
     "astype",
     _astype,
-    vjp=(lambda g, ans, x, dtype: astype(g, x.dtype),),  # a cast back to the input's dtype
-    jvp=(lambda t, ans, x, dtype: astype(t, dtype),),
+    vjp=(lambda g, ans, x, dtype: _cast_to(g, x.dtype),),  # a cast back to the input's dtype
+    jvp=(lambda t, ans, x, dtype: _cast_to(t, dtype),),
     save=("args",),
     batch=_per_element_rule,
     partials=("1",),

@@ -9,6 +9,7 @@ from ..core.tensor import Tensor
 from . import (assign, contractions, elementwise, gather, indexing, join, linalg, products, reduce, reduce_discrete,
                shape, special, statistics)
 from . import rearrange, triangular
+from . import complex_numbers
 from . import methods  # noqa: F401 - importing it binds Tensor's operators and methods (TENSOR_METHODS)
 
 __all__ = ["FAMILIES", "PUBLIC", "astype", "where"]
@@ -16,6 +17,7 @@ __all__ = ["FAMILIES", "PUBLIC", "astype", "where"]
 FAMILIES = (elementwise, reduce, statistics, reduce_discrete, shape, join, products, contractions, linalg, indexing,
             gather, assign, special)
 FAMILIES += (rearrange, triangular)
+FAMILIES += (complex_numbers,)
 
 
 def astype(x, dtype, /, *, copy=True, device=None):

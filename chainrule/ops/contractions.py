@@ -10,6 +10,7 @@ import string
 import numpy as np
 
 from ..core.batching_rules import fallback, ndim_of, shape_of, shift
+from ..core.complex_parts import conj_of
 from ..core.primitive import Primitive, apply
 from ..core.shapes import broadcast_to as _broadcast_to
 from ..core.tensor import Tensor
@@ -41,6 +42,7 @@ def _tensordot_subscripts(nda, ndb, axes):
 def _tensordot_vjp(which):
     def rule(g, ans, a, b, axes):
         la, lb, out = _tensordot_subscripts(a.ndim, b.ndim, axes)
+        a, b = conj_of(a), conj_of(b)  # complex operands: PyTorch's convention, as matmul's
         if which == 0:
             return einsum_p(g, b, subscripts=f"{out},{lb}->{la}")  # ā = ḡ contracted with b over b's free axes
         return einsum_p(g, a, subscripts=f"{out},{la}->{lb}")  # b̄ = ḡ contracted with a over a's free axes
@@ -224,7 +226,7 @@ def _einsum_vjp(i, g, ans, *operands, subscripts):
     grad_subs, others, eye_axes, missing = _einsum_grad_plan(subscripts, i)
     x = operands[i]
     eyes = [np.eye(x.shape[pos], dtype=g.dtype) for pos in eye_axes]  # constants: diagonal embedding
-    r = einsum_p(g, *[operands[j] for j in others], *eyes, subscripts=grad_subs)
+    r = einsum_p(g, *[conj_of(operands[j]) for j in others], *eyes, subscripts=grad_subs)  # conj: complex values
     if missing:
         # an index only operand i carries was summed away in the forward: ḡ is copied along it
         r = _broadcast_to(r.reshape(tuple(1 if p in missing else n for p, n in enumerate(x.shape))), x.shape)

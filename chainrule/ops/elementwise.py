@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..core.batching_rules import elementwise as _broadcasting
+from ..core.complex_parts import conj, conj_of, is_complex, real
 from ..core.primitive import Primitive
 from ..core.tensor import Tensor
 from ..extend import binary, elementwise, nondifferentiable
@@ -77,8 +78,8 @@ divide = Primitive(
     "divide",
     np.true_divide,
     vjp=(
-        lambda g, ans, x, y: g / y,  # ∂(x/y)/∂x = 1/y
-        lambda g, ans, x, y: -g * ans / y,  # ∂(x/y)/∂y = -x/y² = -ans/y
+        lambda g, ans, x, y: g / conj_of(y),  # ∂(x/y)/∂x = 1/y (conjugated for complex y: PyTorch's convention)
+        lambda g, ans, x, y: -g * conj_of(ans / y),  # ∂(x/y)/∂y = -x/y² = -ans/y
     ),
     jvp=(lambda t, ans, x, y: t / y, lambda t, ans, x, y: -t * ans / y),
     save=("args", "ans"),
@@ -212,7 +213,27 @@ def _relu(x):
 
 relu = elementwise("relu", _relu, lambda ans, x: _positive_mask(x), partials=("[{0} > 0]",),
                    convention="relu'(0) = 0")
-abs = elementwise("abs", np.abs, lambda ans, x: sign(x), partials=("sign({0})",), convention="abs'(0) = sign(0) = 0")
+
+
+def _sgn(x, ans):
+    # z/|z| for complex z (0 at 0), differentiable again; sign(x) for real x (its derivative is 0 off the kink)
+    if not is_complex(x):
+        return sign(x)
+    zero = ans == 0
+    return where(zero, 0, x / where(zero, 1, ans))
+
+
+# |z| is not holomorphic: ∂|z|/∂Re z + i ∂|z|/∂Im z = z/|z| (PyTorch's sgn), and its tangent is Re(conj(z/|z|)·ż)
+abs = Primitive(
+    "abs",
+    np.abs,
+    vjp=(lambda g, ans, x: g * _sgn(x, ans),),
+    jvp=(lambda t, ans, x: real(conj(_sgn(x, ans)) * t) if is_complex(x) else t * sign(x),),
+    save=("args", "ans"),
+    batch=_broadcasting,
+    partials=("sign({0})",),
+    convention="abs'(0) = sign(0) = 0 (for complex z: z/|z|, and 0 at 0)",
+)
 
 
 def _logaddexp(x, y):

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..core.batching_rules import axis_rule, leading, ndim_of, reshape_to, shape_of
+from ..core.complex_parts import conj, conj_of, is_complex, real
 from ..core.primitive import Primitive, apply
 from ..core.shapes import astype as _astype
 from . import elementwise as E
@@ -95,7 +96,8 @@ def _pnorm(x, p, axes, keepdims):
     if p == 0:  # the count of non-zero entries, in x's float dtype (as NumPy)
         return np.sum(x != 0, axis=axes, keepdims=keepdims).astype(x.dtype)
     if p == 2:
-        return np.sqrt(np.sum(x * x, axis=axes, keepdims=keepdims))
+        sq = x * x if x.dtype.kind != "c" else x.real * x.real + x.imag * x.imag  # |x|², real
+        return np.sqrt(np.sum(sq, axis=axes, keepdims=keepdims))
     return np.sum(np.abs(x) ** p, axis=axes, keepdims=keepdims) ** (1.0 / p)
 
 
@@ -106,9 +108,15 @@ def _dnorm(ans, x, p, axes, keepdims):
     ans = _keep(ans, x.shape, axes, keepdims)
     zero = ans == 0
     safe = E.where(zero, 1, ans)
-    d = x / safe if p == 2 else E.sign(x) * (E.abs(x) / safe) ** (p - 1)
+    # for complex x: ∂/∂Re + i ∂/∂Im (PyTorch's convention), with sgn(z) = z/|z| differentiable again
+    d = x / safe if p == 2 else E._sgn(x, E.abs(x)) * (E.abs(x) / safe) ** (p - 1)
     # NOTE: at the zero vector the gradient, and every higher derivative, is taken as 0 (not NaN)
     return E.where(zero, 0, d)
+
+
+def _real_dot(d, t):
+    # the tangent of a real function: Re(conj(d)·ṫ) for complex x (d being ∂/∂Re + i ∂/∂Im)
+    return real(conj(d) * t) if is_complex(d) else t * d
 
 
 def _norm_args(kw, shapes):
@@ -121,7 +129,7 @@ norm_p = Primitive(
     "norm",
     _pnorm,
     vjp=(lambda g, ans, x, p, axes, keepdims: _keep(g, x.shape, axes, keepdims) * _dnorm(ans, x, p, axes, keepdims),),
-    jvp=(lambda t, ans, x, p, axes, keepdims: R.sum(t * _dnorm(ans, x, p, axes, keepdims), axis=axes,
+    jvp=(lambda t, ans, x, p, axes, keepdims: R.sum(_real_dot(_dnorm(ans, x, p, axes, keepdims), t), axis=axes,
                                                      keepdims=keepdims),),
     save=("args", "ans"),
     batch=axis_rule("axes"),
@@ -198,7 +206,7 @@ inv_p = Primitive(
     "inv",
     np.linalg.inv,
     # d(A⁻¹) = -A⁻¹ dA A⁻¹, so Ā = -A⁻ᵀ ḡ A⁻ᵀ
-    vjp=(lambda g, ans, a: -matmul_p(_mT(ans), matmul_p(g, _mT(ans))),),
+    vjp=(lambda g, ans, a: -matmul_p(_mT(conj_of(ans)), matmul_p(g, _mT(conj_of(ans)))),),  # conj: complex A
     jvp=(lambda t, ans, a: -matmul_p(ans, matmul_p(t, ans)),),
     save=("ans",),
     batch=leading,
@@ -227,7 +235,7 @@ det_p = Primitive(
     "det",
     np.linalg.det,
     # Jacobi's formula: d det A = det A · tr(A⁻¹ dA), so Ā = ḡ det A · A⁻ᵀ (A must be invertible)
-    vjp=(lambda g, ans, a: _unsqueeze2(g * ans) * _mT(inv_p(a)),),
+    vjp=(lambda g, ans, a: _unsqueeze2(g * conj_of(ans)) * _mT(conj_of(inv_p(a))),),  # conj: complex A
     jvp=(lambda t, ans, a: ans * einsum("...ij,...ji->...", inv_p(a), t),),
     save=("args", "ans"),
     batch=leading,
@@ -257,12 +265,12 @@ def _uncol(v, b):
 
 
 def _solve_vjp_b(g, ans, a, b):
-    return _uncol(solve_p(_mT(a), _col(g, b)), b)  # b̄ = A⁻ᵀ ḡ
+    return _uncol(solve_p(_mT(conj_of(a)), _col(g, b)), b)  # b̄ = A⁻ᵀ ḡ (A⁻ᴴ ḡ for complex A)
 
 
 def _solve_vjp_a(g, ans, a, b):
-    gb = solve_p(_mT(a), _col(g, b))  # Ā = -b̄ xᵀ (b̄ as a column when b is a vector)
-    return -matmul_p(gb, _mT(_col(ans, b)))
+    gb = solve_p(_mT(conj_of(a)), _col(g, b))  # Ā = -b̄ xᵀ (b̄ as a column when b is a vector; xᴴ if complex)
+    return -matmul_p(gb, _mT(conj_of(_col(ans, b))))
 
 
 def _solve_batch(prim, vals, bat, kw, size):

@@ -16,6 +16,7 @@ from ..core.state import STATE
 from ..core.tensor import Tensor
 from ..core.writes import note_write, rebind
 from . import assign as A
+from . import complex_numbers as C
 from . import elementwise as E
 from . import gather as G
 from . import indexing as I
@@ -183,8 +184,11 @@ TENSOR_METHODS = {
     "clip": E._clip_method,
     "round": E.round,
     "copy": E.positive,  # a new array, recorded as the identity
-    # NOTE: the identity is conj only for real Tensors; a complex Tensor comes back unconjugated
-    "conj": E.positive,
+    "conj": C.conj,
+    "conjugate": C.conj,
+    "real": property(C.real, doc="The real part, as ndarray.real (differentiable)."),
+    "imag": property(C.imag, doc="The imaginary part, as ndarray.imag (differentiable; zeros for a real Tensor)."),
+    "angle": C.angle,
     "sum": R.sum,
     "mean": R.mean,
     "prod": R.prod,

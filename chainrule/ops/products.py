@@ -6,6 +6,7 @@ import numpy as np
 
 from ..core.batching import moveaxis
 from ..core.batching_rules import ndim_of, reshape_to, shape_of
+from ..core.complex_parts import conj_of
 from ..core.primitive import Primitive, apply
 from ..core.shapes import broadcast_to as _broadcast_to
 from . import elementwise as E
@@ -41,6 +42,7 @@ def _promote(g, a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    b = conj_of(b)  # ā = ḡ conj(b)ᵀ for complex operands (PyTorch's convention)
     if a.ndim > 1 and b.ndim > 1:
         return matmul_p(g, _mT(b))  # ā = ḡ bᵀ (the engine sums broadcast batch axes)
     if a.ndim == 1 and b.ndim == 2:
@@ -51,6 +53,7 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    a = conj_of(a)  # b̄ = conj(a)ᵀ ḡ for complex operands
     if a.ndim > 1 and b.ndim > 1:
         return matmul_p(_mT(a), g)  # b̄ = aᵀ ḡ
     if a.ndim == 2 and b.ndim == 1:
@@ -190,7 +193,7 @@ def outer(a, b):
 
 
 def vdot(a, b):
-    """``np.vdot`` for real arrays: the dot product of the flattened operands.
+    """``np.vdot``: the dot product of the flattened operands, the first conjugated (for complex values).
 
     >>> import chainrule as cr
     >>> cr.vdot(cr.ones((2, 2)), cr.ones(4))
@@ -199,7 +202,7 @@ def vdot(a, b):
     a, b = _arr(a), _arr(b)
     if a.size != b.size:
         raise ValueError(f"vdot: shapes {a.shape} and {b.shape} have different sizes")
-    return matmul_p(reshape(a, (a.size,)), reshape(b, (b.size,)))
+    return matmul_p(reshape(conj_of(a), (a.size,)), reshape(b, (b.size,)))
 
 
 # ---- kron and cross: compositions of reshape, multiply and stack (no rules of their own) ----

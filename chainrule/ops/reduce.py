@@ -8,6 +8,7 @@ import operator
 import numpy as np
 
 from ..core.batching_rules import axis_rule, leading
+from ..core.complex_parts import conj_of
 from ..core.primitive import Primitive
 from ..core.shapes import broadcast_to, cast, shape_of
 from ..core.tensor import Tensor
@@ -208,7 +209,7 @@ def _apply_pairs(x, v):
 prod_others_p = Primitive(
     "_prod_others",
     _prod_others,
-    vjp=(lambda g, ans, x: _apply_pairs(x, g),),
+    vjp=(lambda g, ans, x: _apply_pairs(conj_of(x), g),),  # conj(M(x)) = M(conj x): PyTorch's convention
     jvp=(lambda t, ans, x: _apply_pairs(x, t),),
     save=("args",),
     batch=leading,
@@ -232,7 +233,8 @@ def _others(x, axis):
 prod_p = Primitive(
     "prod",
     _prod,
-    vjp=(lambda g, ans, x, axis, keepdims: _restore(g, axis, keepdims) * _others(x, axis),),  # ∂Π/∂x_i = Π_{j≠i} x_j
+    # ∂Π/∂x_i = Π_{j≠i} x_j (conjugated for complex x: PyTorch's convention)
+    vjp=(lambda g, ans, x, axis, keepdims: _restore(g, axis, keepdims) * conj_of(_others(x, axis)),),
     jvp=(lambda t, ans, x, axis, keepdims: _sum_k(t * _others(x, axis), axis, keepdims),),
     save=("args",),
     batch=_AXIS,
@@ -360,7 +362,8 @@ logsumexp_p = Primitive(
     "logsumexp",
     _logsumexp,
     # ∂/∂x_i log Σ_j exp x_j = exp(x_i - logsumexp x) = softmax(x)_i
-    vjp=(lambda g, ans, x, axis, keepdims: _restore(g, axis, keepdims) * exp(x - _restore(ans, axis, keepdims)),),
+    vjp=(lambda g, ans, x, axis, keepdims: _restore(g, axis, keepdims) * conj_of(exp(x - _restore(ans, axis,
+                                                                                                    keepdims))),),
     jvp=(lambda t, ans, x, axis, keepdims: _sum_k(t * exp(x - _restore(ans, axis, keepdims)), axis, keepdims),),
     save=("args", "ans"),
     batch=_AXIS,

@@ -7,6 +7,7 @@ import operator
 import numpy as np
 
 from ..core.batching_rules import axis_rule
+from ..core.complex_parts import conj_of
 from ..core.primitive import Primitive
 from ..core.tensor import Tensor
 from .elementwise import exp as _exp
@@ -86,7 +87,8 @@ def _exp_of(ans):
 softmax_p = Primitive(
     "softmax",
     _softmax,
-    vjp=(lambda g, ans, x, axes: ans * (g - _sum(g * ans, axis=axes, keepdims=True)),),
+    # conj(s) for complex x: PyTorch's convention (the Jacobian's conjugate transpose)
+    vjp=(lambda g, ans, x, axes: conj_of(ans) * (g - _sum(g * conj_of(ans), axis=axes, keepdims=True)),),
     jvp=(lambda t, ans, x, axes: ans * (t - _sum(t * ans, axis=axes, keepdims=True)),),
     save=("ans",),
     batch=axis_rule("axes"),
@@ -99,7 +101,7 @@ softmax_p = Primitive(
 log_softmax_p = Primitive(
     "log_softmax",
     _log_softmax,
-    vjp=(lambda g, ans, x, axes: g - _exp_of(ans) * _sum(g, axis=axes, keepdims=True),),
+    vjp=(lambda g, ans, x, axes: g - conj_of(_exp_of(ans)) * _sum(g, axis=axes, keepdims=True),),
     jvp=(lambda t, ans, x, axes: t - _sum(_exp_of(ans) * t, axis=axes, keepdims=True),),
     save=("ans",),
     batch=axis_rule("axes"),

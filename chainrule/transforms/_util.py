@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 
-from ..core.backward import sweep
+from ..core.backward import check_seed_dtype, sweep
 from ..core.batching import Batched, batch_levels, from_level, make, to_level
 from ..core.node import Node
 from ..core.primitive import tracing
@@ -295,3 +295,4 @@ def check_cotangent(ct, out, who, where):
     if shape != tuple(out.shape):
         raise ValueError(f"{who}: the cotangent for {where} has shape {tuple(shape)} but that output has shape "
                          f"{tuple(out.shape)}")
+    check_seed_dtype(ct, out, f"{who}: the cotangent for {where}")

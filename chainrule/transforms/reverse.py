@@ -229,6 +229,9 @@ def _scalar(tr, who):
     if dtype.kind not in "fc":  # as JAX: an integer (or bool) output has no gradient, even a zero one
         raise TypeError(f"{who}: the output must be a floating-point scalar, but its dtype is {dtype}; "
                         f"return a float (e.g. 3.0, or y.astype(float))")
+    if dtype.kind == "c":  # as JAX and PyTorch: the gradient is of a real function (PyTorch's convention)
+        raise TypeError(f"{who}: the output must be real, but its dtype is {dtype}; return a real function of it "
+                        f"(cr.real(y), cr.abs(y)), or use cr.vjp with a complex cotangent")
     return out
 
 

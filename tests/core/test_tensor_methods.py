@@ -24,10 +24,11 @@ ATTRIBUTES = [
     '__mul__', '__ne__', '__neg__', '__new__', '__or__', '__pos__', '__pow__', '__radd__', '__reduce__',
     '__reduce_ex__', '__repr__', '__rfloordiv__', '__rmatmul__', '__rmod__', '__rmul__', '__rpow__', '__rsub__',
     '__rtruediv__', '__setattr__', '__setitem__', '__sizeof__', '__slots__', '__str__', '__sub__',
-    '__subclasshook__', '__truediv__', '__weakref__', '__xor__', '_fw', '_grad', '_node', 'all', 'any', 'argmax',
-    'argmin', 'astype', 'backward', 'clip', 'conj', 'copy', 'cumsum', 'data', 'detach', 'diagonal', 'dot',
-    'dtype', 'flatten', 'grad', 'grad_fn', 'is_leaf', 'item', 'max', 'mean', 'min', 'ndim', 'numpy', 'prod',
-    'ravel', 'repeat', 'requires_grad', 'requires_grad_', 'reshape', 'round', 'shape', 'size', 'squeeze', 'std',
+    '__subclasshook__', '__truediv__', '__weakref__', '__xor__', '_fw', '_grad', '_node', 'all', 'angle', 'any',
+    'argmax', 'argmin', 'astype', 'backward', 'clip', 'conj', 'conjugate', 'copy', 'cumsum', 'data', 'detach',
+    'diagonal', 'dot',
+    'dtype', 'flatten', 'grad', 'grad_fn', 'imag', 'is_leaf', 'item', 'max', 'mean', 'min', 'ndim', 'numpy', 'prod',
+    'ravel', 'real', 'repeat', 'requires_grad', 'requires_grad_', 'reshape', 'round', 'shape', 'size', 'squeeze', 'std',
     'sum', 'swapaxes', 'take', 'tolist', 'trace', 'transpose', 'var'
 ]
 

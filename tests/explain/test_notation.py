@@ -191,7 +191,8 @@ def test_constants_follow_the_precision_and_are_never_rounded_away():
 
 def test_complex_inputs_print():
     text = str(explain(lambda x: x * x, 1 + 2j))
-    assert "(-3+4j)" in text and "(2+4j)" in text
+    # the gradient in PyTorch's convention (API.md): conj(2z), not the holomorphic derivative 2z
+    assert "(-3+4j)" in text and "(2-4j)" in text
 
 
 # ---- names never collide ---------------------------------------------------------------------------

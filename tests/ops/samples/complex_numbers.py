@@ -1,0 +1,123 @@
+"""Sample cases with complex values: conj, real, imag, angle, and the elementwise family on complex inputs.
+
+The harness (and cr.gradcheck) checks real functions of real inputs, so each case
+takes the real and imaginary parts as two real inputs, builds z = a + i·b, and
+returns the real and imaginary parts of the result, stacked. Central differences in
+a and b are then exactly ∂/∂Re z and ∂/∂Im z, and the reverse rule reaching a and b
+through z = a + i·b gives Re and Im of z.grad: the cases check PyTorch's convention
+(z.grad = ∂L/∂Re z + i ∂L/∂Im z) of every rule on the way, in both modes, to second
+order, in float32 (complex64) and under vmap, with no extension of the harness.
+"""
+
+import numpy as np
+
+import chainrule as cr
+from chainrule.ops import complex_numbers as C
+from chainrule.ops import elementwise as E
+
+from tests.ops.harness import Case
+
+rng = np.random.default_rng(11)
+
+
+def re(*shape):
+    return rng.uniform(0.3, 0.9, shape)
+
+
+def im(*shape):
+    # Im z > 0.2: away from every branch cut (all lie on the real or imaginary axis, or outside the unit box)
+    return rng.uniform(0.2, 0.8, shape)
+
+
+def parts(w):
+    """The real and imaginary parts of a complex result, stacked (a real array the harness can check)."""
+    return cr.stack([C.real(w), C.imag(w)])
+
+
+def np_parts(w):
+    return np.stack([np.real(w), np.imag(w)])
+
+
+def complex_case(name, f, ref, n=1, shapes=((), (2, 3)), label=""):
+    """Cases of ``f`` on ``n`` complex inputs z_k = a_k + i·b_k, all of each shape in ``shapes``."""
+    return [complex_shapes(name, f, ref, (shape,) * n, label) for shape in shapes]
+
+
+def complex_shapes(name, f, ref, shapes, label=""):
+    """One case of ``f`` on complex inputs of the given shapes (one per input)."""
+    n = len(shapes)
+
+    def fn(*ab):
+        return parts(f(*[ab[2 * k] + 1j * ab[2 * k + 1] for k in range(n)]))
+
+    def np_fn(*ab):
+        return np_parts(ref(*[ab[2 * k] + 1j * ab[2 * k + 1] for k in range(n)]))
+
+    args = tuple(draw(*shape) for shape in shapes for draw in (re, im))
+    text = ",".join("x".join(map(str, shape)) or "0d" for shape in shapes)
+    return Case(name, fn, args, np_fn, label=f"complex{label} {text}")
+
+
+HOLOMORPHIC = [  # the elementwise family's holomorphic functions: their rules are ḡ·conj(f'(z))
+    "negative", "positive", "exp", "expm1", "exp2", "log", "log1p", "log2", "log10", "sqrt", "square",
+    "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh",
+    "arccosh", "arctanh",
+]
+BINARY = ["add", "subtract", "multiply", "divide", "power"]
+
+CASES = []
+for _name in HOLOMORPHIC:
+    CASES += complex_case(_name, getattr(E, _name), getattr(np, _name))
+for _name in BINARY:
+    CASES += complex_case(_name, getattr(E, _name), getattr(np, _name), n=2)
+CASES += complex_case("power", lambda z: z ** 3, lambda z: z ** 3, label=" cube")
+CASES += complex_case("power", lambda z: E.power(z, 0.5 + 0.25j), lambda z: z ** (0.5 + 0.25j), label=" const exp")
+CASES += complex_case("multiply", lambda z: z * (2 - 3j), lambda z: z * (2 - 3j), label=" by constant")
+CASES += complex_case("divide", lambda z: (1 + 1j) / z, lambda z: (1 + 1j) / z, label=" of constant")
+
+# the non-holomorphic ones: their real results are returned as they are
+_real_out = [
+    ("abs", E.abs, np.abs),
+    ("real", C.real, np.real),
+    ("imag", C.imag, np.imag),
+    ("angle", C.angle, np.angle),
+]
+for _name, _f, _ref in _real_out:
+    CASES += [
+        Case(_name, lambda a, b, f=_f: f(a + 1j * b), (re(), im()), lambda a, b, r=_ref: r(a + 1j * b),
+             label="complex 0d"),
+        Case(_name, lambda a, b, f=_f: f(a + 1j * b), (re(2, 3) - 0.6, im(2, 3) - 0.5),
+             lambda a, b, r=_ref: r(a + 1j * b), label="complex 2x3, all quadrants"),
+    ]
+CASES += complex_case("conj", C.conj, np.conj)
+CASES += complex_case("conj", lambda z: C.conj(z) * z, lambda z: np.conj(z) * z, label=" |z|²")
+CASES += complex_case("abs", lambda z: E.abs(E.exp(z)) * z, lambda z: np.abs(np.exp(z)) * z, label=" |exp z|·z")
+CASES += [
+    # real inputs: real is the identity, imag and angle are constant (their gradients 0)
+    Case("real", C.real, (re(2, 3) - 0.6,), np.real, label="real input"),
+    Case("imag", lambda x: C.imag(x) + x, (re(2, 3) - 0.6,), lambda x: np.imag(x) + x, label="real input"),
+    Case("angle", lambda x: C.angle(x) + x, (re(2, 3) - 0.6,), lambda x: np.angle(x) + x, label="real input"),
+    Case("angle", lambda a, b: C.angle(a + 1j * b, deg=True), (re(3), im(3)),
+         lambda a, b: np.angle(a + 1j * b, deg=True), label="complex deg"),
+]
+
+# products, reductions and linear algebra: the other operand (or the result) enters conjugated
+CASES += [
+    complex_shapes("matmul", lambda a, b: a @ b, lambda a, b: a @ b, ((2, 3), (3, 2))),
+    complex_shapes("matmul", lambda a, b: a @ b, lambda a, b: a @ b, ((3,), (3, 2)), label=" vector"),
+    complex_shapes("matmul", cr.vdot, np.vdot, ((4,), (4,)), label=" vdot"),
+    complex_shapes("tensordot", lambda a, b: cr.tensordot(a, b, axes=1), lambda a, b: np.tensordot(a, b, axes=1),
+                   ((2, 3), (3, 2))),
+    complex_shapes("einsum", lambda a, b: cr.einsum("ij,jk->ik", a, b), lambda a, b: np.einsum("ij,jk->ik", a, b),
+                   ((2, 3), (3, 2))),
+    complex_shapes("prod", lambda z: cr.prod(z, axis=0), lambda z: np.prod(z, axis=0), ((3, 2),)),
+    complex_shapes("logsumexp", lambda z: cr.logsumexp(z, axis=0), lambda z: np.log(np.sum(np.exp(z), axis=0)),
+                   ((3, 2),)),
+    complex_shapes("inv", cr.linalg.inv, np.linalg.inv, ((3, 3),)),
+    complex_shapes("det", cr.linalg.det, np.linalg.det, ((3, 3),)),
+    complex_shapes("solve", cr.linalg.solve, np.linalg.solve, ((3, 3), (3, 2))),
+    complex_shapes("solve", cr.linalg.solve, np.linalg.solve, ((3, 3), (3,)), label=" vector"),
+]
+for _ord in (None, 3):  # |z| inside (ord=1 is abs and sum): real results, returned as they are
+    CASES += [Case("norm", lambda a, b, o=_ord: cr.norm(a + 1j * b, ord=o, axis=0), (re(3, 2), im(3, 2)),
+                   lambda a, b, o=_ord: np.linalg.norm(a + 1j * b, ord=o, axis=0), label=f"complex ord={_ord}")]
