@@ -45,7 +45,7 @@ import numpy as _np
 from ..core.tensor import Tensor as _Tensor
 from ..ops import PUBLIC as _PUBLIC
 from .. import creation as _creation
-from . import conversions as _conversions, dispatch as _dispatch
+from . import conversions as _conversions, dispatch as _dispatch, index_tricks as _index_tricks
 
 # NumPy's protocols on Tensor: np.exp(t), a + t, np.sum(t) reach the primitives through dispatch's tables,
 # filled from every family's public functions.
@@ -93,6 +93,8 @@ def _lookup(name):
         return getattr(_conversions, name)
     if name in _CREATION:
         return getattr(_creation, name)
+    if name in _index_tricks.__all__:
+        return getattr(_index_tricks, name)
     if name == "linalg":
         return _importlib.import_module(".linalg", __name__)
     try:
@@ -115,8 +117,8 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(dir(_np)) | set(_dispatch._NAMESPACE) | _CREATION | {"linalg"})
+    return sorted(set(dir(_np)) | set(__all__))
 
 
 # The names chainrule answers itself (the rest of NumPy's namespace is NumPy's own, reached through __getattr__).
-__all__ = sorted(set(_dispatch._NAMESPACE) | _CREATION | {"linalg"})
+__all__ = sorted(set(_dispatch._NAMESPACE) | _CREATION | {"linalg"} | set(_index_tricks.__all__))
