@@ -114,14 +114,15 @@ _BATCHED = ("it is batched (inside cr.vmap, jacfwd, jacrev or hessian): it stand
 _TRACED = ("it depends on the input of the transformation, so a Python or NumPy copy of it would be a "
            "constant and its terms would silently vanish from the derivative")
 _INSTEAD = ("use chainrule operations on the Tensor instead (cr.sin(x) rather than math.sin(x), cr.stack([x, y]) "
-            "rather than np.array([x, y]), cr.where(x > 0, a, b) rather than `if x > 0`); if you mean a constant, "
-            "take x.detach() first")
+            "rather than np.array([x, y]), cr.where(x > 0, a, b) rather than `if x > 0`)")
 
 
 def error(call, batched=False):
     """The :class:`ConcretizationError` for ``call`` (``"float(x)"``, ``"np.asarray(x)"``) of a traced value."""
-    why = _BATCHED if batched else _TRACED
-    return ConcretizationError(f"{call} inside a transformation: {why}; {_INSTEAD}")
+    if batched:
+        return ConcretizationError(f"{call} inside a transformation: {_BATCHED}; {_INSTEAD}")
+    return ConcretizationError(f"{call} inside a transformation: {_TRACED}; {_INSTEAD}; if you mean a constant, "
+                               f"take x.detach() first")
 
 
 def check_concrete(t, call):
