@@ -18,10 +18,12 @@
 
 What NumPy's protocols cannot route: plain ``numpy`` functions that convert their argument with
 ``__array__`` before anything else see only the values, so ``numpy.array(t)``,
-``numpy.asarray(t)``, ``numpy.ascontiguousarray(t)`` and functions given a *list* of Tensors
-(``numpy.sum([t, t])``, ``numpy.mean([t1, t2])``) compute on ndarrays, off the graph (the same
-holds for chainrule's reductions given a list). Build one Tensor first, with
-``chainrule.numpy.array([t1, t2])`` or ``cr.stack``, and reduce that.
+``numpy.asarray(t)``, ``numpy.ascontiguousarray(t)``, ``numpy.r_[t, u]`` and functions given a
+*list* of Tensors (``numpy.sum([t, t])``, ``numpy.mean([t1, t2])``) compute on ndarrays, off the
+graph. That is never silent: for a Tensor that requires grad it warns ``cr.GraphDropWarning``, and
+inside a transformation it raises ``cr.ConcretizationError``. chainrule's own functions record
+instead: ``chainrule.numpy.array([t1, t2])``, ``cr.stack``, ``chainrule.numpy.r_`` and ``c_``, and
+the reductions given a list (``cr.mean([t1, t2])`` stacks it first).
 
 >>> import chainrule as cr
 >>> import chainrule.numpy as cnp

@@ -156,6 +156,7 @@ def test_numpy_conversion_of_a_tensor_that_requires_grad_warns_at_the_users_line
     lambda x: np.mean([x[0], x[1]]), lambda x: np.sum([x, x]), lambda x: np.prod([x[0], x[1]]),
     lambda x: np.array([x[0], x[1]]), lambda x: np.r_[x, x], lambda x: np.c_[x, x],
     lambda x: np.linalg.det([[x[0], x[1]], [x[1], x[0]]]), lambda x: cr.tensor([x[0], x[1]]),
+    lambda x: np.vectorize(lambda v: v * v)(x),
 ])
 def test_numpy_functions_given_lists_of_graphs_warn(call):
     with pytest.warns(cr.GraphDropWarning):
