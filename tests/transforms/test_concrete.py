@@ -86,6 +86,17 @@ def test_values_that_do_not_depend_on_the_input_stay_convertible(transform):
     assert out is not None
 
 
+def test_a_checkpointed_segment_inside_a_transformation_is_traced_too():
+    # main gave 2.0 (float(x) a constant); the truth is 4.0
+    with pytest.raises(cr.ConcretizationError, match=r"float\(x\)"):
+        cr.grad(cr.checkpoint(lambda x: x * float(x)))(2.0)
+    np.testing.assert_allclose(cr.grad(cr.checkpoint(lambda x: x * x))(2.0), 4.0)
+    # outside transformations checkpoint is the plain tape: float(x) is a constant, as without it
+    x = cr.tensor(2.0, requires_grad=True)
+    cr.checkpoint(lambda v: v * float(v))(x).backward()
+    assert float(x.grad) == 2.0
+
+
 def test_detach_is_the_way_to_a_constant():
     g = cr.grad(lambda x: (x * x).sum() * float(x[0].detach()))(X)
     np.testing.assert_allclose(g, 2 * X * X[0])
