@@ -17,6 +17,7 @@ if _sys.argv[:1] == ["-m"]:  # `python -m chainrule` is still starting: Ctrl-C d
     del install_interrupt_handler
 
 from . import autograd, data, io, linalg, nn, numpy, ops, optim, random, testing, viz
+from .core.concrete import ConcretizationError, GraphDropWarning
 from .core.function import Function
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
@@ -64,6 +65,7 @@ __all__ = [
     # transformations and checks
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp", "checkpoint", "vmap",
     "gradcheck", "GradcheckError", "explain", "save", "load",
+    "ConcretizationError", "GraphDropWarning",
     # subpackages
     "autograd", "data", "io", "linalg", "nn", "numpy", "ops", "optim", "random", "testing", "viz",
     # arithmetic, exponentials, trigonometry, activations, rounding, comparisons, logic, bits

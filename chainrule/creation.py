@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from .core.batching import Batched, make
+from .core.concrete import GraphDropWarning, check_concrete
 from .core.shapes import broadcast_shapes, cast, shape_of
 from .core.tensor import Tensor, check_float_for_grad, wrap
 from .ops.elementwise import positive, power
@@ -39,7 +40,10 @@ def _tensors_in(data):
     return []
 
 
-def _on_graph(ts):
+def _on_graph(ts, who):
+    """Whether a Tensor of ``ts`` carries a graph or tangents (a traced one, inside a transformation, raises)."""
+    for t in ts:
+        check_concrete(t, f"{who}(x)")
     return any(t._node is not None or t._fw is not None for t in ts)
 
 
@@ -65,8 +69,8 @@ def tensor(data, dtype=None, requires_grad=False):
     """
     ts = _tensors_in(data)
     if ts:
-        if _on_graph(ts):
-            warnings.warn(_DETACHED.format(who="cr.tensor"), UserWarning, stacklevel=2)
+        if _on_graph(ts, "cr.tensor"):
+            warnings.warn(_DETACHED.format(who="cr.tensor"), GraphDropWarning, stacklevel=2)
         data = data.data if isinstance(data, Tensor) else _values(data)
     arr = np.array(data, dtype=dtype)  # a copy, as torch.tensor makes
     if arr.dtype == object:
@@ -102,8 +106,8 @@ def as_tensor(data, dtype=None, device=None):
             return data
         return _differentiable(data, dtype)
     ts = _tensors_in(data)
-    if ts and _on_graph(ts):
-        warnings.warn(_DETACHED.format(who="as_tensor"), UserWarning, stacklevel=2)
+    if ts and _on_graph(ts, "cr.as_tensor"):
+        warnings.warn(_DETACHED.format(who="as_tensor"), GraphDropWarning, stacklevel=2)
     return Tensor(np.asarray(_values(data), dtype=dtype))
 
 

@@ -22,3 +22,9 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("coverage checks")
         for line in sorted(lines):
             terminalreporter.write_line(line)
+
+
+def pytest_configure(config):
+    # The library's own code must never drop a graph through NumPy's conversion: the warning fails the test
+    # (tests of the warning itself catch it with pytest.warns).
+    config.addinivalue_line("filterwarnings", "error::chainrule.core.concrete.GraphDropWarning")

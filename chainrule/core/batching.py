@@ -23,6 +23,7 @@ import threading
 
 import numpy as np
 
+from .concrete import error as concretization_error
 from .primitive import Primitive, apply
 from .shapes import broadcast_to, moveaxis, moveaxis_p, shape_of
 from .state import STATE, close_level, open_level
@@ -44,13 +45,6 @@ __all__ = [
     "with_batch",
 ]
 
-_CONCRETE = (
-    "this value is batched (inside cr.vmap, jacfwd, jacrev or hessian): it stands for a whole batch of "
-    "arrays, so it has no single concrete value; use chainrule operations on it instead of converting it "
-    "to a NumPy array, a Python number or a bool"
-)
-
-
 class _Aval:
     """The shape and dtype of a batched value's logical array (what ``.data`` gives inside vmap)."""
 
@@ -66,11 +60,16 @@ class _Aval:
         self.size = size
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError(_CONCRETE)
+        raise concretization_error("np.asarray(x)", batched=True)
 
 
-def _fail(*args, **kw):
-    raise TypeError(_CONCRETE)
+def _fail(call):
+    """A conversion of a batched value: it has no single concrete value (ConcretizationError names ``call``)."""
+
+    def fail(*args, **kw):
+        raise concretization_error(call, batched=True)
+
+    return fail
 
 
 class Batched(Tensor):
@@ -90,8 +89,10 @@ class Batched(Tensor):
     def detach(self):
         return make(self.val.detach(), self.level)
 
-    item = tolist = numpy = __array__ = __float__ = __int__ = __index__ = __bool__ = _fail
-    __reduce__ = __deepcopy__ = _fail
+    item, tolist, numpy, __array__ = _fail("x.item()"), _fail("x.tolist()"), _fail("x.numpy()"), _fail("np.asarray(x)")
+    __float__, __int__, __bool__ = _fail("float(x)"), _fail("int(x)"), _fail("bool(x)")
+    __index__ = _fail("x as an index")
+    __reduce__ = __deepcopy__ = _fail("copying or pickling x")
 
     def requires_grad_(self, requires_grad=True):
         raise RuntimeError("requires_grad_: a batched value inside vmap cannot become a leaf; use cr.grad inside vmap")

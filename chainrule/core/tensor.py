@@ -6,6 +6,7 @@ import weakref
 
 import numpy as np
 
+from .concrete import check_concrete, warn_drop
 from .node import Node
 
 __all__ = ["Tensor", "wrap", "check_float_for_grad", "zero_grads"]
@@ -142,20 +143,27 @@ class Tensor:
         """The same values, cut from the graph (shares memory, like PyTorch)."""
         return wrap(self.data)
 
+    # Each conversion to NumPy or Python raises ConcretizationError for a value a running transformation
+    # traces (core/concrete.py), rather than hand it a constant that silently drops terms of the derivative.
     def numpy(self):
         """The underlying ndarray (shares memory; it is not tracked)."""
+        check_concrete(self, "x.numpy()")
         return self.data
 
     def item(self):
         """The value of a one-element Tensor as a Python number."""
+        check_concrete(self, "x.item()")
         if self.data.size != 1:
             raise ValueError(f"item(): only one-element Tensors can be converted, this one has shape {self.shape}")
         return self.data.item()
 
     def tolist(self):
+        check_concrete(self, "x.tolist()")
         return self.data.tolist()
 
     def __array__(self, dtype=None, copy=None):
+        check_concrete(self, "np.asarray(x) (or np.array, or a NumPy function given x in a list)")
+        warn_drop(self)
         if dtype is not None and dtype != self.data.dtype:
             return self.data.astype(dtype)
         if copy:
@@ -163,9 +171,11 @@ class Tensor:
         return self.data
 
     def __float__(self):
+        check_concrete(self, "float(x) (or math.sin(x) and other math functions)")
         return float(self.item())
 
     def __int__(self):
+        check_concrete(self, "int(x)")
         return int(self.item())
 
     def __index__(self):
@@ -178,6 +188,7 @@ class Tensor:
             raise ValueError(
                 f"the truth value of a Tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
             )
+        check_concrete(self, "bool(x) (an `if` or `while` on x)")
         return bool(self.data.item())
 
     def __iter__(self):

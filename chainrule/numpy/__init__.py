@@ -18,10 +18,12 @@
 
 What NumPy's protocols cannot route: plain ``numpy`` functions that convert their argument with
 ``__array__`` before anything else see only the values, so ``numpy.array(t)``,
-``numpy.asarray(t)``, ``numpy.ascontiguousarray(t)`` and functions given a *list* of Tensors
-(``numpy.sum([t, t])``, ``numpy.mean([t1, t2])``) compute on ndarrays, off the graph (the same
-holds for chainrule's reductions given a list). Build one Tensor first, with
-``chainrule.numpy.array([t1, t2])`` or ``cr.stack``, and reduce that.
+``numpy.asarray(t)``, ``numpy.ascontiguousarray(t)``, ``numpy.r_[t, u]`` and functions given a
+*list* of Tensors (``numpy.sum([t, t])``, ``numpy.mean([t1, t2])``) compute on ndarrays, off the
+graph. That is never silent: for a Tensor that requires grad it warns ``cr.GraphDropWarning``, and
+inside a transformation it raises ``cr.ConcretizationError``. chainrule's own functions record
+instead: ``chainrule.numpy.array([t1, t2])``, ``cr.stack``, ``chainrule.numpy.r_`` and ``c_``, and
+the reductions given a list (``cr.mean([t1, t2])`` stacks it first).
 
 >>> import chainrule as cr
 >>> import chainrule.numpy as cnp
@@ -45,7 +47,7 @@ import numpy as _np
 from ..core.tensor import Tensor as _Tensor
 from ..ops import PUBLIC as _PUBLIC
 from .. import creation as _creation
-from . import conversions as _conversions, dispatch as _dispatch
+from . import conversions as _conversions, dispatch as _dispatch, index_tricks as _index_tricks
 
 # NumPy's protocols on Tensor: np.exp(t), a + t, np.sum(t) reach the primitives through dispatch's tables,
 # filled from every family's public functions.
@@ -93,6 +95,8 @@ def _lookup(name):
         return getattr(_conversions, name)
     if name in _CREATION:
         return getattr(_creation, name)
+    if name in _index_tricks.__all__:
+        return getattr(_index_tricks, name)
     if name == "linalg":
         return _importlib.import_module(".linalg", __name__)
     try:
@@ -115,8 +119,8 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(dir(_np)) | set(_dispatch._NAMESPACE) | _CREATION | {"linalg"})
+    return sorted(set(dir(_np)) | set(__all__))
 
 
 # The names chainrule answers itself (the rest of NumPy's namespace is NumPy's own, reached through __getattr__).
-__all__ = sorted(set(_dispatch._NAMESPACE) | _CREATION | {"linalg"})
+__all__ = sorted(set(_dispatch._NAMESPACE) | _CREATION | {"linalg"} | set(_index_tricks.__all__))

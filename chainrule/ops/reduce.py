@@ -15,6 +15,7 @@ from ..core.tensor import Tensor
 from ..extend import linear, nondifferentiable
 from .axes import _inverse, _normalize_axes, _normalize_axis
 from .elementwise import exp, maximum, minimum, where
+from .join import stack
 from .shape import expand_dims_p, flip_p, ravel, reshape_p, transpose_p
 
 __all__ = ["sum", "mean", "prod", "max", "min", "amax", "amin", "logsumexp", "cumsum"]
@@ -83,10 +84,23 @@ def _ufunc_axes(op, axis, shape):
 def _reduced(op, a, axis, dtype, out, ufunc=True):
     """A reduction's input after NumPy's ``dtype=`` and ``out=`` (``_dtype_out``), its shape, and ``axis``
     normalised (with the ufunc rule for 0-d inputs unless ``ufunc`` is false: mean, var and std refuse it)."""
+    a = _stacked(a)
     if dtype is not None or out is not None:
         a = _dtype_out(op, a, dtype, out)
     shape = shape_of(a)
     return a, shape, (_ufunc_axes if ufunc else _normalize_axes)(op, axis, shape)
+
+
+def _holds_tensor(a):
+    return isinstance(a, Tensor) or (isinstance(a, (list, tuple)) and any(_holds_tensor(o) for o in a))
+
+
+def _stacked(a):
+    """A list or tuple holding Tensors (``cr.mean([x, y])``) as one Tensor on the graph, nested as NumPy
+    would nest it: reducing the values NumPy makes of it would drop the graph."""
+    if isinstance(a, (list, tuple)) and _holds_tensor(a):
+        return stack([_stacked(o) for o in a])
+    return a
 
 
 def _mask(op, where, shape):

@@ -7,6 +7,7 @@ import functools
 import numpy as np
 
 from ..core.batching import Batched
+from ..core.concrete import inputs as traced_inputs, is_traced
 from ..core.forward import level, make_dual, tangent_of
 from ..core.primitive import Primitive, apply
 from ..core.state import STATE, enable_grad, live_tangents, no_grad, raw_mode
@@ -223,7 +224,10 @@ def checkpoint(f):
         # run once with recording, on fresh leaves, only to learn the value and what f closes over
         start = wrap(np.zeros(0)).requires_grad_(True)._node.seq  # nodes numbered below are older
         ins = [wrap(leaves[k].data).requires_grad_(True) for k in pos]
-        with enable_grad():
+        # inside a transformation that traces the inputs, so does this run (float(x) of them raises): the
+        # re-run during backward, after the transformation's own run, could not tell
+        traced = [t._node for k, t in zip(pos, ins) if is_traced(leaves[k])]
+        with enable_grad(), traced_inputs(traced):
             out = seg.call(ins)
         if out is None:
             return seg.unpack(None)

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..core.batching import innermost
+from ..core.concrete import inputs
 from ..core.shapes import shape_of
 from ..core.state import STATE, enable_grad
 from ..core.tensor import Tensor
@@ -114,11 +115,12 @@ def trace(f, args, kwargs, nums, who, has_aux, record=False):
             for node in own:  # while f runs, an inner transform must keep what depends on these inputs
                 node.active = True
             try:
-                if record:
-                    with Recorder() as rec:
+                with inputs([i._node for i in tr.ins]):  # values that depend on them are traced (no float(x))
+                    if record:
+                        with Recorder() as rec:
+                            out = f(*args, **kwargs)
+                    else:
                         out = f(*args, **kwargs)
-                else:
-                    out = f(*args, **kwargs)
             finally:
                 for node in own:
                     node.active = False
