@@ -47,6 +47,11 @@ from .ops.linalg import diagonal, trace, norm
 from .ops.indexing import scatter_add
 from .ops.gather import take, take_along_axis
 from .ops.special import softmax, log_softmax
+from .ops.sorting import sort, partition, median, quantile, percentile, nanmedian, nanquantile, nanpercentile
+from .ops.nan_reduce import (nansum, nanmean, nanvar, nanstd, nanmax, nanmin, nanprod, nancumsum, nancumprod, cumprod,
+                             average, ptp)
+from .ops.elementwise_extra import fmax, fmin, logaddexp2, sinc, nan_to_num, radians, degrees, deg2rad, rad2deg
+from .ops.signal import convolve, correlate, polyval, interp
 from .ops import astype, where
 
 __version__ = "0.1.0"
@@ -85,4 +90,13 @@ __all__ = [
     "take", "take_along_axis", "scatter_add",
     # softmax
     "softmax", "log_softmax",
+    # sorting and order statistics
+    "sort", "partition", "median", "quantile", "percentile", "nanmedian", "nanquantile", "nanpercentile",
+    # NaN-ignoring reductions, weighted average, range, cumulative product
+    "nansum", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin", "nanprod", "nancumsum", "nancumprod", "cumprod",
+    "average", "ptp",
+    # more elementwise functions
+    "fmax", "fmin", "logaddexp2", "sinc", "nan_to_num", "radians", "degrees", "deg2rad", "rad2deg",
+    # signals
+    "convolve", "correlate", "polyval", "interp",
 ]
