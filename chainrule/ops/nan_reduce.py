@@ -171,7 +171,7 @@ def cumprod(a, axis=None, dtype=None, out=None):
     >>> x = cr.tensor([2.0, 0.0, 3.0], requires_grad=True)
     >>> cr.cumprod(x).sum().backward()
     >>> x.grad
-    tensor([1., 2., 0.])
+    tensor([1., 8., 0.])
     """
     a = _prep("cumprod", a, dtype, out)
     if axis is None or not shape_of(a):

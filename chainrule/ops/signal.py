@@ -35,7 +35,7 @@ def _vector(op, x):
 
 def _full(a, v):
     """The full convolution of a (n) and v (m): Σ_j v_j · a shifted by j (n + m - 1 entries)."""
-    n, m = shape_of(a)[0], shape_of(v)[0]
+    m = shape_of(v)[0]
     out = None
     for j in range(m):
         term = v[j] * pad(a, ((j, m - 1 - j),))
@@ -126,10 +126,10 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     [xp_0, xp_-1] the result is ``left``/``right`` (default fp_0, fp_-1) and its derivative in x is 0.
 
     >>> import chainrule as cr
-    >>> x = cr.tensor([0.5, 2.5], requires_grad=True)
+    >>> x = cr.tensor([0.5, 1.5], requires_grad=True)
     >>> cr.interp(x, [0.0, 1.0, 2.0], [0.0, 10.0, 0.0]).sum().backward()
     >>> x.grad
-    tensor([10.,  0.])
+    tensor([ 10., -10.])
     """
     if period is not None:
         raise NotImplementedError("interp: period= is not supported on Tensors")

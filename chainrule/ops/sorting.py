@@ -23,7 +23,8 @@ from .shape import expand_dims, moveaxis, reshape, transpose
 
 __all__ = ["sort", "partition", "median", "quantile", "percentile", "nanmedian", "nanquantile", "nanpercentile"]
 
-TIE_RULE = "at a tie the permutation of NumPy's stable sort decides which entry each output reads (its gradient goes there)"
+TIE_RULE = ("at a tie in sort, partition or a quantile, the permutation of NumPy's stable sort decides which entry "
+            "each output reads (its gradient goes there)")
 
 
 # ---- the gather along the last axis and its transpose (a scatter-add) --------------
@@ -47,6 +48,7 @@ gather_p = Primitive(
     save=("args",),
     batch=leading,
     vjp_formulas=("scatter_add({g})", ""),
+    convention=TIE_RULE,
 )
 scatter_p = Primitive(
     "_scatter_last",
