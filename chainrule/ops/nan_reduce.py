@@ -177,10 +177,12 @@ def cumprod(a, axis=None, dtype=None, out=None):
     if axis is None or not shape_of(a):
         a, axis = reshape(a, -1), 0
     ax = _normalize_axis("cumprod", axis, shape_of(a))
-    x = moveaxis(a, ax, -1)
+    last = ax == len(shape_of(a)) - 1
+    x = a if last else moveaxis(a, ax, -1)
     n = shape_of(x)[-1]
     prefixes = E_where(np.tri(n, dtype=bool), expand_dims(x, -2), 1)  # row i: x_0 .. x_i, then ones
-    return moveaxis(prod(prefixes, axis=-1), -1, ax)
+    y = prod(prefixes, axis=-1)
+    return y if last else moveaxis(y, -1, ax)
 
 
 def nancumprod(a, axis=None, dtype=None, out=None):

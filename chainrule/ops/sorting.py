@@ -83,6 +83,8 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     if not shape:
         raise np.exceptions.AxisError("sort: axis is out of bounds for a 0-d array")
     ax = _normalize_axis("sort", axis, shape)
+    if ax == len(shape) - 1:
+        return gather_p(a, argsort_p(a))
     x = moveaxis(a, ax, -1)
     return moveaxis(gather_p(x, argsort_p(x)), -1, ax)
 
@@ -102,6 +104,8 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     shape = shape_of(a)
     ax = _normalize_axis("partition", axis, shape)
     kth = tuple(np.atleast_1d(np.asarray(kth.data if isinstance(kth, Tensor) else kth)).tolist())
+    if ax == len(shape) - 1:
+        return gather_p(a, argpartition_p(a, kth=kth))
     x = moveaxis(a, ax, -1)
     return moveaxis(gather_p(x, argpartition_p(x, kth=kth)), -1, ax)
 
@@ -156,8 +160,10 @@ def _to_last(a, axes):
     shape = shape_of(a)
     keep = [i for i in range(len(shape)) if i not in axes]
     kept = tuple([shape[i] for i in keep])
-    x = transpose(a, axes=tuple(keep) + tuple(axes))
-    return reshape(x, kept + (math.prod([shape[i] for i in axes]),)), kept
+    perm = tuple(keep) + tuple(axes)
+    x = a if perm == tuple(range(len(shape))) else transpose(a, axes=perm)
+    flat = kept + (math.prod([shape[i] for i in axes]),)
+    return (x if flat == tuple(shape) else reshape(x, flat)), kept
 
 
 def _quantile(op, a, q, axis, method, keepdims, skipnan, interpolation=None, weights=None):

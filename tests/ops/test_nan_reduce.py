@@ -80,3 +80,14 @@ def test_numpy_dispatch_records():
               lambda t: np.polyval(t[1], t), lambda t: np.interp(t, [0.0, 1.0], [2.0, 5.0])):
         y = f(x)
         assert isinstance(y, cr.Tensor) and y.requires_grad
+
+
+def test_tensor_methods():
+    x = cr.tensor([[2.0, np.nan], [0.5, 4.0]], requires_grad=True)
+    assert np.allclose(x.cumprod(axis=1).data, np.cumprod(x.data, axis=1), equal_nan=True)
+    assert x.nansum().item() == 6.5 and x.nanmean().item() == 6.5 / 3
+    assert np.allclose(x.nanquantile(0.5, axis=0).data, [1.25, 4.0])
+    assert np.allclose(x.nan_to_num().data, [[2.0, 0.0], [0.5, 4.0]])
+    assert np.allclose(x.fmax(1.0).data, [[2.0, 1.0], [1.0, 4.0]])
+    y = cr.tensor([0.0, 90.0])
+    assert np.allclose(y.deg2rad().rad2deg().data, y.data) and y.sinc().data[0] == 1.0
