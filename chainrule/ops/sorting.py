@@ -12,12 +12,15 @@ import math
 
 import numpy as np
 
+from ..core.batching import Batched
 from ..core.batching_rules import leading
 from ..core.primitive import Primitive
-from ..core.shapes import shape_of
+from ..core.shapes import cast, shape_of
+from ..core.state import live_tangents
 from ..core.tensor import Tensor
 from ..extend import nondifferentiable
 from .axes import _normalize_axes, _normalize_axis
+from .elementwise import isnan
 from .reduce import sum as _sum
 from .shape import expand_dims, moveaxis, reshape, transpose
 
@@ -122,11 +125,12 @@ def _plan(s, q, method, skipnan, which):
     n_all = s.shape[-1]
     count = n_all - nan.sum(axis=-1, keepdims=True) if skipnan else np.full(s.shape[:-1] + (1,), n_all)
     pos = (count - 1) * np.asarray(q, dtype=np.float64)  # (..., K)
-    lo = np.floor(pos)
+    lo = np.maximum(np.minimum(np.floor(pos), count - 2), 0)  # at q = 1, the last segment (its slope in q)
     hi = np.minimum(lo + 1, np.maximum(count - 1, 0))
     frac = pos - lo
     if method == "lower":
-        hi, frac = lo, np.zeros_like(frac)
+        lo, frac = np.floor(pos), np.zeros_like(frac)
+        hi = lo
     elif method == "higher":
         lo, frac = np.ceil(pos), np.zeros_like(frac)
         hi = lo
@@ -134,7 +138,7 @@ def _plan(s, q, method, skipnan, which):
         lo, frac = np.around(pos), np.zeros_like(frac)
         hi = lo
     elif method == "midpoint":
-        hi = np.ceil(pos)
+        lo, hi = np.floor(pos), np.ceil(pos)
         frac = np.where(hi == lo, 0.0, 0.5)
     bad = (count == 0) if skipnan else nan.any(axis=-1, keepdims=True)
     first_nan = np.argmax(nan, axis=-1)[..., None]
@@ -173,11 +177,11 @@ def _quantile(op, a, q, axis, method, keepdims, skipnan, interpolation=None, wei
         method = interpolation
     if method not in METHODS:
         raise NotImplementedError(f"{op}: method={method!r} is not supported; chainrule offers {', '.join(METHODS)}")
-    if isinstance(q, Tensor):
-        if q.requires_grad:
-            raise TypeError(f"{op}: q must be a constant (the derivative in q is not supported); detach it")
-        q = q.data
-    q = np.asarray(q, dtype=np.float64)
+    q_traced = q if isinstance(q, Tensor) and _traced(q) else None
+    if isinstance(q, Batched):
+        raise TypeError(f"{op}: q cannot be batched by vmap (the positions it reads depend on its value); "
+                        f"map over the data only, or loop over q")
+    q = np.asarray(q.data if isinstance(q, Tensor) else q, dtype=np.float64)
     if np.any(q < 0) or np.any(q > 1) or np.isnan(q).any():
         raise ValueError(f"{op}: quantiles must be in the range [0, 1]" if "perc" not in op
                          else f"{op}: percentiles must be in the range [0, 100]")
@@ -192,6 +196,11 @@ def _quantile(op, a, q, axis, method, keepdims, skipnan, interpolation=None, wei
     picked = reshape(gather_p(s, plan_index_p(s, **kw)), kept + (k, 2))
     w = reshape(plan_weight_p(s, **kw), kept + (k, 2))
     out = _sum(picked * w, axis=-1)  # kept + (k,)
+    if q_traced is not None and method == "linear":
+        # ∂/∂q of s_lo + (q(n - 1) - lo)(s_hi - s_lo) is (n - 1)(s_hi - s_lo): added as a term whose value is
+        # exactly 0 (q - q's value), so only derivatives see it
+        n1 = (_sum(cast(~isnan(s), s.dtype), axis=-1, keepdims=True) if skipnan else shape_of(s)[-1]) - 1
+        out = out + (reshape(q_traced, (k,)) - q.ravel().astype(out.dtype)) * n1 * (picked[..., 1] - picked[..., 0])
     out = reshape(out, kept + q.shape)
     out = moveaxis(out, tuple(range(len(kept), len(kept) + q.ndim)), tuple(range(q.ndim))) if q.ndim else out
     if keepdims:
@@ -201,9 +210,12 @@ def _quantile(op, a, q, axis, method, keepdims, skipnan, interpolation=None, wei
 
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *, weights=None,
              interpolation=None):
-    """The ``q``-th quantiles over ``axis``, like ``np.quantile``; differentiable in ``a`` (``q`` is a constant).
+    """The ``q``-th quantiles over ``axis``, like ``np.quantile``; differentiable in ``a`` and in ``q``.
 
-    Methods: linear (the default), lower, higher, nearest, midpoint. A slice holding NaN gives NaN.
+    Methods: linear (the default), lower, higher, nearest, midpoint. A slice holding NaN gives NaN. In ``q`` the
+    linear method's slope is that of the segment q falls in (where q(n - 1) is a whole number, the one above it;
+    at q = 1 the last); the other methods are piecewise constant in q (derivative 0). ``q`` cannot be batched by
+    ``vmap`` (the positions read depend on its value).
 
     >>> import chainrule as cr
     >>> x = cr.tensor([4.0, 1.0, 3.0, 2.0], requires_grad=True)
@@ -224,8 +236,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     tensor(1.5)
     """
     _no_out(out, "percentile")
-    return _quantile("percentile", a, np.true_divide(_const(q), 100), axis, method, keepdims, False, interpolation,
-                     weights)
+    return _quantile("percentile", a, _hundredth(q), axis, method, keepdims, False, interpolation, weights)
 
 
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
@@ -262,8 +273,7 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     tensor(3.)
     """
     _no_out(out, "nanpercentile")
-    return _quantile("nanpercentile", a, np.true_divide(_const(q), 100), axis, method, keepdims, True,
-                     interpolation, weights)
+    return _quantile("nanpercentile", a, _hundredth(q), axis, method, keepdims, True, interpolation, weights)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
@@ -277,12 +287,13 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return _quantile("nanmedian", a, 0.5, axis, "linear", keepdims, True)
 
 
-def _const(q):
-    if isinstance(q, Tensor):
-        if q.requires_grad:
-            raise TypeError("percentile: q must be a constant (the derivative in q is not supported); detach it")
-        return q.data
-    return np.asarray(q, dtype=np.float64)
+def _hundredth(q):
+    return q / 100 if isinstance(q, Tensor) else np.true_divide(np.asarray(q, dtype=np.float64), 100)
+
+
+def _traced(t):
+    """Whether ``t`` carries a derivative: on the graph, requiring grad, with live tangents or batched."""
+    return isinstance(t, Batched) or t.requires_grad or t._node is not None or live_tangents(t._fw) is not None
 
 
 def _no_out(out, op):

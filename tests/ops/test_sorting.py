@@ -47,10 +47,22 @@ def test_nan_slices_give_nan_with_zero_gradient():
     assert np.allclose(grad(lambda t: cr.nansum(cr.median(t, axis=1)), x), 0)
 
 
-def test_quantile_refuses_what_it_cannot_differentiate():
+def test_quantile_is_differentiable_in_q():
+    x = np.array([[0.0, 3.0, 1.0], [2.0, -1.0, 5.0]])
+    for f, q in ((cr.quantile, [0.3, 0.8]), (cr.percentile, [12.0, 71.0]), (cr.nanquantile, [0.1, 0.45])):
+        cr.gradcheck(lambda a, q, f=f: f(a, q, axis=1), (x, np.array(q)))
+        cr.gradcheck(lambda a, q, f=f: f(a, q, axis=1), (x, np.array(q)), forward=True)
+    # where q(n - 1) is whole, the slope above it; at q = 1, the last segment's
+    slope = cr.grad(lambda q: cr.quantile(cr.tensor([0.0, 1.0, 3.0]), q))
+    assert slope(cr.tensor(0.5)).item() == 4.0 and slope(cr.tensor(1.0)).item() == 4.0
+    assert slope(cr.tensor(0.0)).item() == 2.0
+    assert cr.grad(lambda q: cr.quantile(cr.tensor([0.0, 1.0, 3.0]), q, method="lower"))(cr.tensor(0.7)).item() == 0
+
+
+def test_quantile_refuses_what_it_cannot_do():
     x = cr.tensor([1.0, 2.0])
-    with pytest.raises(TypeError, match="q must be a constant"):
-        cr.quantile(x, cr.tensor(0.5, requires_grad=True))
+    with pytest.raises(TypeError, match="q cannot be batched"):
+        cr.vmap(lambda q: cr.quantile(x, q))(cr.tensor([0.2, 0.5]))
     with pytest.raises(NotImplementedError, match="weibull"):
         cr.quantile(x, 0.5, method="weibull")
     with pytest.raises(ValueError, match="range"):
