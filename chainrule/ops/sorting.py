@@ -31,12 +31,15 @@ TIE_RULE = ("at a tie in sort, partition or a quantile, the permutation of NumPy
 
 
 # ---- the gather along the last axis and its transpose (a scatter-add) --------------
-def _gather(x, idx):
+def _gather(x, idx, perm=False):
     return np.take_along_axis(x, idx, axis=-1)
 
 
-def _scatter(g, idx, n):
+def _scatter(g, idx, n, perm=False):
     out = np.zeros(g.shape[:-1] + (n,), dtype=g.dtype)
+    if perm:  # each position named once (a sort's permutation): a plain write, twice as fast as add.at
+        np.put_along_axis(out, idx, g, axis=-1)
+        return out
     lead = np.indices(g.shape[:-1], sparse=True) if g.ndim > 1 else ()
     np.add.at(out, tuple(i[..., None] for i in lead) + (idx,), g)
     return out
@@ -46,8 +49,8 @@ def _scatter(g, idx, n):
 gather_p = Primitive(
     "_gather_last",
     _gather,
-    vjp=(lambda g, ans, x, idx: scatter_p(g, idx, n=shape_of(x)[-1]), None),
-    jvp=(lambda t, ans, x, idx: gather_p(t, idx), None),
+    vjp=(lambda g, ans, x, idx, perm=False: scatter_p(g, idx, n=shape_of(x)[-1], perm=perm), None),
+    jvp=(lambda t, ans, x, idx, perm=False: gather_p(t, idx, perm=perm), None),
     save=("args",),
     batch=leading,
     vjp_formulas=("scatter_add({g})", ""),
@@ -56,8 +59,8 @@ gather_p = Primitive(
 scatter_p = Primitive(
     "_scatter_last",
     _scatter,
-    vjp=(lambda g, ans, x, idx, n: gather_p(g, idx), None),
-    jvp=(lambda t, ans, x, idx, n: scatter_p(t, idx, n=n), None),
+    vjp=(lambda g, ans, x, idx, n, perm=False: gather_p(g, idx, perm=perm), None),
+    jvp=(lambda t, ans, x, idx, n, perm=False: scatter_p(t, idx, n=n, perm=perm), None),
     save=("args",),
     batch=leading,
 )
@@ -87,9 +90,9 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
         raise np.exceptions.AxisError("sort: axis is out of bounds for a 0-d array")
     ax = _normalize_axis("sort", axis, shape)
     if ax == len(shape) - 1:
-        return gather_p(a, argsort_p(a))
+        return gather_p(a, argsort_p(a), perm=True)
     x = moveaxis(a, ax, -1)
-    return moveaxis(gather_p(x, argsort_p(x)), -1, ax)
+    return moveaxis(gather_p(x, argsort_p(x), perm=True), -1, ax)
 
 
 def partition(a, kth, axis=-1, kind="introselect", order=None):
@@ -108,9 +111,9 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     ax = _normalize_axis("partition", axis, shape)
     kth = tuple(np.atleast_1d(np.asarray(kth.data if isinstance(kth, Tensor) else kth)).tolist())
     if ax == len(shape) - 1:
-        return gather_p(a, argpartition_p(a, kth=kth))
+        return gather_p(a, argpartition_p(a, kth=kth), perm=True)
     x = moveaxis(a, ax, -1)
-    return moveaxis(gather_p(x, argpartition_p(x, kth=kth)), -1, ax)
+    return moveaxis(gather_p(x, argpartition_p(x, kth=kth), perm=True), -1, ax)
 
 
 # ---- quantiles ----------------------------------------------------------------------
@@ -190,7 +193,7 @@ def _quantile(op, a, q, axis, method, keepdims, skipnan, interpolation=None, wei
     if math.prod([shape[i] for i in axes]) == 0:
         raise ValueError(f"{op}: the reduced axes are empty")
     x, kept = _to_last(a, axes)
-    s = gather_p(x, argsort_p(x))  # NaN sorts last
+    s = gather_p(x, argsort_p(x), perm=True)  # NaN sorts last
     kw = dict(q=tuple(q.ravel().tolist()), method=method, skipnan=skipnan)
     k = q.size
     picked = reshape(gather_p(s, plan_index_p(s, **kw)), kept + (k, 2))

@@ -80,4 +80,7 @@ CASES = [
       lambda x: np.take_along_axis(x, np.array([[2, 0, 2], [1, 1, 3]]), axis=-1), "repeated indices"),
     Case("_scatter_last", lambda g: SO.scatter_p(g, np.array([[2, 0, 2], [1, 1, 3]]), n=4), (M[:2, :3],),
          None, label="repeated indices"),
+    Case("_scatter_last", lambda g: SO.scatter_p(g, np.array([[2, 0, 3, 1], [1, 3, 0, 2]]), n=4, perm=True),
+         (M[:2],), lambda g: np.take_along_axis(g, np.argsort([[2, 0, 3, 1], [1, 3, 0, 2]], axis=-1), axis=-1),
+         label="permutation"),
 ]
