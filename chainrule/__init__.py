@@ -49,6 +49,11 @@ from .ops.indexing import scatter_add
 from .ops.gather import take, take_along_axis
 from .ops.special import softmax, log_softmax
 from .ops.complex_numbers import conj, conjugate, real, imag, angle
+from .ops.sorting import sort, partition, median, quantile, percentile, nanmedian, nanquantile, nanpercentile
+from .ops.nan_reduce import (nansum, nanmean, nanvar, nanstd, nanmax, nanmin, nanprod, nancumsum, nancumprod, cumprod,
+                             average, ptp)
+from .ops.elementwise_extra import fmax, fmin, logaddexp2, sinc, nan_to_num, radians, degrees, deg2rad, rad2deg
+from .ops.signal import convolve, correlate, polyval, interp
 from .ops import astype, where
 from .ops.join import row_stack, hsplit, vsplit, dsplit
 from .ops.products import kron, cross
@@ -97,4 +102,13 @@ __all__ = [
     "row_stack", "hsplit", "vsplit", "dsplit", "kron", "cross", "put_along_axis", "roll", "rot90", "fliplr", "flipud",
     "append", "insert", "delete", "diff", "select", "triu", "tril", "diag", "diagflat",
     "conj", "conjugate", "real", "imag", "angle",  # complex parts
+    # sorting and order statistics
+    "sort", "partition", "median", "quantile", "percentile", "nanmedian", "nanquantile", "nanpercentile",
+    # NaN-ignoring reductions, weighted average, range, cumulative product
+    "nansum", "nanmean", "nanvar", "nanstd", "nanmax", "nanmin", "nanprod", "nancumsum", "nancumprod", "cumprod",
+    "average", "ptp",
+    # more elementwise functions
+    "fmax", "fmin", "logaddexp2", "sinc", "nan_to_num", "radians", "degrees", "deg2rad", "rad2deg",
+    # signals
+    "convolve", "correlate", "polyval", "interp",
 ]

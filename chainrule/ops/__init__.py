@@ -10,6 +10,7 @@ from . import (assign, contractions, elementwise, gather, indexing, join, linalg
                shape, special, statistics)
 from . import rearrange, triangular
 from . import complex_numbers
+from . import elementwise_extra, nan_reduce, signal, sorting
 from . import methods  # noqa: F401 - importing it binds Tensor's operators and methods (TENSOR_METHODS)
 
 __all__ = ["FAMILIES", "PUBLIC", "astype", "where"]
@@ -18,6 +19,7 @@ FAMILIES = (elementwise, reduce, statistics, reduce_discrete, shape, join, produ
             gather, assign, special)
 FAMILIES += (rearrange, triangular)
 FAMILIES += (complex_numbers,)
+FAMILIES += (sorting, nan_reduce, elementwise_extra, signal)
 
 
 def astype(x, dtype, /, *, copy=True, device=None):

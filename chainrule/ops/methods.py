@@ -26,6 +26,7 @@ from . import reduce as R
 from . import reduce_discrete as RD
 from . import shape as S
 from . import statistics as ST
+from . import elementwise_extra as EX, nan_reduce as NR, sorting as SO
 
 __all__ = ["TENSOR_METHODS"]
 
@@ -213,6 +214,19 @@ TENSOR_METHODS = {
     "take": G.take,
     "trace": L.trace,
     "diagonal": L.diagonal,
+    # issue 11 (ndarray's cumprod; PyTorch's names for the others)
+    "cumprod": NR.cumprod,
+    "nansum": NR.nansum,
+    "nanmean": NR.nanmean,
+    "quantile": SO.quantile,
+    "nanquantile": SO.nanquantile,
+    "sinc": EX.sinc,
+    "fmax": EX.fmax,
+    "fmin": EX.fmin,
+    "logaddexp2": EX.logaddexp2,
+    "nan_to_num": EX.nan_to_num,
+    "deg2rad": EX.deg2rad,
+    "rad2deg": EX.rad2deg,
     # the reverse pass (core/backward.py) from this Tensor
     "backward": _backward_method,
 }
