@@ -93,8 +93,8 @@ def _lookup(name):
         return getattr(_conversions, name)
     if name in _CREATION:
         return getattr(_creation, name)
-    if name == "linalg":
-        return _importlib.import_module(".linalg", __name__)
+    if name in ("linalg", "fft"):
+        return _importlib.import_module(f".{name}", __name__)
     try:
         obj = getattr(_np, name)
     except AttributeError:
@@ -115,8 +115,8 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(dir(_np)) | set(_dispatch._NAMESPACE) | _CREATION | {"linalg"})
+    return sorted(set(dir(_np)) | set(_dispatch._NAMESPACE) | _CREATION | {"linalg", "fft"})
 
 
 # The names chainrule answers itself (the rest of NumPy's namespace is NumPy's own, reached through __getattr__).
-__all__ = sorted(set(_dispatch._NAMESPACE) | _CREATION | {"linalg"})
+__all__ = sorted(set(_dispatch._NAMESPACE) | _CREATION | {"linalg", "fft"})
