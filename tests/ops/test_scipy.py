@@ -10,6 +10,7 @@ import sys
 import numpy as np
 import pytest
 import scipy.special as sp
+import scipy.stats
 
 import chainrule as cr
 import chainrule.scipy.special as csp
@@ -48,6 +49,13 @@ def test_tails_stay_finite():
     norm.logcdf(x).sum().backward()
     assert np.allclose(x.grad.data, [40.0249, 200.005], rtol=1e-4)
     assert np.isfinite(norm.logsf(cr.tensor(200.0)).item())
+
+
+def test_norm_against_scipy_stats():
+    x, loc, scale = np.linspace(-30, 30, 13), 0.7, 1.9
+    for name in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"):
+        ours = getattr(norm, name)(cr.tensor(x), loc, scale).data
+        assert np.allclose(ours, getattr(scipy.stats.norm, name)(x, loc, scale), rtol=1e-10, atol=0), name
 
 
 def test_norm_parameters():
