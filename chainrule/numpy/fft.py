@@ -3,7 +3,7 @@
 
 >>> import chainrule as cr, chainrule.numpy as cnp
 >>> cnp.fft.rfft(cr.ones(4))
-tensor([4.+0.j, 0.+0.j, 0.+0.j])
+tensor([4.+0.j, 0.+0.j, 0.+0.j], dtype=complex128)
 """
 
 import numpy as _np

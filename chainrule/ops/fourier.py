@@ -224,7 +224,7 @@ def fftn(a, s=None, axes=None, norm=None):
     >>> import chainrule as cr
     >>> cr.fft.fftn(cr.ones((2, 2)))
     tensor([[4.+0.j, 0.+0.j],
-            [0.+0.j, 0.+0.j]])
+            [0.+0.j, 0.+0.j]], dtype=complex128)
     """
     a = _operand(a)
     s, axes = _cook("fftn", shape_of(a), s, axes)
@@ -237,7 +237,7 @@ def ifftn(a, s=None, axes=None, norm=None):
 
     >>> import chainrule as cr
     >>> cr.fft.ifftn(cr.tensor([[2.0, 2.0]]))
-    tensor([[2.+0.j, 0.+0.j]])
+    tensor([[2.+0.j, 0.+0.j]], dtype=complex128)
     """
     a = _operand(a)
     s, axes = _cook("ifftn", shape_of(a), s, axes)
@@ -291,7 +291,7 @@ def fft(a, n=None, axis=-1, norm=None):
 
     >>> import chainrule as cr
     >>> cr.fft.fft(cr.tensor([1.0, 0.0, 0.0]))
-    tensor([1.+0.j, 1.+0.j, 1.+0.j])
+    tensor([1.+0.j, 1.+0.j, 1.+0.j], dtype=complex128)
     """
     return fftn(a, *_one(n, axis), norm)
 
@@ -301,7 +301,7 @@ def ifft(a, n=None, axis=-1, norm=None):
 
     >>> import chainrule as cr
     >>> cr.fft.ifft(cr.tensor([3.0, 3.0, 3.0]))
-    tensor([3.+0.j, 0.+0.j, 0.+0.j])
+    tensor([3.+0.j, 0.+0.j, 0.+0.j], dtype=complex128)
     """
     return ifftn(a, *_one(n, axis), norm)
 
@@ -311,7 +311,7 @@ def rfft(a, n=None, axis=-1, norm=None):
 
     >>> import chainrule as cr
     >>> cr.fft.rfft(cr.tensor([1.0, 1.0, 1.0, 1.0]))
-    tensor([4.+0.j, 0.+0.j, 0.+0.j])
+    tensor([4.+0.j, 0.+0.j, 0.+0.j], dtype=complex128)
     """
     return rfftn(a, *_one(n, axis), norm)
 
