@@ -102,6 +102,12 @@ def _irfft_vjp(g, ans, x, axes, norm, n):
 
 
 _AXES = axis_rule("axes")
+_M = "m = 2 but at bins 0 and n/2"
+
+
+def _formula(text):
+    """The adjoint's text, with the dual norm that makes it exact."""
+    return lambda i, texts, g, out, kw, shape: text.format(g=g, norm=_DUAL[kw["norm"]], m=_M)
 
 fftn_p = Primitive(
     "fftn",
@@ -110,7 +116,7 @@ fftn_p = Primitive(
     jvp=(lambda t, ans, x, axes, norm: fftn_p(t, axes=axes, norm=norm),),
     save=("args",),
     batch=_AXES,
-    vjp_formulas=("ifftn({g})·n",),
+    vjp_formulas=_formula("ifftn({g}, norm='{norm}')"),
 )
 
 ifftn_p = Primitive(
@@ -120,7 +126,7 @@ ifftn_p = Primitive(
     jvp=(lambda t, ans, x, axes, norm: ifftn_p(t, axes=axes, norm=norm),),
     save=("args",),
     batch=_AXES,
-    vjp_formulas=("fftn({g})/n",),
+    vjp_formulas=_formula("fftn({g}, norm='{norm}')"),
 )
 
 rfftn_p = Primitive(
@@ -130,7 +136,7 @@ rfftn_p = Primitive(
     jvp=(lambda t, ans, x, axes, norm: rfftn_p(t, axes=axes, norm=norm),),
     save=("args",),
     batch=_AXES,
-    vjp_formulas=("irfftn({g} / m)·n, m = 1 at bins 0 and n/2, else 2",),
+    vjp_formulas=_formula("irfftn({g} / m, norm='{norm}'), {m}"),
 )
 
 irfftn_p = Primitive(
@@ -140,7 +146,7 @@ irfftn_p = Primitive(
     jvp=(lambda t, ans, x, axes, norm, n: irfftn_p(t, axes=axes, norm=norm, n=n),),
     save=("args",),
     batch=_AXES,
-    vjp_formulas=("rfftn({g})·m/n, m = 1 at bins 0 and n/2, else 2",),
+    vjp_formulas=_formula("rfftn({g}, norm='{norm}')·m, {m}"),
 )
 
 
