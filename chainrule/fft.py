@@ -1,5 +1,6 @@
-"""``cr.fft``: the differentiable ``numpy.fft`` — the complex, real-input and real-output transforms in one, two and
-n dimensions, and the spectrum shifts; ``fftfreq`` and ``rfftfreq`` (no input to differentiate) are NumPy's.
+"""``cr.fft``: the differentiable ``numpy.fft`` — the complex, real-input and real-output transforms in one, two
+and n dimensions, the Hermitian ones (``hfft``, ``ihfft``) and the spectrum shifts; ``fftfreq`` and ``rfftfreq``
+(no input to differentiate) are NumPy's.
 
 ``np.fft.fft(t)`` and the others reach these through NumPy's protocols. Complex gradients follow PyTorch's
 convention (for a real loss L of a complex z, z.grad = ∂L/∂Re z + i ∂L/∂Im z).
@@ -14,11 +15,11 @@ tensor([ 6., 12., 18.])
 import numpy as _np
 
 from .numpy import dispatch as _dispatch
-from .ops.fourier import (fft, fft2, fftn, fftshift, ifft, ifft2, ifftn, ifftshift, irfft, irfft2, irfftn, rfft,
-                          rfft2, rfftn)
+from .ops.fourier import (fft, fft2, fftn, fftshift, hfft, ifft, ifft2, ifftn, ifftshift, ihfft, irfft, irfft2,
+                          irfftn, rfft, rfft2, rfftn)
 
-__all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn", "irfftn",
-           "fftshift", "ifftshift", "fftfreq", "rfftfreq"]
+__all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
+           "rfftn", "irfftn", "fftshift", "ifftshift", "fftfreq", "rfftfreq"]
 
 fftfreq = _np.fft.fftfreq
 rfftfreq = _np.fft.rfftfreq

@@ -1,5 +1,5 @@
 """``chainrule.numpy.fft``: ``numpy.fft`` with chainrule's differentiable transforms (``cr.fft``); the rest
-(``hfft``, ``ihfft``, ...) is NumPy's and raises ``TypeError`` naming the function when given a Tensor.
+(``fftfreq``, ``rfftfreq``) is NumPy's and raises ``TypeError`` naming the function when given a Tensor.
 
 >>> import chainrule as cr, chainrule.numpy as cnp
 >>> cnp.fft.rfft(cr.ones(4))

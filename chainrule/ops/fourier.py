@@ -21,8 +21,8 @@ from ..core.tensor import Tensor
 from ..extend import Primitive
 from .join import crop_p, pad_p
 
-__all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn", "rfftn", "irfftn",
-           "fftshift", "ifftshift"]
+__all__ = ["fft", "ifft", "rfft", "irfft", "hfft", "ihfft", "fft2", "ifft2", "rfft2", "irfft2", "fftn", "ifftn",
+           "rfftn", "irfftn", "fftshift", "ifftshift"]
 
 _NORMS = ("backward", "ortho", "forward")
 # the adjoint of a transform scaled by c is the opposite transform scaled by c (the unnormalised F and Fᴴ)
@@ -50,6 +50,18 @@ embed_p = Primitive(
     lambda x: x.astype(_complex_dtype(x.dtype)),
     vjp=(lambda g, ans, x: real_part_p(g),),
     jvp=(lambda t, ans, x: embed_p(t),),
+    save=(),
+    batch=_broadcasting,
+    register=False,
+)
+
+
+# z ↦ z̄, its own adjoint (hfft and ihfft are NumPy's irfft and rfft with it). Internal, as the two above.
+conj_p = Primitive(
+    "_fft_conj",
+    np.conjugate,
+    vjp=(lambda g, ans, z: conj_p(g),),
+    jvp=(lambda t, ans, z: conj_p(t),),
     save=(),
     batch=_broadcasting,
     register=False,
@@ -333,6 +345,32 @@ def irfft(a, n=None, axis=-1, norm=None):
     if n is None:
         n = 2 * (shape_of(a)[axis] - 1)
     return irfftn(a, (n,), (axis,), norm)
+
+
+def hfft(a, n=None, axis=-1, norm=None):
+    """``np.fft.hfft``: the real spectrum of a signal with Hermitian symmetry given by its first half
+    (``irfft`` of the conjugate, with the opposite scaling).
+
+    >>> import chainrule as cr
+    >>> cr.fft.hfft(cr.tensor([1.0, 0.0, 0.0]))
+    tensor([1., 1., 1., 1.])
+    """
+    a = _operand(a)
+    if n is None:
+        n = 2 * (shape_of(a)[axis] - 1)
+    if np.dtype(a.dtype).kind == "c":
+        a = conj_p(a)
+    return irfft(a, n, axis, _DUAL[_norm(norm)])
+
+
+def ihfft(a, n=None, axis=-1, norm=None):
+    """``np.fft.ihfft``: the inverse of ``hfft`` for a real input (the conjugate of ``rfft``, opposite scaling).
+
+    >>> import chainrule as cr
+    >>> cr.fft.ihfft(cr.tensor([1.0, 1.0, 1.0, 1.0]))
+    tensor([1.-0.j, 0.-0.j, 0.-0.j], dtype=complex128)
+    """
+    return conj_p(rfft(a, n, axis, _DUAL[_norm(norm)]))
 
 
 def fft2(a, s=None, axes=(-2, -1), norm=None):
