@@ -97,8 +97,8 @@ def _lookup(name):
         return getattr(_creation, name)
     if name in _index_tricks.__all__:
         return getattr(_index_tricks, name)
-    if name == "linalg":
-        return _importlib.import_module(".linalg", __name__)
+    if name in ("linalg", "fft"):
+        return _importlib.import_module(f".{name}", __name__)
     try:
         obj = getattr(_np, name)
     except AttributeError:
@@ -123,4 +123,4 @@ def __dir__():
 
 
 # The names chainrule answers itself (the rest of NumPy's namespace is NumPy's own, reached through __getattr__).
-__all__ = sorted(set(_dispatch._NAMESPACE) | _CREATION | {"linalg"} | set(_index_tricks.__all__))
+__all__ = sorted(set(_dispatch._NAMESPACE) | _CREATION | {"linalg", "fft"} | set(_index_tricks.__all__))

@@ -54,8 +54,8 @@ def test_ufunc_methods():
 
 def test_function_without_rule_raises_type_error_naming_it():
     x = cr.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(TypeError, match="np.fft.fft|fft"):
-        np.fft.fft(x)
+    with pytest.raises(TypeError, match="np.packbits"):
+        np.packbits(x)
     with pytest.raises(TypeError, match="np.gcd"):
         np.gcd(cr.tensor([4, 6]), 2)
     with pytest.raises(TypeError, match="out="):
@@ -77,8 +77,8 @@ def test_chainrule_numpy_namespace_mirrors_numpy():
     y.backward()
     np.testing.assert_allclose(x.grad.data, np.pi * np.exp(x.data))
     assert cnp.float32 is np.float32 and cnp.newaxis is None
-    with pytest.raises(TypeError, match="np.fft.fft has no chainrule derivative rule"):
-        cnp.fft.fft(x)
+    with pytest.raises(TypeError, match="np.packbits has no chainrule derivative rule"):
+        cnp.packbits(x)
     with pytest.raises(AttributeError, match="no attribute 'not_a_numpy_name'"):
         cnp.not_a_numpy_name  # noqa: B018 - the attribute access is the test
 
