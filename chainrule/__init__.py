@@ -16,7 +16,7 @@ if _sys.argv[:1] == ["-m"]:  # `python -m chainrule` is still starting: Ctrl-C d
     install_interrupt_handler()
     del install_interrupt_handler
 
-from . import autograd, data, io, linalg, nn, numpy, ops, optim, random, testing, viz
+from . import autograd, data, distributed, io, linalg, nn, numpy, ops, optim, random, testing, viz
 from .core.function import Function
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .core.tensor import Tensor
@@ -59,7 +59,7 @@ __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp", "checkpoint", "vmap",
     "gradcheck", "GradcheckError", "explain", "save", "load",
     # subpackages
-    "autograd", "data", "io", "linalg", "nn", "numpy", "ops", "optim", "random", "testing", "viz",
+    "autograd", "data", "distributed", "io", "linalg", "nn", "numpy", "ops", "optim", "random", "testing", "viz",
     # arithmetic, exponentials, trigonometry, activations, rounding, comparisons, logic, bits
     "add", "subtract", "negative", "positive", "multiply", "divide", "power", "exp", "expm1", "exp2", "log", "log1p",
     "log2", "log10", "sqrt", "cbrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan",

@@ -7,6 +7,7 @@ from operator import attrgetter
 
 import numpy as np
 
+from .hooks import POST_ACCUMULATE, run_post_accumulate
 from .shapes import astype, sum_to
 from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
@@ -237,6 +238,8 @@ def _to_leaf(node, g, raw, leaf_seen):
             leaf._grad = g
         else:
             leaf._grad = leaf._grad + g
+    if POST_ACCUMULATE:  # some leaf has a hook (core/hooks.py): outside the lock, a hook may run backward
+        run_post_accumulate(node, leaf)
 
 
 def _seed(t, grad, create_graph, who):
