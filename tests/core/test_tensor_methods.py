@@ -13,7 +13,7 @@ from chainrule.core.primitive import Primitive
 from chainrule.ops.methods import TENSOR_METHODS
 
 # sorted(dir(cr.Tensor)) as it was on main when the bindings were gathered into ops/methods.py
-# (108 attributes of its own, the rest from object).
+# (108 attributes of its own, the rest from object), and register_post_accumulate_grad_hook (core/hooks.py).
 ATTRIBUTES = [
     'T', '__abs__', '__add__', '__and__', '__array__', '__array_function__', '__array_priority__',
     '__array_ufunc__', '__bool__', '__class__', '__deepcopy__', '__delattr__', '__dir__', '__doc__', '__eq__',
@@ -27,7 +27,8 @@ ATTRIBUTES = [
     '__subclasshook__', '__truediv__', '__weakref__', '__xor__', '_fw', '_grad', '_node', 'all', 'any', 'argmax',
     'argmin', 'astype', 'backward', 'clip', 'conj', 'copy', 'cumsum', 'data', 'detach', 'diagonal', 'dot',
     'dtype', 'flatten', 'grad', 'grad_fn', 'is_leaf', 'item', 'max', 'mean', 'min', 'ndim', 'numpy', 'prod',
-    'ravel', 'repeat', 'requires_grad', 'requires_grad_', 'reshape', 'round', 'shape', 'size', 'squeeze', 'std',
+    'ravel', 'register_post_accumulate_grad_hook',
+    'repeat', 'requires_grad', 'requires_grad_', 'reshape', 'round', 'shape', 'size', 'squeeze', 'std',
     'sum', 'swapaxes', 'take', 'tolist', 'trace', 'transpose', 'var'
 ]
 
