@@ -13,11 +13,12 @@ BLAS thread. The script launches itself under ``mpiexec -n N`` for every N of
 - the same step with the gradients reduced only after backward (one blocking
   ``Allreduce`` of all of them, what happens without the hooks), alternated in
   rounds with the overlapped step;
-- the share of the allreduce hidden behind backward: ``1 - wait / reduce``,
-  where ``wait`` is what the overlapped step still waits for at the end of
-  backward and ``reduce`` the blocking reduction's own time in the other step
-  (measured after a barrier; ``wait`` also holds any wait for a slower process,
-  so the share is a lower bound).
+- the share of the allreduce hidden behind backward: of the gradient bytes,
+  the share whose reduction had completed when backward's last gradient
+  arrived; and, in milliseconds, what the overlapped step still waits for at
+  the end of backward (``wait``: the rest of the reductions, and any wait for a
+  slower process) next to the blocking reduction's own time in the other step
+  (``reduce``, measured after a barrier).
 
     python benchmarks/bench_distributed.py [--procs 1,2] [--steps 20] [--rounds 3] [--batch 32]
                                            [--bucket-mb 1] [--json]
@@ -98,7 +99,7 @@ def worker(args):
     for _ in range(2):  # warm-up: first-touch allocations, MPI connections
         step(True)
         step(False)
-    timings = {"overlap": [], "after": [], "wait": [], "reduce": []}
+    timings = {"overlap": [], "after": [], "wait": [], "reduce": [], "during": []}
     for _ in range(args.rounds):
         for mode in ("overlap", "after"):
             dist.barrier()
@@ -107,19 +108,20 @@ def worker(args):
             for _ in range(args.steps):
                 r = step(mode == "overlap")
                 extra.append(model.wait_seconds if mode == "overlap" else r)
+                if mode == "overlap":
+                    timings["during"].append(model.reduced_during_backward)
             elapsed = np.array([time.perf_counter() - t0])
             dist.all_reduce(elapsed, op="max")  # the job goes as fast as its slowest process
             timings[mode].append(float(elapsed[0]) / args.steps)
             timings["wait" if mode == "overlap" else "reduce"].append(statistics.mean(extra))
     if rank == 0:
         med = {k: statistics.median(v) for k, v in timings.items()}
-        hidden = None if world == 1 or med["reduce"] <= 0 else max(0.0, 1.0 - med["wait"] / med["reduce"])
         print(json.dumps({
             "procs": world, "batch_per_process": args.batch,
             "samples_per_s": world * args.batch / med["overlap"],
             "samples_per_s_reduce_after": world * args.batch / med["after"],
             "step_ms": 1e3 * med["overlap"], "wait_ms": 1e3 * med["wait"], "reduce_ms": 1e3 * med["reduce"],
-            "hidden_share": hidden, "buckets": len(model._buckets),
+            "hidden_share": None if world == 1 else statistics.mean(timings["during"]), "buckets": len(model._buckets),
         }), flush=True)
 
 
@@ -170,7 +172,8 @@ def main():
         print(f"{r['procs']:>5} {r['samples_per_s']:>10.1f} {r['samples_per_s_reduce_after']:>13.1f} "
               f"{r['step_ms']:>8.2f} {r['wait_ms']:>8.3f} {r['reduce_ms']:>10.3f} {hidden:>7} "
               f"{100 * r['scaling_efficiency']:>7.0f}%")
-    print("scaling efficiency = samples/s(N) / (N * samples/s(1)); hidden = 1 - wait / reduce")
+    print("scaling efficiency = samples/s(N) / (N * samples/s(1)); hidden = share of the gradient bytes already "
+          "reduced when backward's last gradient arrived")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from contextlib import contextmanager
 
@@ -11,6 +13,8 @@ from .. import distributed
 from .module import Module
 
 __all__ = ["DistributedDataParallel"]
+
+POLL_SECONDS = 2e-4  # how often the progress thread tests the reductions in flight
 
 
 class _Bucket:
@@ -68,7 +72,12 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_buckets", [])
         object.__setattr__(self, "_handles", [])
         object.__setattr__(self, "_ready", {})
-        object.__setattr__(self, "wait_seconds", 0.0)  # time the last backward spent waiting for reductions
+        object.__setattr__(self, "_launched", None)  # the progress thread's queue of buckets, while one runs
+        object.__setattr__(self, "_poller", None)
+        # the last backward: seconds its end waited for reductions, and the share of the gradient bytes whose
+        # reduction had already completed when its last gradient arrived (benchmarks/bench_distributed.py)
+        object.__setattr__(self, "wait_seconds", 0.0)
+        object.__setattr__(self, "reduced_during_backward", 0.0)
         named = [(n, p) for n, p in module.named_parameters() if p.requires_grad]
         if self.world_size > 1:
             _check_same(named, module)
@@ -112,8 +121,6 @@ class DistributedDataParallel(Module):
                 self._start(bucket)
             if len(self._ready) == len(self._handles):
                 self._finish()
-            else:
-                self._progress()
 
         return ready
 
@@ -126,26 +133,38 @@ class DistributedDataParallel(Module):
     def _start(self, bucket):
         from mpi4py import MPI
 
-        bucket.request = distributed.communicator().Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
-
-    def _progress(self):
-        # MPICH advances a non-blocking collective only inside MPI calls: a test per gradient keeps the
-        # buckets in flight moving while backward computes the rest.
-        for bucket in self._buckets:
-            if bucket.request is not None:
-                bucket.request.Test()
+        comm = distributed.communicator()
+        if MPI.Query_thread() < MPI.THREAD_MULTIPLE:
+            raise RuntimeError(
+                "DistributedDataParallel needs MPI_THREAD_MULTIPLE (mpi4py's default): its progress thread "
+                "tests the reductions while backward runs; leave mpi4py.rc.threads and rc.thread_level as they are"
+            )
+        bucket.request = comm.Iallreduce(MPI.IN_PLACE, bucket.buffer, op=MPI.SUM)
+        if self._poller is None:
+            launched = queue.SimpleQueue()
+            poller = threading.Thread(target=_drive, args=(launched,), name="ddp-progress", daemon=True)
+            object.__setattr__(self, "_launched", launched)
+            object.__setattr__(self, "_poller", poller)
+            poller.start()
+        self._launched.put(bucket)
 
     def _finish(self):
         t0 = time.perf_counter()
+        done = sum(b.buffer.nbytes for b in self._buckets if b.request is None)
+        total = sum(b.buffer.nbytes for b in self._buckets)
+        object.__setattr__(self, "reduced_during_backward", done / total if total else 1.0)
+        self._launched.put(None)
+        self._poller.join()
+        object.__setattr__(self, "_poller", None)
         for bucket in self._buckets:
-            bucket.request.Wait()
+            if bucket.request is not None:  # the thread stopped early on an MPI error: raise it here
+                bucket.request.Wait()
         object.__setattr__(self, "wait_seconds", time.perf_counter() - t0)
         scale = 1.0 / self.world_size
         for bucket in self._buckets:
             bucket.buffer *= bucket.buffer.dtype.type(scale)
             for k, p in enumerate(bucket.params):
                 np.copyto(p.grad.data, bucket.view(k).reshape(p.shape))
-            bucket.request = None
             bucket.waiting = len(bucket.params)
         self._ready.clear()
 
@@ -181,6 +200,23 @@ class DistributedDataParallel(Module):
             yield self
         finally:
             object.__setattr__(self, "_sync", previous)
+
+
+def _drive(launched):
+    """The progress thread: MPICH advances a non-blocking collective only inside an MPI call, so while
+    backward computes, this thread tests each bucket's request (mpi4py releases the GIL in MPI calls,
+    NumPy in its large operations) until it completes; it alone completes them, as MPI requires."""
+    while True:
+        bucket = launched.get()
+        if bucket is None:
+            return
+        request = bucket.request
+        try:
+            while not request.Test():
+                time.sleep(POLL_SECONDS)
+        except Exception:  # left for the main thread's Wait to raise
+            return
+        bucket.request = None
 
 
 def _check_same(named, module):
