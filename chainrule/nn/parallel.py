@@ -42,7 +42,8 @@ class DistributedDataParallel(Module):
     first parameter that differs). Gradients are averaged **during** backward: parameters are grouped,
     last layer first (the order backward reaches them), into buckets of about ``bucket_cap_mb`` MiB of
     one dtype; when the last gradient of a bucket has been accumulated, the bucket is packed into one
-    contiguous buffer and reduced by a non-blocking ``MPI_Iallreduce`` while backward goes on; the last
+    contiguous buffer and reduced by a non-blocking ``MPI_Iallreduce`` while backward goes on (a progress
+    thread tests the requests, since MPICH advances them only inside MPI calls); the last
     gradient to arrive waits for them all and writes the averages back into ``.grad``. float32 stays
     float32 on the wire. Every parameter must receive a gradient in each backward pass (PyTorch's
     default); one that did not is named by the next forward. ``no_sync()`` skips the averaging, for
@@ -159,6 +160,7 @@ class DistributedDataParallel(Module):
         for bucket in self._buckets:
             if bucket.request is not None:  # the thread stopped early on an MPI error: raise it here
                 bucket.request.Wait()
+                bucket.request = None
         object.__setattr__(self, "wait_seconds", time.perf_counter() - t0)
         scale = 1.0 / self.world_size
         for bucket in self._buckets:
