@@ -20,6 +20,7 @@ QUICK = {
     "bench_cnn.py": (["--steps", "2", "--rounds", "2"], "ratio"),
     "bench_checkpoint.py": (["--depth", "8", "--width", "64", "--batch", "16"], "saved for backward"),
     "bench_memory.py": ([], "ratio"),
+    "bench_distributed.py": (["--steps", "1", "--rounds", "1", "--batch", "4"], "scaling efficiency"),
 }
 
 
@@ -31,6 +32,8 @@ def test_every_benchmark_is_covered():
 @pytest.mark.parametrize("script", sorted(QUICK))
 def test_benchmark_runs(script):
     args, expect = QUICK[script]
+    if script == "bench_distributed.py":
+        pytest.importorskip("mpi4py", reason='needs mpi4py and mpiexec: pip install "chainrule[mpi]"')
     env = dict(os.environ, PYTHONIOENCODING="utf-8", OPENBLAS_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", script), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, encoding="utf-8", timeout=300, check=False)

@@ -24,6 +24,7 @@ from .. import optim, random as cr_random
 from ..data import TensorDataset
 from .training.checkpoint import CHECKPOINT, check_resume, read_checkpoint, restore
 from .training.data import count_classes, load_data
+from .training.distributed import World, join
 from .training.errors import TrainError
 from .training.loop import _Run, evaluate
 from .training.models import MODELS, _shape_input, build_model
@@ -121,6 +122,11 @@ def add_arguments(parser):
     parser.add_argument("--threads", type=_positive_int, default=1,
                         help="BLAS threads; one is fastest for these small models and steady on a busy machine "
                              "(default: 1; ignored when OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set)")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over MPI: run as mpiexec -n N python -m chainrule train --distributed; "
+                             "each process trains on its share of every batch (--batch-size is the global batch, "
+                             "so the result does not depend on N) and rank 0 alone prints and writes files "
+                             '(needs pip install "chainrule[mpi]")')
     parser.add_argument("--no-progress", action="store_true",
                         help="do not show the progress bar (it is only shown when stderr is a terminal)")
     return parser
@@ -155,8 +161,11 @@ def main(argv=None):
 
 
 # ---- the command ------------------------------------------------------------------------
-def _resolve(args):
-    """Fill unset options from the checkpoint (with --resume) and then from the defaults."""
+def _resolve(args, world):
+    """Fill unset options from the checkpoint (with --resume) and then from the defaults.
+
+    With --distributed rank 0 reads the checkpoint and hands it to the others (which need no access to
+    its file system)."""
     saved, tensors = {}, None
     if args.out is None:
         model = args.model or "mlp"
@@ -168,8 +177,10 @@ def _resolve(args):
         raise TrainError(f"--out: {blocked} is a file, not a folder")
     ckpt = os.path.join(args.out, CHECKPOINT)
     if args.resume:
-        tensors, saved = read_checkpoint(ckpt)
-        check_resume(args, saved, ckpt)
+        if world.lead:
+            tensors, saved = read_checkpoint(ckpt)
+            check_resume(args, saved, ckpt)
+        tensors, saved = world.from_lead((tensors, saved))
     for key, default in (("model", "mlp"), ("optimizer", "adam"), ("data", "digits"), ("seed", 0),
                          ("batch_size", DEFAULT_BATCH), ("epochs", DEFAULT_EPOCHS)):
         if getattr(args, key) is None:
@@ -219,9 +230,11 @@ def run(args) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
     started = {}  # _train puts the run here once it has one: what a Ctrl-C keeps depends on it
+    world = World()
     try:
+        world = join(getattr(args, "distributed", False))
         with blas_threads(args.threads):
-            return _train(args, started)
+            return world.stop(_train(args, started, world))
     except BrokenPipeError:  # the output was closed (train | head -1): stop quietly, the last epoch is saved
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # so that Python's own flush at exit fails no more
@@ -229,11 +242,13 @@ def run(args) -> int:
               file=sys.stderr)
         return 1
     except TrainError as e:
-        print(f"python -m chainrule train: error: {e}", file=sys.stderr)
-        return e.code
+        where = "" if world.lead else f" (rank {world.rank})"
+        print(f"python -m chainrule train{where}: error: {e}", file=sys.stderr)
+        return world.stop(e.code)
     except KeyboardInterrupt:  # anywhere: while loading, training, saving, plotting or printing the result
-        print(f"python -m chainrule train: {_interrupted(args, started.get('run'))}", file=sys.stderr)
-        return 130
+        if world.lead:
+            print(f"python -m chainrule train: {_interrupted(args, started.get('run'))}", file=sys.stderr)
+        return world.stop(130)
 
 
 def _interrupted(args, trainer):
@@ -250,8 +265,13 @@ def _interrupted(args, trainer):
     return f"interrupted {when}; {trainer.kept()}{more}"
 
 
-def _train(args, started):
-    ckpt, tensors, saved = _resolve(args)
+def _train(args, started, world):
+    with world.quiet():
+        return _train_quietly(args, started, world)
+
+
+def _train_quietly(args, started, world):
+    ckpt, tensors, saved = _resolve(args, world)
     (xtr, ytr), (xte, yte) = load_data(args.data)
     classes = count_classes(ytr, yte)
     cr_random.seed(args.seed)
@@ -263,11 +283,13 @@ def _train(args, started):
     schedule = plan_schedule(schedule, start, args.epochs, args.lr, args.restart_lr)
     if tensors is None and os.path.exists(ckpt):
         print(f"note: starting afresh; {ckpt} will be replaced (pass --resume to continue it)", file=sys.stderr)
-    _prepare_out(args.out)
+    if world.lead:
+        _prepare_out(args.out)
     todo = f"epochs {start + 1}..{args.epochs}" if start < args.epochs else f"{start} epochs done"
+    across = f" across {world.size} processes" if world.size > 1 else ""
     print(f"training {args.model} on {args.data}: {len(xtr)} train / {len(xte)} test samples, "
           f"{sum(p.size for p in model.parameters()):,} parameters, {args.optimizer} lr {args.lr:g}, "
-          f"batch {args.batch_size}, {todo} -> {args.out}", flush=True)
+          f"batch {args.batch_size}{across}, {todo} -> {args.out}", flush=True)
     if start >= args.epochs:
         print(f"nothing to train: the checkpoint already ran {start} epoch{'s' * (start != 1)}; pass --epochs "
               f"{start + 1} or more to train further")
@@ -276,12 +298,15 @@ def _train(args, started):
                else f"--epochs changed from {resumed_schedule[-1][1]} to {args.epochs}")
         print(f"note: {why}: the learning rate starts at {schedule[-1][2]:.3g} and anneals to 0 over epochs "
               f"{start + 1}..{args.epochs}")
-    trainer = started["run"] = _Run(args, ckpt, model, opt, history, schedule, start, fresh=tensors is None)
+    trainer = started["run"] = _Run(args, ckpt, model, opt, history, schedule, start, fresh=tensors is None,
+                                    world=world)
     dataset = TensorDataset(xtr, ytr)
     try:  # a Ctrl-C is reported by run(), after close() has made the files agree
         for epoch in range(start, args.epochs):
             if not trainer.epoch(epoch, dataset, xte, yte):
                 return 1
+        if not world.lead:
+            return 0
         _, acc, correct = evaluate(model, xte, yte)
     finally:
         trainer.close()

@@ -8,6 +8,7 @@ from operator import attrgetter
 import numpy as np
 
 from .complex_parts import real
+from .hooks import POST_ACCUMULATE, run_post_accumulate
 from .shapes import astype, sum_to
 from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
@@ -104,6 +105,7 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
     ndarray = np.ndarray
     writes = WRITES
     targeted = want is not None
+    early = _early_leaves(order) if accumulate and POST_ACCUMULATE and not targeted else None
     with raw_mode(True) if raw else set_grad_enabled(bool(create_graph)):
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -185,7 +187,32 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
             if release:  # the one place a node's saved values are freed: nothing reads them after its rules
                 node.args = node.ans = node.out_fw = node.arg_fw = None
                 node.freed = True
+            if early is not None and node in early:
+                for leaf in early[node]:
+                    g = grads.pop(leaf, None)
+                    if g is not None:
+                        owned.discard(id(g))
+                        _to_leaf(leaf, g, raw, leaf_seen)
     return want
+
+
+def _early_leaves(order):
+    """{node: [hooked leaves whose last consumer it is]}: their gradients are complete once it has run.
+
+    A leaf (a parameter) comes first in creation order, so the sweep would reach it, and run its
+    post-accumulate hooks, only at the very end; data-parallel training needs each gradient as soon as
+    it is final, to reduce it while backward goes on. A leaf's gradient is final after its consumer
+    created first (visited last), so it is delivered right then. Only for leaves with hooks.
+    """
+    last = {}
+    for n in order:  # creation order: the first consumer met is the one the sweep visits last
+        for p in n.parents:
+            if p is not None and p.prim is None and p not in last and p in POST_ACCUMULATE:
+                last[p] = n
+    early = {}
+    for leaf, n in last.items():
+        early.setdefault(n, []).append(leaf)
+    return early
 
 
 def _conform(g, node, prim, i):
@@ -241,6 +268,8 @@ def _to_leaf(node, g, raw, leaf_seen):
             leaf._grad = g
         else:
             leaf._grad = leaf._grad + g
+    if POST_ACCUMULATE:  # some leaf has a hook (core/hooks.py): outside the lock, a hook may run backward
+        run_post_accumulate(node, leaf)
 
 
 def check_seed_dtype(g, out, who):

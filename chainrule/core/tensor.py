@@ -7,6 +7,7 @@ import weakref
 import numpy as np
 
 from .concrete import check_concrete, warn_drop
+from .hooks import register_post_accumulate_grad_hook as _register_post_accumulate
 from .node import Node
 
 __all__ = ["Tensor", "wrap", "check_float_for_grad", "zero_grads"]
@@ -132,6 +133,11 @@ class Tensor:
             if value.shape != self.shape:
                 raise ValueError(f"assigned grad has shape {value.shape}, but the Tensor has shape {self.shape}")
         self._grad = value
+
+    def register_post_accumulate_grad_hook(self, hook):
+        """Call ``hook(self)`` each time backward has added into this leaf's ``.grad``; returns a handle
+        whose ``remove()`` unregisters it (see :func:`chainrule.core.hooks.register_post_accumulate_grad_hook`)."""
+        return _register_post_accumulate(self, hook)
 
     @property
     def grad_fn(self):

@@ -4,5 +4,6 @@ from chainrule.data.dataset import Dataset, TensorDataset
 from chainrule.data.digits import load_digits
 from chainrule.data.idx import load_idx
 from chainrule.data.loader import DataLoader
+from chainrule.data.sampler import DistributedSampler
 
-__all__ = ["DataLoader", "Dataset", "TensorDataset", "load_digits", "load_idx"]
+__all__ = ["DataLoader", "Dataset", "DistributedSampler", "TensorDataset", "load_digits", "load_idx"]

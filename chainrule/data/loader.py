@@ -87,7 +87,8 @@ class DataLoader:
 
     With ``shuffle=True`` a fresh permutation is drawn each epoch from one
     ``np.random.default_rng(seed)``, so epochs differ from each other while two
-    loaders built with the same seed yield identical batches.
+    loaders built with the same seed yield identical batches. A ``sampler`` (an iterable of indices,
+    such as :class:`DistributedSampler`) decides the order instead, read anew each epoch.
 
     >>> import numpy as np
     >>> ds = TensorDataset(np.arange(10), np.arange(10) % 2)
@@ -96,7 +97,7 @@ class DataLoader:
     (3, [4, 4, 2])
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False):
+    def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False, sampler=None):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
                 "DataLoader dataset must define __len__ and __getitem__, "
@@ -120,15 +121,22 @@ class DataLoader:
         self.drop_last = _check_bool("drop_last", drop_last)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
+        # an iterable of indices per epoch (a DistributedSampler), drawn anew by each iter(), as PyTorch's
+        if sampler is not None and self.shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True exclude each other; the sampler decides the order")
+        self.sampler = sampler
 
     def __len__(self):
-        full, rest = divmod(len(self.dataset), self.batch_size)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        full, rest = divmod(n, self.batch_size)
         return full + (1 if rest and not self.drop_last else 0)
 
     def __iter__(self):
         n = len(self.dataset)
         # Drawn here rather than lazily so every iter() call consumes exactly one
         # epoch of randomness, even if the caller stops the epoch early.
+        if self.sampler is not None:
+            return self._batches(np.fromiter(self.sampler, dtype=np.int64))
         order = self._rng.permutation(n) if self.shuffle else np.arange(n)
         return self._batches(order)
 

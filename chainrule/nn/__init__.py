@@ -1,6 +1,6 @@
 """``cr.nn``: layers, containers, losses and initialisations with PyTorch's names, layouts and defaults."""
 
-from . import functional, init
+from . import functional, init, parallel
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Flatten, ModuleList, Sequential
 from .conv import Conv2d
@@ -14,7 +14,7 @@ from .pooling import MaxPool2d
 from .rnn import RNN, RNNCell
 
 __all__ = [
-    "Module", "Parameter", "functional", "init",
+    "Module", "Parameter", "functional", "init", "parallel",
     "Linear", "Identity", "Conv2d", "MaxPool2d", "Flatten", "Sequential", "ModuleList",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
     "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "RNNCell",

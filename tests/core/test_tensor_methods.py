@@ -13,7 +13,7 @@ from chainrule.core.primitive import Primitive
 from chainrule.ops.methods import TENSOR_METHODS
 
 # sorted(dir(cr.Tensor)) as it was on main when the bindings were gathered into ops/methods.py
-# (108 attributes of its own, the rest from object).
+# (108 attributes of its own, the rest from object), and register_post_accumulate_grad_hook (core/hooks.py).
 ATTRIBUTES = [
     'T', '__abs__', '__add__', '__and__', '__array__', '__array_function__', '__array_priority__',
     '__array_ufunc__', '__bool__', '__class__', '__deepcopy__', '__delattr__', '__dir__', '__doc__', '__eq__',
@@ -28,7 +28,8 @@ ATTRIBUTES = [
     'argmax', 'argmin', 'astype', 'backward', 'clip', 'conj', 'conjugate', 'copy', 'cumsum', 'data', 'detach',
     'diagonal', 'dot',
     'dtype', 'flatten', 'grad', 'grad_fn', 'imag', 'is_leaf', 'item', 'max', 'mean', 'min', 'ndim', 'numpy', 'prod',
-    'ravel', 'real', 'repeat', 'requires_grad', 'requires_grad_', 'reshape', 'round', 'shape', 'size', 'squeeze', 'std',
+    'ravel', 'real', 'register_post_accumulate_grad_hook',
+    'repeat', 'requires_grad', 'requires_grad_', 'reshape', 'round', 'shape', 'size', 'squeeze', 'std',
     'sum', 'swapaxes', 'take', 'tolist', 'trace', 'transpose', 'var'
 ]
 # issue 11's order statistics, NaN reductions and elementwise functions

@@ -14,7 +14,9 @@ from ...core.state import no_grad
 from ...creation import tensor
 from ...data import DataLoader
 from ...nn import functional as F
+from ...nn.parallel import DistributedDataParallel
 from .checkpoint import _config, _epoch_of, save_checkpoint
+from .distributed import World
 from .errors import WriteError
 from .metrics import _COLUMNS, _Plot, _title, write_metrics
 from .schedule import lr_at
@@ -69,8 +71,12 @@ class _Run:
     """One run's epochs: trains one, then writes the checkpoint, metrics.csv and curves.png; knows what
     is kept on disk when it stops early (a non-finite loss, Ctrl-C, a write that failed)."""
 
-    def __init__(self, args, ckpt, model, opt, history, schedule, start, fresh):
+    def __init__(self, args, ckpt, model, opt, history, schedule, start, fresh, world=None):
         self.args, self.ckpt, self.model, self.opt = args, ckpt, model, opt
+        self.world = world = world or World()
+        # what the steps call: with --distributed, the model wrapped to average gradients during backward
+        # (its wrap broadcasts rank 0's weights, which every rank has already, from the same seed or checkpoint)
+        self.net = DistributedDataParallel(model) if world.size > 1 else model
         self.history, self.schedule, self.fresh = history, schedule, fresh
         self.current = start  # the epoch being trained (0-based)
         self.saved = start  # epochs the checkpoint on disk holds
@@ -91,7 +97,8 @@ class _Run:
         for group in opt.param_groups:
             group["lr"] = lr
         loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, seed=epoch_seed)
-        bar, batches = _progress(loader, f"epoch {epoch + 1}/{args.epochs}", not args.no_progress)
+        world = self.world
+        bar, batches = _progress(loader, f"epoch {epoch + 1}/{args.epochs}", not args.no_progress and world.lead)
         total, seen = 0.0, 0
         model.train()
         try:
@@ -99,8 +106,16 @@ class _Run:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for step, (xb, yb) in enumerate(batches):
                     opt.zero_grad()
-                    loss = F.cross_entropy(model(tensor(xb)), yb)
-                    value = loss.item()
+                    if world.size == 1:
+                        loss = F.cross_entropy(model(tensor(xb)), yb)
+                        value = loss.item()
+                    else:
+                        # this rank's share of the global batch; scaled so that the average over ranks that
+                        # DistributedDataParallel takes is the global batch's mean, however it was split
+                        xs, ys = world.share(xb, yb)
+                        loss = F.cross_entropy(self.net(tensor(xs)), ys, reduction="sum")
+                        value = float(world.sum([loss.item()])[0]) / len(yb)  # every rank decides alike
+                        loss = loss * (world.size / len(yb))
                     if not math.isfinite(value):
                         return self._diverged(f"the loss became {value} at epoch {epoch + 1}, step {step + 1}")
                     loss.backward()
@@ -112,8 +127,12 @@ class _Run:
         finally:
             if bar is not None:
                 bar.close()
+        world.align(model)
         if not _finite(model):
             return self._diverged(f"the weights became non-finite during epoch {epoch + 1}")
+        if not world.lead:  # rank 0 alone evaluates and writes; the others go on to the next epoch
+            self.saved = epoch + 1
+            return True
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             test_loss, test_acc, _ = evaluate(model, xte, yte)
         seconds = time.perf_counter() - t0
@@ -148,7 +167,7 @@ class _Run:
         """Leave files that agree: the history of what the checkpoint holds in metrics.csv and curves.png."""
         for values in self.history.values():
             del values[self.saved :]  # an epoch interrupted between its metrics and its checkpoint
-        if self.failed:
+        if self.failed or not self.world.lead:
             return  # a write already failed (a full disk, say): do not try the others again
         try:
             if self.listed < self.saved:
