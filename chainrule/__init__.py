@@ -35,6 +35,7 @@ from .ops.elementwise import (add, subtract, negative, positive, multiply, divid
                               mod, equal, not_equal, less, less_equal, greater, greater_equal, logical_and,
                               logical_or, logical_xor, logical_not, isfinite, isnan, isinf, signbit, invert,
                               bitwise_and, bitwise_or, bitwise_xor)
+from .ops.elementwise import remainder, fmod, divmod, heaviside
 from .ops.reduce import sum, mean, prod, max, min, amax, amin, logsumexp, cumsum
 from .ops.statistics import var, std
 from .ops.reduce_discrete import argmax, argmin, any, all, count_nonzero
@@ -68,6 +69,7 @@ __all__ = [
     "mod", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
     "logical_xor", "logical_not", "isfinite", "isnan", "isinf", "signbit", "invert", "bitwise_and", "bitwise_or",
     "bitwise_xor", "where", "astype",
+    "remainder", "fmod", "divmod", "heaviside",
     # reductions
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "cumsum", "argmax", "argmin",
     "any", "all", "count_nonzero",

@@ -148,6 +148,11 @@ class Primitive:
     the derivative is not unique (a tie, a kink): ``maximum``'s "ties split the
     gradient evenly", ``relu``'s "relu'(0) = 0".
 
+    ``array_args`` (the elementwise shorthands set it): every positional argument
+    is an array operand, so a Python list or tuple among them (``maximum(x, [0, 0])``)
+    is made an ndarray once, in ``apply``, before the forward, the tape and the
+    rules see it; without it, positional tuples stay as given (shapes, axes).
+
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.extend import Primitive
     >>> cube = Primitive("cube", lambda x: x ** 3,
@@ -161,12 +166,12 @@ class Primitive:
 
     __slots__ = ("name", "impl", "vjp", "jvp", "joint_jvp", "variadic", "save_args", "save_ans",
                  "raw_ok", "nondiff", "batch", "doc", "vjp_table", "fused_jvp", "partials", "vjp_formulas",
-                 "operator", "call_args", "notation", "convention", "no_op")
+                 "operator", "call_args", "notation", "convention", "no_op", "array_args")
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, save=("args", "ans"), joint_jvp=False,
                  variadic=False, raw_ok=True, nondiff=False, register=True, fused_jvp=None, batch=None,
                  partials=None, vjp_formulas=None, operator=None, call_args=None, notation=None,
-                 convention=None, no_op=None):
+                 convention=None, no_op=None, array_args=False):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -188,6 +193,7 @@ class Primitive:
         self.notation = notation
         self.convention = convention
         self.no_op = no_op
+        self.array_args = array_args
         if register:
             if name in REGISTRY:
                 raise ValueError(f"primitive {name!r} is declared twice")
@@ -229,12 +235,22 @@ def _on_arrays(prim, args, kw):
     return ans if type(ans) is _ndarray else _asarray(ans)
 
 
+def _sequences_as_arrays(args):
+    """``args`` with each list or tuple made an ndarray (the operands of an ``array_args`` primitive)."""
+    return tuple([_asarray(a) if type(a) is list or type(a) is tuple else a for a in args])
+
+
 def apply(prim, args, kw):
     """Apply ``prim`` to ``args``: compute, record a Node if needed, propagate tangents.
 
     This is the per-operation cost users feel, so the one- and two-operand
     cases (nearly every call) avoid building intermediate lists.
     """
+    if prim.array_args:
+        for a in args:
+            if type(a) is list or type(a) is tuple:
+                args = _sequences_as_arrays(args)
+                break
     state = STATE
     if state.plain:  # recording, no raw backward pass, no vmap: one thread-local read
         grad = True

@@ -7,6 +7,8 @@ Each entry is a public function or primitive of the families. ``core/tensor.py``
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ..core.backward import backward
@@ -24,6 +26,7 @@ from . import products as P
 from . import reduce as R
 from . import reduce_discrete as RD
 from . import shape as S
+from . import special as SP
 from . import statistics as ST
 
 __all__ = ["TENSOR_METHODS"]
@@ -50,6 +53,36 @@ def _method(prim):
             return apply(prim, (self, other), _NO_KW)
 
     method.__name__ = prim.name
+    return method
+
+
+# ---- PyTorch's spelling of the axis arguments: t.sum(dim=1, keepdim=True) -------------------------
+_ALIASES = (("dim", "axis"), ("keepdim", "keepdims"))
+_UNSET = object()
+
+
+def _torch_axes(fn):
+    """``fn`` as a method that also takes PyTorch's ``dim=`` for ``axis=`` (and ``keepdim=`` for ``keepdims=``).
+
+    The operation stays NumPy's: ``t.max(dim=0)`` is ``cr.max(t, axis=0)``, the values alone (PyTorch's also
+    returns the indices: ``t.argmax(dim=0)``), and ``t.var(dim=0)`` divides by n (``ddof=0``) as NumPy does.
+    """
+    names = list(inspect.signature(fn).parameters)[1:]  # after the Tensor itself
+    aliases = [(torch, ours, names.index(ours)) for torch, ours in _ALIASES if ours in names]
+
+    def method(self, *args, **kw):
+        for torch, ours, at in aliases:
+            value = kw.pop(torch, _UNSET)
+            if value is _UNSET:
+                continue
+            if ours in kw or len(args) > at:
+                raise TypeError(f"{fn.__name__}: both {ours}= and its PyTorch alias {torch}= were given; pass one")
+            kw[ours] = value
+        return fn(self, *args, **kw)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    method.__wrapped__ = fn
     return method
 
 
@@ -149,6 +182,8 @@ TENSOR_METHODS = {
     "__rfloordiv__": _r(E.floor_divide),
     "__mod__": E.mod,
     "__rmod__": _r(E.mod),
+    "__divmod__": E.divmod,
+    "__rdivmod__": lambda self, other: E.divmod(other, self),
     "__neg__": E.negative,
     "__pos__": E.positive,
     "__abs__": E.abs,
@@ -185,18 +220,18 @@ TENSOR_METHODS = {
     "copy": E.positive,  # a new array, recorded as the identity
     # NOTE: the identity is conj only for real Tensors; a complex Tensor comes back unconjugated
     "conj": E.positive,
-    "sum": R.sum,
-    "mean": R.mean,
-    "prod": R.prod,
-    "max": R.max,
-    "min": R.min,
-    "var": ST.var,
-    "std": ST.std,
-    "cumsum": R.cumsum,
-    "argmax": RD.argmax,
-    "argmin": RD.argmin,
-    "any": RD.any,
-    "all": RD.all,
+    "sum": _torch_axes(R.sum),
+    "mean": _torch_axes(R.mean),
+    "prod": _torch_axes(R.prod),
+    "max": _torch_axes(R.max),
+    "min": _torch_axes(R.min),
+    "var": _torch_axes(ST.var),
+    "std": _torch_axes(ST.std),
+    "cumsum": _torch_axes(R.cumsum),
+    "argmax": _torch_axes(RD.argmax),
+    "argmin": _torch_axes(RD.argmin),
+    "any": _torch_axes(RD.any),
+    "all": _torch_axes(RD.all),
     "reshape": S.reshape,
     "transpose": S.transpose,
     "swapaxes": S.swapaxes,
@@ -209,6 +244,68 @@ TENSOR_METHODS = {
     "take": G.take,
     "trace": L.trace,
     "diagonal": L.diagonal,
+    # PyTorch's methods (and NumPy's functions as methods), each the cr. function of that name; axes may
+    # be given as dim= (PyTorch) as well as axis=
+    "amax": _torch_axes(R.amax),
+    "amin": _torch_axes(R.amin),
+    "logsumexp": _torch_axes(R.logsumexp),
+    "count_nonzero": _torch_axes(RD.count_nonzero),
+    "softmax": _torch_axes(SP.softmax),
+    "log_softmax": _torch_axes(SP.log_softmax),
+    "norm": _torch_axes(L.norm),
+    "matmul": P.matmul,
+    "expand_dims": S.expand_dims,
+    "unsqueeze": S.expand_dims,
+    "broadcast_to": S.broadcast_to,
+    "clamp": E._clip_method,
+    "add": E.add,
+    "subtract": E.subtract,
+    "multiply": E.multiply,
+    "divide": E.divide,
+    "pow": E.power,
+    "maximum": E.maximum,
+    "minimum": E.minimum,
+    "arctan2": E.arctan2,
+    "hypot": E.hypot,
+    "logaddexp": E.logaddexp,
+    "remainder": E.remainder,
+    "fmod": E.fmod,
+    "floor_divide": E.floor_divide,
+    "heaviside": E.heaviside,
+    "negative": E.negative,
+    "exp": E.exp,
+    "expm1": E.expm1,
+    "exp2": E.exp2,
+    "log": E.log,
+    "log1p": E.log1p,
+    "log2": E.log2,
+    "log10": E.log10,
+    "sqrt": E.sqrt,
+    "square": E.square,
+    "reciprocal": E.reciprocal,
+    "sin": E.sin,
+    "cos": E.cos,
+    "tan": E.tan,
+    "arcsin": E.arcsin,
+    "arccos": E.arccos,
+    "arctan": E.arctan,
+    "sinh": E.sinh,
+    "cosh": E.cosh,
+    "tanh": E.tanh,
+    "arcsinh": E.arcsinh,
+    "arccosh": E.arccosh,
+    "arctanh": E.arctanh,
+    "sigmoid": E.sigmoid,
+    "relu": E.relu,
+    "abs": E.abs,
+    "sign": E.sign,
+    "floor": E.floor,
+    "ceil": E.ceil,
+    "trunc": E.trunc,
+    "signbit": E.signbit,
+    "isfinite": E.isfinite,
+    "isnan": E.isnan,
+    "isinf": E.isinf,
     # the reverse pass (core/backward.py) from this Tensor
     "backward": _backward_method,
 }
