@@ -31,11 +31,10 @@ from .transforms import checkpoint, grad, hessian, hvp, jacfwd, jacobian, jacrev
 from .ops.elementwise import (add, subtract, negative, positive, multiply, divide, power, exp, expm1, exp2, log,
                               log1p, log2, log10, sqrt, cbrt, square, reciprocal, sin, cos, tan, arcsin, arccos,
                               arctan, sinh, cosh, tanh, arcsinh, arccosh, arctanh, arctan2, hypot, sigmoid, relu, abs,
-                              logaddexp, maximum, minimum, clip, sign, floor, ceil, round, trunc, rint, floor_divide,
-                              mod, equal, not_equal, less, less_equal, greater, greater_equal, logical_and,
-                              logical_or, logical_xor, logical_not, isfinite, isnan, isinf, signbit, invert,
-                              bitwise_and, bitwise_or, bitwise_xor)
-from .ops.elementwise import remainder, fmod, divmod, heaviside
+                              logaddexp, maximum, minimum, clip, equal, not_equal, less, less_equal, greater,
+                              greater_equal, logical_and, logical_or, logical_xor, logical_not, isfinite, isnan, isinf,
+                              signbit, invert, bitwise_and, bitwise_or, bitwise_xor)
+from .ops.rounding import sign, floor, ceil, round, trunc, rint, floor_divide, heaviside, mod, remainder, fmod, divmod
 from .ops.reduce import sum, mean, prod, max, min, amax, amin, logsumexp, cumsum
 from .ops.statistics import var, std
 from .ops.reduce_discrete import argmax, argmin, any, all, count_nonzero

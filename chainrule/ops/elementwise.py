@@ -9,16 +9,15 @@ import numpy as np
 from ..core.batching_rules import elementwise as _broadcasting
 from ..core.primitive import Primitive
 from ..core.tensor import Tensor
-from ..extend import binary, elementwise, nondifferentiable, zero_derivative, zeros_like
+from ..extend import binary, elementwise, nondifferentiable, zeros_like
+from .rounding import sign
 
 __all__ = ["add", "subtract", "negative", "positive", "multiply", "divide", "power", "exp", "expm1", "exp2", "log",
            "log1p", "log2", "log10", "sqrt", "cbrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin",
            "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot",
-           "sigmoid", "relu", "abs", "logaddexp", "maximum", "minimum", "where", "clip", "sign", "floor", "ceil",
-           "round", "trunc", "rint", "heaviside", "floor_divide", "mod", "remainder", "fmod", "divmod",
-           "equal", "not_equal", "less", "less_equal", "greater",
-           "greater_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "isfinite", "isnan", "isinf",
-           "signbit", "invert", "bitwise_and", "bitwise_or", "bitwise_xor"]
+           "sigmoid", "relu", "abs", "logaddexp", "maximum", "minimum", "where", "clip", "equal", "not_equal", "less",
+           "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor", "logical_not",
+           "isfinite", "isnan", "isinf", "signbit", "invert", "bitwise_and", "bitwise_or", "bitwise_xor"]
 
 # Every primitive here acts entry by entry on broadcast operands: each batches by broadcasting
 # (``elementwise`` and ``binary`` give that rule by default). ``partials`` is the text explain
@@ -370,59 +369,6 @@ def _clip_method(self, min=None, max=None, out=None):
     """``Tensor.clip``: ``ndarray.clip``'s arguments (``min``, ``max``, positional or by keyword)."""
     return clip(self, min, max, out)
 
-
-# ---- remainders: x - q·y for an integer q, so ∂/∂x = 1 and ∂/∂y = -q ---------------------------------
-# NOTE: q is read back from the result, round((x - ans) / y), so it is the quotient NumPy's own remainder
-# used (floor(x / y) for mod, trunc(x / y) for fmod) even where x / y rounds across an integer
-def _quotient(ans, x, y):
-    return round((x - ans) / y)
-
-
-mod = binary("mod", np.remainder, lambda ans, x, y: 1, lambda ans, x, y: -_quotient(ans, x, y),
-             save=("args", "ans"), partials=("1", "-floor({0}/{1})"), operator=" mod ",
-             convention="as PyTorch and JAX: ∂/∂x = 1 and ∂/∂y = -floor(x/y) on each piece, the one-sided values "
-                        "at a jump (where x/y is an integer)")
-remainder = mod  # NumPy's two names of one ufunc
-fmod = binary("fmod", np.fmod, lambda ans, x, y: 1, lambda ans, x, y: -_quotient(ans, x, y),
-              save=("args", "ans"), partials=("1", "-trunc({0}/{1})"),
-              convention="as PyTorch and JAX: ∂/∂x = 1 and ∂/∂y = -trunc(x/y) on each piece, the one-sided values "
-                         "at a jump (where x/y is an integer)")
-
-
-def divmod(x, y):
-    """``(floor_divide(x, y), mod(x, y))``, as Python's ``divmod`` and ``np.divmod``; the quotient has
-    derivative 0, the remainder ∂/∂x = 1, ∂/∂y = -floor(x/y).
-
-    >>> import chainrule as cr
-    >>> x = cr.tensor(7.5, requires_grad=True)
-    >>> q, r = cr.divmod(x, 2.0)
-    >>> (q + r).backward()
-    >>> q.item(), r.item(), x.grad.item()
-    (3.0, 1.5, 1.0)
-    """
-    return floor_divide(x, y), mod(x, y)
-
-
-# ---- piecewise constant: on the graph with derivative 0 (PyTorch, JAX) -----------------------------
-sign = zero_derivative("sign", np.sign)
-floor = zero_derivative("floor", np.floor)
-ceil = zero_derivative("ceil", np.ceil)
-round = zero_derivative("round", np.round)
-trunc = zero_derivative("trunc", np.trunc)
-rint = zero_derivative("rint", np.rint)
-floor_divide = zero_derivative("floor_divide", np.floor_divide, 2, operator=" // ")
-# heaviside(x, h) is 0, h or 1 as x < 0, x = 0, x > 0: piecewise constant in x, and h itself where x = 0
-heaviside = Primitive(
-    "heaviside",
-    np.heaviside,
-    vjp=(lambda g, ans, x, h: zeros_like(g), lambda g, ans, x, h: where(x == 0, g, 0)),
-    jvp=(lambda t, ans, x, h: zeros_like(t), lambda t, ans, x, h: where(x == 0, t, 0)),
-    save=("args",),
-    batch=_broadcasting,
-    array_args=True,
-    partials=("0", "[{0} = 0]"),
-    convention="∂/∂x = 0 everywhere, at the jump x = 0 too (PyTorch, JAX); ∂/∂h = 1 where x = 0, else 0",
-)
 
 # ---- the one list of non-differentiable elementwise operations: booleans, bits, masks ----------------
 # A boolean mask: ḡ · mask casts it inside the multiply, saving a pass over the array (as ḡ ⊙ [x > 0] by hand)

@@ -25,6 +25,7 @@ from . import linalg as L
 from . import products as P
 from . import reduce as R
 from . import reduce_discrete as RD
+from . import rounding as RN
 from . import shape as S
 from . import special as SP
 from . import statistics as ST
@@ -178,12 +179,12 @@ TENSOR_METHODS = {
     "__rpow__": _r(E.power),
     "__matmul__": P.matmul,
     "__rmatmul__": lambda self, other: P.matmul(other, self),
-    "__floordiv__": E.floor_divide,
-    "__rfloordiv__": _r(E.floor_divide),
-    "__mod__": E.mod,
-    "__rmod__": _r(E.mod),
-    "__divmod__": E.divmod,
-    "__rdivmod__": lambda self, other: E.divmod(other, self),
+    "__floordiv__": RN.floor_divide,
+    "__rfloordiv__": _r(RN.floor_divide),
+    "__mod__": RN.mod,
+    "__rmod__": _r(RN.mod),
+    "__divmod__": RN.divmod,
+    "__rdivmod__": lambda self, other: RN.divmod(other, self),
     "__neg__": E.negative,
     "__pos__": E.positive,
     "__abs__": E.abs,
@@ -205,8 +206,8 @@ TENSOR_METHODS = {
     "__itruediv__": _inplace(E.divide, np.true_divide, "/="),
     "__ipow__": _inplace(E.power, np.power, "**="),
     "__imatmul__": _inplace(P.matmul, np.matmul, "@="),
-    "__ifloordiv__": _inplace(E.floor_divide, np.floor_divide, "//="),
-    "__imod__": _inplace(E.mod, np.mod, "%="),
+    "__ifloordiv__": _inplace(RN.floor_divide, np.floor_divide, "//="),
+    "__imod__": _inplace(RN.mod, np.mod, "%="),
     "__iand__": _inplace(E.bitwise_and, np.bitwise_and, "&="),
     "__ior__": _inplace(E.bitwise_or, np.bitwise_or, "|="),
     "__ixor__": _inplace(E.bitwise_xor, np.bitwise_xor, "^="),
@@ -216,7 +217,7 @@ TENSOR_METHODS = {
     # ndarray's methods, with its arguments
     "astype": _astype_method,
     "clip": E._clip_method,
-    "round": E.round,
+    "round": RN.round,
     "copy": E.positive,  # a new array, recorded as the identity
     # NOTE: the identity is conj only for real Tensors; a complex Tensor comes back unconjugated
     "conj": E.positive,
@@ -268,10 +269,10 @@ TENSOR_METHODS = {
     "arctan2": E.arctan2,
     "hypot": E.hypot,
     "logaddexp": E.logaddexp,
-    "remainder": E.remainder,
-    "fmod": E.fmod,
-    "floor_divide": E.floor_divide,
-    "heaviside": E.heaviside,
+    "remainder": RN.remainder,
+    "fmod": RN.fmod,
+    "floor_divide": RN.floor_divide,
+    "heaviside": RN.heaviside,
     "negative": E.negative,
     "exp": E.exp,
     "expm1": E.expm1,
@@ -298,10 +299,10 @@ TENSOR_METHODS = {
     "sigmoid": E.sigmoid,
     "relu": E.relu,
     "abs": E.abs,
-    "sign": E.sign,
-    "floor": E.floor,
-    "ceil": E.ceil,
-    "trunc": E.trunc,
+    "sign": RN.sign,
+    "floor": RN.floor,
+    "ceil": RN.ceil,
+    "trunc": RN.trunc,
     "signbit": E.signbit,
     "isfinite": E.isfinite,
     "isnan": E.isnan,

@@ -4,10 +4,10 @@ Adding a primitive means adding its Case to the family's module here; the op
 tests, the vmap tests and the coverage checks all read this table.
 """
 
-from tests.ops.samples import elementwise, indexing, linalg, nn, reduce, shape, special
+from tests.ops.samples import elementwise, indexing, linalg, nn, reduce, rounding, shape, special
 
 # the op families, in the order the vmap tests run them; nn's primitives are sampled in ``nn``
-OP_FAMILIES = {"elementwise": elementwise, "reduce": reduce, "shape": shape, "indexing": indexing,
+OP_FAMILIES = {"elementwise": elementwise, "rounding": rounding, "reduce": reduce, "shape": shape, "indexing": indexing,
                "linalg": linalg, "special": special}
 OP_CASES = [case for module in OP_FAMILIES.values() for case in module.CASES]
 CASES = OP_CASES + nn.CASES
