@@ -60,18 +60,32 @@ def _method(prim):
 # ---- PyTorch's spelling of the axis arguments: t.sum(dim=1, keepdim=True) -------------------------
 _ALIASES = (("dim", "axis"), ("keepdim", "keepdims"))
 _UNSET = object()
+# Where PyTorch's method of that name computes something else with dim=, dim= is refused with the reason, so a
+# PyTorch habit never gives a different result without a word
+_NOT_PYTORCHS = {
+    "max": "PyTorch's t.max(dim=) returns (values, indices); chainrule's max follows NumPy: write t.max(axis=...) "
+           "for the values and t.argmax(axis=...) for the indices",
+    "var": "PyTorch's t.var(dim=) divides by n - 1 by default, NumPy's (chainrule's) by n: write "
+           "t.var(axis=..., ddof=1) for PyTorch's default or t.var(axis=...) for NumPy's",
+}
+_NOT_PYTORCHS["min"] = _NOT_PYTORCHS["max"].replace("max", "min")
+_NOT_PYTORCHS["std"] = _NOT_PYTORCHS["var"].replace("var", "std")
 
 
-def _torch_axes(fn):
+def _torch_axes(fn, unlike_pytorch=False):
     """``fn`` as a method that also takes PyTorch's ``dim=`` for ``axis=`` (and ``keepdim=`` for ``keepdims=``).
 
-    The operation stays NumPy's: ``t.max(dim=0)`` is ``cr.max(t, axis=0)``, the values alone (PyTorch's also
-    returns the indices: ``t.argmax(dim=0)``), and ``t.var(dim=0)`` divides by n (``ddof=0``) as NumPy does.
+    The operation stays NumPy's; where PyTorch's method computes something else with ``dim=`` (``max``, ``min``
+    return indices too; ``var``, ``std`` divide by n - 1: ``unlike_pytorch``), ``dim=`` raises TypeError saying
+    what to write.
     """
     names = list(inspect.signature(fn).parameters)[1:]  # after the Tensor itself
     aliases = [(torch, ours, names.index(ours)) for torch, ours in _ALIASES if ours in names]
+    refused = _NOT_PYTORCHS[fn.__name__] if unlike_pytorch else None
 
     def method(self, *args, **kw):
+        if refused is not None and "dim" in kw:
+            raise TypeError(f"{fn.__name__}(dim=...): {refused}")
         for torch, ours, at in aliases:
             value = kw.pop(torch, _UNSET)
             if value is _UNSET:
@@ -224,10 +238,10 @@ TENSOR_METHODS = {
     "sum": _torch_axes(R.sum),
     "mean": _torch_axes(R.mean),
     "prod": _torch_axes(R.prod),
-    "max": _torch_axes(R.max),
-    "min": _torch_axes(R.min),
-    "var": _torch_axes(ST.var),
-    "std": _torch_axes(ST.std),
+    "max": _torch_axes(R.max, unlike_pytorch=True),
+    "min": _torch_axes(R.min, unlike_pytorch=True),
+    "var": _torch_axes(ST.var, unlike_pytorch=True),
+    "std": _torch_axes(ST.std, unlike_pytorch=True),
     "cumsum": _torch_axes(R.cumsum),
     "argmax": _torch_axes(RD.argmax),
     "argmin": _torch_axes(RD.argmin),

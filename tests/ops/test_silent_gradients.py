@@ -173,7 +173,7 @@ METHODS = [  # method call, the same cr. function
     (lambda t: t.unsqueeze(1), lambda t: cr.expand_dims(t, 1)),
     (lambda t: t.broadcast_to((4, 2, 3)), lambda t: cr.broadcast_to(t, (4, 2, 3))),
     (lambda t: t.sum(dim=1), lambda t: cr.sum(t, axis=1)), (lambda t: t.mean(dim=0), lambda t: cr.mean(t, axis=0)),
-    (lambda t: t.max(dim=1), lambda t: cr.max(t, axis=1)), (lambda t: t.var(dim=1), lambda t: cr.var(t, axis=1)),
+    (lambda t: t.max(axis=1), lambda t: cr.max(t, axis=1)), (lambda t: t.prod(dim=1), lambda t: cr.prod(t, axis=1)),
     (lambda t: t.amax(dim=0), lambda t: cr.amax(t, axis=0)),
     (lambda t: t.maximum(t.T.sum(axis=1)[:1]), lambda t: cr.maximum(t, t.T.sum(axis=1)[:1])),
     (lambda t: t.remainder(0.75), lambda t: cr.remainder(t, 0.75)),
