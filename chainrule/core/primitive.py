@@ -148,10 +148,9 @@ class Primitive:
     the derivative is not unique (a tie, a kink): ``maximum``'s "ties split the
     gradient evenly", ``relu``'s "relu'(0) = 0".
 
-    ``array_args`` (the elementwise shorthands set it): every positional argument
-    is an array operand, so a Python list or tuple among them (``maximum(x, [0, 0])``)
-    is made an ndarray once, in ``apply``, before the forward, the tape and the
-    rules see it; without it, positional tuples stay as given (shapes, axes).
+    ``array_args`` (the elementwise shorthands set it): every positional argument is an
+    array, so ``apply`` makes a list or tuple operand (``maximum(x, [0, 0])``) an ndarray
+    once, before any rule sees it; otherwise positional tuples stay (shapes, axes).
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.extend import Primitive
@@ -235,11 +234,6 @@ def _on_arrays(prim, args, kw):
     return ans if type(ans) is _ndarray else _asarray(ans)
 
 
-def _sequences_as_arrays(args):
-    """``args`` with each list or tuple made an ndarray (the operands of an ``array_args`` primitive)."""
-    return tuple([_asarray(a) if type(a) is list or type(a) is tuple else a for a in args])
-
-
 def apply(prim, args, kw):
     """Apply ``prim`` to ``args``: compute, record a Node if needed, propagate tangents.
 
@@ -249,7 +243,9 @@ def apply(prim, args, kw):
     if prim.array_args:
         for a in args:
             if type(a) is list or type(a) is tuple:
-                args = _sequences_as_arrays(args)
+                from .shapes import sequences_as_arrays  # shapes declares its primitives with this module
+
+                args = sequences_as_arrays(prim, args)
                 break
     state = STATE
     if state.plain:  # recording, no raw backward pass, no vmap: one thread-local read

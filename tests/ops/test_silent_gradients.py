@@ -153,6 +153,19 @@ def test_the_issues_list_examples():
     np.testing.assert_array_equal(y.grad.data, [1.0, 0.0])
 
 
+def test_a_list_holding_a_tensor_on_the_graph_is_refused_not_dropped():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    t = cr.tensor(3.0, requires_grad=True)
+    with pytest.raises(TypeError, match=r"maximum: operand 1 is a list holding a Tensor that is on the graph.*stack"):
+        cr.maximum(x, [t, 0.0])
+    with pytest.raises(TypeError, match="operand 0 is a tuple"):
+        cr.add(((t, 1.0),), x)
+    with pytest.raises(TypeError, match="on the graph"):
+        cr.grad(lambda s: (x * [s, 1.0]).sum())(cr.tensor(2.0))
+    y = cr.maximum(x, [cr.tensor(3.0), t.detach()])  # Tensors off the graph are values, as NumPy's
+    np.testing.assert_array_equal(y.data, [3.0, 3.0])
+
+
 # ---- PyTorch users' methods (API.md, "Tensor methods") ----------------------------------------------------
 _A = np.array([[0.5, 1.5, 2.0], [1.0, 0.25, 3.0]])
 METHODS = [  # method call, the same cr. function
