@@ -234,19 +234,24 @@ def _on_arrays(prim, args, kw):
     return ans if type(ans) is _ndarray else _asarray(ans)
 
 
+_SEQUENCES = (list, tuple)
+
+
+def _arrays(prim, args):
+    """``args`` with list and tuple operands made ndarrays, for a primitive whose operands are all arrays."""
+    if any(type(a) in _SEQUENCES for a in args):
+        from .shapes import sequences_as_arrays  # shapes declares its primitives with this module
+
+        return sequences_as_arrays(prim, args)
+    return args
+
+
 def apply(prim, args, kw):
     """Apply ``prim`` to ``args``: compute, record a Node if needed, propagate tangents.
 
     This is the per-operation cost users feel, so the one- and two-operand
     cases (nearly every call) avoid building intermediate lists.
     """
-    if prim.array_args:
-        for a in args:
-            if type(a) is list or type(a) is tuple:
-                from .shapes import sequences_as_arrays  # shapes declares its primitives with this module
-
-                args = sequences_as_arrays(prim, args)
-                break
     state = STATE
     if state.plain:  # recording, no raw backward pass, no vmap: one thread-local read
         grad = True
@@ -262,6 +267,8 @@ def apply(prim, args, kw):
             # vmap level goes through the primitive's batching rule instead.
             from .batching import apply_batched
 
+            if prim.array_args:
+                args = _arrays(prim, args)
             out = apply_batched(prim, args, kw)
             if out is not NotImplemented:
                 return out
@@ -273,10 +280,16 @@ def apply(prim, args, kw):
         if isinstance(a, Tensor):
             da, na, fa = a.data, a._node, a._fw
         else:
+            if type(a) in _SEQUENCES and prim.array_args:
+                args = _arrays(prim, args)
+                a, b = args
             da, na, fa = a, None, None
         if isinstance(b, Tensor):
             db, nb, fb = b.data, b._node, b._fw
         else:
+            if type(b) in _SEQUENCES and prim.array_args:
+                args = _arrays(prim, args)
+                b = args[1]
             db, nb, fb = b, None, None
         datas = (da, db)
         flows = na is not None or nb is not None
@@ -291,6 +304,8 @@ def apply(prim, args, kw):
         flows = na is not None
         parents = (na,)
     else:
+        if prim.array_args:
+            args = _arrays(prim, args)
         datas = tuple([a.data if isinstance(a, Tensor) else a for a in args])
         parents = tuple([a._node if isinstance(a, Tensor) else None for a in args])
         flows = any(p is not None for p in parents)

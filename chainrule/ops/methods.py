@@ -84,6 +84,8 @@ def _torch_axes(fn, unlike_pytorch=False):
     refused = _NOT_PYTORCHS[fn.__name__] if unlike_pytorch else None
 
     def method(self, *args, **kw):
+        if not kw:
+            return fn(self, *args)
         if refused is not None and "dim" in kw:
             raise TypeError(f"{fn.__name__}(dim=...): {refused}")
         for torch, ours, at in aliases:
