@@ -32,10 +32,10 @@ from .transforms import checkpoint, grad, hessian, hvp, jacfwd, jacobian, jacrev
 from .ops.elementwise import (add, subtract, negative, positive, multiply, divide, power, exp, expm1, exp2, log,
                               log1p, log2, log10, sqrt, cbrt, square, reciprocal, sin, cos, tan, arcsin, arccos,
                               arctan, sinh, cosh, tanh, arcsinh, arccosh, arctanh, arctan2, hypot, sigmoid, relu, abs,
-                              logaddexp, maximum, minimum, clip, sign, floor, ceil, round, trunc, rint, floor_divide,
-                              mod, equal, not_equal, less, less_equal, greater, greater_equal, logical_and,
-                              logical_or, logical_xor, logical_not, isfinite, isnan, isinf, signbit, invert,
-                              bitwise_and, bitwise_or, bitwise_xor)
+                              logaddexp, maximum, minimum, clip, equal, not_equal, less, less_equal, greater,
+                              greater_equal, logical_and, logical_or, logical_xor, logical_not, isfinite, isnan, isinf,
+                              signbit, invert, bitwise_and, bitwise_or, bitwise_xor)
+from .ops.rounding import sign, floor, ceil, round, trunc, rint, floor_divide, heaviside, mod, remainder, fmod, divmod
 from .ops.reduce import sum, mean, prod, max, min, amax, amin, logsumexp, cumsum
 from .ops.statistics import var, std
 from .ops.reduce_discrete import argmax, argmin, any, all, count_nonzero
@@ -82,6 +82,7 @@ __all__ = [
     "mod", "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
     "logical_xor", "logical_not", "isfinite", "isnan", "isinf", "signbit", "invert", "bitwise_and", "bitwise_or",
     "bitwise_xor", "where", "astype",
+    "remainder", "fmod", "divmod", "heaviside",
     # reductions
     "sum", "mean", "prod", "max", "min", "amax", "amin", "var", "std", "logsumexp", "cumsum", "argmax", "argmin",
     "any", "all", "count_nonzero",

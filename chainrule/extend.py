@@ -2,6 +2,10 @@
 
 Two shorthands cover most operations. An elementwise operation needs only its
 derivative (it batches by broadcasting); a linear operation only its transpose.
+An operation that is piecewise constant (``floor``, ``sign``) is ``zero_derivative``:
+it stays on the graph with derivative 0, as in PyTorch and JAX; one whose result
+is not a number to differentiate (a comparison, a mask, an index) is
+``nondifferentiable``: its result never joins the graph.
 Every shorthand passes further keywords (``batch=``, ``partials=``,
 ``convention=``, ...) on to :class:`Primitive`:
 
@@ -17,13 +21,15 @@ Every shorthand passes further keywords (``batch=``, ``partials=``,
 
 from __future__ import annotations
 
+import numpy as np
+
 from .core.batching_rules import elementwise as _broadcasting
 from .core.complex_parts import conj_of
 from .core.function import Function
 from .core.primitive import NONDIFFERENTIABLE, REGISTRY, Primitive
 
-__all__ = ["Function", "Primitive", "elementwise", "binary", "linear", "nondifferentiable", "REGISTRY",
-           "NONDIFFERENTIABLE"]
+__all__ = ["Function", "Primitive", "elementwise", "binary", "linear", "nondifferentiable", "zero_derivative",
+           "zeros_like", "REGISTRY", "NONDIFFERENTIABLE"]
 
 
 def elementwise(name, impl, d, save=("args",), *, batch=_broadcasting, **declare):
@@ -35,6 +41,7 @@ def elementwise(name, impl, d, save=("args",), *, batch=_broadcasting, **declare
     ``save`` says whether ``d`` reads the input (``"args"``), the output
     (``"ans"``), or both.
     """
+    declare.setdefault("array_args", batch is _broadcasting)
     return Primitive(
         name,
         impl,
@@ -50,9 +57,11 @@ def binary(name, impl, dx, dy, save=("args",), *, batch=_broadcasting, **declare
     """A broadcasting binary elementwise primitive from its partials ``dx(ans, x, y)``, ``dy(ans, x, y)``.
 
     The rules return cotangents of the output's shape; the engine sums them
-    back to each input's shape (and to a real input's real part). It batches by
-    broadcasting. Complex inputs: as :func:`elementwise`, the partials of a holomorphic f.
+    back to each input's shape (and to a real input's real part). It batches by broadcasting; a list or
+    tuple operand (``maximum(x, [0, 0])``) is made an array once, before the rules see it. Complex inputs:
+    as :func:`elementwise`, the partials of a holomorphic f.
     """
+    declare.setdefault("array_args", batch is _broadcasting)
     return Primitive(
         name,
         impl,
@@ -82,5 +91,39 @@ def linear(name, impl, transpose, save=(), **declare):
 
 
 def nondifferentiable(name, impl, **declare):
-    """A primitive with no derivative (comparisons, sign, argmax): its result never joins the graph."""
+    """A primitive whose result is not a number to differentiate (comparisons, masks, argmax): it never joins
+    the graph, whatever its inputs (a boolean Tensor with no graph)."""
+    declare.setdefault("array_args", declare.get("batch") is _broadcasting)
     return Primitive(name, impl, nondiff=True, **declare)
+
+
+# An exact zero of an array's shape and dtype, itself with no derivative: the rules of zero_derivative.
+zeros_like = nondifferentiable("_zeros_like", np.zeros_like, batch=_broadcasting)
+
+
+def zero_derivative(name, impl, inputs=1, *, batch=_broadcasting, **declare):
+    """A piecewise-constant elementwise primitive (``floor``, ``sign``, ``heaviside``) of ``inputs`` operands.
+
+    Its result stays on the graph with derivative 0 everywhere (at the jumps too, as
+    PyTorch and JAX): backward through it gives zeros, forward mode a zero tangent.
+    It batches by broadcasting.
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule.extend import zero_derivative
+    >>> step = zero_derivative("my_step", lambda x: (x > 0).astype(x.dtype))
+    >>> x = cr.tensor([-1.0, 2.0], requires_grad=True)
+    >>> (step(x) * x).sum().backward()   # d/dx (step(x)·x) = step(x) away from 0
+    >>> x.grad
+    tensor([0., 1.])
+    """
+    declare.setdefault("array_args", batch is _broadcasting)
+    declare.setdefault("partials", ("0",) * inputs)
+    return Primitive(
+        name,
+        impl,
+        vjp=(lambda g, ans, *args, **kw: zeros_like(g),) * inputs,
+        jvp=(lambda t, ans, *args, **kw: zeros_like(t),) * inputs,
+        save=(),
+        batch=batch,
+        **declare,
+    )

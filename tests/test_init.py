@@ -30,7 +30,7 @@ RECORDED = [
 ]
 
 # NumPy's own aliases, exported under a second name on purpose.
-ALIASES = {"amax": "max", "amin": "min", "flatten": "ravel", "conjugate": "conj"}
+ALIASES = {"amax": "max", "amin": "min", "flatten": "ravel", "conjugate": "conj", "remainder": "mod"}
 
 
 def test_every_entry_is_bound_once():

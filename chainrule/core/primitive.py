@@ -148,6 +148,10 @@ class Primitive:
     the derivative is not unique (a tie, a kink): ``maximum``'s "ties split the
     gradient evenly", ``relu``'s "relu'(0) = 0".
 
+    ``array_args`` (the elementwise shorthands set it): every positional argument is an
+    array, so ``apply`` makes a list or tuple operand (``maximum(x, [0, 0])``) an ndarray
+    once, before any rule sees it; otherwise positional tuples stay (shapes, axes).
+
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.extend import Primitive
     >>> cube = Primitive("cube", lambda x: x ** 3,
@@ -161,12 +165,12 @@ class Primitive:
 
     __slots__ = ("name", "impl", "vjp", "jvp", "joint_jvp", "variadic", "save_args", "save_ans",
                  "raw_ok", "nondiff", "batch", "doc", "vjp_table", "fused_jvp", "partials", "vjp_formulas",
-                 "operator", "call_args", "notation", "convention", "no_op")
+                 "operator", "call_args", "notation", "convention", "no_op", "array_args")
 
     def __init__(self, name, impl, vjp=None, jvp=None, *, save=("args", "ans"), joint_jvp=False,
                  variadic=False, raw_ok=True, nondiff=False, register=True, fused_jvp=None, batch=None,
                  partials=None, vjp_formulas=None, operator=None, call_args=None, notation=None,
-                 convention=None, no_op=None):
+                 convention=None, no_op=None, array_args=False):
         self.name = name
         self.impl = impl
         self.vjp = vjp
@@ -188,6 +192,7 @@ class Primitive:
         self.notation = notation
         self.convention = convention
         self.no_op = no_op
+        self.array_args = array_args
         if register:
             if name in REGISTRY:
                 raise ValueError(f"primitive {name!r} is declared twice")
@@ -229,6 +234,18 @@ def _on_arrays(prim, args, kw):
     return ans if type(ans) is _ndarray else _asarray(ans)
 
 
+_SEQUENCES = (list, tuple)
+
+
+def _arrays(prim, args):
+    """``args`` with list and tuple operands made ndarrays, for a primitive whose operands are all arrays."""
+    if any(type(a) in _SEQUENCES for a in args):
+        from .shapes import sequences_as_arrays  # shapes declares its primitives with this module
+
+        return sequences_as_arrays(prim, args)
+    return args
+
+
 def apply(prim, args, kw):
     """Apply ``prim`` to ``args``: compute, record a Node if needed, propagate tangents.
 
@@ -250,6 +267,8 @@ def apply(prim, args, kw):
             # vmap level goes through the primitive's batching rule instead.
             from .batching import apply_batched
 
+            if prim.array_args:
+                args = _arrays(prim, args)
             out = apply_batched(prim, args, kw)
             if out is not NotImplemented:
                 return out
@@ -261,10 +280,16 @@ def apply(prim, args, kw):
         if isinstance(a, Tensor):
             da, na, fa = a.data, a._node, a._fw
         else:
+            if type(a) in _SEQUENCES and prim.array_args:
+                args = _arrays(prim, args)
+                a, b = args
             da, na, fa = a, None, None
         if isinstance(b, Tensor):
             db, nb, fb = b.data, b._node, b._fw
         else:
+            if type(b) in _SEQUENCES and prim.array_args:
+                args = _arrays(prim, args)
+                b = args[1]
             db, nb, fb = b, None, None
         datas = (da, db)
         flows = na is not None or nb is not None
@@ -279,6 +304,8 @@ def apply(prim, args, kw):
         flows = na is not None
         parents = (na,)
     else:
+        if prim.array_args:
+            args = _arrays(prim, args)
         datas = tuple([a.data if isinstance(a, Tensor) else a for a in args])
         parents = tuple([a._node if isinstance(a, Tensor) else None for a in args])
         flows = any(p is not None for p in parents)

@@ -13,7 +13,7 @@ from .primitive import Primitive, apply
 from .tensor import Tensor
 
 __all__ = ["sum_to", "broadcast_to", "reshape_p", "astype", "astype_discrete", "cast", "broadcast_shapes",
-           "shape_of", "lift", "reshape_to", "moveaxis", "moveaxis_p"]
+           "shape_of", "lift", "reshape_to", "moveaxis", "moveaxis_p", "sequences_as_arrays"]
 
 _ndarray = np.ndarray
 _SCALARS = (int, float, complex, np.generic, np.dtype, type)  # bool is an int
@@ -241,3 +241,23 @@ def moveaxis(x, src, dst):
     if src == dst:
         return x
     return moveaxis_p(x, src=src, dst=dst)
+
+
+def _on_graph(seq):
+    """Whether a (nested) list or tuple holds a Tensor that is on the graph or carries tangents."""
+    return any(_on_graph(e) if type(e) in (list, tuple) else isinstance(e, Tensor) and (
+        e._node is not None or e._fw is not None) for e in seq)
+
+
+def sequences_as_arrays(prim, args):
+    """``args`` with each list or tuple made an ndarray: the operands of an ``array_args`` primitive, in ``apply``.
+
+    >>> from chainrule.core.primitive import REGISTRY
+    >>> sequences_as_arrays(REGISTRY["maximum"], ([1.0, 2.0], (3.0,)))
+    (array([1., 2.]), array([3.]))
+    """
+    for i, a in enumerate(args):
+        if type(a) in (list, tuple) and _on_graph(a):  # as an array, its Tensors' gradients would be lost
+            raise TypeError(f"{prim.name}: operand {i} is a {type(a).__name__} holding a Tensor that is on the "
+                            f"graph; pass cr.stack([...]) instead (or detach it), or its gradient is lost")
+    return tuple([np.asarray(a) if type(a) in (list, tuple) else a for a in args])

@@ -131,16 +131,15 @@ def record(f, leaves):
     if isinstance(out, Tensor) and out._node is None and any(e[4] is not None for e in trace):
         # f computed on the graph, but what it returns came off it: a non-differentiable step
         raise ValueError(
-            "explain: the output of f comes from its inputs only through an operation whose derivative is 0 "
-            "(sign, round, floor, ceil, a comparison, argmax, ...: a documented choice), so every gradient is "
+            "explain: the output of f comes from its inputs only through an operation with no derivative "
+            "(a comparison, argmax, a mask, ...: its result is not on the graph), so every gradient is "
             "0, as cr.grad returns, and there are no adjoints to show"
         )
     if isinstance(out, Tensor) and out._node is None:
         raise ValueError(
             "explain: the output of f has no derivative path to its inputs: either it does not depend on them, or it "
-            "comes from an operation whose derivative is 0 (sign, round, floor, ceil, a comparison, argmax, "
-            "...: a documented choice), so every gradient is 0, as cr.grad returns, and there are no adjoints "
-            "to show"
+            "comes from an operation with no derivative (a comparison, argmax, a mask, ...: its result is not on "
+            "the graph), so every gradient is 0, as cr.grad returns, and there are no adjoints to show"
         )
     if not isinstance(out, Tensor):
         raise ValueError(

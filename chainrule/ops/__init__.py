@@ -11,6 +11,7 @@ from . import (assign, contractions, elementwise, gather, indexing, join, linalg
 from . import rearrange, triangular
 from . import complex_numbers
 from . import elementwise_extra, nan_reduce, signal, sorting
+from . import rounding
 from . import methods  # noqa: F401 - importing it binds Tensor's operators and methods (TENSOR_METHODS)
 
 __all__ = ["FAMILIES", "PUBLIC", "astype", "where"]
@@ -20,6 +21,7 @@ FAMILIES = (elementwise, reduce, statistics, reduce_discrete, shape, join, produ
 FAMILIES += (rearrange, triangular)
 FAMILIES += (complex_numbers,)
 FAMILIES += (sorting, nan_reduce, elementwise_extra, signal)
+FAMILIES += (rounding,)
 
 
 def astype(x, dtype, /, *, copy=True, device=None):

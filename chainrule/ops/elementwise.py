@@ -10,15 +10,15 @@ from ..core.batching_rules import elementwise as _broadcasting
 from ..core.complex_parts import conj, conj_of, is_complex, real
 from ..core.primitive import Primitive
 from ..core.tensor import Tensor
-from ..extend import binary, elementwise, nondifferentiable
+from ..extend import binary, elementwise, nondifferentiable, zeros_like
+from .rounding import sign
 
 __all__ = ["add", "subtract", "negative", "positive", "multiply", "divide", "power", "exp", "expm1", "exp2", "log",
            "log1p", "log2", "log10", "sqrt", "cbrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin",
            "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot",
-           "sigmoid", "relu", "abs", "logaddexp", "maximum", "minimum", "where", "clip", "sign", "floor", "ceil",
-           "round", "trunc", "rint", "floor_divide", "mod", "equal", "not_equal", "less", "less_equal", "greater",
-           "greater_equal", "logical_and", "logical_or", "logical_xor", "logical_not", "isfinite", "isnan", "isinf",
-           "signbit", "invert", "bitwise_and", "bitwise_or", "bitwise_xor"]
+           "sigmoid", "relu", "abs", "logaddexp", "maximum", "minimum", "where", "clip", "equal", "not_equal", "less",
+           "less_equal", "greater", "greater_equal", "logical_and", "logical_or", "logical_xor", "logical_not",
+           "isfinite", "isnan", "isinf", "signbit", "invert", "bitwise_and", "bitwise_or", "bitwise_xor"]
 
 # Every primitive here acts entry by entry on broadcast operands: each batches by broadcasting
 # (``elementwise`` and ``binary`` give that rule by default). ``partials`` is the text explain
@@ -26,7 +26,7 @@ __all__ = ["add", "subtract", "negative", "positive", "multiply", "divide", "pow
 
 
 def _nondiff(name, impl):
-    """A non-differentiable elementwise operation (comparisons, rounding, masks)."""
+    """A non-differentiable elementwise operation (comparisons, logic, masks): a result with no graph."""
     return nondifferentiable(name, impl, batch=_broadcasting)
 
 
@@ -40,6 +40,7 @@ add = Primitive(
     partials=("1", "1"),
     operator=" + ",
     batch=_broadcasting,
+    array_args=True,
 )
 subtract = Primitive(
     "subtract",
@@ -50,6 +51,7 @@ subtract = Primitive(
     partials=("1", "-1"),
     operator=" - ",
     batch=_broadcasting,
+    array_args=True,
 )
 negative = Primitive(
     "negative",
@@ -86,6 +88,7 @@ divide = Primitive(
     partials=("1/{1}", "-{0}/{1}²"),
     operator=" / ",
     batch=_broadcasting,
+    array_args=True,
 )
 
 
@@ -292,6 +295,7 @@ where = Primitive(
     save=("args",),
     batch=_broadcasting,
     vjp_formulas=("", "where({0}, {g}, 0)", "where({0}, 0, {g})"),
+    array_args=True,
 )
 
 
@@ -387,18 +391,10 @@ def _clip_method(self, min=None, max=None, out=None):
     return clip(self, min, max, out)
 
 
-# ---- the one list of non-differentiable elementwise operations ------------------
-sign = _nondiff("sign", np.sign)
+# ---- the one list of non-differentiable elementwise operations: booleans, bits, masks ----------------
 # A boolean mask: ḡ · mask casts it inside the multiply, saving a pass over the array (as ḡ ⊙ [x > 0] by hand)
 _positive_mask = _nondiff("_positive_mask", lambda x: x > 0)
-_zeros_like = _nondiff("_zeros_like", np.zeros_like)  # an exact zero derivative, of x's shape and dtype
-floor = _nondiff("floor", np.floor)
-ceil = _nondiff("ceil", np.ceil)
-round = _nondiff("round", np.round)
-trunc = _nondiff("trunc", np.trunc)
-rint = _nondiff("rint", np.rint)
-floor_divide = _nondiff("floor_divide", np.floor_divide)
-mod = _nondiff("mod", np.mod)
+_zeros_like = zeros_like  # an exact zero derivative, of x's shape and dtype
 equal = _nondiff("equal", np.equal)
 not_equal = _nondiff("not_equal", np.not_equal)
 less = _nondiff("less", np.less)

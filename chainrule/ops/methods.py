@@ -7,6 +7,8 @@ Each entry is a public function or primitive of the families. ``core/tensor.py``
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ..core.backward import backward
@@ -24,7 +26,9 @@ from . import linalg as L
 from . import products as P
 from . import reduce as R
 from . import reduce_discrete as RD
+from . import rounding as RN
 from . import shape as S
+from . import special as SP
 from . import statistics as ST
 from . import elementwise_extra as EX, nan_reduce as NR, sorting as SO
 
@@ -52,6 +56,52 @@ def _method(prim):
             return apply(prim, (self, other), _NO_KW)
 
     method.__name__ = prim.name
+    return method
+
+
+# ---- PyTorch's spelling of the axis arguments: t.sum(dim=1, keepdim=True) -------------------------
+_ALIASES = (("dim", "axis"), ("keepdim", "keepdims"))
+_UNSET = object()
+# Where PyTorch's method of that name computes something else with dim=, dim= is refused with the reason, so a
+# PyTorch habit never gives a different result without a word
+_NOT_PYTORCHS = {
+    "max": "PyTorch's t.max(dim=) returns (values, indices); chainrule's max follows NumPy: write t.max(axis=...) "
+           "for the values and t.argmax(axis=...) for the indices",
+    "var": "PyTorch's t.var(dim=) divides by n - 1 by default, NumPy's (chainrule's) by n: write "
+           "t.var(axis=..., ddof=1) for PyTorch's default or t.var(axis=...) for NumPy's",
+}
+_NOT_PYTORCHS["min"] = _NOT_PYTORCHS["max"].replace("max", "min")
+_NOT_PYTORCHS["std"] = _NOT_PYTORCHS["var"].replace("var", "std")
+
+
+def _torch_axes(fn, unlike_pytorch=False):
+    """``fn`` as a method that also takes PyTorch's ``dim=`` for ``axis=`` (and ``keepdim=`` for ``keepdims=``).
+
+    The operation stays NumPy's; where PyTorch's method computes something else with ``dim=`` (``max``, ``min``
+    return indices too; ``var``, ``std`` divide by n - 1: ``unlike_pytorch``), ``dim=`` raises TypeError saying
+    what to write.
+    """
+    names = list(inspect.signature(fn).parameters)[1:]  # after the Tensor itself
+    aliases = [(torch, ours, names.index(ours)) for torch, ours in _ALIASES if ours in names]
+    refused = _NOT_PYTORCHS[fn.__name__] if unlike_pytorch else None
+
+    def method(self, *args, **kw):
+        if not kw:
+            return fn(self, *args)
+        if refused is not None and "dim" in kw:
+            raise TypeError(f"{fn.__name__}(dim=...): {refused}")
+        for torch, ours, at in aliases:
+            value = kw.pop(torch, _UNSET)
+            if value is _UNSET:
+                continue
+            if ours in kw or len(args) > at:
+                raise TypeError(f"{fn.__name__}: both {ours}= and its PyTorch alias {torch}= were given; pass one")
+            kw[ours] = value
+        return fn(self, *args, **kw)
+
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    method.__wrapped__ = fn
     return method
 
 
@@ -147,10 +197,12 @@ TENSOR_METHODS = {
     "__rpow__": _r(E.power),
     "__matmul__": P.matmul,
     "__rmatmul__": lambda self, other: P.matmul(other, self),
-    "__floordiv__": E.floor_divide,
-    "__rfloordiv__": _r(E.floor_divide),
-    "__mod__": E.mod,
-    "__rmod__": _r(E.mod),
+    "__floordiv__": RN.floor_divide,
+    "__rfloordiv__": _r(RN.floor_divide),
+    "__mod__": RN.mod,
+    "__rmod__": _r(RN.mod),
+    "__divmod__": RN.divmod,
+    "__rdivmod__": lambda self, other: RN.divmod(other, self),
     "__neg__": E.negative,
     "__pos__": E.positive,
     "__abs__": E.abs,
@@ -172,8 +224,8 @@ TENSOR_METHODS = {
     "__itruediv__": _inplace(E.divide, np.true_divide, "/="),
     "__ipow__": _inplace(E.power, np.power, "**="),
     "__imatmul__": _inplace(P.matmul, np.matmul, "@="),
-    "__ifloordiv__": _inplace(E.floor_divide, np.floor_divide, "//="),
-    "__imod__": _inplace(E.mod, np.mod, "%="),
+    "__ifloordiv__": _inplace(RN.floor_divide, np.floor_divide, "//="),
+    "__imod__": _inplace(RN.mod, np.mod, "%="),
     "__iand__": _inplace(E.bitwise_and, np.bitwise_and, "&="),
     "__ior__": _inplace(E.bitwise_or, np.bitwise_or, "|="),
     "__ixor__": _inplace(E.bitwise_xor, np.bitwise_xor, "^="),
@@ -183,25 +235,25 @@ TENSOR_METHODS = {
     # ndarray's methods, with its arguments
     "astype": _astype_method,
     "clip": E._clip_method,
-    "round": E.round,
+    "round": RN.round,
     "copy": E.positive,  # a new array, recorded as the identity
     "conj": C.conj,
     "conjugate": C.conj,
     "real": property(C.real, doc="The real part, as ndarray.real (differentiable)."),
     "imag": property(C.imag, doc="The imaginary part, as ndarray.imag (differentiable; zeros for a real Tensor)."),
     "angle": C.angle,
-    "sum": R.sum,
-    "mean": R.mean,
-    "prod": R.prod,
-    "max": R.max,
-    "min": R.min,
-    "var": ST.var,
-    "std": ST.std,
-    "cumsum": R.cumsum,
-    "argmax": RD.argmax,
-    "argmin": RD.argmin,
-    "any": RD.any,
-    "all": RD.all,
+    "sum": _torch_axes(R.sum),
+    "mean": _torch_axes(R.mean),
+    "prod": _torch_axes(R.prod),
+    "max": _torch_axes(R.max, unlike_pytorch=True),
+    "min": _torch_axes(R.min, unlike_pytorch=True),
+    "var": _torch_axes(ST.var, unlike_pytorch=True),
+    "std": _torch_axes(ST.std, unlike_pytorch=True),
+    "cumsum": _torch_axes(R.cumsum),
+    "argmax": _torch_axes(RD.argmax),
+    "argmin": _torch_axes(RD.argmin),
+    "any": _torch_axes(RD.any),
+    "all": _torch_axes(RD.all),
     "reshape": S.reshape,
     "transpose": S.transpose,
     "swapaxes": S.swapaxes,
@@ -227,6 +279,68 @@ TENSOR_METHODS = {
     "nan_to_num": EX.nan_to_num,
     "deg2rad": EX.deg2rad,
     "rad2deg": EX.rad2deg,
+    # PyTorch's methods (and NumPy's functions as methods), each the cr. function of that name; axes may
+    # be given as dim= (PyTorch) as well as axis=
+    "amax": _torch_axes(R.amax),
+    "amin": _torch_axes(R.amin),
+    "logsumexp": _torch_axes(R.logsumexp),
+    "count_nonzero": _torch_axes(RD.count_nonzero),
+    "softmax": _torch_axes(SP.softmax),
+    "log_softmax": _torch_axes(SP.log_softmax),
+    "norm": _torch_axes(L.norm),
+    "matmul": P.matmul,
+    "expand_dims": S.expand_dims,
+    "unsqueeze": S.expand_dims,
+    "broadcast_to": S.broadcast_to,
+    "clamp": E._clip_method,
+    "add": E.add,
+    "subtract": E.subtract,
+    "multiply": E.multiply,
+    "divide": E.divide,
+    "pow": E.power,
+    "maximum": E.maximum,
+    "minimum": E.minimum,
+    "arctan2": E.arctan2,
+    "hypot": E.hypot,
+    "logaddexp": E.logaddexp,
+    "remainder": RN.remainder,
+    "fmod": RN.fmod,
+    "floor_divide": RN.floor_divide,
+    "heaviside": RN.heaviside,
+    "negative": E.negative,
+    "exp": E.exp,
+    "expm1": E.expm1,
+    "exp2": E.exp2,
+    "log": E.log,
+    "log1p": E.log1p,
+    "log2": E.log2,
+    "log10": E.log10,
+    "sqrt": E.sqrt,
+    "square": E.square,
+    "reciprocal": E.reciprocal,
+    "sin": E.sin,
+    "cos": E.cos,
+    "tan": E.tan,
+    "arcsin": E.arcsin,
+    "arccos": E.arccos,
+    "arctan": E.arctan,
+    "sinh": E.sinh,
+    "cosh": E.cosh,
+    "tanh": E.tanh,
+    "arcsinh": E.arcsinh,
+    "arccosh": E.arccosh,
+    "arctanh": E.arctanh,
+    "sigmoid": E.sigmoid,
+    "relu": E.relu,
+    "abs": E.abs,
+    "sign": RN.sign,
+    "floor": RN.floor,
+    "ceil": RN.ceil,
+    "trunc": RN.trunc,
+    "signbit": E.signbit,
+    "isfinite": E.isfinite,
+    "isnan": E.isnan,
+    "isinf": E.isinf,
     # the reverse pass (core/backward.py) from this Tensor
     "backward": _backward_method,
 }

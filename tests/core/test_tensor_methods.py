@@ -37,23 +37,59 @@ ATTRIBUTES = sorted(ATTRIBUTES + ['cumprod', 'deg2rad', 'fmax', 'fmin', 'logadde
                                   'nanquantile', 'nansum', 'quantile', 'rad2deg', 'sinc'])
 
 
+# Added by issue 11 (API.md, "Additions (second round)"): PyTorch users' methods and divmod.
+ADDED = [
+    '__divmod__', '__rdivmod__', 'abs', 'add', 'amax', 'amin', 'arccos', 'arccosh', 'arcsin', 'arcsinh', 'arctan',
+    'arctan2', 'arctanh', 'broadcast_to', 'ceil', 'clamp', 'cos', 'cosh', 'count_nonzero', 'divide', 'exp',
+    'exp2', 'expand_dims', 'expm1', 'floor', 'floor_divide', 'fmod', 'heaviside', 'hypot', 'isfinite', 'isinf',
+    'isnan', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logsumexp', 'matmul', 'maximum',
+    'minimum', 'multiply', 'negative', 'norm', 'pow', 'reciprocal', 'relu', 'remainder', 'sigmoid', 'sign',
+    'signbit', 'sin', 'sinh', 'softmax', 'sqrt', 'square', 'subtract', 'tan', 'tanh', 'trunc', 'unsqueeze',
+]
+
+
 def test_tensor_has_the_recorded_attributes():
-    assert sorted(dir(cr.Tensor)) == ATTRIBUTES
+    assert sorted(dir(cr.Tensor)) == sorted(ATTRIBUTES + ADDED)
 
 
 # Methods that are the public function itself (a Tensor is the first argument).
 SAME_AS_FUNCTION = {
-    "sum": cr.sum, "mean": cr.mean, "prod": cr.prod, "max": cr.max, "min": cr.min, "var": cr.var, "std": cr.std,
-    "cumsum": cr.cumsum, "argmax": cr.argmax, "argmin": cr.argmin, "any": cr.any, "all": cr.all,
+    "matmul": cr.matmul, "expand_dims": cr.expand_dims, "broadcast_to": cr.broadcast_to,
     "reshape": cr.reshape, "transpose": cr.transpose, "swapaxes": cr.swapaxes, "squeeze": cr.squeeze,
     "flatten": cr.flatten, "ravel": cr.ravel, "repeat": cr.repeat, "dot": cr.dot, "take": cr.take,
     "trace": cr.trace, "diagonal": cr.diagonal, "__matmul__": cr.matmul,
 }
 
 
+# Methods that are the public function taking PyTorch's dim= (keepdim=) as well as axis= (keepdims=).
+WITH_DIM = {
+    "sum": cr.sum, "mean": cr.mean, "prod": cr.prod, "max": cr.max, "min": cr.min, "var": cr.var, "std": cr.std,
+    "cumsum": cr.cumsum, "argmax": cr.argmax, "argmin": cr.argmin, "any": cr.any, "all": cr.all,
+    "amax": cr.amax, "amin": cr.amin, "logsumexp": cr.logsumexp, "count_nonzero": cr.count_nonzero,
+    "softmax": cr.softmax, "log_softmax": cr.log_softmax, "norm": cr.norm,
+}
+
+
 @pytest.mark.parametrize("name", sorted(SAME_AS_FUNCTION))
 def test_a_method_is_its_public_function(name):
     assert getattr(cr.Tensor, name) is SAME_AS_FUNCTION[name]
+
+
+@pytest.mark.parametrize("name", sorted(WITH_DIM))
+def test_a_method_with_dim_is_its_public_function(name):
+    fn = WITH_DIM[name]
+    method = getattr(cr.Tensor, name)
+    assert method.__wrapped__ is fn
+    x = cr.tensor(np.abs(_a) + 0.5)
+    np.testing.assert_allclose(np.asarray(method(x, axis=1).data, float), np.asarray(fn(x, axis=1).data, float))
+    if name in ("max", "min", "var", "std"):  # PyTorch's computes something else: refused, saying what to write
+        with pytest.raises(TypeError, match=f"{name}\\(dim=...\\): PyTorch's t.{name}\\(dim=\\)"):
+            method(x, dim=1)
+        return
+    np.testing.assert_allclose(np.asarray(method(x, dim=1).data, float), np.asarray(fn(x, axis=1).data, float))
+    np.testing.assert_allclose(np.asarray(method(x, dim=0).data, float), np.asarray(fn(x, axis=0).data, float))
+    with pytest.raises(TypeError, match=f"{fn.__name__}: both axis= and its PyTorch alias dim="):
+        method(x, axis=0, dim=1)
 
 
 _a = np.array([[1.5, -2.0, 3.0], [0.5, 4.0, -1.0]])

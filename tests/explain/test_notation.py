@@ -93,13 +93,20 @@ def test_tables_stay_readable_and_linear_in_size_with_many_branches():
     assert sizes[400] < 4.5 * sizes[100]  # linear in the number of operations (was quadratic: 58 MB at 1,000)
 
 
-def test_an_output_only_a_zero_derivative_step_away_says_so():
-    for f in (cr.sign, lambda x: cr.sign(x * 2.0), lambda x: cr.floor(x) + 0.0 * cr.round(x)):
+def test_an_output_only_a_nondifferentiable_step_away_says_so():
+    for f in (lambda x: cr.argmax(x * 2.0) * 1.0, lambda x: (x * 2.0 > 1.0) * 1.0):
         with pytest.raises(ValueError) as refused:
-            explain(f, 2.0)
+            explain(f, np.array([2.0, 3.0]))
         message = str(refused.value)
-        assert "sign" in message and "derivative is 0" in message and "documented choice" in message
-        assert float(cr.grad(lambda x, f=f: cr.sum(f(x)))(2.0)) == 0.0  # what cr.grad gives, as the message says
+        assert "argmax" in message and "no derivative" in message and "every gradient is 0" in message
+
+
+def test_a_zero_derivative_step_is_shown_with_its_zero_partial():
+    # sign, floor, round stay on the graph with derivative 0 (PyTorch, JAX): explain shows the 0
+    for f in (lambda x: cr.sign(x), lambda x: cr.sign(x * 2.0), lambda x: cr.floor(x) + 0.0 * cr.round(x)):
+        e = explain(f, 2.0)
+        assert "= 0" in str(e) and float(e.adjoint("x")) == 0.0
+        assert float(cr.grad(lambda x, f=f: cr.sum(f(x)))(2.0)) == 0.0
 
 
 def test_convolution_and_pooling_show_their_arguments_as_the_public_call_takes_them():

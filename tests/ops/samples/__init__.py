@@ -7,6 +7,7 @@ tests, the vmap tests and the coverage checks all read this table.
 from tests.ops.samples import elementwise, fourier, indexing, linalg, nn, reduce, scipy_special, shape, special
 from tests.ops.samples import rearrange
 from tests.ops.samples import complex_numbers
+from tests.ops.samples import rounding
 from tests.ops.samples import elementwise_extra, nan_reduce, signal, sorting
 
 # the op families, in the order the vmap tests run them; nn's primitives are sampled in ``nn``
@@ -15,5 +16,6 @@ OP_FAMILIES = {"elementwise": elementwise, "reduce": reduce, "shape": shape, "in
 OP_FAMILIES["rearrange"] = rearrange
 OP_FAMILIES["complex"] = complex_numbers
 OP_FAMILIES.update(sorting=sorting, nan_reduce=nan_reduce, elementwise_extra=elementwise_extra, signal=signal)
+OP_FAMILIES["rounding"] = rounding
 OP_CASES = [case for module in OP_FAMILIES.values() for case in module.CASES]
 CASES = OP_CASES + nn.CASES

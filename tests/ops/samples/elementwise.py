@@ -215,3 +215,4 @@ CASES += [
     Case("astype_discrete", lambda x: x.astype(bool) * 1.0, (np.array([0.0, -2.5]),), lambda x: x != 0,
          label="to bool", f32=False, why="a boolean result: no gradient, no float32 output"),
 ]
+
