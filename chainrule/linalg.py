@@ -1,5 +1,6 @@
 """``cr.linalg``: the differentiable part of ``numpy.linalg`` — norm (and vector_norm, matrix_norm), inv, det,
-solve, multi_dot, matrix_transpose, and the products NumPy also lists there.
+slogdet, solve, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, lstsq, matrix_power, multi_dot,
+matrix_transpose, and the products NumPy also lists there.
 
 ``np.linalg.norm(t)`` and the others reach these through NumPy's protocols.
 
@@ -14,13 +15,16 @@ from .core.shapes import shape_of as _shape_of
 from .numpy import dispatch as _dispatch
 from .ops import linalg as _L
 from .ops.contractions import tensordot
+from .ops.decompositions import cholesky, pinv, qr, slogdet
 from .ops.linalg import det, inv, norm, solve
+from .ops.spectral import eigh, eigvalsh, svd, svdvals
 from .ops.products import matmul, outer
 from .ops.reduce import sum as _sum
 from .ops.shape import ravel as _ravel, reshape as _reshape, swapaxes as _swapaxes
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "solve", "multi_dot", "matrix_transpose", "matmul",
-           "outer", "tensordot", "trace", "diagonal", "vecdot"]
+           "outer", "tensordot", "trace", "diagonal", "vecdot", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd",
+           "svdvals", "pinv", "lstsq", "matrix_power"]
 
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
@@ -53,6 +57,70 @@ def multi_dot(arrays, *, out=None):
     for a in arrays[1:]:
         result = matmul(result, a)
     return result
+
+
+def matrix_power(a, n):
+    """``np.linalg.matrix_power``: ``a`` to the integer power ``n`` (by repeated squaring; ``inv`` first for n < 0).
+
+    >>> import chainrule as cr
+    >>> cr.linalg.matrix_power(cr.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
+    tensor([[1., 3.],
+            [0., 1.]])
+    """
+    if not isinstance(n, (int, _np.integer)):
+        raise TypeError(f"matrix_power: the exponent must be an integer, got {n!r}")
+    shape = _shape_of(a)
+    if len(shape) < 2 or shape[-1] != shape[-2]:
+        raise ValueError(f"matrix_power: expected a square matrix or a stack of them, got shape {shape}")
+    if n < 0:
+        a, n = inv(a), -n
+    if n == 0:  # the identity, on the graph with gradient 0
+        return a * 0 + _np.eye(shape[-1], dtype=_dtype_of(a))
+    result, power = None, a
+    while n:
+        if n & 1:
+            result = power if result is None else matmul(result, power)
+        n >>= 1
+        if n:
+            power = matmul(power, power)
+    return result
+
+
+def lstsq(a, b, rcond=None):
+    """``np.linalg.lstsq``: (x, residuals, rank, s), x = pinv(a) @ b minimising ‖a x − b‖ (differentiable at
+    constant rank, in a and b); residuals, when a has full column rank and more rows, the squared error; s svdvals(a).
+
+    >>> import chainrule as cr
+    >>> x, res, rank, s = cr.linalg.lstsq(cr.tensor([[1.0], [1.0]]), cr.tensor([1.0, 3.0]))
+    >>> x, res, rank
+    (tensor([2.]), tensor([2.]), 1)
+    """
+    shape, bshape = _shape_of(a), _shape_of(b)
+    if len(shape) != 2 or len(bshape) not in (1, 2) or bshape[0] != shape[0]:
+        raise ValueError(f"lstsq: a must be (M, N) and b (M,) or (M, K); got shapes {shape} and {bshape}")
+    m, n = shape
+    s = svdvals(a)
+    if rcond is None:
+        rcond = max(m, n) * _np.finfo(_np.result_type(_dtype_of(a), float)).eps
+    cutoff = rcond * max(_L_data(s).max(initial=0.0), 0.0)
+    rank = int((_L_data(s) > cutoff).sum())
+    x = matmul(pinv(a, rcond=rcond), b)
+    if rank == n and m > n:
+        res = _sum((matmul(a, x) - b) ** 2, axis=0)
+        residuals = _reshape(res, (1,)) if len(bshape) == 1 else res
+    else:
+        residuals = _np.empty((0,), dtype=_dtype_of(s))
+    return x, residuals, rank, s
+
+
+def _L_data(t):
+    """The concrete values of ``t`` (lstsq's rank is a count, as NumPy's: it needs them)."""
+    from .core.tensor import Tensor
+    return t.data if isinstance(t, Tensor) else _np.asarray(t)
+
+
+def _dtype_of(t):
+    return getattr(t, "dtype", None) or _np.asarray(t).dtype
 
 
 def matrix_transpose(x, /):
