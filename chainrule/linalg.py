@@ -13,7 +13,7 @@ import numpy as _np
 
 from .core.shapes import shape_of as _shape_of
 from .numpy import dispatch as _dispatch
-from .ops import linalg as _L
+from .ops import decompositions as _D, linalg as _L
 from .ops.contractions import tensordot
 from .ops.decompositions import cholesky, pinv, qr, slogdet
 from .ops.linalg import det, inv, norm, solve
@@ -89,6 +89,7 @@ def matrix_power(a, n):
 def lstsq(a, b, rcond=None):
     """``np.linalg.lstsq``: (x, residuals, rank, s), x = pinv(a) @ b minimising ‖a x − b‖ (differentiable at
     constant rank, in a and b); residuals, when a has full column rank and more rows, the squared error; s svdvals(a).
+    Under ``vmap`` the rank is a Tensor, and the residuals are given whenever M > N.
 
     >>> import chainrule as cr
     >>> x, res, rank, s = cr.linalg.lstsq(cr.tensor([[1.0], [1.0]]), cr.tensor([1.0, 3.0]))
@@ -102,21 +103,18 @@ def lstsq(a, b, rcond=None):
     s = svdvals(a)
     if rcond is None:
         rcond = max(m, n) * _np.finfo(_np.result_type(_dtype_of(a), float)).eps
-    cutoff = rcond * max(_L_data(s).max(initial=0.0), 0.0)
-    rank = int((_L_data(s) > cutoff).sum())
+    rank = _D.rank_p(s, rcond=float(rcond))
     x = matmul(pinv(a, rcond=rcond), b)
-    if rank == n and m > n:
+    try:
+        rank, concrete = int(rank.data), True
+    except TypeError:  # a batched value (inside vmap) has no single rank
+        concrete = False
+    if m > n and (not concrete or rank == n):  # under vmap the rank is not known: residuals whenever m > n
         res = _sum((matmul(a, x) - b) ** 2, axis=0)
         residuals = _reshape(res, (1,)) if len(bshape) == 1 else res
     else:
         residuals = _np.empty((0,), dtype=_dtype_of(s))
     return x, residuals, rank, s
-
-
-def _L_data(t):
-    """The concrete values of ``t`` (lstsq's rank is a count, as NumPy's: it needs them)."""
-    from .core.tensor import Tensor
-    return t.data if isinstance(t, Tensor) else _np.asarray(t)
 
 
 def _dtype_of(t):

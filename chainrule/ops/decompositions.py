@@ -11,7 +11,7 @@ from . import join as J
 from .contractions import _arr, einsum
 from .linalg import inv_p, solve_p
 from .products import _mT, matmul_p
-from .spectral import _square, lower_symmetric, onto_lower
+from .spectral import _flat, _square, lower_symmetric, onto_lower
 
 __all__: list = []  # public through cr.linalg (as numpy.linalg)
 
@@ -74,7 +74,7 @@ def cholesky(a, /, *, upper=False):
 def _qr(a):
     q, r = np.linalg.qr(a)
     batch = a.shape[:-2]
-    return np.concatenate([q.reshape(batch + (-1,)), r.reshape(batch + (-1,))], axis=-1)
+    return np.concatenate([_flat(q, batch), _flat(r, batch)], axis=-1)
 
 
 def _split_qr(p, m, n):
@@ -118,7 +118,7 @@ def _qr_jvp(t, ans, a):
     dq = matmul_p(q, omega - c) + dar
     dr = matmul_p(c - omega, r)
     batch = tuple(t.shape[:-2])
-    return J.concatenate([dq.reshape(batch + (-1,)), dr.reshape(batch + (-1,))], axis=-1)
+    return J.concatenate([_flat(dq, batch), _flat(dr, batch)], axis=-1)
 
 
 qr_p = Primitive(
@@ -182,6 +182,11 @@ def slogdet(a):
 
 # the sign of det a: np.linalg.slogdet's first output, piecewise constant (no derivative)
 slogdet_sign_p = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], batch=leading)
+
+
+# the numerical rank from the singular values: those above rcond · the largest (np.linalg.lstsq's rank)
+rank_p = nondifferentiable("matrix_rank", lambda s, rcond: np.sum(s > rcond * s.max(axis=-1, keepdims=True, initial=0),
+                                                                  axis=-1), batch=leading)
 
 
 # ---- pinv ---------------------------------------------------------------------------

@@ -140,10 +140,15 @@ def eigvalsh(a, UPLO="L"):
 
 
 # ---- svd ----------------------------------------------------------------------------
+def _flat(x, batch):
+    """The last two axes as one (sizes spelled out: a batch may hold no element)."""
+    return x.reshape(batch + (x.shape[-2] * x.shape[-1],))
+
+
 def _svd(a, full):
     u, s, vh = np.linalg.svd(a, full_matrices=full)
     batch = a.shape[:-2]
-    return np.concatenate([u.reshape(batch + (-1,)), s, vh.reshape(batch + (-1,))], axis=-1)
+    return np.concatenate([_flat(u, batch), s, _flat(vh, batch)], axis=-1)
 
 
 def _split_svd(p, m, n, full):
@@ -168,10 +173,12 @@ def _svd_vjp(g, ans, a, full):
     u, s, vh = _split_svd(ans, m, n, full)
     gu, gs, gvh = _split_svd(g, m, n, full)
     v, gv = _mT(vh), _mT(gvh)
-    if full:  # the completion columns move only as orthogonality to the first k asks: U₂ᵀ dU₂ = 0
+    # with full_matrices the completion columns move only as orthogonality to the first k asks: U₂ᵀ dU₂ = 0
+    if full and m > k:
         u, u2, gu, gu2 = u[..., :k], u[..., k:], gu[..., :k], gu[..., k:]
-        v, v2, gv, gv2 = v[..., :k], v[..., k:], gv[..., :k], gv[..., k:]
         gu = gu - matmul_p(u2, matmul_p(_mT(gu2), u))
+    if full and n > k:
+        v, v2, gv, gv2 = v[..., :k], v[..., k:], gv[..., :k], gv[..., k:]
         gv = gv - matmul_p(v2, matmul_p(_mT(gv2), v))
     f = _coupling(s * s)  # 1 / (s_j² - s_i²)
     utgu, vtgv = matmul_p(_mT(u), gu), matmul_p(_mT(v), gv)
@@ -190,8 +197,10 @@ def _svd_jvp(t, ans, a, full):
     k = min(m, n)
     u, s, vh = _split_svd(ans, m, n, full)
     v = _mT(vh)
-    if full:
-        u, u2, v, v2 = u[..., :k], u[..., k:], v[..., :k], v[..., k:]
+    if full and m > k:
+        u, u2 = u[..., :k], u[..., k:]
+    if full and n > k:
+        v, v2 = v[..., :k], v[..., k:]
     dp = matmul_p(_mT(u), matmul_p(t, v))  # Uᵀ dA V
     f = _coupling(s * s)
     ds = einsum("...ii->...i", dp)
@@ -204,11 +213,12 @@ def _svd_jvp(t, ans, a, full):
         du = du + (matmul_p(t, v) - matmul_p(u, dp)) * inv_s
     if n > k:
         dv = dv + (matmul_p(_mT(t), u) - matmul_p(v, _mT(dp))) * inv_s
-    if full:
+    if full and m > k:
         du = J.concatenate([du, -matmul_p(u, matmul_p(_mT(du), u2))], axis=-1)
+    if full and n > k:
         dv = J.concatenate([dv, -matmul_p(v, matmul_p(_mT(dv), v2))], axis=-1)
     batch = tuple(t.shape[:-2])
-    return J.concatenate([du.reshape(batch + (-1,)), ds, _mT(dv).reshape(batch + (-1,))], axis=-1)
+    return J.concatenate([_flat(du, batch), ds, _flat(_mT(dv), batch)], axis=-1)
 
 
 svd_p = Primitive(

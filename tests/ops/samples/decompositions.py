@@ -154,3 +154,5 @@ CASES = [
     c("solve", lambda a, b: np.linalg.solve(a, b), np.linalg.solve, spd(3, (2,)), r(2, 3, 2),
       label="np.linalg.solve batched"),
 ]
+CASES.append(c("matrix_rank", lambda a, b: LA.lstsq(a, b)[2] + 0 * a[0, 0], None, wellsvd(4, 2), r(4),
+               label="lstsq rank"))
