@@ -1,5 +1,5 @@
 """``cr.linalg``: the differentiable part of ``numpy.linalg`` — norm (and vector_norm, matrix_norm), inv, det,
-slogdet, solve, cholesky, qr, eigh, eigvalsh, svd, svdvals, pinv, lstsq, matrix_power, multi_dot,
+slogdet, solve, cholesky, qr, eig, eigvals, eigh, eigvalsh, svd, svdvals, pinv, lstsq, matrix_power, multi_dot,
 matrix_transpose, and the products NumPy also lists there.
 
 ``np.linalg.norm(t)`` and the others reach these through NumPy's protocols.
@@ -16,6 +16,7 @@ from .numpy import dispatch as _dispatch
 from .ops import decompositions as _D, linalg as _L
 from .ops.contractions import tensordot
 from .ops.decompositions import cholesky, pinv, qr, slogdet
+from .ops.eig import eig, eigvals
 from .ops.linalg import det, inv, norm, solve
 from .ops.spectral import eigh, eigvalsh, svd, svdvals
 from .ops.products import matmul, outer
@@ -24,7 +25,7 @@ from .ops.shape import ravel as _ravel, reshape as _reshape, swapaxes as _swapax
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "solve", "multi_dot", "matrix_transpose", "matmul",
            "outer", "tensordot", "trace", "diagonal", "vecdot", "slogdet", "cholesky", "qr", "eigh", "eigvalsh", "svd",
-           "svdvals", "pinv", "lstsq", "matrix_power"]
+           "svdvals", "pinv", "lstsq", "matrix_power", "eig", "eigvals"]
 
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):

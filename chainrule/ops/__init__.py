@@ -8,13 +8,13 @@ from ..core.shapes import cast
 from ..core.tensor import Tensor
 from . import (assign, contractions, elementwise, gather, indexing, join, linalg, products, reduce, reduce_discrete,
                shape, special, statistics)
-from . import decompositions, spectral
+from . import decompositions, eig, spectral
 from . import methods  # noqa: F401 - importing it binds Tensor's operators and methods (TENSOR_METHODS)
 
 __all__ = ["FAMILIES", "PUBLIC", "astype", "where"]
 
 FAMILIES = (elementwise, reduce, statistics, reduce_discrete, shape, join, products, contractions, linalg, indexing,
-            gather, assign, special, spectral, decompositions)
+            gather, assign, special, spectral, decompositions, eig)
 
 
 def astype(x, dtype, /, *, copy=True, device=None):

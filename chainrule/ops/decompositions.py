@@ -13,7 +13,7 @@ from .linalg import inv_p, solve_p
 from .products import _mT, matmul_p
 from .spectral import _flat, _square, lower_symmetric, onto_lower
 
-__all__: list = []  # public through cr.linalg (as numpy.linalg)
+__all__ = []  # public through cr.linalg (as numpy.linalg), which imports them
 
 
 # ---- cholesky -----------------------------------------------------------------------

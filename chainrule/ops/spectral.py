@@ -17,7 +17,7 @@ from . import reduce as R
 from .contractions import _arr, einsum
 from .products import _mT, matmul_p
 
-__all__: list = []  # public through cr.linalg (as numpy.linalg), not as cr.eigh
+__all__ = []  # public through cr.linalg (as numpy.linalg), not as cr.eigh: cr.linalg imports them
 
 CONVENTION_TIES = ("where two eigenvalues (or singular values) coincide, within n·10·eps of the largest, their "
                    "coupling term is taken as 0: gradients of the eigenvalues, and of functions that do not depend "

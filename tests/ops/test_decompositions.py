@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.ops.eig import eig_parts
 from tests.ops.harness import check_case
 from tests.ops.samples.decompositions import CASES, sym, wellsvd
 
@@ -92,3 +93,32 @@ def test_gradients_under_vmap_match_a_loop():
     got = cr.vmap(cr.grad(g))(cr.tensor(e))
     ref = np.stack([cr.grad(g)(cr.tensor(x)).data for x in e])
     assert np.allclose(got.data, ref)
+
+
+def _numeric_grad(f, a, eps=1e-6):
+    out = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        e = np.zeros_like(a)
+        e[idx] = eps
+        out[idx] = (f(a + e) - f(a - e)) / (2 * eps)
+    return out
+
+
+def test_complex_eig_through_its_real_parts():
+    # |w| and |V|² (phase-independent) of a matrix with a complex pair, against central differences of NumPy
+    p = np.random.default_rng(0).standard_normal((3, 3)) + 3 * np.eye(3)
+    a = p @ np.array([[1.0, -2.0, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 3.0]]) @ np.linalg.inv(p)  # 1 ± 2i and 3
+    weights = np.arange(9.0).reshape(3, 3)
+
+    def f(x):
+        wr, wi, vr, vi = eig_parts(x)
+        return cr.sqrt(wr ** 2 + wi ** 2).sum() + ((vr ** 2 + vi ** 2) * weights).sum()
+
+    ref = lambda x: np.abs(np.linalg.eigvals(x)).sum() + (np.abs(np.linalg.eig(x)[1]) ** 2 * weights).sum()
+    assert LA.eigvals(cr.tensor(a)).dtype.kind == "c"
+    assert np.allclose(cr.grad(f)(cr.tensor(a)).data, _numeric_grad(ref, a), atol=1e-6)
+
+
+def test_eig_of_a_complex_matrix_raises_naming_it():
+    with pytest.raises(TypeError, match="eig: complex input"):
+        LA.eig(cr.tensor(np.eye(2) * 1j))

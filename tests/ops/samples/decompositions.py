@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
+from chainrule.ops.eig import eig_parts
 from tests.ops.harness import Case
 
 _rng = np.random.default_rng(7)
@@ -153,6 +154,33 @@ CASES = [
     c("det", lambda a: np.linalg.det(a), np.linalg.det, spd(3, (2,)), label="np.linalg.det batched"),
     c("solve", lambda a, b: np.linalg.solve(a, b), np.linalg.solve, spd(3, (2,)), r(2, 3, 2),
       label="np.linalg.solve batched"),
+]
+
+
+def _parts(a, which):
+    return eig_parts(a)[which]
+
+
+def _npparts(a):
+    w, v = np.linalg.eig(a)
+    return w.real, w.imag, v.real, v.imag
+
+
+def realeig(n, batch=()):
+    """Matrices with real eigenvalues spread apart (1, 2.5, 4, ...), not symmetric."""
+    p = r(*batch, n, n) + 2 * n * np.eye(n)
+    return p * (1.0 + 1.5 * np.arange(n))[..., None, :] @ np.linalg.inv(p)
+
+
+CASES += [
+    # eig / eigvals: real and complex eigenvalues, eigenvectors through |v|², batched, through np.linalg
+    c("eig", lambda a: _parts(a, 0), lambda a: _npparts(a)[0], r(4, 4), label="Re w"),
+    c("eig", lambda a: _parts(a, 1), lambda a: _npparts(a)[1], r(4, 4), label="Im w"),
+    c("eig", lambda a: _parts(a, 2) ** 2 + _parts(a, 3) ** 2, lambda a: _npparts(a)[2] ** 2 + _npparts(a)[3] ** 2,
+      r(2, 3, 3), label="|V|² batched"),
+    c("eig", lambda a: np.linalg.eigvals(a), np.linalg.eigvals, realeig(3), label="np.linalg.eigvals, real"),
+    c("eig", lambda a: LA.eig(a)[1] ** 2, lambda a: np.linalg.eig(a)[1] ** 2, realeig(3, (2,)),
+      label="eigenvectors² real, batched"),
 ]
 CASES.append(c("matrix_rank", lambda a, b: LA.lstsq(a, b)[2] + 0 * a[0, 0], None, wellsvd(4, 2), r(4),
                label="lstsq rank"))
