@@ -86,8 +86,8 @@ def _split_qr(p, m, n):
 def _qr_shape(a):
     m, n = a.shape[-2:]
     if m < n:
-        raise NotImplementedError(f"qr: the derivative is implemented for m >= n (a tall or square matrix); got "
-                                  f"shape {a.shape}, whose R's trailing columns make it not unique in this form")
+        raise NotImplementedError(f"qr: the primitive's derivative is implemented for m >= n (a tall or square "
+                                  f"matrix); got shape {a.shape}: call chainrule.linalg.qr, which splits a wide one")
     return m, n
 
 
@@ -135,7 +135,8 @@ qr_p = Primitive(
 def qr(a, mode="reduced"):
     """``np.linalg.qr``: Q, R with ``a = Q @ R`` (mode ``"reduced"``), or R alone (``"r"``), batched.
 
-    Differentiable for a tall or square full-rank matrix (``m >= n``).
+    Differentiable where the leading min(m, n) columns have full rank (a wide matrix's leading square block is
+    factored, the rest carried by Qᵀ); modes ``"complete"`` and ``"raw"`` are not supported.
 
     >>> import numpy as np, chainrule as cr
     >>> q, r = cr.linalg.qr(cr.tensor([[3.0, 0.0], [4.0, 5.0]]))
@@ -147,7 +148,12 @@ def qr(a, mode="reduced"):
         raise ValueError(f"qr: expected a matrix or a stack of them, got shape {a.shape}")
     if mode not in ("reduced", "r"):
         raise NotImplementedError(f"qr: mode={mode!r} is not differentiable here; use 'reduced' or 'r'")
-    q, r = _split_qr(qr_p(a), *a.shape[-2:])
+    m, n = a.shape[-2:]
+    if m < n:  # a wide matrix [X | Y]: Q R_X = X (the same reflectors as LAPACK's), and R = [R_X | Qᵀ Y]
+        q, rx = _split_qr(qr_p(a[..., :, :m]), m, m)
+        r = J.concatenate([rx, matmul_p(_mT(q), a[..., :, m:])], axis=-1)
+    else:
+        q, r = _split_qr(qr_p(a), m, n)
     return (q, r) if mode == "reduced" else r
 
 
@@ -226,7 +232,8 @@ pinv_p = Primitive(
 
 
 def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
-    """``np.linalg.pinv``: the Moore-Penrose pseudo-inverse, batched; differentiable at constant rank.
+    """``np.linalg.pinv``: the Moore-Penrose pseudo-inverse, batched; differentiable at constant rank
+    (``hermitian`` is accepted: the general algorithm gives the same result).
 
     >>> import numpy as np, chainrule as cr
     >>> cr.linalg.pinv(cr.tensor([[2.0, 0.0]]))

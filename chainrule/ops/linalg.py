@@ -201,8 +201,8 @@ def _inv(a):
     try:
         return np.linalg.inv(a)
     except np.linalg.LinAlgError:
-        raise np.linalg.LinAlgError("inv: singular matrix; its inverse, and the derivatives of det, slogdet and "
-                                    "solve at it, do not exist") from None
+        raise np.linalg.LinAlgError("inv: singular matrix; its inverse does not exist, nor the derivatives that "
+                                    "need it (det, slogdet, solve; eig of a defective matrix)") from None
 
 
 inv_p = Primitive(

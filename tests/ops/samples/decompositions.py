@@ -122,6 +122,8 @@ CASES = [
     c("qr", lambda a: LA.qr(a)[1], lambda a: np.linalg.qr(a)[1], r(4, 3), label="R tall"),
     c("qr", lambda a: LA.qr(a)[0], lambda a: np.linalg.qr(a)[0], r(2, 3, 3), label="Q batched square"),
     c("qr", lambda a: LA.qr(a, mode="r"), lambda a: np.linalg.qr(a, mode="r"), r(2, 3, 2), label="mode r batched"),
+    c("qr", lambda a: LA.qr(a)[0], lambda a: np.linalg.qr(a)[0], r(2, 4), label="Q wide"),
+    c("qr", lambda a: np.linalg.qr(a)[1], lambda a: np.linalg.qr(a)[1], r(2, 2, 4), label="R wide batched"),
     # slogdet
     c("logabsdet", lambda a: LA.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], sym(3), label="negative det"),
     c("logabsdet", lambda a: np.linalg.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], spd(3, (2,)),
