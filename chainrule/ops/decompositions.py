@@ -190,9 +190,12 @@ def slogdet(a):
 slogdet_sign_p = nondifferentiable("slogdet_sign", lambda a: np.linalg.slogdet(a)[0], batch=leading)
 
 
-# the numerical rank from the singular values: those above rcond · the largest (np.linalg.lstsq's rank)
-rank_p = nondifferentiable("matrix_rank", lambda s, rcond: np.sum(s > rcond * s.max(axis=-1, keepdims=True, initial=0),
-                                                                  axis=-1), batch=leading)
+# the numerical rank from the singular values: those above max(atol, rcond · the largest) (matrix_rank, lstsq)
+rank_p = nondifferentiable(
+    "matrix_rank",
+    lambda s, rcond, atol: np.sum(s > np.maximum(atol, rcond * s.max(axis=-1, keepdims=True, initial=0)), axis=-1),
+    batch=leading,
+)
 
 
 # ---- pinv ---------------------------------------------------------------------------

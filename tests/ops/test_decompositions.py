@@ -19,8 +19,9 @@ def test_rules(case):
     check_case(case)
 
 
-@pytest.mark.parametrize("name", ["eigh", "eigvalsh", "svd", "svdvals", "cholesky", "qr", "slogdet", "pinv", "lstsq",
-                                  "matrix_power", "inv", "det", "solve", "norm", "multi_dot"])
+@pytest.mark.parametrize("name", ["eigh", "eigvalsh", "eig", "eigvals", "svd", "svdvals", "cholesky", "qr", "slogdet",
+                                  "pinv", "lstsq", "matrix_power", "inv", "det", "solve", "norm", "multi_dot", "cond",
+                                  "tensorinv"])
 def test_numpy_linalg_dispatches_to_chainrule(name):
     assert getattr(np.linalg, name) is not None
     assert getattr(cr.numpy.linalg, name) is getattr(LA, name)

@@ -186,3 +186,17 @@ CASES += [
 ]
 CASES.append(c("matrix_rank", lambda a, b: LA.lstsq(a, b)[2] + 0 * a[0, 0], None, wellsvd(4, 2), r(4),
                label="lstsq rank"))
+CASES += [
+    # composites: cond, tensorinv, tensorsolve, matrix_rank (a count)
+    c("svd", LA.cond, np.linalg.cond, wellsvd(3, 3, (2,)), label="cond batched"),
+    c("svd", lambda a: np.linalg.cond(a, -2), lambda a: np.linalg.cond(a, -2), wellsvd(3, 3), label="cond -2"),
+    c("inv", lambda a: np.linalg.cond(a, "fro"), lambda a: np.linalg.cond(a, "fro"), spd(3), label="cond fro"),
+    c("inv", lambda a: np.linalg.tensorinv(a, ind=1), lambda a: np.linalg.tensorinv(a, ind=1),
+      spd(4).reshape(4, 2, 2), label="tensorinv"),
+    c("solve", lambda a, b: np.linalg.tensorsolve(a, b), np.linalg.tensorsolve, spd(4).reshape(2, 2, 4),
+      r(2, 2), label="tensorsolve"),
+    c("solve", lambda a, b: np.linalg.tensorsolve(a, b, axes=(0,)), lambda a, b: np.linalg.tensorsolve(a, b, (0,)),
+      spd(4).reshape(4, 2, 2), r(2, 2), label="tensorsolve axes"),
+    c("matrix_rank", lambda a: np.linalg.matrix_rank(a).astype(a.dtype) + 0 * a[..., 0, 0], None, wellsvd(3, 2, (2,)),
+      label="matrix_rank"),
+]
