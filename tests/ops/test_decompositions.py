@@ -26,7 +26,8 @@ def test_numpy_linalg_dispatches_to_chainrule(name):
     assert getattr(np.linalg, name) is not None
     assert getattr(cr.numpy.linalg, name) is getattr(LA, name)
     a = cr.tensor(sym(3) + 6 * np.eye(3), requires_grad=True)
-    args = {"matrix_power": (a, 2), "solve": (a, np.ones(3)), "lstsq": (a, np.ones(3)), "multi_dot": ([a, a],)}
+    args = {"matrix_power": (a, 2), "solve": (a, np.ones(3)), "lstsq": (a, np.ones(3)), "multi_dot": ([a, a],),
+            "tensorinv": (a, 1)}
     out = getattr(np.linalg, name)(*args.get(name, (a,)))
     first = out[0] if isinstance(out, tuple) else out
     leaf = out[1] if name == "slogdet" else first
