@@ -11,7 +11,7 @@ from . import join as J
 from .contractions import _arr, einsum
 from .linalg import inv_p, solve_p
 from .products import _mT, matmul_p
-from .spectral import _flat, _square, lower_symmetric, onto_lower
+from .spectral import _flat, _real, _square, lower_symmetric, onto_lower
 
 __all__ = []  # public through cr.linalg (as numpy.linalg), which imports them
 
@@ -49,6 +49,7 @@ cholesky_p = Primitive(
     jvp=(_cholesky_jvp,),
     save=("ans",),
     batch=leading,
+    vjp_formulas=("{out}⁻ᵀ Φ({out}ᵀ {g}) {out}⁻¹ folded onto the lower triangle",),
     convention="cholesky reads the lower triangle of A (as NumPy); a matrix that is not positive definite raises",
 )
 
@@ -144,6 +145,7 @@ def qr(a, mode="reduced"):
     5.0
     """
     a = _arr(a)
+    _real("qr", a)
     if a.ndim < 2:
         raise ValueError(f"qr: expected a matrix or a stack of them, got shape {a.shape}")
     if mode not in ("reduced", "r"):
@@ -170,6 +172,7 @@ logabsdet_p = Primitive(
     jvp=(lambda t, ans, a: einsum("...ij,...ji->...", inv_p(a), t),),
     save=("args",),
     batch=leading,
+    vjp_formulas=("{g} · {0}⁻ᵀ",),
 )
 
 
@@ -244,6 +247,7 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=np._NoValue):
             [0. ]])
     """
     a = _arr(a)
+    _real("pinv", a)
     if a.ndim < 2:
         raise ValueError(f"pinv: expected a matrix or a stack of them, got shape {a.shape}")
     if rcond is None:  # NumPy's defaults: 1e-15, or max(M, N)·eps for rtol=None

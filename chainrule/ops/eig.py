@@ -23,9 +23,6 @@ __all__ = []  # public through cr.linalg (as numpy.linalg), which imports them
 
 
 def _eig(a):
-    if a.dtype.kind == "c":
-        raise TypeError("eig: complex input matrices are not supported (their rules need complex cotangents); "
-                        "give a real matrix")
     w, v = np.linalg.eig(a)
     dtype = a.dtype
     parts = [w.real[..., None, :], w.imag[..., None, :], v.real, v.imag]

@@ -26,8 +26,16 @@ CONVENTION_TIES = ("where two eigenvalues (or singular values) coincide, within 
 
 
 def _square(op, a):
+    _real(op, a)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"{op}: expected a square matrix or a stack of them, got shape {a.shape}")
+
+
+def _real(op, a):
+    # NOTE: the rules here transpose where a complex matrix needs the conjugate transpose: refuse, never guess
+    if a.dtype.kind == "c":
+        raise TypeError(f"{op}: complex matrices are not supported (its derivative rules are for real ones); "
+                        f"got dtype {a.dtype}")
 
 
 def _diag(v):
@@ -247,6 +255,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     tensor([4., 3.])
     """
     a = _arr(a)
+    _real("svd", a)
     if a.ndim < 2:
         raise ValueError(f"svd: expected a matrix or a stack of them, got shape {a.shape}")
     m, n = a.shape[-2:]
