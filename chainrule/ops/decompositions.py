@@ -7,6 +7,7 @@ import numpy as np
 from ..core.batching_rules import leading
 from ..core.primitive import Primitive
 from ..extend import nondifferentiable
+from . import elementwise as E
 from . import join as J
 from .contractions import _arr, einsum
 from .linalg import inv_p, solve_p
@@ -72,14 +73,14 @@ def cholesky(a, /, *, upper=False):
 
 
 # ---- qr -----------------------------------------------------------------------------
-def _qr(a):
-    q, r = np.linalg.qr(a)
+def _qr(a, complete):
+    q, r = np.linalg.qr(a, mode="complete" if complete else "reduced")
     batch = a.shape[:-2]
     return np.concatenate([_flat(q, batch), _flat(r, batch)], axis=-1)
 
 
-def _split_qr(p, m, n):
-    k = min(m, n)
+def _split_qr(p, m, n, complete=False):
+    k = m if complete else min(m, n)
     batch = tuple(p.shape[:-1])
     return p[..., :m * k].reshape(batch + (m, k)), p[..., m * k:].reshape(batch + (k, n))
 
@@ -97,27 +98,37 @@ def _right_rinv(x, r):
     return _mT(solve_p(_mT(r), _mT(x)))
 
 
-def _qr_vjp(g, ans, a):
+def _qr_vjp(g, ans, a, complete):
     # M = QᵀQ̄ − R̄Rᵀ, N = tril(M − Mᵀ, −1) − M, Ā = (Q N + Q̄) R⁻ᵀ
     m, n = _qr_shape(a)
-    q, r = _split_qr(ans, m, n)
-    gq, gr = _split_qr(g, m, n)
+    q, r = _split_qr(ans, m, n, complete)
+    gq, gr = _split_qr(g, m, n, complete)
+    if complete and m > n:  # Q's completion moves only as orthogonality asks (Q₂ᵀ dQ₂ = 0); R's zero rows stay 0
+        q, q2, gq, gq2 = q[..., :n], q[..., n:], gq[..., :n], gq[..., n:]
+        gq = gq - matmul_p(q2, matmul_p(_mT(gq2), q))
+        r, gr = r[..., :n, :], gr[..., :n, :]
     mm = matmul_p(_mT(q), gq) - matmul_p(gr, _mT(r))
     strict = np.tril(np.ones((n, n), dtype=mm.dtype), -1)
     nn = (mm - _mT(mm)) * strict - mm
     return _mT(solve_p(r, _mT(matmul_p(q, nn) + gq)))
 
 
-def _qr_jvp(t, ans, a):
+def _qr_jvp(t, ans, a, complete):
     # C = Qᵀ dA R⁻¹, Ω = tril(C, −1) − tril(C, −1)ᵀ: dQ = Q (Ω − C) + dA R⁻¹, dR = (C − Ω) R
     m, n = _qr_shape(a)
-    q, r = _split_qr(ans, m, n)
+    q, r = _split_qr(ans, m, n, complete)
+    full = complete and m > n
+    if full:
+        q, q2, r = q[..., :n], q[..., n:], r[..., :n, :]
     dar = _right_rinv(t, r)
     c = matmul_p(_mT(q), dar)
     low = c * np.tril(np.ones((n, n), dtype=c.dtype), -1)
     omega = low - _mT(low)
     dq = matmul_p(q, omega - c) + dar
     dr = matmul_p(c - omega, r)
+    if full:
+        dq = J.concatenate([dq, -matmul_p(q, matmul_p(_mT(dq), q2))], axis=-1)
+        dr = J.concatenate([dr, E._zeros_like(t[..., n:, :])], axis=-2)
     batch = tuple(t.shape[:-2])
     return J.concatenate([_flat(dq, batch), _flat(dr, batch)], axis=-1)
 
@@ -129,15 +140,18 @@ qr_p = Primitive(
     jvp=(_qr_jvp,),
     save=("args", "ans"),
     batch=leading,
-    convention="the derivative needs m >= n and a full-rank matrix (R invertible)",
+    convention="the derivative needs m >= n and a full-rank matrix (R invertible); mode='complete': Q's completion "
+    "columns satisfy Q₂ᵀ dQ₂ = 0 (only basis-independent functions of them have a derivative)",
 )
 
 
 def qr(a, mode="reduced"):
-    """``np.linalg.qr``: Q, R with ``a = Q @ R`` (mode ``"reduced"``), or R alone (``"r"``), batched.
+    """``np.linalg.qr``: Q, R with ``a = Q @ R`` (modes ``"reduced"``, ``"complete"``), or R alone (``"r"``),
+    batched.
 
     Differentiable where the leading min(m, n) columns have full rank (a wide matrix's leading square block is
-    factored, the rest carried by Qᵀ); modes ``"complete"`` and ``"raw"`` are not supported.
+    factored, the rest carried by Qᵀ); ``"complete"``'s extra columns of Q, a basis LAPACK chooses, only
+    through basis-independent functions (see ``qr_p.convention``); mode ``"raw"`` is not supported.
 
     >>> import numpy as np, chainrule as cr
     >>> q, r = cr.linalg.qr(cr.tensor([[3.0, 0.0], [4.0, 5.0]]))
@@ -148,15 +162,16 @@ def qr(a, mode="reduced"):
     _real("qr", a)
     if a.ndim < 2:
         raise ValueError(f"qr: expected a matrix or a stack of them, got shape {a.shape}")
-    if mode not in ("reduced", "r"):
-        raise NotImplementedError(f"qr: mode={mode!r} is not differentiable here; use 'reduced' or 'r'")
+    if mode not in ("reduced", "complete", "r"):
+        raise NotImplementedError(f"qr: mode={mode!r} is not differentiable here; use 'reduced', 'complete' or 'r'")
     m, n = a.shape[-2:]
     if m < n:  # a wide matrix [X | Y]: Q R_X = X (the same reflectors as LAPACK's), and R = [R_X | Qᵀ Y]
-        q, rx = _split_qr(qr_p(a[..., :, :m]), m, m)
+        q, rx = _split_qr(qr_p(a[..., :, :m], complete=False), m, m)
         r = J.concatenate([rx, matmul_p(_mT(q), a[..., :, m:])], axis=-1)
     else:
-        q, r = _split_qr(qr_p(a), m, n)
-    return (q, r) if mode == "reduced" else r
+        complete = mode == "complete"
+        q, r = _split_qr(qr_p(a, complete=complete), m, n, complete)
+    return r if mode == "r" else (q, r)
 
 
 # ---- slogdet ------------------------------------------------------------------------

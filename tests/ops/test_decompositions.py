@@ -73,7 +73,7 @@ def test_qr_primitive_refuses_a_wide_matrix_and_the_function_splits_it():
     a = cr.tensor(np.arange(6.0).reshape(2, 3) + np.eye(2, 3), requires_grad=True)
     q, r = LA.qr(a)
     assert np.allclose(q.data, np.linalg.qr(a.data)[0]) and np.allclose(r.data, np.linalg.qr(a.data)[1])
-    packed = qr_p(a)
+    packed = qr_p(a, complete=False)
     with pytest.raises(NotImplementedError, match="qr: the primitive's derivative is implemented for m >= n"):
         packed.sum().backward()
 

@@ -123,6 +123,11 @@ CASES = [
     c("qr", lambda a: LA.qr(a)[0], lambda a: np.linalg.qr(a)[0], r(2, 3, 3), label="Q batched square"),
     c("qr", lambda a: LA.qr(a, mode="r"), lambda a: np.linalg.qr(a, mode="r"), r(2, 3, 2), label="mode r batched"),
     c("qr", lambda a: LA.qr(a)[0], lambda a: np.linalg.qr(a)[0], r(2, 4), label="Q wide"),
+    c("qr", lambda a: _cproj(LA.qr(a, "complete")[0][..., :, 2:]),
+      lambda a: _proj(np.linalg.qr(a, "complete")[0][..., :, 2:]), r(2, 4, 2), label="complete: Q₂ Q₂ᵀ batched"),
+    c("qr", lambda a: LA.qr(a, "complete")[0][..., :, :2] * 1 + LA.qr(a, "complete")[1][..., :2, :].sum(),
+      lambda a: np.linalg.qr(a, "complete")[0][..., :, :2] + np.linalg.qr(a, "complete")[1][..., :2, :].sum(),
+      r(3, 2), label="complete: Q₁ and R"),
     c("qr", lambda a: np.linalg.qr(a)[1], lambda a: np.linalg.qr(a)[1], r(2, 2, 4), label="R wide batched"),
     # slogdet
     c("logabsdet", lambda a: LA.slogdet(a)[1], lambda a: np.linalg.slogdet(a)[1], sym(3), label="negative det"),
