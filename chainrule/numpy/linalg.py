@@ -1,5 +1,6 @@
-"""``chainrule.numpy.linalg``: ``numpy.linalg`` with chainrule's differentiable functions (``cr.linalg``);
-the others (``eig``, ``svd``, ...) are NumPy's and raise ``TypeError`` naming them when given a Tensor.
+"""``chainrule.numpy.linalg``: ``numpy.linalg`` with chainrule's differentiable functions (``cr.linalg``: the
+decompositions, solves, norms and products); the few others are NumPy's and raise ``TypeError`` naming them
+when given a Tensor.
 
 >>> import chainrule as cr, chainrule.numpy as cnp
 >>> cnp.linalg.det(cr.eye(2) * 3)

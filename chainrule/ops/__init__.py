@@ -12,6 +12,7 @@ from . import rearrange, triangular
 from . import complex_numbers
 from . import elementwise_extra, nan_reduce, signal, sorting
 from . import rounding
+from . import decompositions, eig, spectral
 from . import methods  # noqa: F401 - importing it binds Tensor's operators and methods (TENSOR_METHODS)
 
 __all__ = ["FAMILIES", "PUBLIC", "astype", "where"]
@@ -22,6 +23,7 @@ FAMILIES += (rearrange, triangular)
 FAMILIES += (complex_numbers,)
 FAMILIES += (sorting, nan_reduce, elementwise_extra, signal)
 FAMILIES += (rounding,)
+FAMILIES += (spectral, decompositions, eig)
 
 
 def astype(x, dtype, /, *, copy=True, device=None):

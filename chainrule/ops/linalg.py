@@ -15,7 +15,8 @@ from . import elementwise as E
 from . import reduce as R
 from .contractions import _LETTERS, _arr, einsum, einsum_p
 from .products import _matmul_batch, _mT, matmul_p
-from .shape import reshape
+from .shape import moveaxis, reshape
+from .spectral import svdvals
 
 __all__ = ["diagonal", "trace", "norm", "inv", "det", "solve"]
 
@@ -154,9 +155,10 @@ def _vector_norm(x, ord, axes, keepdims):
 def _matrix_norm(x, ord, axes, keepdims):
     if ord is None or ord == "fro":
         return norm_p(x, p=2.0, axes=axes, keepdims=keepdims)
-    if ord in ("nuc", 2, -2):
-        raise NotImplementedError(f"norm: ord={ord!r} for matrices (a singular-value norm) is not implemented; "
-                                  f"use ord='fro', 1, -1, inf or -inf")
+    if isinstance(ord, str) and ord == "nuc" or ord in (2, -2):  # from the singular values: max, min or sum
+        s = svdvals(moveaxis(x, axes, (-2, -1)))
+        out = R.sum(s, axis=-1) if isinstance(ord, str) else (R.max if ord > 0 else R.min)(s, axis=-1)
+        return reshape(out, tuple(1 if k in axes else n for k, n in enumerate(x.shape))) if keepdims else out
     if ord not in (1, -1, math.inf, -math.inf):
         raise ValueError(f"norm: invalid norm order {ord!r} for matrices (input shape {x.shape}, axes {axes})")
     # 1 / -1: max / min column sum; inf / -inf: max / min row sum (NumPy's definitions)
@@ -166,7 +168,8 @@ def _matrix_norm(x, ord, axes, keepdims):
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
-    """``np.linalg.norm``: vector norms (ord None/2/1/inf/-inf/0/p) and matrix norms (None/'fro'/1/-1/inf/-inf).
+    """``np.linalg.norm``: vector norms (ord None/2/1/inf/-inf/0/p) and matrix norms (None/'fro'/'nuc'/2/-2/1/-1/
+    inf/-inf; 2, -2 and 'nuc' from the singular values, with svd's conventions).
 
     The gradient at the zero vector is 0 (not NaN).
 
@@ -202,9 +205,17 @@ def _square(op, a):
         raise ValueError(f"{op}: expected a square matrix or a stack of them, got shape {a.shape}")
 
 
+def _inv(a):
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError:
+        raise np.linalg.LinAlgError("inv: singular matrix; its inverse does not exist, nor the derivatives that "
+                                    "need it (det, slogdet, solve; eig of a defective matrix)") from None
+
+
 inv_p = Primitive(
     "inv",
-    np.linalg.inv,
+    _inv,
     # d(A⁻¹) = -A⁻¹ dA A⁻¹, so Ā = -A⁻ᵀ ḡ A⁻ᵀ
     vjp=(lambda g, ans, a: -matmul_p(_mT(conj_of(ans)), matmul_p(g, _mT(conj_of(ans)))),),  # conj: complex A
     jvp=(lambda t, ans, a: -matmul_p(ans, matmul_p(t, ans)),),

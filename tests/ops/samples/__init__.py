@@ -8,6 +8,7 @@ from tests.ops.samples import elementwise, fourier, indexing, linalg, nn, reduce
 from tests.ops.samples import rearrange
 from tests.ops.samples import complex_numbers
 from tests.ops.samples import rounding
+from tests.ops.samples import decompositions
 from tests.ops.samples import elementwise_extra, nan_reduce, signal, sorting
 
 # the op families, in the order the vmap tests run them; nn's primitives are sampled in ``nn``
@@ -17,5 +18,6 @@ OP_FAMILIES["rearrange"] = rearrange
 OP_FAMILIES["complex"] = complex_numbers
 OP_FAMILIES.update(sorting=sorting, nan_reduce=nan_reduce, elementwise_extra=elementwise_extra, signal=signal)
 OP_FAMILIES["rounding"] = rounding
+OP_FAMILIES["decompositions"] = decompositions
 OP_CASES = [case for module in OP_FAMILIES.values() for case in module.CASES]
 CASES = OP_CASES + nn.CASES
