@@ -85,6 +85,8 @@ def _candidates():
     yield lambda: (_tensor(m), np.array([0, 2]))
     yield lambda: (_tensor(v), 2)
     yield lambda: (Tensor(np.array([1, 2, 3])), Tensor(np.array([3, 1, 2])))  # integers (bitwise operations)
+    yield lambda: (_tensor(np.arange(1.0, 9.0).reshape(2, 2, 2)), 2)  # three axes (dsplit)
+    yield lambda: (_tensor(v), np.array([0.0, 0.5, 1.0]), _tensor(v))  # x, xp, fp (interp)
 
 
 def _dispatched(func):
