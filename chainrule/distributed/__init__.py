@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+import traceback
 
 import numpy as np
 
@@ -100,14 +102,25 @@ def communicator():
     return _STATE["comm"]
 
 
+_ABORT_GRACE_S = 0.5
+
+
 def _abort_on_uncaught(comm):
     """One process's uncaught exception ends every process: MPI_Abort after the traceback is printed."""
     previous = sys.excepthook
 
     def abort(kind, value, tb):
         try:
-            previous(kind, value, tb)
-            sys.stderr.flush()
+            if previous is sys.__excepthook__:
+                # one write of the whole report: ranks failing together must not cut each other's lines
+                text = "".join(traceback.format_exception(kind, value, tb))
+                sys.stderr.flush()
+                os.write(sys.stderr.fileno(), text.encode("utf-8", "replace"))
+            else:
+                previous(kind, value, tb)
+                sys.stderr.flush()
+            # a moment for the launcher to forward it (and for other ranks failing at once to say why)
+            time.sleep(_ABORT_GRACE_S)
         finally:
             comm.Abort(1)
 
