@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.batching_rules import leading
+from ..core.complex_parts import conj_of, is_complex, real
 from ..core.primitive import Primitive
 from . import elementwise as E
 from . import join as J
@@ -25,8 +26,9 @@ CONVENTION_TIES = ("where two eigenvalues (or singular values) coincide, within 
                    "defined there")
 
 
-def _square(op, a):
-    _real(op, a)
+def _square(op, a, complex_ok=False):
+    if not complex_ok:
+        _real(op, a)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"{op}: expected a square matrix or a stack of them, got shape {a.shape}")
 
@@ -36,6 +38,11 @@ def _real(op, a):
     if a.dtype.kind == "c":
         raise TypeError(f"{op}: complex matrices are not supported (its derivative rules are for real ones); "
                         f"got dtype {a.dtype}")
+
+
+def _mH(x):
+    """The conjugate transpose of the last two axes (the transpose for a real x)."""
+    return conj_of(_mT(x))
 
 
 def _diag(v):
@@ -68,15 +75,18 @@ def _masks(n, dtype):
 
 
 def lower_symmetric(t):
-    """The symmetric matrix NumPy's eigh and cholesky read from ``t``: its lower triangle, mirrored."""
+    """The symmetric (Hermitian) matrix NumPy's eigh and cholesky read from ``t``: its lower triangle, mirrored
+    (conjugated), and the real part of its diagonal (LAPACK ignores the imaginary one)."""
     lower, eye = _masks(t.shape[-1], t.dtype)
-    return t * (lower + eye) + _mT(t * lower)
+    diag = real(t) * eye if is_complex(t) else t * eye
+    return t * lower + diag + _mH(t * lower)
 
 
 def onto_lower(g):
     """The cotangent of A for a function of lower_symmetric(A) whose cotangent is ``g`` (the adjoint map)."""
     lower, eye = _masks(g.shape[-1], g.dtype)
-    return (g + _mT(g)) * lower + g * eye
+    diag = real(g) * eye if is_complex(g) else g * eye
+    return (g + _mH(g)) * lower + diag
 
 
 # ---- eigh ---------------------------------------------------------------------------

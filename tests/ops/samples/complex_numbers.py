@@ -121,3 +121,33 @@ CASES += [
 for _ord in (None, 3):  # |z| inside (ord=1 is abs and sum): real results, returned as they are
     CASES += [Case("norm", lambda a, b, o=_ord: cr.norm(a + 1j * b, ord=o, axis=0), (re(3, 2), im(3, 2)),
                    lambda a, b, o=_ord: np.linalg.norm(a + 1j * b, ord=o, axis=0), label=f"complex ord={_ord}")]
+
+# decompositions of complex matrices: Hermitian-transposed rules (cholesky reads the lower triangle and the real part
+# of the diagonal, as LAPACK; z + 4·I is then Hermitian positive definite, its diagonal dominating)
+
+
+def _eye3(z):
+    return np.eye(3, dtype=z.dtype)  # in z's precision: float32 stays float32
+
+
+CASES += [
+    complex_shapes("cholesky", lambda z: cr.linalg.cholesky(z + 4 * _eye3(z)),
+                   lambda z: np.linalg.cholesky(z + 4 * _eye3(z)), ((3, 3),)),
+    complex_shapes("cholesky", lambda z: cr.linalg.cholesky(z @ cr.conj(cr.swapaxes(z, -1, -2)) + _eye3(z), upper=True),
+                   lambda z: np.conj(np.linalg.cholesky(z @ np.conj(z).swapaxes(-1, -2) + _eye3(z))).swapaxes(-1, -2),
+                   ((3, 3),), label=" z zᴴ + I, upper"),
+    complex_shapes("qr", lambda z: cr.stack(cr.linalg.qr(z)), lambda z: np.stack(np.linalg.qr(z)), ((3, 3),)),
+    complex_shapes("qr", lambda z: cr.linalg.qr(z)[0] @ cr.linalg.qr(z)[1][..., :1],
+                   lambda z: np.linalg.qr(z)[0] @ np.linalg.qr(z)[1][..., :1], ((4, 2),), label=" tall"),
+    complex_shapes("qr", lambda z: cr.linalg.qr(z, mode="r"), lambda z: np.linalg.qr(z, mode="r"), ((2, 3),),
+                   label=" wide"),
+    complex_shapes("qr", lambda z: cr.linalg.qr(z, mode="complete")[1], lambda z: np.linalg.qr(z, mode="complete")[1],
+                   ((4, 2),), label=" complete"),
+    complex_shapes("slogdet_phase", lambda z: cr.linalg.slogdet(z + 2 * _eye3(z))[0],
+                   lambda z: np.linalg.slogdet(z + 2 * _eye3(z))[0], ((3, 3),)),
+    Case("logabsdet", lambda a, b: cr.linalg.slogdet(a + 1j * b)[1], (re(3, 3), im(3, 3)),
+         lambda a, b: np.linalg.slogdet(a + 1j * b)[1], label="complex 3x3"),
+    complex_shapes("pinv", cr.linalg.pinv, np.linalg.pinv, ((3, 2),)),
+    complex_shapes("pinv", cr.linalg.pinv, np.linalg.pinv, ((2, 3),), label=" wide"),
+    complex_shapes("pinv", cr.linalg.pinv, np.linalg.pinv, ((2, 3, 3),), label=" batched"),
+]
