@@ -151,3 +151,14 @@ CASES += [
     complex_shapes("pinv", cr.linalg.pinv, np.linalg.pinv, ((2, 3),), label=" wide"),
     complex_shapes("pinv", cr.linalg.pinv, np.linalg.pinv, ((2, 3, 3),), label=" batched"),
 ]
+
+# convolve and correlate of complex sequences, composites of pad and multiply (correlate conjugates its second
+# operand, as NumPy)
+for _mode in ("full", "same", "valid"):
+    for _shapes in (((5,), (3,)), ((2,), (4,))):
+        CASES += [
+            complex_shapes("pad", lambda a, v, m=_mode: cr.convolve(a, v, mode=m),
+                           lambda a, v, m=_mode: np.convolve(a, v, mode=m), _shapes, label=f" convolve {_mode}"),
+            complex_shapes("conj", lambda a, v, m=_mode: cr.correlate(a, v, mode=m),
+                           lambda a, v, m=_mode: np.correlate(a, v, mode=m), _shapes, label=f" correlate {_mode}"),
+        ]
