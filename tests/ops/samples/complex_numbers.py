@@ -162,3 +162,70 @@ for _mode in ("full", "same", "valid"):
             complex_shapes("conj", lambda a, v, m=_mode: cr.correlate(a, v, mode=m),
                            lambda a, v, m=_mode: np.correlate(a, v, mode=m), _shapes, label=f" correlate {_mode}"),
         ]
+
+# eigh and svd of complex matrices, through functions that do not depend on a vector's free phase (the eigenvalues,
+# |V|², V f(w) Vᴴ; the singular values, |U|², |Vh|², U Vh, the projector onto the completion columns)
+
+
+def _mh(x):
+    return C.conj(cr.swapaxes(x, -1, -2))
+
+
+def _np_mh(x):
+    return np.conj(np.swapaxes(x, -1, -2))
+
+
+def _abs2(x):
+    return C.real(x * C.conj(x))
+
+
+def _eigh_fn(z, uplo="L"):
+    w, v = cr.linalg.eigh(z, UPLO=uplo)
+    return v @ (cr.exp(w)[..., None] * _mh(v))
+
+
+def _np_eigh_fn(z, uplo="L"):
+    w, v = np.linalg.eigh(z, UPLO=uplo)
+    return v @ (np.exp(w)[..., None] * _np_mh(v))
+
+
+def _svd(full, pick):
+    def fn(z):
+        u, s, vh = cr.linalg.svd(z, full_matrices=full)
+        return pick(u, s, vh, _abs2, _mh)
+
+    def ref(z):
+        u, s, vh = np.linalg.svd(z, full_matrices=full)
+        return pick(u, s, vh, lambda x: np.abs(x) ** 2, _np_mh)
+
+    return fn, ref
+
+
+_SVD_PICKS = {
+    "s": lambda u, s, vh, a2, h: s,
+    "|U|²": lambda u, s, vh, a2, h: a2(u[..., :s.shape[-1]]),
+    "|Vh|²": lambda u, s, vh, a2, h: a2(vh[..., :s.shape[-1], :]),
+    "U Vh": lambda u, s, vh, a2, h: u[..., :s.shape[-1]] @ vh[..., :s.shape[-1], :],
+    "U₂U₂ᴴ": lambda u, s, vh, a2, h: u[..., s.shape[-1]:] @ h(u[..., s.shape[-1]:]),
+    "V₂V₂ᴴ": lambda u, s, vh, a2, h: h(vh[..., s.shape[-1]:, :]) @ vh[..., s.shape[-1]:, :],
+}
+
+CASES += [
+    complex_shapes("eigh", lambda z: cr.linalg.eigvalsh(z), np.linalg.eigvalsh, ((3, 3),), label=" eigvalsh"),
+    complex_shapes("eigh", lambda z: _abs2(cr.linalg.eigh(z)[1]), lambda z: np.abs(np.linalg.eigh(z)[1]) ** 2,
+                   ((3, 3),), label=" |V|²"),
+    complex_shapes("eigh", _eigh_fn, _np_eigh_fn, ((3, 3),), label=" V exp(w) Vᴴ"),
+    complex_shapes("eigh", lambda z: _eigh_fn(z, "U"), lambda z: _np_eigh_fn(z, "U"), ((2, 3, 3),),
+                   label=" upper, batched"),
+]
+for _shape in ((3, 3), (4, 2), (2, 4)):
+    for _pick in ("s", "|U|²", "|Vh|²", "U Vh"):
+        CASES.append(complex_shapes("svd", *_svd(False, _SVD_PICKS[_pick]), (_shape,), label=f" {_pick}"))
+for _shape, _pick in (((4, 2), "U₂U₂ᴴ"), ((2, 4), "V₂V₂ᴴ"), ((4, 2), "U Vh")):
+    CASES.append(complex_shapes("svd", *_svd(True, _SVD_PICKS[_pick]), (_shape,), label=f" full {_pick}"))
+CASES += [
+    complex_shapes("svd", lambda z: cr.linalg.svdvals(z), lambda z: np.linalg.svd(z, compute_uv=False), ((2, 3, 2),),
+                   label=" svdvals batched"),
+    Case("svd", lambda a, b: cr.norm(a + 1j * b, ord="nuc"), (re(3, 3), im(3, 3)),
+         lambda a, b: np.linalg.norm(a + 1j * b, ord="nuc"), label="complex nuclear norm"),
+]
