@@ -229,3 +229,12 @@ CASES += [
     Case("svd", lambda a, b: cr.norm(a + 1j * b, ord="nuc"), (re(3, 3), im(3, 3)),
          lambda a, b: np.linalg.norm(a + 1j * b, ord="nuc"), label="complex nuclear norm"),
 ]
+
+# lstsq of complex systems: x = pinv(a) b, and the residuals Σ|a x − b|² (real)
+CASES += [
+    complex_shapes("pinv", lambda a, b: cr.linalg.lstsq(a, b)[0], lambda a, b: np.linalg.lstsq(a, b)[0],
+                   ((3, 2), (3,)), label=" lstsq x"),
+    Case("pinv", lambda a, b, c, d: cr.linalg.lstsq(a + 1j * b, c + 1j * d)[1],
+         (re(3, 2), im(3, 2), re(3, 2), im(3, 2)),
+         lambda a, b, c, d: np.linalg.lstsq(a + 1j * b, c + 1j * d)[1], label="complex lstsq residuals"),
+]
