@@ -238,3 +238,29 @@ CASES += [
          (re(3, 2), im(3, 2), re(3, 2), im(3, 2)),
          lambda a, b, c, d: np.linalg.lstsq(a + 1j * b, c + 1j * d)[1], label="complex lstsq residuals"),
 ]
+
+# statistics and NumPy's elementwise extras on complex values: var/std/nanvar/nanstd are real (of |z − mean|²)
+_ZN = re(3, 4)
+_ZN[0, 1] = _ZN[2, 3] = np.nan  # a NaN real part makes the entry NaN
+_INFS = np.array([1.5, np.nan, np.inf, -0.3, -np.inf, 2.0])
+CASES += [
+    Case("sum", lambda a, b: cr.nanvar(a + 1j * b, axis=0), (_ZN, im(3, 4)), lambda a, b: np.nanvar(a + 1j * b, axis=0),
+         label="complex nanvar"),
+    Case("sqrt", lambda a, b: cr.nanstd(a + 1j * b, axis=1, ddof=1), (_ZN, im(3, 4)),
+         lambda a, b: np.nanstd(a + 1j * b, axis=1, ddof=1), label="complex nanstd ddof=1"),
+    complex_shapes("sum", lambda z: cr.nanmean(z, axis=1), lambda z: np.nanmean(z, axis=1), ((3, 4),),
+                   label=" nanmean"),
+    Case("var", lambda a, b: cr.var(a + 1j * b, axis=0, ddof=1), (re(3, 4), im(3, 4)),
+         lambda a, b: np.var(a + 1j * b, axis=0, ddof=1), label="complex var"),
+    Case("std", lambda a, b: cr.std(a + 1j * b), (re(3, 4), im(3, 4)), lambda a, b: np.std(a + 1j * b),
+         label="complex std"),
+    complex_shapes("sum", lambda z: cr.average(z, axis=0, weights=np.arange(1.0, 4.0, dtype=z.real.dtype)),
+                   lambda z: np.average(z, axis=0, weights=np.arange(1.0, 4.0)), ((3, 2),), label=" average"),
+    Case("sum", lambda a, b: cr.var(a + 1j * b, axis=1, where=np.array([True, False, True, True])),
+         (re(3, 4), im(3, 4)), lambda a, b: np.var(a + 1j * b, axis=1, where=np.array([True, False, True, True])),
+         label="complex var where="),
+    *complex_case("sinc", cr.sinc, np.sinc),
+    complex_shapes("sinc", lambda z: cr.sinc(z * 0.1), lambda z: np.sinc(z * 0.1), ((4,),), label=" near 0"),
+    Case("where", lambda a, b: parts(cr.nan_to_num(a + 1j * b, posinf=7.0, neginf=-7.0)), (_INFS, im(6)),
+         lambda a, b: np_parts(np.nan_to_num(a + 1j * b, posinf=7.0, neginf=-7.0)), label="complex nan_to_num"),
+]
