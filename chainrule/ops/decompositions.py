@@ -70,7 +70,7 @@ def cholesky(a, /, *, upper=False):
             [1., 1.]])
     """
     a = _arr(a)
-    _square("cholesky", a, complex_ok=True)
+    _square("cholesky", a)
     out = cholesky_p(a)
     return _mH(out) if upper else out
 
@@ -237,7 +237,7 @@ def slogdet(a):
     (-1.0, 1.7918)
     """
     a = _arr(a)
-    _square("slogdet", a, complex_ok=True)
+    _square("slogdet", a)
     sign = slogdet_phase_p(a) if a.dtype.kind == "c" else slogdet_sign_p(a)
     return sign, logabsdet_p(a)
 

@@ -26,18 +26,9 @@ CONVENTION_TIES = ("where two eigenvalues (or singular values) coincide, within 
                    "defined there")
 
 
-def _square(op, a, complex_ok=False):
-    if not complex_ok:
-        _real(op, a)
+def _square(op, a):
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"{op}: expected a square matrix or a stack of them, got shape {a.shape}")
-
-
-def _real(op, a):
-    # NOTE: the rules here transpose where a complex matrix needs the conjugate transpose: refuse, never guess
-    if a.dtype.kind == "c":
-        raise TypeError(f"{op}: complex matrices are not supported (its derivative rules are for real ones); "
-                        f"got dtype {a.dtype}")
 
 
 def _mH(x):
@@ -149,7 +140,7 @@ def eigh(a, UPLO="L"):
     tensor([1., 2.])
     """
     a = _arr(a)
-    _square("eigh", a, complex_ok=True)
+    _square("eigh", a)
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     p = eigh_p(a if UPLO == "L" else _mH(a))

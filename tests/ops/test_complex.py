@@ -257,6 +257,8 @@ TORCH_LINALG = {  # loss(m, linalg, z): the same expression under chainrule and 
     "svd": lambda m, la, z: _svd_loss(la.svd(z[:2], full_matrices=False), z[:2]),
     "svd tall": lambda m, la, z: _svd_loss(la.svd(z[:, :2], full_matrices=False), z[:, :2]),
     "svdvals": lambda m, la, z: (la.svdvals(z) ** 3).sum(),
+    "eigvals": lambda m, la, z: (la.eigvals(z) * m.arange(1.0, 4.0)).real.sum() + la.eigvals(z).abs().sum(),
+    "eig |V|²": lambda m, la, z: (_abs2(la.eig(z)[1]) * z.real).sum(),
 }
 
 

@@ -264,3 +264,11 @@ CASES += [
     Case("where", lambda a, b: parts(cr.nan_to_num(a + 1j * b, posinf=7.0, neginf=-7.0)), (_INFS, im(6)),
          lambda a, b: np_parts(np.nan_to_num(a + 1j * b, posinf=7.0, neginf=-7.0)), label="complex nan_to_num"),
 ]
+
+# eig of a complex matrix: the eigenvalues, and |V|² (independent of each vector's phase)
+CASES += [
+    complex_shapes("eig", cr.linalg.eigvals, np.linalg.eigvals, ((3, 3),), label=" eigvals"),
+    complex_shapes("eig", lambda z: _abs2(cr.linalg.eig(z)[1]), lambda z: np.abs(np.linalg.eig(z)[1]) ** 2,
+                   ((3, 3),), label=" |V|²"),
+    complex_shapes("eig", lambda z: cr.linalg.eigvals(z), np.linalg.eigvals, ((2, 3, 3),), label=" batched"),
+]
