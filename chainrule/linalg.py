@@ -113,7 +113,8 @@ def lstsq(a, b, rcond=None):
     except TypeError:  # a batched value (inside vmap) has no single rank
         concrete = False
     if m > n and (not concrete or rank == n):  # under vmap the rank is not known: residuals whenever m > n
-        res = _sum((matmul(a, x) - b) ** 2, axis=0)
+        r = matmul(a, x) - b
+        res = _sum(_abs(r) ** 2 if _dtype_of(r).kind == "c" else r ** 2, axis=0)  # |r|², real, as NumPy
         residuals = _reshape(res, (1,)) if len(bshape) == 1 else res
     else:
         residuals = _np.empty((0,), dtype=_dtype_of(s))

@@ -1,4 +1,4 @@
-"""The eigendecomposition of a general real matrix (eig, eigvals), batched, its rules in real arithmetic.
+"""The eigendecomposition of a general real or complex matrix (eig, eigvals), batched, its rules in real arithmetic.
 
 The primitive's output packs the real and imaginary parts of the eigenvalues and eigenvectors into one real
 array (rows: Re w, Im w, Re V, Im V), so its rules never need a complex conjugate; the public functions
@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.batching_rules import leading
+from ..core.complex_parts import imag, is_complex, real
 from ..core.primitive import Primitive
 from . import elementwise as E
 from . import join as J
@@ -22,9 +23,9 @@ from .spectral import _cols, _diag, _rows, _square
 __all__ = []  # public through cr.linalg (as numpy.linalg), which imports them
 
 
-def _eig(a):
+def _eig(a, complex_input):
     w, v = np.linalg.eig(a)
-    dtype = a.dtype
+    dtype = a.real.dtype  # the packed parts are real, for a complex a too
     parts = [w.real[..., None, :], w.imag[..., None, :], v.real, v.imag]
     return np.concatenate(parts, axis=-2).astype(dtype, copy=False)
 
@@ -65,10 +66,11 @@ def _coupling(w):
     return dr * inv, -di * inv
 
 
-def _eig_jvp(t, ans, a):
+def _eig_jvp(t, ans, a, complex_input):
     # M = V⁻¹ dA V; dw = diag(M); dV₀ = V (F ∘ M), less V diag(Re(vⱼᴴ dv₀ⱼ)) so that each column keeps norm 1
     w, v = _split(ans)
-    m = _mm(_inverse(v), _mm((t, E._zeros_like(t)), v))
+    dt = (real(t), imag(t)) if is_complex(t) else (t, E._zeros_like(t))
+    m = _mm(_inverse(v), _mm(dt, v))
     fr, fi = _coupling(w)
     dv0 = _mm(v, (fr * m[0] - fi * m[1], fr * m[1] + fi * m[0]))
     c = _rows(R.sum(v[0] * dv0[0] + v[1] * dv0[1], axis=-2))
@@ -77,9 +79,9 @@ def _eig_jvp(t, ans, a):
     return J.concatenate([_rows(dwr), _rows(dwi), dvr, dvi], axis=-2)
 
 
-def _eig_vjp(g, ans, a):
+def _eig_vjp(g, ans, a, complex_input):
     # the adjoint of the rule above: V̄₀ = V̄ − V diag(Re(vⱼᴴ v̄ⱼ)), K = diag(w̄) + conj(F) ∘ (Vᴴ V̄₀),
-    # Ā = Re(V⁻ᴴ K Vᴴ)
+    # Ā = V⁻ᴴ K Vᴴ (its real part for a real A)
     w, v = _split(ans)
     gw, gv = _split(g)
     e = _rows(R.sum(gv[0] * v[0] + gv[1] * v[1], axis=-2))
@@ -87,7 +89,8 @@ def _eig_vjp(g, ans, a):
     fr, fi = _coupling(w)
     h = _mm(_H(v), g0)
     k = _diag(gw[0]) + fr * h[0] + fi * h[1], _diag(gw[1]) + fr * h[1] - fi * h[0]
-    return _mm(_H(_inverse(v)), _mm(k, _H(v)))[0]
+    out = _mm(_H(_inverse(v)), _mm(k, _H(v)))
+    return out[0] + 1j * out[1] if complex_input else out[0]
 
 
 eig_p = Primitive(
@@ -97,6 +100,7 @@ eig_p = Primitive(
     jvp=(_eig_jvp,),
     save=("ans",),
     batch=leading,
+    call_args=lambda kw, shapes: [],
     convention="eigenvectors keep NumPy's unit norm; their phase is LAPACK's choice, so only phase-independent "
     "functions of them (|v|², v vᴴ) have a derivative; repeated eigenvalues: the coupling term is taken as 0",
 )
@@ -106,7 +110,7 @@ def eig_parts(a):
     """(Re w, Im w, Re V, Im V) of ``np.linalg.eig(a)``, as real Tensors (the differentiable core of eig)."""
     a = _arr(a)
     _square("eig", a)
-    (wr, wi), (vr, vi) = _split(eig_p(a))
+    (wr, wi), (vr, vi) = _split(eig_p(a, complex_input=a.dtype.kind == "c"))
     return wr, wi, vr, vi
 
 
@@ -120,11 +124,12 @@ def _all_real(wi):
 
 
 def eig(a):
-    """``np.linalg.eig``: eigenvalues w and unit eigenvectors V (columns) of a real square matrix, batched.
+    """``np.linalg.eig``: eigenvalues w and unit eigenvectors V (columns) of a square matrix, batched.
 
-    Complex results where some eigenvalue is complex (real ones otherwise, as NumPy; always complex
-    inside ``vmap``). Differentiable in w, and in V through functions that do not depend on each
-    eigenvector's phase (LAPACK's choice), such as ``abs(V)**2``.
+    For a real matrix, complex results where some eigenvalue is complex (real ones otherwise, as NumPy;
+    always complex inside ``vmap``); complex ones for a complex matrix. Differentiable in w, and in V
+    through functions that do not depend on each eigenvector's phase (LAPACK's choice), such as
+    ``abs(V)**2``.
 
     >>> import numpy as np, chainrule as cr
     >>> w, v = cr.linalg.eig(cr.tensor([[2.0, 0.0], [0.0, 3.0]]))
@@ -132,13 +137,13 @@ def eig(a):
     tensor([2., 3.])
     """
     wr, wi, vr, vi = eig_parts(a)
-    if _all_real(wi):
+    if _arr(a).dtype.kind != "c" and _all_real(wi):
         return wr, vr
     return wr + 1j * wi, vr + 1j * vi
 
 
 def eigvals(a):
-    """``np.linalg.eigvals``: the eigenvalues of a real square matrix, batched (complex where NumPy's are).
+    """``np.linalg.eigvals``: the eigenvalues of a square matrix, batched (complex where NumPy's are).
 
     >>> import chainrule as cr
     >>> cr.linalg.eigvals(cr.tensor([[0.0, 1.0], [-1.0, 0.0]]))

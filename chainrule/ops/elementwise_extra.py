@@ -7,6 +7,8 @@ import math
 import numpy as np
 
 from ..core.batching_rules import elementwise as _broadcasting
+from ..core.complex_parts import imag, real
+from ..core.complex_parts import conj_of
 from ..core.primitive import Primitive
 from ..core.tensor import Tensor
 from ..extend import binary
@@ -59,8 +61,8 @@ _TERMS = 30
 
 def _sinc_derivative(x, order):
     """d^order/dx^order of sin(πx)/(πx), as f^(order)(πx)·π^order with f(u) = sin(u)/u."""
-    dt = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
-    u = np.pi * np.asarray(x, dtype=np.float64)
+    dt = x.dtype if x.dtype.kind in "fc" else np.dtype(np.float64)
+    u = np.pi * np.asarray(x, dtype=np.complex128 if x.dtype.kind == "c" else np.float64)  # sinc is entire
     small = np.abs(u) < _SERIES_BELOW
     us = np.where(small, u, 0.0)
     series = np.zeros_like(u)
@@ -81,7 +83,7 @@ def _sinc_derivative(x, order):
 sinc_p = Primitive(
     "sinc",
     lambda x, order: _sinc_derivative(x, order) if order else np.sinc(x),
-    vjp=(lambda g, ans, x, order: g * sinc_p(x, order=order + 1),),
+    vjp=(lambda g, ans, x, order: g * conj_of(sinc_p(x, order=order + 1)),),  # conj: complex x (holomorphic)
     jvp=(lambda t, ans, x, order: t * sinc_p(x, order=order + 1),),
     save=("args",),
     batch=_broadcasting,
@@ -92,8 +94,8 @@ sinc_p = Primitive(
 
 
 def sinc(x):
-    """The normalised sinc, sin(πx)/(πx) with sinc(0) = 1, like ``np.sinc``; its derivatives of every order are
-    exact at 0 (sinc'(0) = 0).
+    """The normalised sinc, sin(πx)/(πx) with sinc(0) = 1, like ``np.sinc`` (real or complex x); its derivatives of
+    every order are exact at 0 (sinc'(0) = 0).
 
     >>> import chainrule as cr
     >>> x = cr.tensor([0.0, 0.5], requires_grad=True)
@@ -115,8 +117,9 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     x = _arr(x)
     if x.dtype.kind not in "fc":
         return x
-    if x.dtype.kind == "c":
-        raise NotImplementedError("nan_to_num: complex input is not supported on Tensors")
+    if x.dtype.kind == "c":  # as NumPy: the real and imaginary parts separately
+        parts = [nan_to_num(p(x), copy, nan, posinf, neginf) for p in (real, imag)]
+        return parts[0] + 1j * parts[1]
     big = np.finfo(x.dtype).max
     pos = big if posinf is None else posinf
     neg = -big if neginf is None else neginf

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.complex_parts import conj, is_complex, real
 from ..core.shapes import cast, shape_of
 from ..core.tensor import Tensor
 from .axes import _normalize_axis
@@ -104,7 +105,12 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     a = _prep("nanvar", a, dtype, out)
     m = nanmean(a, axis=axis, keepdims=True)
     d = _fill(a - m, 0)
-    return _per(sum(d * d, axis=axis, keepdims=keepdims), _count(a, axis, keepdims) - ddof)
+    n = _count(a, axis, keepdims)
+    if is_complex(d):  # |d|², real, as NumPy's nanvar of complex values
+        dd, n = real(d * conj(d)), real(n)
+    else:
+        dd = d * d
+    return _per(sum(dd, axis=axis, keepdims=keepdims), n - ddof)
 
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.batching_rules import fallback
+from ..core.complex_parts import conj_of
 from ..core.primitive import apply
 from ..core.shapes import shape_of
 from ..core.tensor import Tensor
@@ -28,8 +29,6 @@ def _vector(op, x):
         raise ValueError(f"{op}: the inputs must be 1-D, got shape {tuple(shape)}")
     if shape[0] == 0:
         raise ValueError(f"{op}: the inputs cannot be empty")
-    if x.dtype.kind == "c":
-        raise NotImplementedError(f"{op}: complex inputs are not supported on Tensors")
     return x
 
 
@@ -57,7 +56,7 @@ def _crop(full, n, m, mode, op):
 
 def convolve(a, v, mode="full"):
     """Discrete linear convolution of two 1-D sequences, like ``np.convolve`` (modes full, same, valid);
-    differentiable in both (real inputs).
+    differentiable in both, real or complex.
 
     >>> import chainrule as cr
     >>> cr.convolve(cr.tensor([1.0, 2.0, 3.0]), cr.tensor([0.0, 1.0, 0.5]))
@@ -70,14 +69,14 @@ def convolve(a, v, mode="full"):
 
 
 def correlate(a, v, mode="valid"):
-    """Cross-correlation of two 1-D sequences, c_k = Σ_n a_{n+k} v_n, like ``np.correlate`` (modes valid, same,
-    full); differentiable in both (real inputs).
+    """Cross-correlation of two 1-D sequences, c_k = Σ_n a_{n+k} conj(v_n), like ``np.correlate`` (modes valid,
+    same, full); differentiable in both, real or complex.
 
     >>> import chainrule as cr
     >>> cr.correlate(cr.tensor([1.0, 2.0, 3.0]), cr.tensor([0.0, 1.0, 0.5]))
     tensor([3.5])
     """
-    a, v = _vector("correlate", a), _vector("correlate", v)
+    a, v = _vector("correlate", a), conj_of(_vector("correlate", v))  # NumPy conjugates v, then correlates
     n, m = shape_of(a)[0], shape_of(v)[0]
     if m > n:  # NumPy swaps the two and reverses the result
         return flip(_crop(_full(v, flip(a)), m, n, mode, "correlate"))

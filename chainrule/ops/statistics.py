@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from ..core.complex_parts import conj, is_complex, real
 from ..core.primitive import Primitive
 from ..core.shapes import shape_of
 from .elementwise import sqrt, where
@@ -19,6 +20,12 @@ E_where = where  # for the functions whose where= keyword (NumPy's) shadows it
 
 def _centered(x, axis):
     return x - mean_p(x, axis=axis, keepdims=True, shape=x.shape)
+
+
+def _tangent(t, x, axis):
+    """t · (x − mean), or Re(conj(x − mean) · t) for complex x: the tangent of a real |x − mean|²."""
+    c = _centered(x, axis)
+    return real(conj(c) * t) if is_complex(c) else t * c
 
 
 def _per_dof(c, shape, axis, ddof):
@@ -44,7 +51,7 @@ var_p = Primitive(
     ),
     jvp=(
         lambda t, ans, x, axis, keepdims, ddof: (
-            _sum_k(t * _centered(x, axis), axis, keepdims) * _per_dof(2.0, x.shape, axis, ddof)
+            _sum_k(_tangent(t, x, axis), axis, keepdims) * _per_dof(2.0, x.shape, axis, ddof)
         ),
     ),
     save=("args",),
@@ -65,7 +72,7 @@ std_p = Primitive(
     ),
     jvp=(
         lambda t, ans, x, axis, keepdims, ddof: (
-            _sum_k(t * _centered(x, axis), axis, keepdims) / _safe(ans) * _per_dof(1.0, x.shape, axis, ddof)
+            _sum_k(_tangent(t, x, axis), axis, keepdims) / _safe(ans) * _per_dof(1.0, x.shape, axis, ddof)
         ),
     ),
     save=("args", "ans"),
@@ -88,7 +95,7 @@ def _var_where(op, a, w, axes, ddof, keepdims):
     n = _count_where(w, axes, True, a)
     m = sum_p(E_where(w, a, 0), axis=axes, keepdims=True, shape=shape) / n
     d = E_where(w, a - m, 0)
-    s = sum_p(d * d, axis=axes, keepdims=keepdims, shape=shape)
+    s = sum_p(real(d * conj(d)) if is_complex(d) else d * d, axis=axes, keepdims=keepdims, shape=shape)  # |d|²
     return s / (_count_where(w, axes, keepdims, s) - ddof)
 
 

@@ -227,3 +227,65 @@ class _TorchNames:
 
     def __getattr__(self, name):
         return getattr(self.torch, {"arcsin": "asin"}.get(name, name))
+
+
+def _herm(m, z):
+    """z zᴴ + I: Hermitian positive definite (m is chainrule or torch)."""
+    return z @ z.conj().swapaxes(-1, -2) + m.eye(z.shape[-1])
+
+
+def _abs2(z):
+    return (z * z.conj()).real
+
+
+def _svd_loss(usvh, z):
+    # the singular values, |U|² and U Vh: independent of the common phase of u_j and v_j
+    u, s, vh = usvh
+    return (s * s).sum() + (_abs2(u) * z[:u.shape[0], :u.shape[1]].real).sum() + ((u @ vh) * z).real.sum()
+
+
+TORCH_LINALG = {  # loss(m, linalg, z): the same expression under chainrule and torch
+    "cholesky": lambda m, la, z: _abs2(la.cholesky(_herm(m, z)) * z).sum(),
+    "cholesky upper": lambda m, la, z: _abs2(la.cholesky(_herm(m, z), upper=True) @ z).sum(),
+    "qr": lambda m, la, z: (_abs2(la.qr(z)[0] * z) + (la.qr(z)[1] * z).real).sum(),
+    "qr tall": lambda m, la, z: (_abs2(la.qr(z[:, :2])[0]) * z[:, :2].real).sum() + la.qr(z[:, :2])[1].imag.sum(),
+    "slogdet": lambda m, la, z: la.slogdet(z)[1] + (la.slogdet(z)[0] * (2 + 1j)).real,
+    "pinv": lambda m, la, z: (la.pinv(z[:2]) * z[:, :2]).real.sum(),
+    "eigh": lambda m, la, z: (la.eigh(_herm(m, z))[0] * m.arange(3.0)).sum()
+    + (_abs2(la.eigh(_herm(m, z))[1]) * z.real).sum(),
+    "eigvalsh": lambda m, la, z: (la.eigvalsh(_herm(m, z)) ** 2).sum(),
+    "svd": lambda m, la, z: _svd_loss(la.svd(z[:2], full_matrices=False), z[:2]),
+    "svd tall": lambda m, la, z: _svd_loss(la.svd(z[:, :2], full_matrices=False), z[:, :2]),
+    "svdvals": lambda m, la, z: (la.svdvals(z) ** 3).sum(),
+    "eigvals": lambda m, la, z: (la.eigvals(z) * m.arange(1.0, 4.0)).real.sum() + la.eigvals(z).abs().sum(),
+    "eig |V|²": lambda m, la, z: (_abs2(la.eig(z)[1]) * z.real).sum(),
+}
+
+
+@pytest.mark.parametrize("name", TORCH_LINALG)
+def test_linalg_against_pytorch(name):
+    torch = pytest.importorskip("torch")
+    z = cz(3, 3) - 0.7
+    ours = cr.tensor(z, requires_grad=True)
+    TORCH_LINALG[name](cr, cr.linalg, ours).backward()
+    theirs = torch.tensor(z, requires_grad=True)
+    TORCH_LINALG[name](torch, torch.linalg, theirs).backward()
+    np.testing.assert_allclose(ours.grad.data, theirs.grad.resolve_conj().numpy(), rtol=1e-8, atol=1e-10)
+
+
+def test_eigvals_of_a_real_matrix_against_pytorch_and_differences():
+    # |eigvals| of a real matrix with a complex pair: the gradient is real, and equals PyTorch's and central differences
+    a = np.random.default_rng(3).standard_normal((4, 4))
+    assert np.iscomplexobj(np.linalg.eigvals(a))
+    ours = cr.grad(lambda x: cr.abs(cr.linalg.eigvals(x)).sum())(a)
+    ref = lambda x: np.abs(np.linalg.eigvals(x)).sum()
+    numeric = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        e = np.zeros_like(a)
+        e[idx] = 1e-6
+        numeric[idx] = (ref(a + e) - ref(a - e)) / 2e-6
+    np.testing.assert_allclose(np.asarray(ours.data), numeric, atol=1e-7)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(a, requires_grad=True)
+    torch.linalg.eigvals(t).abs().sum().backward()
+    np.testing.assert_allclose(np.asarray(ours.data), t.grad.numpy(), rtol=1e-8, atol=1e-10)

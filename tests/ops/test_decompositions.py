@@ -121,9 +121,3 @@ def test_complex_eig_through_its_real_parts():
     ref = lambda x: np.abs(np.linalg.eigvals(x)).sum() + (np.abs(np.linalg.eig(x)[1]) ** 2 * weights).sum()
     assert LA.eigvals(cr.tensor(a)).dtype.kind == "c"
     assert np.allclose(cr.grad(f)(cr.tensor(a)).data, _numeric_grad(ref, a), atol=1e-6)
-
-
-@pytest.mark.parametrize("name", ["eig", "eigh", "svd", "cholesky", "qr", "slogdet", "pinv"])
-def test_complex_matrices_are_refused_naming_the_operation(name):
-    with pytest.raises(TypeError, match=f"{name}: complex matrices are not supported"):
-        getattr(LA, name)(cr.tensor(np.eye(2) * (1 + 1j), requires_grad=True))

@@ -66,9 +66,12 @@ def test_average_refuses_zero_weights_and_mismatched_shapes():
         cr.average(cr.tensor([[1.0, 2.0]]), weights=[1.0, 1.0])
 
 
-def test_correlate_refuses_complex():
-    with pytest.raises(NotImplementedError, match="complex"):
-        cr.correlate(cr.tensor([1.0 + 1j, 2.0]), cr.tensor([1.0, 0.0]))
+def test_correlate_conjugates_a_complex_second_operand():
+    # as NumPy: c_k = Σ a_{n+k} conj(v_n) (gradients: tests/ops/samples/complex_numbers.py)
+    a, v = np.array([1.0 + 1j, 2.0, -1j]), np.array([1.0, 2j])
+    for mode in ("valid", "same", "full"):
+        np.testing.assert_allclose(cr.correlate(cr.tensor(a), cr.tensor(v), mode).data, np.correlate(a, v, mode))
+        np.testing.assert_allclose(cr.correlate(cr.tensor(v), cr.tensor(a), mode).data, np.correlate(v, a, mode))
 
 
 def test_numpy_dispatch_records():
