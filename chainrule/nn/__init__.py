@@ -2,6 +2,10 @@
 
 from . import functional, init, parallel
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import ELU
+from .activation import GELU
+from .activation import SiLU
+from .activation import Softplus
 from .container import Flatten, ModuleList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
@@ -19,4 +23,8 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
     "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "RNNCell",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "GELU",
+    "SiLU",
+    "Softplus",
+    "ELU",
 ]

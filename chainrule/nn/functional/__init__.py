@@ -1,6 +1,10 @@
 """``cr.nn.functional``: stateless layers and losses (PyTorch's ``torch.nn.functional`` names, NumPy's ``axis``)."""
 
 from .activation import dropout, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation import elu
+from .activation import gelu
+from .activation import silu
+from .activation import softplus
 from .conv import col2im, conv2d, im2col
 from .linear import linear
 from .loss import (
@@ -18,4 +22,8 @@ __all__ = [
     "linear", "conv2d", "im2col", "col2im", "max_pool2d",
     "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "LabelError",
+    "gelu",
+    "silu",
+    "softplus",
+    "elu",
 ]
