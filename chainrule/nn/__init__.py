@@ -12,6 +12,10 @@ from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import HuberLoss
+from .loss import KLDivLoss
+from .loss import L1Loss
+from .loss import SmoothL1Loss
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 from .pooling import MaxPool2d
@@ -27,4 +31,8 @@ __all__ = [
     "SiLU",
     "Softplus",
     "ELU",
+    "L1Loss",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "KLDivLoss",
 ]

@@ -6,6 +6,10 @@ from .activation import gelu
 from .activation import silu
 from .activation import softplus
 from .conv import col2im, conv2d, im2col
+from .elementwise_loss import huber_loss
+from .elementwise_loss import kl_div
+from .elementwise_loss import l1_loss
+from .elementwise_loss import smooth_l1_loss
 from .linear import linear
 from .loss import (
     LabelError,
@@ -26,4 +30,8 @@ __all__ = [
     "silu",
     "softplus",
     "elu",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "kl_div",
 ]
