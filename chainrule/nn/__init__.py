@@ -1,6 +1,7 @@
 """``cr.nn``: layers, containers, losses and initialisations with PyTorch's names, layouts and defaults."""
 
 from . import functional, init, parallel
+from . import utils
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .activation import ELU
 from .activation import GELU
@@ -35,4 +36,5 @@ __all__ = [
     "SmoothL1Loss",
     "HuberLoss",
     "KLDivLoss",
+    "utils",
 ]
