@@ -57,6 +57,15 @@ def test_activation_stable_at_1000_and_keeps_dtype(name, dtype):
     assert abs(x.grad.data[0]) <= 0.2
 
 
+def test_derivatives_at_zero_are_pytorchs():
+    x = cr.tensor(np.zeros(1), requires_grad=True)
+    F.elu(x, alpha=0.7).sum().backward()
+    assert x.grad.data[0] == 0.7  # the negative branch's α·e⁰, not an average of the two sides
+    x.grad = None
+    F.gelu(x).sum().backward()
+    assert x.grad.data[0] == 0.5
+
+
 def test_activation_modules():
     x = cr.tensor(XS)
     np.testing.assert_allclose(nn.GELU()(x).data, ACTIVATIONS["gelu"][1])

@@ -10,7 +10,7 @@ import numpy as np
 from ... import random as _random
 from ...core.tensor import Tensor
 from ...core.shapes import shape_of
-from ...ops.elementwise import expm1, logaddexp, minimum, relu, sigmoid, tanh, where
+from ...ops.elementwise import expm1, logaddexp, relu, sigmoid, tanh, where
 from ...ops.special import log_softmax, softmax
 from ...scipy.special import erf
 
@@ -89,8 +89,10 @@ def elu(x, alpha=1.0):
     (-0.632121, 2.0)
     """
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
-    # NOTE: expm1 of min(x, 0), so the branch `where` discards has no e^1000 whose zero cotangent would give 0·inf
-    return where(data > 0, x, alpha * expm1(minimum(x, 0.0)))
+    # NOTE: expm1 of x zeroed where positive, so the branch `where` discards has no e^1000 whose zero cotangent
+    # would give 0·inf; at x = 0 the derivative is α, PyTorch's
+    positive = data > 0
+    return where(positive, x, alpha * expm1(where(positive, 0.0, x)))
 
 
 def dropout(x, p=0.5, training=True):
