@@ -12,7 +12,6 @@ from ...core.tensor import Tensor
 from ...core.shapes import shape_of
 from ...ops.elementwise import expm1, logaddexp, relu, sigmoid, tanh, where
 from ...ops.special import log_softmax, softmax
-from ...scipy.special import erf
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu", "silu", "softplus", "elu",
            "dropout"]
@@ -45,6 +44,8 @@ def gelu(x, approximate="none"):
     (0.841345, 0.841192)
     """
     if approximate == "none":
+        from ...scipy.special import erf  # here, not at the top: `import chainrule` must not import SciPy
+
         return x * (0.5 + 0.5 * erf(x * _SQRT_HALF))
     if approximate == "tanh":
         return x * (0.5 + 0.5 * tanh(_SQRT_2_OVER_PI * (x + 0.044715 * (x * x * x))))

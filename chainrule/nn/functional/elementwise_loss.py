@@ -6,7 +6,6 @@ import numpy as np
 
 from ...core.tensor import Tensor
 from ...ops.elementwise import abs as _abs, exp, where
-from ...scipy.special import xlogy
 from .loss import _check_reduction, _reduce, _same_shape
 
 __all__ = ["l1_loss", "smooth_l1_loss", "huber_loss", "kl_div"]
@@ -87,6 +86,10 @@ def kl_div(input, target, reduction="mean", log_target=False):
     if log_target:
         loss = exp(target) * (target - input)
     else:
+        # xlogy: t·log t is 0 at t = 0; its derivative in t there is undefined (nan), as in PyTorch.
+        # Imported here, not at the top: `import chainrule` must not import SciPy
+        from ...scipy.special import xlogy
+
         loss = xlogy(target, target) - target * input
     if reduction == "batchmean":
         shape = tuple(input.shape)
