@@ -22,11 +22,12 @@ def _params(parameters, op):
     return params
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Scale all ``.grad``s together so that their joint ``norm_type``-norm is at most ``max_norm``.
 
     Returns the total norm before clipping (a 0-d Tensor), as PyTorch does;
     the scale is ``max_norm / (total + 1e-6)``, applied only when below 1.
+    ``foreach`` is accepted for PyTorch compatibility and has no effect.
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.nn.utils import clip_grad_norm_
@@ -57,8 +58,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(total)
 
 
-def clip_grad_value_(parameters, clip_value):
-    """Clip every ``.grad`` entry into ``[-clip_value, clip_value]`` in place.
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clip every ``.grad`` entry into ``[-clip_value, clip_value]`` in place (``foreach`` has no effect).
 
     >>> import chainrule as cr
     >>> from chainrule.nn.utils import clip_grad_value_
