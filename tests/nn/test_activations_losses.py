@@ -173,3 +173,19 @@ def test_losses_keep_float32(f):
     loss = f(x, cr.tensor(np.abs(B).astype(np.float32)))
     loss.backward()
     assert loss.dtype == np.float32 and x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activations_batch_under_vmap(name):
+    f, _ = ACTIVATIONS[name]
+    x = np.random.default_rng(0).normal(size=(4, 3)) * 3
+    per_example = cr.vmap(cr.grad(lambda v: f(v).sum()))(x)
+    np.testing.assert_allclose(per_example.data, cr.grad(lambda v: f(v).sum())(x).data, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_per_example_loss_gradients_under_vmap(name):
+    f, kw, _ = LOSSES[name]
+    per_example = cr.vmap(cr.grad(lambda a, b: f(a, b, reduction="sum", **kw)))(A, B)
+    whole = cr.grad(lambda a: f(a, cr.tensor(B), reduction="sum", **kw))(A)
+    np.testing.assert_allclose(per_example.data, whole.data, rtol=1e-12)

@@ -8,9 +8,8 @@ import math
 import numpy as np
 
 from ... import random as _random
-from ...core.tensor import Tensor
 from ...core.shapes import shape_of
-from ...ops.elementwise import expm1, logaddexp, relu, sigmoid, tanh, where
+from ...ops.elementwise import expm1, greater, logaddexp, relu, sigmoid, tanh, where
 from ...ops.special import log_softmax, softmax
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu", "silu", "softplus", "elu",
@@ -28,8 +27,7 @@ def leaky_relu(x, negative_slope=0.01):
     >>> F.leaky_relu(cr.tensor([-1.0, 2.0]), 0.1)
     tensor([-0.1,  2. ])
     """
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
-    return where(data > 0, x, x * negative_slope)
+    return where(greater(x, 0), x, x * negative_slope)  # a primitive comparison, so that vmap can batch it
 
 
 def gelu(x, approximate="none"):
@@ -77,8 +75,7 @@ def softplus(x, beta=1.0, threshold=20.0):
     soft = logaddexp(0.0, bx)  # stable on both sides, and its derivative sigmoid(βx) never overflows
     if beta != 1:
         soft = soft * (1.0 / beta)
-    data = bx.data if isinstance(bx, Tensor) else np.asarray(bx)
-    return where(data > threshold, x, soft)
+    return where(greater(bx, threshold), x, soft)
 
 
 def elu(x, alpha=1.0):
@@ -89,10 +86,9 @@ def elu(x, alpha=1.0):
     >>> round(F.elu(cr.tensor(-1.0)).item(), 6), F.elu(cr.tensor(2.0)).item()
     (-0.632121, 2.0)
     """
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
     # NOTE: expm1 of x zeroed where positive, so the branch `where` discards has no e^1000 whose zero cotangent
     # would give 0·inf; at x = 0 the derivative is α, PyTorch's
-    positive = data > 0
+    positive = greater(x, 0)
     return where(positive, x, alpha * expm1(where(positive, 0.0, x)))
 
 

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from ...core.tensor import Tensor
-from ...ops.elementwise import abs as _abs, exp, where
+from ...ops.elementwise import abs as _abs, exp, less, where
 from .loss import _check_reduction, _reduce, _same_shape
 
 __all__ = ["l1_loss", "smooth_l1_loss", "huber_loss", "kl_div"]
-
-
-def _data(a):
-    return a.data if isinstance(a, Tensor) else np.asarray(a)
 
 
 def l1_loss(input, target, reduction="mean"):
@@ -44,7 +37,7 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     ad = _abs(d)
     if beta == 0:
         return _reduce(ad, reduction)
-    small = _data(ad) < beta
+    small = less(ad, beta)  # a primitive comparison, so that vmap can batch it
     return _reduce(where(small, (0.5 / beta) * (d * d), ad - 0.5 * beta), reduction)
 
 
@@ -62,7 +55,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     d = input - target
     ad = _abs(d)
-    small = _data(ad) < delta
+    small = less(ad, delta)
     return _reduce(where(small, 0.5 * (d * d), delta * (ad - 0.5 * delta)), reduction)
 
 
