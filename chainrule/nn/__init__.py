@@ -1,13 +1,22 @@
 """``cr.nn``: layers, containers, losses and initialisations with PyTorch's names, layouts and defaults."""
 
 from . import functional, init, parallel
+from . import utils
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import ELU
+from .activation import GELU
+from .activation import SiLU
+from .activation import Softplus
 from .container import Flatten, ModuleList, Sequential
 from .conv import Conv2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from .loss import HuberLoss
+from .loss import KLDivLoss
+from .loss import L1Loss
+from .loss import SmoothL1Loss
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 from .pooling import MaxPool2d
@@ -19,4 +28,13 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
     "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "RNNCell",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "GELU",
+    "SiLU",
+    "Softplus",
+    "ELU",
+    "L1Loss",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "KLDivLoss",
+    "utils",
 ]

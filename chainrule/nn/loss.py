@@ -5,7 +5,8 @@ from __future__ import annotations
 from . import functional as F
 from .module import Module
 
-__all__ = ["MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
+__all__ = ["MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "L1Loss", "SmoothL1Loss",
+           "HuberLoss", "KLDivLoss"]
 
 
 class _Loss(Module):
@@ -78,3 +79,60 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error.
+
+    >>> import chainrule as cr
+    >>> from chainrule import nn
+    >>> nn.L1Loss(reduction="sum")(cr.tensor([1.0, -2.0]), cr.tensor([0.0, 0.0])).item()
+    3.0
+    """
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class SmoothL1Loss(_Loss):
+    """Quadratic below ``beta``, linear above (``beta=0`` is L1)."""
+
+    def __init__(self, reduction="mean", beta=1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
+
+
+class HuberLoss(_Loss):
+    """Quadratic below ``delta``, ``delta``-sloped linear above."""
+
+    def __init__(self, reduction="mean", delta=1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence of log-probabilities ``input`` from ``target``; ``reduction`` may be "batchmean".
+
+    >>> import chainrule as cr
+    >>> from chainrule import nn
+    >>> p = cr.tensor([[0.5, 0.5]])
+    >>> nn.KLDivLoss(reduction="batchmean")(cr.log(p), p).item()
+    0.0
+    """
+
+    def __init__(self, reduction="mean", log_target=False):
+        if reduction == "batchmean":
+            super().__init__("mean")
+            self.reduction = "batchmean"
+        else:
+            super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -1,7 +1,15 @@
 """``cr.nn.functional``: stateless layers and losses (PyTorch's ``torch.nn.functional`` names, NumPy's ``axis``)."""
 
 from .activation import dropout, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from .activation import elu
+from .activation import gelu
+from .activation import silu
+from .activation import softplus
 from .conv import col2im, conv2d, im2col
+from .elementwise_loss import huber_loss
+from .elementwise_loss import kl_div
+from .elementwise_loss import l1_loss
+from .elementwise_loss import smooth_l1_loss
 from .linear import linear
 from .loss import (
     LabelError,
@@ -18,4 +26,12 @@ __all__ = [
     "linear", "conv2d", "im2col", "col2im", "max_pool2d",
     "mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
     "LabelError",
+    "gelu",
+    "silu",
+    "softplus",
+    "elu",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "kl_div",
 ]
