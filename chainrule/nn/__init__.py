@@ -4,13 +4,20 @@ from . import functional, init, parallel
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Flatten, ModuleList, Sequential
 from .conv import Conv2d
+from .conv import Conv1d
+from .conv import ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm2d
+from .normalization import GroupNorm
 from .pooling import MaxPool2d
+from .pooling import MaxPool1d
+from .pooling import AvgPool2d
+from .pooling import AdaptiveAvgPool2d
 from .rnn import RNN, RNNCell
 
 __all__ = [
@@ -19,4 +26,11 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
     "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "RNNCell",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "Conv1d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "BatchNorm2d",
+    "GroupNorm",
 ]
