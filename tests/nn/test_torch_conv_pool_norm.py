@@ -166,8 +166,8 @@ def test_functional_forms():
          tF.conv1d(t(x[:, :, 0]), t(x[:3, :2, :2, 0].copy()), groups=2, dilation=2)),
         (F.conv2d(x, x[:2, :2, :3, :3], dilation=(1, 2), groups=2, padding="same"),
          tF.conv2d(t(x), t(x[:2, :2, :3, :3].copy()), dilation=(1, 2), groups=2, padding="same")),
-        (F.conv_transpose2d(x, x[:, :1, :2, :3], stride=2, groups=2, output_padding=1),
-         tF.conv_transpose2d(t(x), t(x[:, :1, :2, :3].copy()), stride=2, groups=2, output_padding=1)),
+        (F.conv_transpose2d(x, x[0, :, None, :2, :3], stride=2, groups=2, output_padding=1),
+         tF.conv_transpose2d(t(x), t(x[0, :, None, :2, :3].copy()), stride=2, groups=2, output_padding=1)),
     ]
     for ours, theirs in cases:
         np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-10, atol=1e-12)
