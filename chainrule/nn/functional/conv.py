@@ -229,13 +229,13 @@ def col2im(cols, output_size, kernel_size, stride=1, padding=0, dilation=1):
     return col2im_p(cols, **_static(tuple(output_size), kernel, stride, padding, "col2im", dilation))
 
 
-def check_groups(groups, in_channels, out_channels, op):
-    """``groups`` as an int that divides both channel counts, or an error naming them."""
+def check_groups(groups, in_channels, out_channels, op, shapes=""):
+    """``groups`` as an int that divides both channel counts, or an error naming them (and ``shapes``)."""
     if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
     if in_channels % groups or out_channels % groups:
         raise ValueError(
-            f"{op}: groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
+            f"{op}: groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}{shapes}"
         )
     return int(groups)
 
@@ -272,13 +272,14 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if unbatched:  # PyTorch's unbatched input: a batch of one, squeezed again at the end
         xs = (1,) + xs
         x = x.reshape(xs)
-    g = check_groups(groups, xs[1], ws[0], "conv2d")
-    static = _static(xs, (ws[2], ws[3]), stride, padding, "conv2d", dilation)
-    if xs[1] != ws[1] * g:
+    g = check_groups(groups, 1, 1, "conv2d") if groups == 1 else groups
+    if isinstance(g, numbers.Integral) and not isinstance(g, bool) and xs[1] != ws[1] * g:
         raise ValueError(
             f"conv2d: input has {xs[1]} channels (shape {shape_of(x)}) but weight {ws} with groups={g} "
             f"expects {ws[1] * g}"
         )
+    g = check_groups(g, xs[1], ws[0], "conv2d", f" (input shape {shape_of(x)}, weight shape {ws})")
+    static = _static(xs, (ws[2], ws[3]), stride, padding, "conv2d", dilation)
     if bias is not None and shape_of(bias) != (ws[0],):
         raise ValueError(f"conv2d: bias must have shape ({ws[0]},) for weight {ws}, got {shape_of(bias)}")
     n = xs[0]

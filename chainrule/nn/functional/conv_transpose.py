@@ -42,11 +42,12 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise ValueError(f"conv1d: weight must be 3-D (out_channels, in_channels/groups, kL), got shape {ws}")
     if len(xs) not in (2, 3):
         raise ValueError(f"conv1d: input must be 2-D (C, L) or 3-D (N, C, L), got shape {xs}")
-    g = check_groups(groups, xs[-2], ws[0], "conv1d")
-    if xs[-2] != ws[1] * g:
+    if isinstance(groups, numbers.Integral) and not isinstance(groups, bool) and xs[-2] != ws[1] * groups:
         raise ValueError(
-            f"conv1d: input has {xs[-2]} channels (shape {xs}) but weight {ws} with groups={g} expects {ws[1] * g}"
+            f"conv1d: input has {xs[-2]} channels (shape {xs}) but weight {ws} with groups={groups} "
+            f"expects {ws[1] * groups}"
         )
+    g = check_groups(groups, xs[-2], ws[0], "conv1d", f" (input shape {xs}, weight shape {ws})")
     if not isinstance(padding, str):
         padding = (0, _single(padding, "padding", "conv1d", 0))
     stride = (1, _single(stride, "stride", "conv1d", 1))
@@ -87,7 +88,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         xs = (1,) + xs
         x = x.reshape(xs)
     n, c_in, h, w = xs
-    g = check_groups(groups, ws[0], ws[1] * (groups if isinstance(groups, numbers.Integral) else 1), op)
+    g = check_groups(groups, ws[0], ws[1] * (groups if isinstance(groups, numbers.Integral) else 1), op,
+                     f" (input shape {xs}, weight shape {ws})")
     if c_in != ws[0]:
         raise ValueError(f"{op}: input has {c_in} channels (shape {shape_of(x)}) but weight {ws} expects {ws[0]}")
     c_out = ws[1] * g

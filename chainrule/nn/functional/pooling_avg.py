@@ -7,6 +7,7 @@ import numbers
 import numpy as np
 
 from ...core.batching_rules import shape_of
+from ...ops.products import matmul_p
 from .conv import _im2col, _pair, im2col_p, out_size
 from .pooling import max_pool2d
 
@@ -116,8 +117,10 @@ def adaptive_avg_pool2d(x, output_size):
     if h % oh == 0 and w % ow == 0 and (oh, ow) != (h, w):
         return avg_pool2d(x, (h // oh, w // ow))  # equal windows: one im2col and a mean
     dt = x.dtype
-    out = x if ow == w else x @ _pool_matrix(w, ow, dt).T
-    return out if oh == h else _pool_matrix(h, oh, dt) @ out
+    if (oh, ow) == (h, w):
+        return x * 1.0
+    out = x if ow == w else matmul_p(x, _pool_matrix(w, ow, dt).T)
+    return out if oh == h else matmul_p(_pool_matrix(h, oh, dt), out)
 
 
 def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
