@@ -9,6 +9,8 @@ from .activation import SiLU
 from .activation import Softplus
 from .container import Flatten, ModuleList, Sequential
 from .conv import Conv2d
+from .conv import Conv1d
+from .conv import ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .linear import Identity, Linear
@@ -19,7 +21,12 @@ from .loss import L1Loss
 from .loss import SmoothL1Loss
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
+from .normalization import BatchNorm2d
+from .normalization import GroupNorm
 from .pooling import MaxPool2d
+from .pooling import MaxPool1d
+from .pooling import AvgPool2d
+from .pooling import AdaptiveAvgPool2d
 from .rnn import RNN, RNNCell
 
 __all__ = [
@@ -37,4 +44,11 @@ __all__ = [
     "HuberLoss",
     "KLDivLoss",
     "utils",
+    "Conv1d",
+    "ConvTranspose2d",
+    "MaxPool1d",
+    "AvgPool2d",
+    "AdaptiveAvgPool2d",
+    "BatchNorm2d",
+    "GroupNorm",
 ]

@@ -10,6 +10,8 @@ from .elementwise_loss import huber_loss
 from .elementwise_loss import kl_div
 from .elementwise_loss import l1_loss
 from .elementwise_loss import smooth_l1_loss
+from .conv_transpose import conv1d
+from .conv_transpose import conv_transpose2d
 from .linear import linear
 from .loss import (
     LabelError,
@@ -19,7 +21,13 @@ from .loss import (
     mse_loss,
     nll_loss,
 )
+from .normalization import batch_norm
+from .normalization import group_norm
+from .normalization import layer_norm
 from .pooling import max_pool2d
+from .pooling_avg import adaptive_avg_pool2d
+from .pooling_avg import avg_pool2d
+from .pooling_avg import max_pool1d
 
 __all__ = [
     "relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "dropout",
@@ -34,4 +42,12 @@ __all__ = [
     "smooth_l1_loss",
     "huber_loss",
     "kl_div",
+    "conv1d",
+    "conv_transpose2d",
+    "avg_pool2d",
+    "adaptive_avg_pool2d",
+    "max_pool1d",
+    "batch_norm",
+    "group_norm",
+    "layer_norm",
 ]

@@ -11,7 +11,7 @@ from ...core.primitive import Primitive, apply
 from ...core.tensor import Tensor
 from ...ops.products import matmul_p
 
-__all__ = ["conv2d", "im2col", "col2im", "out_size", "resolve_padding"]
+__all__ = ["conv2d", "im2col", "col2im", "out_size", "resolve_padding", "check_groups"]
 
 
 def _pair(v, what, op, minimum):
@@ -47,16 +47,18 @@ def _sides(padding):
     return ph, pw
 
 
-def _windows(in_shape, kernel, stride, padding):
+def _windows(in_shape, kernel, stride, padding, dilation=(1, 1)):
     """For every kernel offset (i, j), the slice of the padded image that it reads at each output pixel.
 
     ``padding`` is ((top, bottom), (left, right)); here and below it may be asymmetric ('same' with an even kernel).
+    Offset (i, j) of a dilated kernel sits at (i·dh, j·dw): its span is d·(k - 1) + 1.
     """
     _, _, h, w = in_shape
-    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
-    oh, ow = out_size(h, kh, sh, ph), out_size(w, kw, sw, pw)
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = kernel, stride, padding, dilation
+    oh, ow = out_size(h, dh * (kh - 1) + 1, sh, ph), out_size(w, dw * (kw - 1) + 1, sw, pw)
     return oh, ow, [
-        (i, j, (slice(None), slice(None), slice(i, i + sh * (oh - 1) + 1, sh), slice(j, j + sw * (ow - 1) + 1, sw)))
+        (i, j, (slice(None), slice(None), slice(i * dh, i * dh + sh * (oh - 1) + 1, sh),
+                slice(j * dw, j * dw + sw * (ow - 1) + 1, sw)))
         for i in range(kh)
         for j in range(kw)
     ]
@@ -81,11 +83,11 @@ def _unpadded(xp, padding, in_shape):
     return np.ascontiguousarray(xp[:, :, top : top + h, left : left + w])
 
 
-def _im2col(x, kernel, stride, padding, in_shape):
-    # cols[n, (c, i, j), (oh, ow)] = x_padded[n, c, oh·sh + i, ow·sw + j]; one strided copy per kernel offset
+def _im2col(x, kernel, stride, padding, in_shape, dilation=(1, 1)):
+    # cols[n, (c, i, j), (oh, ow)] = x_padded[n, c, oh·sh + i·dh, ow·sw + j·dw]; one strided copy per kernel offset
     n, c = in_shape[:2]
     kh, kw = kernel
-    oh, ow, wins = _windows(in_shape, kernel, stride, padding)
+    oh, ow, wins = _windows(in_shape, kernel, stride, padding, dilation)
     xp = _padded(x, padding)
     cols = np.empty((n, c, kh, kw, oh, ow), dtype=x.dtype)
     for i, j, sl in wins:
@@ -93,12 +95,12 @@ def _im2col(x, kernel, stride, padding, in_shape):
     return cols.reshape(n, c * kh * kw, oh * ow)
 
 
-def _col2im(cols, kernel, stride, padding, in_shape):
+def _col2im(cols, kernel, stride, padding, in_shape, dilation=(1, 1)):
     # the transpose of im2col: every column entry is added back to the pixel it was copied from
     n, c, h, w = in_shape
     kh, kw = kernel
     (top, bottom), (left, right) = padding
-    oh, ow, wins = _windows(in_shape, kernel, stride, padding)
+    oh, ow, wins = _windows(in_shape, kernel, stride, padding, dilation)
     cols = cols.reshape(n, c, kh, kw, oh, ow)
     xp = np.zeros((n, c, h + top + bottom, w + left + right), dtype=cols.dtype)
     for i, j, sl in wins:
@@ -128,6 +130,8 @@ def _window_args(default_stride):
             out.append(("stride", _shown_pair(kw["stride"])))
         if any(p for side in kw["padding"] for p in side):
             out.append(("padding", _shown_padding(kw["padding"])))
+        if tuple(kw.get("dilation", (1, 1))) != (1, 1):
+            out.append(("dilation", _shown_pair(tuple(kw["dilation"]))))
         return out
 
     return args
@@ -165,7 +169,7 @@ col2im_p = Primitive(
 )
 
 
-def resolve_padding(padding, kernel, stride, op):
+def resolve_padding(padding, kernel, stride, op, dilation=(1, 1)):
     """``padding`` (an int, (ph, pw), 'valid' or 'same') as ((top, bottom), (left, right)).
 
     'same' keeps H and W (stride 1 only, as in PyTorch). With an even kernel
@@ -181,27 +185,33 @@ def resolve_padding(padding, kernel, stride, op):
         if padding == "same":
             if tuple(stride) != (1, 1):
                 raise ValueError(f"{op}: padding='same' is not supported for strided convolutions (stride {stride})")
-            # k - 1 rows in all, the odd one after: (1, 2) for k = 4
-            return tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in kernel)
+            # d·(k - 1) rows in all, the odd one after: (1, 2) for k = 4
+            spans = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((s // 2, s - s // 2) for s in spans)
         raise ValueError(f"{op}: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     return _sides(_pair(padding, "padding", op, 0))
 
 
-def _static(x_shape, kernel, stride, padding, op):
+def _static(x_shape, kernel, stride, padding, op, dilation=1):
     if len(x_shape) != 4:
         raise ValueError(f"{op}: input must be 4-D (N, C, H, W), got shape {tuple(x_shape)}")
     stride = _pair(stride, "stride", op, 1)
-    padding = resolve_padding(padding, kernel, stride, op)
+    dilation = _pair(dilation, "dilation", op, 1)
+    padding = resolve_padding(padding, kernel, stride, op, dilation)
     h, w = x_shape[2] + sum(padding[0]), x_shape[3] + sum(padding[1])
-    if h < kernel[0] or w < kernel[1]:
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    if h < span[0] or w < span[1]:
         raise ValueError(
-            f"{op}: the kernel {kernel} is larger than the padded input ({h}, {w}) (input shape {tuple(x_shape)}, "
-            f"padding {padding})"
+            f"{op}: the kernel {kernel} (dilation {dilation}) is larger than the padded input ({h}, {w}) "
+            f"(input shape {tuple(x_shape)}, padding {padding})"
         )
-    return {"kernel": kernel, "stride": stride, "padding": padding, "in_shape": tuple(int(s) for s in x_shape)}
+    static = {"kernel": kernel, "stride": stride, "padding": padding, "in_shape": tuple(int(s) for s in x_shape)}
+    if dilation != (1, 1):  # left out otherwise: the shown call and existing graphs stay as they were
+        static["dilation"] = dilation
+    return static
 
 
-def im2col(x, kernel_size, stride=1, padding=0):
+def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     """Unfold (N, C, H, W) into columns (N, C·kh·kw, OH·OW), PyTorch's ``unfold`` layout.
 
     >>> import numpy as np
@@ -210,23 +220,34 @@ def im2col(x, kernel_size, stride=1, padding=0):
     (1, 9, 4)
     """
     kernel = _pair(kernel_size, "kernel_size", "im2col", 1)
-    return im2col_p(x, **_static(shape_of(x), kernel, stride, padding, "im2col"))
+    return im2col_p(x, **_static(shape_of(x), kernel, stride, padding, "im2col", dilation))
 
 
-def col2im(cols, output_size, kernel_size, stride=1, padding=0):
+def col2im(cols, output_size, kernel_size, stride=1, padding=0, dilation=1):
     """Fold columns back into an (N, C, H, W) image, adding overlaps: the transpose of ``im2col``."""
-    return col2im_p(
-        cols, **_static(tuple(output_size), _pair(kernel_size, "kernel_size", "col2im", 1), stride, padding, "col2im")
-    )
+    kernel = _pair(kernel_size, "kernel_size", "col2im", 1)
+    return col2im_p(cols, **_static(tuple(output_size), kernel, stride, padding, "col2im", dilation))
+
+
+def check_groups(groups, in_channels, out_channels, op, shapes=""):
+    """``groups`` as an int that divides both channel counts, or an error naming them (and ``shapes``)."""
+    if isinstance(groups, bool) or not isinstance(groups, numbers.Integral) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"{op}: groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}{shapes}"
+        )
+    return int(groups)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation, PyTorch's layouts: ``x`` NCHW (or unbatched CHW), ``weight`` OIHW, ``bias`` (O,).
+    """2-D cross-correlation, PyTorch's layouts: ``x`` NCHW (or unbatched CHW), ``weight`` (O, C/groups, kH, kW).
 
-    ``padding`` is an int, a pair, 'valid' or 'same' (stride 1; an even kernel
-    gets the extra row and column at the bottom and right, as in PyTorch).
-    Computed as ``weight.reshape(O, C·kh·kw) @ im2col(x)``: one matmul forward,
-    one matmul (plus a col2im when ``x`` needs a gradient) backward.
+    ``padding`` is an int, a pair, 'valid' or 'same' (stride 1; an odd total
+    padding puts the extra row and column at the bottom and right, as in
+    PyTorch). ``dilation`` spaces the kernel taps; ``groups`` splits the
+    channels into independent convolutions. Computed as one batched matmul of
+    ``weight`` (G, O/G, C/G·kh·kw) with ``im2col(x)`` (N, G, C/G·kh·kw, L).
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.nn import functional as F
@@ -237,35 +258,41 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     ((2, 4, 5, 5), 9.0, 4.0)
     >>> F.conv2d(x[0], cr.ones((4, 1, 2, 2), dtype=np.float32), padding="same").shape  # unbatched, even kernel
     (4, 5, 5)
+    >>> F.conv2d(cr.ones((1, 4, 7, 7)), cr.ones((6, 2, 3, 3)), dilation=2, groups=2).shape
+    (1, 6, 3, 3)
     """
-    if dilation not in (1, (1, 1)) or groups != 1:
-        raise NotImplementedError("conv2d: only dilation=1 and groups=1 are supported")
     if not hasattr(x, "dtype"):
         x = np.asarray(x)
     xs, ws = shape_of(x), shape_of(weight)
     if len(ws) != 4:
-        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels, kH, kW), got shape {ws}")
+        raise ValueError(f"conv2d: weight must be 4-D (out_channels, in_channels/groups, kH, kW), got shape {ws}")
     if len(xs) not in (3, 4):
         raise ValueError(f"conv2d: input must be 3-D (C, H, W) or 4-D (N, C, H, W), got shape {xs}")
     unbatched = len(xs) == 3
     if unbatched:  # PyTorch's unbatched input: a batch of one, squeezed again at the end
         xs = (1,) + xs
         x = x.reshape(xs)
-    static = _static(xs, (ws[2], ws[3]), stride, padding, "conv2d")
-    if xs[1] != ws[1]:
+    g = check_groups(groups, 1, 1, "conv2d") if groups == 1 else groups
+    if isinstance(g, numbers.Integral) and not isinstance(g, bool) and xs[1] != ws[1] * g:
         raise ValueError(
-            f"conv2d: input has {xs[1]} channels (shape {shape_of(x)}) but weight expects {ws[1]} (shape {ws})"
+            f"conv2d: input has {xs[1]} channels (shape {shape_of(x)}) but weight {ws} with groups={g} "
+            f"expects {ws[1] * g}"
         )
+    g = check_groups(g, xs[1], ws[0], "conv2d", f" (input shape {shape_of(x)}, weight shape {ws})")
+    static = _static(xs, (ws[2], ws[3]), stride, padding, "conv2d", dilation)
     if bias is not None and shape_of(bias) != (ws[0],):
         raise ValueError(f"conv2d: bias must have shape ({ws[0]},) for weight {ws}, got {shape_of(bias)}")
     n = xs[0]
     o = ws[0]
-    oh = out_size(xs[2], ws[2], static["stride"][0], static["padding"][0])
-    ow = out_size(xs[3], ws[3], static["stride"][1], static["padding"][1])
+    oh, ow, _ = _windows(xs, static["kernel"], static["stride"], static["padding"], static.get("dilation", (1, 1)))
     if x.dtype.kind in "biu":
         x = np.asarray(x, dtype=weight.dtype)  # integer images (raw pixels) take the weight's dtype
     cols = im2col_p(x, **static)  # (N, K, L)
-    out = matmul_p(weight.reshape(o, ws[1] * ws[2] * ws[3]), cols)  # (N, O, L): one batched matmul
+    k = ws[1] * ws[2] * ws[3]
+    if g == 1:
+        out = matmul_p(weight.reshape(o, k), cols)  # (N, O, L): one batched matmul
+    else:  # channels (c, i, j) of group γ are rows γ·K ... (γ+1)·K - 1 of the columns
+        out = matmul_p(weight.reshape(g, o // g, k), cols.reshape(n, g, k, oh * ow))  # (N, G, O/G, L)
     out = out.reshape((o, oh, ow) if unbatched else (n, o, oh, ow))
     if bias is not None:
         out = out + bias.reshape(o, 1, 1)

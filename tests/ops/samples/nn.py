@@ -21,16 +21,17 @@ def _pool_input(shape, ties=False):
     return np.where(x > np.median(x), x, 0.0) if ties else x
 
 
-def _im2col_ref(x, k, s, p):
+def _im2col_ref(x, k, s, p, d=1):
     n, c, h, w = x.shape
     xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    span = d * (k - 1) + 1
+    oh, ow = (h + 2 * p - span) // s + 1, (w + 2 * p - span) // s + 1
     out = np.zeros((n, c, k, k, oh, ow))
     for i in range(k):
         for j in range(k):
             for a in range(oh):
                 for b in range(ow):
-                    out[:, :, i, j, a, b] = xp[:, :, a * s + i, b * s + j]
+                    out[:, :, i, j, a, b] = xp[:, :, a * s + i * d, b * s + j * d]
     return out.reshape(n, c * k * k, oh * ow)
 
 
@@ -45,28 +46,29 @@ def _pool_ref(x, k, s, p):
     return out
 
 
-def _static(shape, k, s, p):
-    return C._static(shape, (k, k), s, p, "test")
+def _static(shape, k, s, p, d=1):
+    return C._static(shape, (k, k), s, p, "test", d)
 
 
-def _im2col_case(shape, k, s, p):
-    st = _static(shape, k, s, p)
-    return Case("im2col", lambda x: C.im2col_p(x, **st), (r(*shape),), lambda x: _im2col_ref(x, k, s, p),
-                label=f"{shape} k{k} s{s} p{p}")
+def _im2col_case(shape, k, s, p, d=1):
+    st = _static(shape, k, s, p, d)
+    return Case("im2col", lambda x: C.im2col_p(x, **st), (r(*shape),), lambda x: _im2col_ref(x, k, s, p, d),
+                label=f"{shape} k{k} s{s} p{p} d{d}")
 
 
-def _col2im_case(shape, k, s, p):
-    st = _static(shape, k, s, p)
+def _col2im_case(shape, k, s, p, d=1):
+    st = _static(shape, k, s, p, d)
     n, c, h, w = shape
-    oh, ow = (h + 2 * p - k) // s + 1, (w + 2 * p - k) // s + 1
+    span = d * (k - 1) + 1
+    oh, ow = (h + 2 * p - span) // s + 1, (w + 2 * p - span) // s + 1
     cols = r(n, c * k * k, oh * ow)
 
     def ref(cols):  # the adjoint of im2col, through its matrix
         eye = np.eye(np.prod(shape)).reshape((-1,) + shape)
-        m = np.stack([_im2col_ref(e[None][0], k, s, p).reshape(-1) for e in eye], axis=1)
+        m = np.stack([_im2col_ref(e[None][0], k, s, p, d).reshape(-1) for e in eye], axis=1)
         return (m.T @ cols.reshape(-1)).reshape(shape)
 
-    return Case("col2im", lambda g: C.col2im_p(g, **st), (cols,), ref, label=f"{shape} k{k} s{s} p{p}")
+    return Case("col2im", lambda g: C.col2im_p(g, **st), (cols,), ref, label=f"{shape} k{k} s{s} p{p} d{d}")
 
 
 def _pool_kw(k, s, p):
@@ -136,6 +138,9 @@ CASES = [
     _im2col_case((2, 1, 3, 3), 1, 1, 0),
     _col2im_case((1, 2, 4, 4), 3, 1, 1),
     _col2im_case((1, 1, 5, 5), 2, 2, 0),
+    _im2col_case((1, 2, 7, 6), 3, 2, 1, 2),
+    _im2col_case((2, 1, 5, 5), 2, 1, 0, 3),
+    _col2im_case((1, 1, 6, 6), 2, 2, 1, 2),
     _pool_case((2, 2, 4, 4), 2, 2, 0),
     _pool_case((1, 2, 6, 4), 3, 3, 0),
     _pool_case((1, 1, 5, 5), 3, 2, 1),
