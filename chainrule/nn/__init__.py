@@ -1,6 +1,7 @@
 """``cr.nn``: layers, containers, losses and initialisations with PyTorch's names, layouts and defaults."""
 
 from . import functional, init, parallel
+from .attention import MultiheadAttention
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Flatten, ModuleList, Sequential
 from .conv import Conv2d
@@ -12,11 +13,13 @@ from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 from .pooling import MaxPool2d
 from .rnn import RNN, RNNCell
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "Module", "Parameter", "functional", "init", "parallel",
     "Linear", "Identity", "Conv2d", "MaxPool2d", "Flatten", "Sequential", "ModuleList",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
     "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "RNNCell",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
 ]
