@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import math
 
-from ..scipy.special import erf
 from .attention import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -18,7 +17,10 @@ __all__ = ["TransformerEncoderLayer", "TransformerEncoder"]
 
 
 def _gelu(x):
-    # exact GELU, x·Φ(x); local until nn.functional grows gelu (PyTorch's default approximate="none")
+    # exact GELU, x·Φ(x); local until nn.functional grows gelu (PyTorch's default approximate="none").
+    # erf comes from scipy, imported here so that `import chainrule` does not load scipy
+    from ..scipy.special import erf
+
     return x * (0.5 + 0.5 * erf(x * (1.0 / math.sqrt(2.0))))
 
 
