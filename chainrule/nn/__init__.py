@@ -2,6 +2,7 @@
 
 from . import functional, init, parallel
 from . import utils
+from .attention import MultiheadAttention
 from .activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .activation import ELU
 from .activation import GELU
@@ -28,12 +29,14 @@ from .pooling import MaxPool1d
 from .pooling import AvgPool2d
 from .pooling import AdaptiveAvgPool2d
 from .rnn import RNN, RNNCell
+from .transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "Module", "Parameter", "functional", "init", "parallel",
     "Linear", "Identity", "Conv2d", "MaxPool2d", "Flatten", "Sequential", "ModuleList",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
     "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "RNNCell",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "GELU",
     "SiLU",

@@ -7,16 +7,19 @@ import math
 from ... import nn
 from .edf_model import build_edf
 from .errors import TrainError
+from .transformer_model import build_transformer
 
 __all__ = ["MODELS", "build_model"]
 
-MODELS = ("mlp", "cnn", "edf")  # what --model accepts, and what a checkpoint's config may name
+MODELS = ("mlp", "cnn", "edf", "transformer")  # what --model accepts, and what a checkpoint's config may name
 
 
 def build_model(kind, features, classes):
     """The MLP, CNN or EDF MLP for inputs of ``features`` pixels (a square image for the CNN)."""
     if kind == "edf":
         return build_edf(features, classes)
+    if kind == "transformer":
+        return build_transformer(features, classes)
     if kind == "mlp":
         return nn.Sequential(nn.Linear(features, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
                              nn.Linear(256, classes))
@@ -35,4 +38,7 @@ def _shape_input(kind, x):
     if kind == "cnn":
         side = math.isqrt(x.shape[1])
         return x.reshape(len(x), 1, side, side)
+    if kind == "transformer":  # one sequence step per image row
+        side = math.isqrt(x.shape[1])
+        return x.reshape(len(x), side, side)
     return x

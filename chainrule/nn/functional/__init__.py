@@ -5,6 +5,7 @@ from .activation import elu
 from .activation import gelu
 from .activation import silu
 from .activation import softplus
+from .attention import scaled_dot_product_attention
 from .conv import col2im, conv2d, im2col
 from .elementwise_loss import huber_loss
 from .elementwise_loss import kl_div
@@ -50,4 +51,5 @@ __all__ = [
     "batch_norm",
     "group_norm",
     "layer_norm",
+    "scaled_dot_product_attention",
 ]

@@ -22,7 +22,10 @@ __all__ = ["linear"]
 def _linear(x, w, b):
     if x.dtype.kind in "biu":
         x = x.astype(w.dtype)  # integer data (raw pixels, one-hot ids) takes the weight's dtype
-    out = np.matmul(x, w.T)
+    if x.ndim > 2:  # fold the batch axes into rows: one GEMM is ~2x faster than matmul's stacked loop
+        out = np.matmul(x.reshape(-1, x.shape[-1]), w.T).reshape(x.shape[:-1] + (w.shape[0],))
+    else:
+        out = np.matmul(x, w.T)
     if b is not None:
         if out.dtype == b.dtype or out.dtype == np.result_type(out, b):
             out += b  # a fresh array: add in place, saving one temporary
