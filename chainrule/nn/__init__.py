@@ -11,12 +11,14 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 from .pooling import MaxPool2d
-from .rnn import RNN, RNNCell
+from .recurrent_cells import GRUCell, LSTMCell
+from .rnn import GRU, LSTM, RNN, RNNCell
 
 __all__ = [
     "Module", "Parameter", "functional", "init", "parallel",
     "Linear", "Identity", "Conv2d", "MaxPool2d", "Flatten", "Sequential", "ModuleList",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
     "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "RNNCell",
+    "LSTM", "GRU", "LSTMCell", "GRUCell",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
 ]
