@@ -7,20 +7,25 @@ import math
 from ... import nn
 from .edf_model import build_edf
 from .errors import TrainError
+from .lstm_model import RowLSTM
 
 __all__ = ["MODELS", "build_model"]
 
-MODELS = ("mlp", "cnn", "edf")  # what --model accepts, and what a checkpoint's config may name
+MODELS = ("mlp", "cnn", "edf", "lstm")  # what --model accepts, and what a checkpoint's config may name
 
 
 def build_model(kind, features, classes):
-    """The MLP, CNN or EDF MLP for inputs of ``features`` pixels (a square image for the CNN)."""
+    """The MLP, CNN, EDF MLP or row LSTM for inputs of ``features`` pixels (a square image for the CNN)."""
     if kind == "edf":
         return build_edf(features, classes)
     if kind == "mlp":
         return nn.Sequential(nn.Linear(features, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
                              nn.Linear(256, classes))
     side = math.isqrt(features)
+    if kind == "lstm":
+        if side * side != features:
+            raise TrainError(f"--model lstm needs square images, but the data has {features} pixels per sample")
+        return RowLSTM(side, classes)
     if side * side != features or side < 4:
         raise TrainError(f"--model cnn needs square images, but the data has {features} pixels per sample")
     flat = 64 * (side // 4) ** 2
@@ -35,4 +40,7 @@ def _shape_input(kind, x):
     if kind == "cnn":
         side = math.isqrt(x.shape[1])
         return x.reshape(len(x), 1, side, side)
+    if kind == "lstm":  # a sequence of rows: (N, rows, row width)
+        side = math.isqrt(x.shape[1])
+        return x.reshape(len(x), side, side)
     return x
