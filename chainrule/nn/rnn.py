@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops.join import concatenate, stack
+from ..ops.join import concatenate, split, stack
 from ..ops.shape import swapaxes
 from . import functional as F
 from .recurrent_cells import (
@@ -81,22 +81,24 @@ class _RNNBase(_RecurrentModule):
         init_states = self._states(hx, n, batched, x.dtype)
         directions = 2 if self.bidirectional else 1
         finals = []
-        seq = x
+        # the sequence as a list of per-step (N, features) tensors: indexing one stacked array per step would
+        # make backward scatter every step's gradient into a zero array of the whole sequence's size
+        seq = [piece.reshape(n, piece.shape[-1]) for piece in split(x, steps, axis=0)]
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout and self.training:
-                seq = F.dropout(seq, self.dropout, True)
+                seq = [F.dropout(s, self.dropout, True) for s in seq]
             outs = []
             for d, suffix in enumerate(("", "_reverse")[:directions]):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
-                xw = F.linear(seq, w_ih, b_ih)  # every step's input projection in one matmul
                 state = tuple(s[layer * directions + d] for s in init_states)
                 hs = [None] * steps
                 for t in (reversed(range(steps)) if d else range(steps)):
-                    state = self._step(xw[t], state, w_hh, b_hh)
+                    state = self._step(F.linear(seq[t], w_ih, b_ih), state, w_hh, b_hh)
                     hs[t] = state[0]
                 finals.append(state)
-                outs.append(stack(hs, axis=0))
-            seq = outs[0] if directions == 1 else concatenate(outs, axis=-1)
+                outs.append(hs)
+            seq = outs[0] if directions == 1 else [concatenate(pair, axis=-1) for pair in zip(*outs)]
+        seq = stack(seq, axis=0)
         final = tuple(stack([f[i] for f in finals], axis=0) for i in range(len(init_states)))
         if not batched:
             seq = seq.reshape(steps, seq.shape[-1])
