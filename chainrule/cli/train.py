@@ -96,7 +96,9 @@ def add_arguments(parser):
     parser.add_argument("--model", choices=MODELS, default=None,
                         help="mlp: 64-256-256-10 with ReLU; cnn: two 3x3 conv + max-pool blocks (32, 64 channels), "
                              "then 128 hidden units; edf: the EDF notes' MLP (64-256-10, Relu, then Sigmoid and "
-                             "Softmax) run by chainrule.edf's hand-written backward methods (default: mlp)")
+                             "Softmax) run by chainrule.edf's hand-written backward methods; lstm and transformer read "
+                             "each digit as a sequence of its rows (an LSTM of 128; one pre-norm encoder layer of "
+                             "d_model 64, 4 heads) (default: mlp)")
     parser.add_argument("--epochs", type=_positive_int, default=None,
                         help=f"train until this many epochs are done, resumed ones included; with --resume, a new "
                              f"number keeps the learning rate where the checkpoint left it and anneals it to 0 by "

@@ -28,8 +28,9 @@ from .pooling import MaxPool2d
 from .pooling import MaxPool1d
 from .pooling import AvgPool2d
 from .pooling import AdaptiveAvgPool2d
-from .rnn import RNN, RNNCell
 from .transformer import TransformerEncoder, TransformerEncoderLayer
+from .recurrent_cells import GRUCell, LSTMCell
+from .rnn import GRU, LSTM, RNN, RNNCell
 
 __all__ = [
     "Module", "Parameter", "functional", "init", "parallel",
@@ -37,6 +38,7 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
     "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "RNNCell",
     "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+    "LSTM", "GRU", "LSTMCell", "GRUCell",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "GELU",
     "SiLU",

@@ -1,86 +1,131 @@
-"""Elman RNN: h_t = tanh(x_t W_ihᵀ + b_ih + h_(t-1) W_hhᵀ + b_hh), PyTorch's names, layout and init."""
+"""Multi-layer RNN, LSTM and GRU over whole sequences, with PyTorch's names, layouts, options and init."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ..ops.join import stack
+from ..ops.join import concatenate, split, stack
 from ..ops.shape import swapaxes
 from . import functional as F
-from . import init
-from .module import Module, Parameter
-
-_ACTIVATIONS = {"tanh": F.tanh, "relu": F.relu}
-
-
-def _stack(ts):
-    return stack(ts, axis=0)
+from .recurrent_cells import (
+    ACTIVATIONS, GATES, GRUCell, LSTMCell, RNNCell, _RecurrentModule, add_parameters, elman_step, gru_step, lstm_step,
+)
 
 
-def _swap01(x):
-    return swapaxes(x, 0, 1)
+class _RNNBase(_RecurrentModule):
+    """Layers × directions of one cell type; ``forward`` runs each layer over the whole sequence in turn."""
 
+    mode = "RNN_TANH"
 
-class _Elman(Module):
-    """What RNNCell and RNN share: their parameters' names and shapes, and PyTorch's initialisation of them."""
-
-    def _add_parameters(self, suffix, size_in, hidden_size, bias, dtype):
-        """``weight_ih``, ``weight_hh`` and, with ``bias``, ``bias_ih``, ``bias_hh``, each name + ``suffix``."""
-        shapes = {"weight_ih": (hidden_size, size_in), "weight_hh": (hidden_size, hidden_size)}
-        if bias:
-            shapes.update(bias_ih=(hidden_size,), bias_hh=(hidden_size,))
-        for name, shape in shapes.items():
-            setattr(self, name + suffix, Parameter(init._empty_param(shape, dtype)))
-
-    def reset_parameters(self):
-        """PyTorch's default: every weight and bias ~ U(±1/√hidden_size)."""
-        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
-
-
-class RNNCell(_Elman):
-    """One step of the Elman cell: ``h' = tanh(W_ih x + b_ih + W_hh h + b_hh)``.
-
-    >>> import numpy as np, chainrule as cr
-    >>> from chainrule import nn
-    >>> cell = nn.RNNCell(3, 5)
-    >>> cell(cr.zeros((2, 3), dtype=np.float32)).shape
-    (2, 5)
-    """
-
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
+                 bidirectional=False, dtype=None):
         super().__init__()
-        if nonlinearity not in _ACTIVATIONS:
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        name = type(self).__name__
+        if not 0.0 <= float(dropout) <= 1.0:
+            raise ValueError(f"{name}: dropout must be between 0 and 1, got {dropout}")
+        if int(num_layers) < 1:
+            raise ValueError(f"{name}: num_layers must be at least 1, got {num_layers}")
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.nonlinearity = nonlinearity
-        self._add_parameters("", input_size, hidden_size, bias, dtype)
-        if not bias:
-            self.register_parameter("bias_ih", None)
-            self.register_parameter("bias_hh", None)
+        self.num_layers = int(num_layers)
+        self.bias = bias
+        self.batch_first = batch_first
+        self.dropout = float(dropout)
+        self.bidirectional = bool(bidirectional)
+        directions = 2 if self.bidirectional else 1
+        for layer in range(self.num_layers):
+            size_in = self.input_size if layer == 0 else self.hidden_size * directions
+            for suffix in ("", "_reverse")[:directions]:
+                add_parameters(self, f"_l{layer}{suffix}", GATES[self.mode], size_in, self.hidden_size, bias, dtype)
         self.reset_parameters()
 
-    def forward(self, x, h=None):
-        batched = len(x.shape) == 2
-        if h is None:
-            h = np.zeros((x.shape[0], self.hidden_size) if batched else (self.hidden_size,), dtype=x.dtype)
-        pre = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
-        return _ACTIVATIONS[self.nonlinearity](pre)
+    def _weights(self, layer, suffix):
+        get = self.__dict__.get
+        return tuple(get(f"{n}_l{layer}{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+
+    def _step(self, xw, state, w_hh, b_hh):
+        return (elman_step(xw, state[0], w_hh, b_hh, self.nonlinearity),)
+
+    def _states(self, hx, n, batched, dtype):
+        """The initial states as a tuple of (layers·directions, N, H) arrays, after checking ``hx``."""
+        count = len(self._state_names())
+        want = (self.num_layers * (2 if self.bidirectional else 1), n, self.hidden_size)
+        if hx is None:
+            return (np.zeros(want, dtype=dtype),) * count
+        given = tuple(hx) if count > 1 else (hx,)
+        if len(given) != count:
+            raise ValueError(f"{type(self).__name__}: hx must be a tuple (h_0, c_0), got {len(given)} items")
+        out = []
+        for arg, s in zip(self._state_names(), given):
+            need = want if batched else (want[0], want[2])
+            if tuple(s.shape) != need:
+                raise ValueError(f"{type(self).__name__}: {arg} must have shape {need}, got {tuple(s.shape)}")
+            out.append(s if batched else s.reshape(want))
+        return tuple(out)
+
+    def _state_names(self):
+        return ("hx",)
+
+    def forward(self, input, hx=None):
+        name = type(self).__name__
+        shape = tuple(input.shape)
+        if len(shape) not in (2, 3) or shape[-1] != self.input_size:
+            raise ValueError(f"{name}: expected input (L, N, {self.input_size}) (or batch_first / unbatched "
+                             f"(L, {self.input_size})), got shape {shape}")
+        batched = len(shape) == 3
+        x = input
+        if not batched:
+            x = x.reshape(shape[0], 1, shape[1])
+        elif self.batch_first:
+            x = swapaxes(x, 0, 1)
+        steps, n = x.shape[0], x.shape[1]
+        init_states = self._states(hx, n, batched, x.dtype)
+        directions = 2 if self.bidirectional else 1
+        finals = []
+        # the sequence as a list of per-step (N, features) tensors: indexing one stacked array per step would
+        # make backward scatter every step's gradient into a zero array of the whole sequence's size
+        seq = [piece.reshape(n, piece.shape[-1]) for piece in split(x, steps, axis=0)]
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout and self.training:
+                seq = [F.dropout(s, self.dropout, True) for s in seq]
+            outs = []
+            for d, suffix in enumerate(("", "_reverse")[:directions]):
+                w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
+                state = tuple(s[layer * directions + d] for s in init_states)
+                hs = [None] * steps
+                for t in (reversed(range(steps)) if d else range(steps)):
+                    state = self._step(F.linear(seq[t], w_ih, b_ih), state, w_hh, b_hh)
+                    hs[t] = state[0]
+                finals.append(state)
+                outs.append(hs)
+            seq = outs[0] if directions == 1 else [concatenate(pair, axis=-1) for pair in zip(*outs)]
+        seq = stack(seq, axis=0)
+        final = tuple(stack([f[i] for f in finals], axis=0) for i in range(len(init_states)))
+        if not batched:
+            seq = seq.reshape(steps, seq.shape[-1])
+            final = tuple(f.reshape(f.shape[0], self.hidden_size) for f in final)
+        elif self.batch_first:
+            seq = swapaxes(seq, 0, 1)
+        return seq, (final if len(final) > 1 else final[0])
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
-        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity!r}"
+        for key, default in (("bias", True), ("batch_first", False), ("dropout", 0.0), ("bidirectional", False)):
+            if getattr(self, key) != default:
+                s += f", {key}={getattr(self, key)}"
+        return s
 
 
-class RNN(_Elman):
+class RNN(_RNNBase):
     """A multi-layer Elman RNN over a whole sequence, PyTorch's ``nn.RNN``.
 
     Input (L, N, input_size) — or (N, L, input_size) with ``batch_first=True``, or
     unbatched (L, input_size). Returns ``(output, h_n)``: the last layer's hidden
-    state at every step, and every layer's final state (num_layers, N, hidden_size).
+    state at every step (both directions concatenated with ``bidirectional``), and
+    every layer's final state (num_layers·directions, N, hidden_size).
     The input projection of all steps is one matmul; the recurrence is a loop
     over time steps.
 
@@ -94,83 +139,51 @@ class RNN(_Elman):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, dtype=None):
-        super().__init__()
-        if nonlinearity not in _ACTIVATIONS:
+        if nonlinearity not in ACTIVATIONS:
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        if bidirectional:
-            raise NotImplementedError("RNN: bidirectional=True is not supported")
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"RNN: dropout must be between 0 and 1, got {dropout}")
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.num_layers = int(num_layers)
         self.nonlinearity = nonlinearity
-        self.bias = bias
-        self.batch_first = batch_first
-        self.dropout = dropout
-        for layer in range(self.num_layers):
-            size_in = self.input_size if layer == 0 else self.hidden_size
-            self._add_parameters(f"_l{layer}", size_in, hidden_size, bias, dtype)
-        self.reset_parameters()
-
-    def _layer(self, layer):
-        get = self.__dict__.get
-        return (get(f"weight_ih_l{layer}"), get(f"weight_hh_l{layer}"), get(f"bias_ih_l{layer}"),
-                get(f"bias_hh_l{layer}"))
-
-    def forward(self, input, hx=None):
-        shape = tuple(input.shape)
-        if len(shape) not in (2, 3) or shape[-1] != self.input_size:
-            raise ValueError(
-                f"RNN: expected input (L, N, {self.input_size}) (or batch_first / unbatched (L, {self.input_size})), "
-                f"got shape {shape}"
-            )
-        batched = len(shape) == 3
-        x = input
-        if not batched:
-            x = x.reshape(shape[0], 1, shape[1])
-        elif self.batch_first:
-            x = _swap01(x)
-        steps, n = x.shape[0], x.shape[1]
-        want = (self.num_layers, n, self.hidden_size)
-        if hx is None:
-            hx = np.zeros(want, dtype=x.dtype)
-        elif not batched:
-            if tuple(hx.shape) != (self.num_layers, self.hidden_size):
-                raise ValueError(f"RNN: hx must have shape {(self.num_layers, self.hidden_size)}, got {hx.shape}")
-            hx = hx.reshape(want)
-        elif tuple(hx.shape) != want:
-            raise ValueError(f"RNN: hx must have shape {want}, got {tuple(hx.shape)}")
-        act = _ACTIVATIONS[self.nonlinearity]
-        finals = []
-        seq = x
-        for layer in range(self.num_layers):
-            w_ih, w_hh, b_ih, b_hh = self._layer(layer)
-            if layer > 0 and self.dropout and self.training:
-                seq = F.dropout(seq, self.dropout, True)
-            xw = F.linear(seq, w_ih, b_ih)  # every step's input projection in one matmul
-            h = hx[layer]
-            outs = []
-            for t in range(steps):
-                h = act(xw[t] + F.linear(h, w_hh, b_hh))
-                outs.append(h)
-            finals.append(h)
-            seq = _stack(outs)
-        h_n = _stack(finals)
-        if not batched:
-            return seq.reshape(steps, self.hidden_size), h_n.reshape(self.num_layers, self.hidden_size)
-        if self.batch_first:
-            seq = _swap01(seq)
-        return seq, h_n
-
-    def extra_repr(self):
-        s = f"{self.input_size}, {self.hidden_size}"
-        if self.num_layers != 1:
-            s += f", num_layers={self.num_layers}"
-        if self.nonlinearity != "tanh":
-            s += f", nonlinearity={self.nonlinearity!r}"
-        if self.batch_first:
-            s += ", batch_first=True"
-        return s
+        self.mode = "RNN_" + nonlinearity.upper()
+        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, dtype)
 
 
-__all__ = ["RNN", "RNNCell"]
+class LSTM(_RNNBase):
+    """A multi-layer LSTM, PyTorch's ``nn.LSTM``: ``output, (h_n, c_n) = lstm(input, (h_0, c_0))``.
+
+    Layouts as ``RNN``; the weights stack the gates i, f, g, o row-wise
+    (``weight_ih_l0`` is (4·hidden_size, input_size)).
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule import nn
+    >>> lstm = nn.LSTM(4, 8, batch_first=True, bidirectional=True)
+    >>> out, (h, c) = lstm(cr.zeros((3, 5, 4), dtype=np.float32))
+    >>> out.shape, h.shape, c.shape, lstm.weight_ih_l0_reverse.shape
+    ((3, 5, 16), (2, 3, 8), (2, 3, 8), (32, 4))
+    """
+
+    mode = "LSTM"
+
+    def _state_names(self):
+        return ("h_0", "c_0")
+
+    def _step(self, xw, state, w_hh, b_hh):
+        return lstm_step(xw, state[0], state[1], w_hh, b_hh)
+
+
+class GRU(_RNNBase):
+    """A multi-layer GRU, PyTorch's ``nn.GRU``: ``output, h_n = gru(input, h_0)``; gates r, z, n.
+
+    >>> import numpy as np, chainrule as cr
+    >>> from chainrule import nn
+    >>> gru = nn.GRU(4, 8, num_layers=2)
+    >>> out, h = gru(cr.zeros((5, 3, 4), dtype=np.float32))
+    >>> out.shape, h.shape, gru.weight_hh_l1.shape
+    ((5, 3, 8), (2, 3, 8), (24, 8))
+    """
+
+    mode = "GRU"
+
+    def _step(self, xw, state, w_hh, b_hh):
+        return (gru_step(xw, state[0], w_hh, b_hh),)
+
+
+__all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

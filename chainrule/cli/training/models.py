@@ -7,15 +7,16 @@ import math
 from ... import nn
 from .edf_model import build_edf
 from .errors import TrainError
+from .lstm_model import RowLSTM
 from .transformer_model import build_transformer
 
 __all__ = ["MODELS", "build_model"]
 
-MODELS = ("mlp", "cnn", "edf", "transformer")  # what --model accepts, and what a checkpoint's config may name
+MODELS = ("mlp", "cnn", "edf", "lstm", "transformer")  # what --model accepts, and what a checkpoint's config may name
 
 
 def build_model(kind, features, classes):
-    """The MLP, CNN or EDF MLP for inputs of ``features`` pixels (a square image for the CNN)."""
+    """The MLP, CNN, EDF MLP or row LSTM for inputs of ``features`` pixels (a square image for the CNN)."""
     if kind == "edf":
         return build_edf(features, classes)
     if kind == "transformer":
@@ -24,6 +25,10 @@ def build_model(kind, features, classes):
         return nn.Sequential(nn.Linear(features, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(),
                              nn.Linear(256, classes))
     side = math.isqrt(features)
+    if kind == "lstm":
+        if side * side != features:
+            raise TrainError(f"--model lstm needs square images, but the data has {features} pixels per sample")
+        return RowLSTM(side, classes)
     if side * side != features or side < 4:
         raise TrainError(f"--model cnn needs square images, but the data has {features} pixels per sample")
     flat = 64 * (side // 4) ** 2
@@ -38,7 +43,7 @@ def _shape_input(kind, x):
     if kind == "cnn":
         side = math.isqrt(x.shape[1])
         return x.reshape(len(x), 1, side, side)
-    if kind == "transformer":  # one sequence step per image row
+    if kind in ("lstm", "transformer"):  # a sequence of rows: (N, rows, row width)
         side = math.isqrt(x.shape[1])
         return x.reshape(len(x), side, side)
     return x
