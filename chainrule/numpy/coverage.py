@@ -46,6 +46,7 @@ class Row(NamedTuple):
     reverse: bool = False
     forward: bool = False
     batched: bool = False
+    reason: str = ""
 
 
 def _names(module):
@@ -85,6 +86,7 @@ def _candidates():
     yield lambda: (_tensor(m), np.array([0, 2]))
     yield lambda: (_tensor(v), 2)
     yield lambda: (Tensor(np.array([1, 2, 3])), Tensor(np.array([3, 1, 2])))  # integers (bitwise operations)
+    yield lambda: (Tensor(np.array([1, 2, 3])),)
     yield lambda: (_tensor(np.arange(1.0, 9.0).reshape(2, 2, 2)), 2)  # three axes (dsplit)
     yield lambda: (_tensor(v), np.array([0.0, 0.5, 1.0]), _tensor(v))  # x, xp, fp (interp)
 
@@ -105,6 +107,7 @@ def _probe(func):
     if func in dispatch._PLAIN:
         return "values only", False, False, False
     fallback = None
+    refused = None  # chainrule's own refusal, seen on some argument list
     for make in _candidates():
         seen = []
         try:
@@ -112,7 +115,9 @@ def _probe(func):
                 warnings.simplefilter("ignore")
                 with tracing(lambda app, seen=seen: seen.append(app.prim)):
                     out = func(*make())
-        except Exception:  # noqa: BLE001 - these arguments do not suit it: try the next ones
+        except Exception as e:  # noqa: BLE001 - these arguments do not suit it: try the next ones
+            if refused is None and "no chainrule derivative rule" in str(e):
+                refused = f"raises {type(e).__name__}: no derivative rule"
             continue
         tensors, on_graph = _graph_outputs(out)
         if on_graph:
@@ -123,7 +128,9 @@ def _probe(func):
         # Tensors, say): that is not support, whatever it computed.
         if fallback is None and (tensors or seen):
             fallback = "zero derivative"
-    return fallback or "not supported", False, False, False
+    if fallback:
+        return fallback, False, False, False
+    return "not supported", False, False, False, refused or "none of the argument lists the probe tries fits it"
 
 
 def coverage_rows(names=None):
@@ -172,7 +179,7 @@ def coverage_markdown(rows=None):
         if r.status == "differentiable":
             lines.append(f"| `{r.name}` | {r.status} | {_mark(r.reverse)} | {_mark(r.forward)} | {_mark(r.batched)} |")
         else:
-            lines.append(f"| `{r.name}` | {r.status} | | | |")
+            lines.append(f"| `{r.name}` | {r.status}{': ' + r.reason if r.reason else ''} | | | |")
     return "\n".join(lines) + "\n"
 
 
