@@ -8,7 +8,8 @@ from operator import attrgetter
 import numpy as np
 
 from .complex_parts import real
-from .hooks import POST_ACCUMULATE, run_post_accumulate
+from .anomaly import ANOMALY, check_finite
+from .hooks import POST_ACCUMULATE, TENSOR_HOOKS, run_post_accumulate, run_tensor_hooks
 from .shapes import astype, sum_to
 from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
@@ -106,6 +107,8 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
     writes = WRITES
     targeted = want is not None
     early = _early_leaves(order) if accumulate and POST_ACCUMULATE and not targeted else None
+    hooked = TENSOR_HOOKS if TENSOR_HOOKS else None
+    anomaly = ANOMALY.on
     with raw_mode(True) if raw else set_grad_enabled(bool(create_graph)):
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -113,6 +116,8 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 continue
             if owned:
                 owned.discard(id(g))
+            if hooked is not None and node in hooked:
+                g = run_tensor_hooks(node, g, wrap)
             prim = node.prim
             parents = node.parents
             if targeted:
@@ -171,6 +176,8 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 dtype = gp.dtype
                 if dtype is not p.dtype and dtype != p.dtype or gp.shape != p.shape:
                     gp = _conform(gp, p, prim, i)
+                if anomaly:
+                    check_finite(node, i, gp)
                 if on_edge is not None:
                     on_edge(node, i, p, g, gp)
                 prev = grads.get(p)

@@ -12,6 +12,7 @@ from .module import Module, Parameter
 from .normalization import BatchNorm1d, LayerNorm
 from .pooling import MaxPool2d
 from .rnn import RNN, RNNCell
+from .summary import summary
 
 __all__ = [
     "Module", "Parameter", "functional", "init", "parallel",
@@ -19,4 +20,5 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Dropout",
     "BatchNorm1d", "LayerNorm", "Embedding", "RNN", "RNNCell",
     "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+    "summary",
 ]
