@@ -108,7 +108,8 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
     targeted = want is not None
     early = _early_leaves(order) if accumulate and POST_ACCUMULATE and not targeted else None
     hooked = TENSOR_HOOKS if TENSOR_HOOKS else None
-    anomaly = ANOMALY.on
+    if ANOMALY.on:  # detect_anomaly: every contribution is checked, through the per-edge callback
+        on_edge = _checking(on_edge)
     with raw_mode(True) if raw else set_grad_enabled(bool(create_graph)):
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -176,8 +177,6 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 dtype = gp.dtype
                 if dtype is not p.dtype and dtype != p.dtype or gp.shape != p.shape:
                     gp = _conform(gp, p, prim, i)
-                if anomaly:
-                    check_finite(node, i, gp)
                 if on_edge is not None:
                     on_edge(node, i, p, g, gp)
                 prev = grads.get(p)
@@ -201,6 +200,15 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                         owned.discard(id(g))
                         _to_leaf(leaf, g, raw, leaf_seen)
     return want
+
+
+def _checking(on_edge):
+    def check(node, i, parent, g, gp):
+        check_finite(node, i, gp)
+        if on_edge is not None:
+            on_edge(node, i, parent, g, gp)
+
+    return check
 
 
 def _early_leaves(order):
