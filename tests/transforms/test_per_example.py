@@ -140,3 +140,17 @@ def test_functional_call_buffers_and_errors():
         cr.func.functional_call(bn, {"nope": cr.tensor(1.0)}, cr.tensor([[1.0, 2.0]]))
     with pytest.raises(KeyError, match="strict"):
         cr.func.functional_call(bn, {}, cr.tensor([[1.0, 2.0]]), strict=True)
+
+
+@pytest.mark.parametrize("jac", [cr.jacfwd, cr.jacrev, cr.hessian])
+def test_jacobians_see_one_draw(jac):
+    # their basis vectors ride a vmap level of their own: one function, one draw of its noise
+    cr.random.seed(0)
+    noise = cr.random.randn(3).data
+    x = cr.tensor([1.0, 2.0, 3.0])
+    cr.random.seed(0)
+    if jac is cr.hessian:
+        got = jac(lambda v: (v * v * cr.random.randn(3)).sum())(x).data
+        np.testing.assert_allclose(got, np.diag(2 * noise))
+    else:
+        np.testing.assert_allclose(jac(lambda v: v * cr.random.randn(3))(x).data, np.diag(noise))
