@@ -17,6 +17,7 @@ if _sys.argv[:1] == ["-m"]:  # `python -m chainrule` is still starting: Ctrl-C d
     del install_interrupt_handler
 
 from . import autograd, data, distributed, fft, io, linalg, nn, numpy, ops, optim, random, testing, viz
+from . import func
 from .core.concrete import ConcretizationError, GraphDropWarning
 from .core.function import Function
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -74,6 +75,7 @@ __all__ = [
     # subpackages
     "autograd", "data", "distributed", "fft", "io", "linalg", "nn", "numpy", "ops", "optim", "random", "testing",
     "viz",
+    "func",
     # arithmetic, exponentials, trigonometry, activations, rounding, comparisons, logic, bits
     "add", "subtract", "negative", "positive", "multiply", "divide", "power", "exp", "expm1", "exp2", "log", "log1p",
     "log2", "log10", "sqrt", "cbrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin", "arccos", "arctan",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .core.batching import make, random_levels
+from .core.tensor import wrap
 from .creation import _make
 
 __all__ = ["seed", "get_rng", "randn", "rand", "normal", "uniform", "randint", "permutation"]
@@ -31,6 +33,25 @@ def get_rng() -> np.random.Generator:
     return _rng
 
 
+def _draw(sample, shape, requires_grad=False, who="cr.random"):
+    """``sample(shape)`` as a Tensor; inside ``vmap`` one independent draw per example of every level whose
+    ``randomness`` is "different" (the default), one shared draw for "same", an error for "error"."""
+    levels = random_levels()
+    for _, _, mode in levels:
+        if mode == "error":
+            raise RuntimeError(f"{who}: a random draw inside vmap(randomness='error'); pass randomness='different' "
+                               f"(independent per example) or 'same' (one draw shared by the batch)")
+    levels = [(tag, size) for tag, size, mode in levels if mode == "different"]
+    if not levels:
+        return _make(np.asarray(sample(shape)), requires_grad)
+    if requires_grad:
+        raise RuntimeError(f"{who}: requires_grad=True inside vmap; a batched value cannot become a leaf")
+    out = wrap(np.asarray(sample(tuple(size for _, size in levels) + tuple(shape))))
+    for tag, _ in levels:  # innermost level first: its batch axis is the physical axis 0
+        out = make(out, tag)
+    return out
+
+
 def _shape(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         return tuple(shape[0])
@@ -42,30 +63,51 @@ def _cast(arr, dtype):
 
 
 def randn(*shape, dtype=None, requires_grad=False):
-    """Standard normal samples of ``shape`` (``randn(2, 3)`` or ``randn((2, 3))``)."""
-    return _make(_cast(_rng.standard_normal(_shape(shape)), dtype), requires_grad)
+    """Standard normal samples of ``shape`` (``randn(2, 3)`` or ``randn((2, 3))``); inside ``vmap``, one draw
+    per example.
+
+    >>> import chainrule as cr
+    >>> cr.random.randn(2, 3).shape
+    (2, 3)
+    """
+    return _draw(lambda s: _cast(_rng.standard_normal(s), dtype), _shape(shape), requires_grad, "randn")
 
 
 def rand(*shape, dtype=None, requires_grad=False):
     """Uniform samples in [0, 1) of ``shape``."""
-    return _make(_cast(_rng.random(_shape(shape)), dtype), requires_grad)
+    return _draw(lambda s: _cast(_rng.random(s), dtype), _shape(shape), requires_grad, "rand")
+
+
+def _size(size, *params):
+    if size is not None:
+        return (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+    return np.broadcast_shapes(*(np.shape(p) for p in params))
 
 
 def normal(loc=0.0, scale=1.0, size=None, dtype=None, requires_grad=False):
     """Normal samples, NumPy's argument order: ``normal(loc, scale, size)``."""
-    return _make(_cast(np.asarray(_rng.normal(loc, scale, size)), dtype), requires_grad)
+    return _draw(lambda s: _cast(np.asarray(_rng.normal(loc, scale, s)), dtype), _size(size, loc, scale),
+                 requires_grad, "normal")
 
 
 def uniform(low=0.0, high=1.0, size=None, dtype=None, requires_grad=False):
     """Uniform samples in [low, high), NumPy's argument order."""
-    return _make(_cast(np.asarray(_rng.uniform(low, high, size)), dtype), requires_grad)
+    return _draw(lambda s: _cast(np.asarray(_rng.uniform(low, high, s)), dtype), _size(size, low, high),
+                 requires_grad, "uniform")
 
 
 def randint(low, high=None, size=None, dtype=np.int64):
     """Random integers in [low, high), as ``Generator.integers``."""
-    return _make(np.asarray(_rng.integers(low, high, size, dtype=dtype)), False)
+    shape = _size(size, low) if high is None else _size(size, low, high)
+    return _draw(lambda s: np.asarray(_rng.integers(low, high, s, dtype=dtype)), shape, False, "randint")
 
 
 def permutation(n):
     """A random permutation of ``range(n)`` (or of an array's first axis)."""
-    return _make(np.asarray(_rng.permutation(n)), False)
+    if not isinstance(n, (int, np.integer)):
+        return _make(np.asarray(_rng.permutation(n)), False)
+
+    def sample(s):
+        return _rng.permutation(n) if len(s) == 1 else _rng.permuted(np.broadcast_to(np.arange(n), s), axis=-1)
+
+    return _draw(sample, (int(n),), False, "permutation")

@@ -8,7 +8,8 @@ from operator import attrgetter
 import numpy as np
 
 from .complex_parts import real
-from .hooks import POST_ACCUMULATE, run_post_accumulate
+from .anomaly import ANOMALY, check_finite
+from .hooks import POST_ACCUMULATE, TENSOR_HOOKS, run_post_accumulate, run_tensor_hooks
 from .shapes import astype, sum_to
 from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
@@ -106,6 +107,9 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
     writes = WRITES
     targeted = want is not None
     early = _early_leaves(order) if accumulate and POST_ACCUMULATE and not targeted else None
+    hooked = TENSOR_HOOKS if TENSOR_HOOKS else None
+    if ANOMALY.on:  # detect_anomaly: every contribution is checked, through the per-edge callback
+        on_edge = _checking(on_edge)
     with raw_mode(True) if raw else set_grad_enabled(bool(create_graph)):
         for node in reversed(order):
             g = grads.pop(node, None)
@@ -113,6 +117,8 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 continue
             if owned:
                 owned.discard(id(g))
+            if hooked is not None and node in hooked:
+                g = run_tensor_hooks(node, g, wrap)
             prim = node.prim
             parents = node.parents
             if targeted:
@@ -194,6 +200,15 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                         owned.discard(id(g))
                         _to_leaf(leaf, g, raw, leaf_seen)
     return want
+
+
+def _checking(on_edge):
+    def check(node, i, parent, g, gp):
+        check_finite(node, i, gp)
+        if on_edge is not None:
+            on_edge(node, i, parent, g, gp)
+
+    return check
 
 
 def _early_leaves(order):

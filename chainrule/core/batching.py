@@ -38,6 +38,7 @@ __all__ = [
     "level_size",
     "moveaxis",
     "moveaxis_p",
+    "random_levels",
     "stack",
     "take",
     "to_level",
@@ -120,6 +121,7 @@ def make(val, level):
 class _Sizes(threading.local):
     def __init__(self):
         self.sizes = {}
+        self.randomness = {}  # {tag: "different" | "same" | "error"}: what cr.random does inside that level
 
 
 _LIVE = _Sizes()
@@ -128,19 +130,24 @@ _LIVE = _Sizes()
 class vmap_level:
     """Open a batching level of batch size ``size``; ``with vmap_level(n) as lv:`` gives its tag."""
 
-    __slots__ = ("size", "tag")
+    __slots__ = ("size", "tag", "randomness")
 
-    def __init__(self, size):
+    def __init__(self, size, randomness="same"):
+        # "same" unless cr.vmap asks: the basis levels of jacfwd/jacrev/hessian differentiate one function,
+        # with one draw of whatever it samples
         self.size = int(size)
+        self.randomness = randomness
 
     def __enter__(self):
         self.tag = open_level()
         STATE.set(vmap=STATE.vmap + 1)
         _LIVE.sizes[self.tag] = self.size
+        _LIVE.randomness[self.tag] = self.randomness
         return self.tag
 
     def __exit__(self, *exc):
         del _LIVE.sizes[self.tag]
+        del _LIVE.randomness[self.tag]
         STATE.set(vmap=STATE.vmap - 1)
         close_level(self.tag)
         return False
@@ -149,6 +156,11 @@ class vmap_level:
 def level_size(level):
     """The batch size of live level ``level``."""
     return _LIVE.sizes[level]
+
+
+def random_levels():
+    """``[(tag, size, randomness), ...]`` for the live vmap levels, innermost (lowest) first."""
+    return [(t, _LIVE.sizes[t], _LIVE.randomness[t]) for t in sorted(_LIVE.sizes)]
 
 
 def batch_levels(x):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import warnings
 import weakref
 
 import numpy as np
 
 from .concrete import check_concrete, warn_drop
+from .hooks import register_hook as _register_hook
 from .hooks import register_post_accumulate_grad_hook as _register_post_accumulate
+from .hooks import retain_grad as _retain_grad
+from .hooks import retains_grad as _retains_grad
 from .node import Node
 
 __all__ = ["Tensor", "wrap", "check_float_for_grad", "zero_grads"]
@@ -116,7 +120,15 @@ class Tensor:
 
     @property
     def grad(self):
-        return self._grad
+        g = self._grad
+        if g is None:
+            node = self._node
+            if node is not None and node.prim is not None and not _retains_grad(self):
+                warnings.warn(
+                    "The .grad attribute of a Tensor that is not a leaf is being accessed: backward does not fill "
+                    "it. Call .retain_grad() on it before backward if you want its gradient, or use a leaf "
+                    "(.detach().requires_grad_()) instead.", UserWarning, stacklevel=2)
+        return g
 
     @grad.setter
     def grad(self, value):
@@ -138,6 +150,20 @@ class Tensor:
         """Call ``hook(self)`` each time backward has added into this leaf's ``.grad``; returns a handle
         whose ``remove()`` unregisters it (see :func:`chainrule.core.hooks.register_post_accumulate_grad_hook`)."""
         return _register_post_accumulate(self, hook)
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when backward has this Tensor's gradient; a returned Tensor replaces it. Returns a
+        handle with ``remove()`` (see :func:`chainrule.core.hooks.register_hook`)."""
+        return _register_hook(self, hook)
+
+    def retain_grad(self):
+        """Have backward fill this non-leaf Tensor's ``.grad`` (see :func:`chainrule.core.hooks.retain_grad`)."""
+        _retain_grad(self)
+
+    @property
+    def retains_grad(self):
+        """Whether ``retain_grad()`` was called on this non-leaf Tensor."""
+        return _retains_grad(self)
 
     @property
     def grad_fn(self):

@@ -1,9 +1,12 @@
 """Datasets, mini-batch loading and small bundled/standard-format data readers."""
 
-from chainrule.data.dataset import Dataset, TensorDataset
+from chainrule.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from chainrule.data.digits import load_digits
 from chainrule.data.idx import load_idx
 from chainrule.data.loader import DataLoader
 from chainrule.data.sampler import DistributedSampler
 
-__all__ = ["DataLoader", "Dataset", "DistributedSampler", "TensorDataset", "load_digits", "load_idx"]
+__all__ = ["DataLoader", "Dataset", "DistributedSampler", "TensorDataset", "load_digits", "load_idx",
+           "Subset",
+           "ConcatDataset",
+           "random_split"]

@@ -87,8 +87,10 @@ class DataLoader:
 
     With ``shuffle=True`` a fresh permutation is drawn each epoch from one
     ``np.random.default_rng(seed)``, so epochs differ from each other while two
-    loaders built with the same seed yield identical batches. A ``sampler`` (an iterable of indices,
-    such as :class:`DistributedSampler`) decides the order instead, read anew each epoch.
+    loaders built with the same seed yield identical batches. ``collate_fn`` turns each list of samples
+    into a batch (default :func:`collate`); ``drop_last`` drops a short final batch. A ``sampler``
+    (an iterable of indices, such as :class:`DistributedSampler`) decides the order instead, read anew
+    each epoch.
 
     >>> import numpy as np
     >>> ds = TensorDataset(np.arange(10), np.arange(10) % 2)
@@ -97,7 +99,7 @@ class DataLoader:
     (3, [4, 4, 2])
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False, sampler=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False, sampler=None, collate_fn=None):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
                 "DataLoader dataset must define __len__ and __getitem__, "
@@ -125,6 +127,9 @@ class DataLoader:
         if sampler is not None and self.shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True exclude each other; the sampler decides the order")
         self.sampler = sampler
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError(f"DataLoader collate_fn must be callable, got {collate_fn!r}")
+        self.collate_fn = collate_fn  # list of samples -> batch; None: collate (PyTorch's default_collate)
 
     def __len__(self):
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
@@ -148,6 +153,8 @@ class DataLoader:
     def _fetch(self, indices):
         # Only the stock __getitem__ may be bypassed: a subclass overriding it
         # (say, for augmentation) must see every sample.
+        if self.collate_fn is not None:
+            return self.collate_fn([self.dataset[int(i)] for i in indices])
         if type(self.dataset).__getitem__ is TensorDataset.__getitem__:
             return self.dataset._take(indices)
         return collate([self.dataset[int(i)] for i in indices])

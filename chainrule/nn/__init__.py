@@ -31,6 +31,7 @@ from .pooling import AdaptiveAvgPool2d
 from .transformer import TransformerEncoder, TransformerEncoderLayer
 from .recurrent_cells import GRUCell, LSTMCell
 from .rnn import GRU, LSTM, RNN, RNNCell
+from .summary import summary
 
 __all__ = [
     "Module", "Parameter", "functional", "init", "parallel",
@@ -56,4 +57,5 @@ __all__ = [
     "AdaptiveAvgPool2d",
     "BatchNorm2d",
     "GroupNorm",
+    "summary",
 ]

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..core.tensor import Tensor, check_float_for_grad, wrap, zero_grads
 from ..core.writes import note_write
+from .hooks import ModuleHandle, call_with_hooks
 
 __all__ = ["Module", "Parameter"]
 
@@ -131,8 +132,39 @@ class Module:
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward(); subclasses of Module define it")
 
+    _forward_hooks = _backward_hooks = ()  # made lists on a module's first registration
+
     def __call__(self, *args, **kwargs):
+        if self._forward_hooks or self._backward_hooks:
+            return call_with_hooks(self, args, kwargs)
         return self.forward(*args, **kwargs)
+
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after each forward; a value it returns replaces the output.
+        Returns a handle whose ``remove()`` unregisters it."""
+        if not self._forward_hooks:
+            object.__setattr__(self, "_forward_hooks", [])
+        self._forward_hooks.append(hook)
+        return ModuleHandle(self._forward_hooks, hook)
+
+    def register_full_backward_hook(self, hook):
+        """Call ``hook(module, grad_input, grad_output)`` when backward has the gradients of this call's
+        positional Tensor inputs and of its outputs (None where there is none); a tuple it returns replaces
+        ``grad_input`` (see ``chainrule.nn.hooks``). Returns a handle whose ``remove()`` unregisters it.
+
+        >>> import chainrule as cr
+        >>> from chainrule import nn
+        >>> layer = nn.Linear(2, 1, bias=False)
+        >>> seen = []
+        >>> h = layer.register_full_backward_hook(lambda m, gi, go: seen.append((gi[0].shape, go[0].shape)))
+        >>> layer(cr.ones((3, 2), requires_grad=True)).sum().backward()
+        >>> seen
+        [((3, 2), (3, 1))]
+        """
+        if not self._backward_hooks:
+            object.__setattr__(self, "_backward_hooks", [])
+        self._backward_hooks.append(hook)
+        return ModuleHandle(self._backward_hooks, hook)
 
     # ---- registration ----------------------------------------------------------
     # Registered values live both in their table (for traversal) and in the

@@ -6,12 +6,13 @@ import math
 
 import numpy as np
 
-from ..core.batching import moveaxis
+from ..core.batching import Batched, level_size, make, moveaxis, stack, take, to_level
 from ..core.primitive import Primitive, apply
 from ..core.shapes import broadcast_to as _broadcast_to
 from ..core.shapes import shape_of
 from ..core.tensor import Tensor
 from .shape import reshape as _reshape
+from .shape import transpose
 
 __all__ = ["scatter_add"]
 
@@ -303,7 +304,60 @@ def getitem(x, index):
     >>> x.grad
     tensor([2., 0., 1.])
     """
+    if type(index) is Batched or (type(index) is tuple and any(type(e) is Batched for e in index)):
+        return _getitem_batched_index(x, index)
     return getitem_p(x, index=_normalise(index, shape_of(x), "getitem"))
+
+
+def _is_adv(e):
+    return type(e) is Batched or isinstance(e, (int, np.integer, list, np.ndarray, Tensor)) and e is not None
+
+
+def _getitem_batched_index(x, index):
+    """``x[index]`` inside vmap where an index entry is itself batched (per-example labels, ``logits[y]``).
+
+    At the top level the batch becomes one more advanced index, ``arange(n)`` on x's batch axis, so
+    every example is indexed in one gather; NumPy places the advanced block first when the entries are
+    split by a slice, and the logical axes are put back where one example would have them.
+    """
+    key = list(index) if type(index) is tuple else [index]
+    top = max(e.level for e in key + [x] if type(e) is Batched)
+    n = level_size(top)
+    ndim = len(shape_of(x))
+    if Ellipsis in [e for e in key if type(e) is not Batched and not isinstance(e, (Tensor, np.ndarray))]:
+        k = next(i for i, e in enumerate(key) if e is Ellipsis)
+        used = sum(1 for e in key if e is not None and e is not Ellipsis)
+        key[k : k + 1] = [_FULL] * (ndim - used)
+    phys = []
+    for e in key:
+        if type(e) is Batched and e.level == top:
+            if e.dtype.kind not in "iu":
+                raise IndexError(f"getitem: a batched index inside vmap must hold integers, got dtype {e.dtype}")
+            e = e.val
+        phys.append(e)
+    if any(type(e) is Batched for e in phys):  # batched at a lower level too: one example at a time
+        xs = to_level(x, top)
+        outs = []
+        for i in range(n):
+            ki = tuple(take(e, i, 0, n) if type(k) is Batched and k.level == top else k for e, k in zip(phys, key))
+            outs.append(getitem(take(xs, i, 0, n), ki))
+        return make(stack(outs, 0), top)
+    adv = [i for i, e in enumerate(key) if _is_adv(e)]
+    logical = np.broadcast_shapes(*[np.shape(e.data if isinstance(e, Tensor) else e) for e in (key[i] for i in adv)])
+    for i in adv:
+        if type(key[i]) is Batched:  # physical (n, *logical): the batch axis in front of the broadcast block
+            arr = np.asarray(phys[i].data)
+            phys[i] = arr.reshape((n,) + (1,) * (len(logical) - arr.ndim + 1) + arr.shape[1:])
+    block = len(logical) + 1  # with the batch axis
+    ar = np.arange(n).reshape((n,) + (1,) * (block - 1))
+    out = getitem(to_level(x, top), (ar, *phys))
+    contiguous = adv == list(range(adv[0], adv[-1] + 1))
+    if contiguous and adv[0] > 0:  # physical (n, block, before, rest) -> (n, before, block, rest)
+        before = sum(1 for e in key[: adv[0]])
+        nd = len(shape_of(out))
+        perm = [0, *range(block, block + before), *range(1, block), *range(block + before, nd)]
+        out = transpose(out, tuple(perm))
+    return make(out, top)
 
 
 def scatter_add(values, index, shape):

@@ -41,7 +41,7 @@ def _none_as_leaf(axes):
     return axes
 
 
-def vmap(f, in_axes=0, out_axes=0):
+def vmap(f, in_axes=0, out_axes=0, randomness="different"):
     """Map ``f`` over axis ``in_axes`` of its arguments, stacking results along ``out_axes``, in one pass.
 
     ``in_axes`` is an int (every argument), None (not mapped), or a tuple with
@@ -50,11 +50,18 @@ def vmap(f, in_axes=0, out_axes=0):
     one example; every primitive runs once on the whole batch through its
     batching rule. Composes with grad, jvp, jacobian and itself.
 
+    ``randomness`` (torch.func's): "different" (the default) gives each example
+    its own draw from ``cr.random`` and dropout, "same" one draw shared by the
+    batch, "error" makes a draw inside ``f`` raise.
+
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.transforms import vmap
     >>> vmap(lambda row: (row * row).sum())(np.arange(6.0).reshape(3, 2))
     array([ 1., 13., 41.])
     """
+
+    if randomness not in ("different", "same", "error"):
+        raise ValueError(f"vmap: randomness must be 'different', 'same' or 'error', got {randomness!r}")
 
     @functools.wraps(f)
     def vmapped(*args, **kwargs):
@@ -91,7 +98,7 @@ def vmap(f, in_axes=0, out_axes=0):
             specs.append((leaves, td, norm))
         if size is None:
             raise ValueError("vmap: no argument is mapped (every in_axes is None); there is no batch size")
-        with vmap_level(size) as lv:
+        with vmap_level(size, randomness) as lv:
             new_args = []
             for leaves, td, norm in specs:
                 vals = []

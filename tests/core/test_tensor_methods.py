@@ -45,6 +45,9 @@ ADDED = [
     'isnan', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logaddexp', 'logsumexp', 'matmul', 'maximum',
     'minimum', 'multiply', 'negative', 'norm', 'pow', 'reciprocal', 'relu', 'remainder', 'sigmoid', 'sign',
     'signbit', 'sin', 'sinh', 'softmax', 'sqrt', 'square', 'subtract', 'tan', 'tanh', 'trunc', 'unsqueeze',
+    'register_hook',
+    'retain_grad',
+    'retains_grad',
 ]
 
 

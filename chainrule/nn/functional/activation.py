@@ -110,7 +110,12 @@ def dropout(x, p=0.5, training=True):
     dtype = x.dtype if hasattr(x, "dtype") and np.dtype(x.dtype).kind == "f" else np.dtype(np.float32)
     if p == 1.0:
         return x * np.zeros(shape, dtype=dtype)
-    draw = _random.get_rng().random(shape, dtype=np.float32 if dtype == np.float32 else np.float64)
-    mask = (draw >= p).astype(dtype)
-    mask *= 1.0 / (1.0 - p)  # in place keeps the dtype
+    rng = _random.get_rng()
+    draw = _random._draw(lambda s: rng.random(s, dtype=np.float32 if dtype == np.float32 else np.float64), shape,
+                         who="dropout")  # inside vmap, one mask per example
+    if type(draw) is Tensor:
+        mask = (draw.data >= p).astype(dtype)
+        mask *= 1.0 / (1.0 - p)  # in place keeps the dtype
+    else:
+        mask = (draw >= p).astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype)
     return x * mask

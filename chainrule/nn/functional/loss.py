@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...core.batching import Batched, innermost
 from ...core.batching_rules import elementwise as _broadcasting, fallback, leading, reshape_to, shape_of, with_batch
 from ...core.primitive import Primitive, apply
 from ...core.tensor import Tensor
 from ...extend import nondifferentiable
-from ...ops.elementwise import log, logaddexp, maximum
+from ...creation import tensor
+from ...ops.elementwise import log, logaddexp, maximum, where
 from ...ops.reduce import sum_p
 from ...ops.shape import transpose
 from ...ops.special import log_softmax, softmax
@@ -229,6 +231,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     tdata = _data(target)
     if tdata.dtype.kind == "f" and tdata.shape == tuple(input.shape):
         return _soft_cross_entropy(input, target, weight, reduction, label_smoothing)
+    if type(target) is Batched:
+        return _batched_labels(cross_entropy_p, input, target, weight, ignore_index, reduction, label_smoothing)
     x, t, w, factor, reduce, shape = _labels(input, target, weight, ignore_index, reduction, "cross_entropy")
     loss = cross_entropy_p(x, t, w, factor=factor, reduce=reduce)
     if label_smoothing:
@@ -272,9 +276,62 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     1.0
     """
     _check_reduction(reduction, "nll_loss")
+    if type(target) is Batched:
+        return _batched_labels(nll_loss_p, input, target, weight, ignore_index, reduction, 0.0)
     x, t, w, factor, reduce, shape = _labels(input, target, weight, ignore_index, reduction, "nll_loss")
     loss = nll_loss_p(x, t, w, factor=factor, reduce=reduce)
     return loss if reduce else loss.reshape(shape)
+
+
+def _batched_labels(prim, input, target, weight, ignore_index, reduction, label_smoothing):
+    """Loss at labels batched inside vmap (per-example gradients): the labels have no one concrete value, so
+    they are checked on their physical array and ignore_index and weights become per-row factors."""
+    op = prim.name
+    shape = tuple(input.shape)
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: target must hold integer class labels, got dtype {target.dtype}")
+    if len(shape) == 0:
+        raise ValueError(f"{op}: input must have a class axis, got a 0-d input")
+    batched = len(shape) >= 2
+    c = shape[1] if batched else shape[0]
+    want = (shape[0],) + shape[2:] if batched else ()
+    if tuple(target.shape) != want:
+        raise ValueError(
+            f"{op}: target shape {tuple(target.shape)} does not match input shape {shape}; expected {want}"
+        )
+    every = innermost(target).data  # every example's labels at once
+    ignored_all = every == ignore_index
+    bad = ~ignored_all & ((every < 0) | (every >= c))
+    if bad.any():
+        raise LabelError(f"{op}: target label {int(every[bad][0])} is out of range for {c} classes; labels must be "
+                         f"in [0, {c - 1}]")
+    x = input.reshape(1, c) if not batched else input
+    if len(shape) > 2:
+        x = transpose(x, (0,) + tuple(range(2, len(shape))) + (1,)).reshape(-1, c)
+    t = target.reshape(-1)
+    keep = None
+    if ignored_all.any():
+        keep = (t != ignore_index).astype(x.dtype)
+        t = where(t == ignore_index, 0, t)
+    w = keep
+    if weight is not None:
+        cw = _data(weight)
+        if cw.shape != (c,):
+            raise ValueError(f"{op}: weight must have one entry per class, shape ({c},), got {cw.shape}")
+        w = tensor(cw.astype(x.dtype, copy=False))[t] * (1.0 if keep is None else keep)
+    rows = prim(x, t, None, factor=1.0, reduce=False)
+    if w is not None:
+        rows = rows * w
+    if label_smoothing:  # as cross_entropy: the smoothing term has its class weights, ignored rows drop out
+        lsm = log_softmax(x, axis=-1)
+        cwt = None if weight is None else _data(weight).astype(x.dtype, copy=False)
+        smooth = -(lsm if cwt is None else lsm * cwt).sum(axis=-1) * (1.0 / c)
+        rows = rows * (1.0 - label_smoothing) + (smooth if keep is None else smooth * keep) * label_smoothing
+    if reduction == "none":
+        return rows.reshape(want)
+    if reduction == "sum":
+        return rows.sum()
+    return rows.sum() / (w.sum() if w is not None else float(t.size))
 
 
 def _reduce(loss, reduction):
