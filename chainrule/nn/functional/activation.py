@@ -9,6 +9,7 @@ import numpy as np
 
 from ... import random as _random
 from ...core.shapes import shape_of
+from ...core.tensor import Tensor
 from ...ops.elementwise import expm1, greater, logaddexp, relu, sigmoid, tanh, where
 from ...ops.special import log_softmax, softmax
 
