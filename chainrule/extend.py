@@ -34,6 +34,30 @@ __all__ = ["Function", "Primitive", "elementwise", "binary", "linear", "nondiffe
            "zeros_like", "REGISTRY", "NONDIFFERENTIABLE"]
 
 
+# x̄ = ḡ · conj(∂f/∂x) (PyTorch's convention; conj is the identity on real values). These run once per
+# operation in every backward pass, so the real case is tested inline rather than through conj_of's call.
+def _unary_vjp(d):
+    def rule(g, ans, x):
+        r = d(ans, x)
+        kind = type(r)
+        if kind is _ndarray and r.dtype.kind != "c" or kind is float or kind is int:
+            return g * r
+        return g * conj_of(r)
+
+    return rule
+
+
+def _binary_vjp(d):
+    def rule(g, ans, x, y):
+        r = d(ans, x, y)
+        kind = type(r)
+        if kind is _ndarray and r.dtype.kind != "c" or kind is float or kind is int:
+            return g * r
+        return g * conj_of(r)
+
+    return rule
+
+
 def elementwise(name, impl, d, save=("args",), *, batch=_broadcasting, **declare):
     """A unary elementwise primitive from its derivative ``d(ans, x)``.
 
@@ -47,8 +71,7 @@ def elementwise(name, impl, d, save=("args",), *, batch=_broadcasting, **declare
     return Primitive(
         name,
         impl,
-        # the real case inline (conj_of's own test, without its call): this runs once per op in backward
-        vjp=(lambda g, ans, x: g * (r if type(r := d(ans, x)) is _ndarray and r.dtype.kind != "c" else conj_of(r)),),
+        vjp=(_unary_vjp(d),),
         jvp=(lambda t, ans, x: t * d(ans, x),),
         save=save,
         batch=batch,
@@ -68,8 +91,7 @@ def binary(name, impl, dx, dy, save=("args",), *, batch=_broadcasting, **declare
     return Primitive(
         name,
         impl,
-        vjp=(lambda g, ans, x, y: g * conj_of(dx(ans, x, y)),
-             lambda g, ans, x, y: g * conj_of(dy(ans, x, y))),
+        vjp=(_binary_vjp(dx), _binary_vjp(dy)),
         jvp=(lambda t, ans, x, y: t * dx(ans, x, y), lambda t, ans, x, y: t * dy(ans, x, y)),
         save=save,
         batch=batch,

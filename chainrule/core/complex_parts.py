@@ -35,8 +35,11 @@ def conj_of(v):
     >>> conj_of(np.array([1 + 2j])), conj_of(3.0)
     (tensor([1.-2.j], dtype=complex128), 3.0)
     """
-    if type(v) is np.ndarray:  # the first-order backward pass: rules see bare arrays, so this path is hot
+    kind = type(v)
+    if kind is np.ndarray:  # the first-order backward pass: rules see bare arrays, so this path is hot
         return conj(v) if v.dtype.kind == "c" else v
+    if kind is float or kind is int:  # a Python number operand (x * 2.0): as hot
+        return v
     return conj(v) if is_complex(v) else v
 
 
