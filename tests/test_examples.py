@@ -10,7 +10,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = {
     "edf_mlp.py": "final test accuracy",
     "logistic_regression.py": "SGD(weight_decay=2λ): True",
+    "per_example_gradients.py": "per-example mean equals the batch gradient: True",
     "rnn_sequence.py": "nn.RNN agrees with the hand-written cell: True",
+    "transformer_reverse.py": "held-out token accuracy",
 }
 
 
