@@ -11,7 +11,7 @@ from ... import random as _random
 from ...core.shapes import shape_of
 from ...core.tensor import Tensor
 from ...ops.elementwise import expm1, greater, logaddexp, relu, sigmoid, tanh, where
-from ...ops.special import log_softmax, softmax
+from ...ops import special as _special
 
 __all__ = ["relu", "sigmoid", "tanh", "softmax", "log_softmax", "leaky_relu", "gelu", "silu", "softplus", "elu",
            "dropout"]
@@ -120,3 +120,37 @@ def dropout(x, p=0.5, training=True):
     else:
         mask = (draw >= p).astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype)
     return x * mask
+
+
+_LAST = object()  # axis= not given (None is NumPy's "all axes")
+
+
+def _axis(who, dim, axis):
+    if dim is not None and axis is not _LAST:
+        raise TypeError(f"{who}: both dim= and axis= were given; pass one (dim is PyTorch's name for axis)")
+    if dim is not None:
+        return dim
+    return -1 if axis is _LAST else axis
+
+
+def softmax(input, dim=None, *, axis=_LAST):
+    """``F.softmax`` as PyTorch names it: ``dim`` (or NumPy's ``axis``; default the last axis).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> F.softmax(cr.tensor([[0.0, 0.0]]), dim=1)
+    tensor([[0.5, 0.5]])
+    """
+    return _special.softmax(input, axis=_axis("softmax", dim, axis))
+
+
+def log_softmax(input, dim=None, *, axis=_LAST):
+    """``F.log_softmax`` as PyTorch names it: ``dim`` (or NumPy's ``axis``; default the last axis).
+
+    >>> import chainrule as cr
+    >>> from chainrule.nn import functional as F
+    >>> F.log_softmax(cr.tensor([0.0, 0.0]), dim=0).exp()
+    tensor([0.5, 0.5])
+    """
+    return _special.log_softmax(input, axis=_axis("log_softmax", dim, axis))
+
