@@ -28,7 +28,7 @@ from .training.distributed import World, join
 from .training.errors import TrainError
 from .training.loop import _Run, evaluate
 from .training.models import MODELS, _shape_input, build_model
-from .training.schedule import plan_schedule
+from .training.schedule import SCHEDULES, plan_schedule
 from .training.threads import blas_threads
 
 __all__ = ["register", "run", "main", "build_model"]
@@ -40,18 +40,20 @@ SGD_MOMENTUM = 0.9
 DESCRIPTION = """\
 Train a classifier and report its test accuracy. With the defaults, an MLP
 (64-256-256-10, ReLU) learns scikit-learn's bundled 8x8 digits in 20 epochs of
-Adam with a cosine learning-rate schedule. Writes DIR/metrics.csv,
-DIR/curves.png and DIR/model.safetensors (model, optimiser state, epoch and
-the learning-rate schedule).
+Adam with a cosine learning-rate schedule (--lr-schedule picks another).
+Writes DIR/metrics.csv, DIR/curves.png and DIR/model.safetensors (model,
+optimiser state, epoch and the learning-rate schedule).
 
 --resume continues from that checkpoint exactly, as if the run had never
 stopped. Resuming with a different --epochs (say 20 after a finished 10-epoch
 run) does not restart the schedule: the learning rate continues from the value
 the checkpoint's last epoch used and anneals (cosine) to 0 over the new
-remaining epochs. Resuming with a different --lr restarts the annealing from
-that value over the remaining epochs. --seed and --batch-size cannot change on
-resume (the data order would no longer be the one an uninterrupted run sees):
-start a new run, in another --out, to change them. --data DIR is remembered as
+remaining epochs (under step, it steps down over them; under onecycle a new
+cycle peaking at --lr runs over them). Resuming with a different --lr restarts
+the schedule from that value over the remaining epochs. --seed, --batch-size,
+--lr-schedule and --clip-grad-norm cannot change on resume (the data order or
+the steps would no longer be the ones an uninterrupted run takes): start a new
+run, in another --out, to change them. --data DIR is remembered as
 an absolute path, so --resume works from any working directory.
 
 Ctrl-C stops at once and keeps the checkpoint of the last finished epoch (and
@@ -91,6 +93,17 @@ def _positive_float(text):
     return value
 
 
+def _positive_finite(text):
+    """A --clip-grad-norm: argparse prints the one line and exits with 2 on anything else."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
 def add_arguments(parser):
     """The train command's options (shared by ``register`` and ``main``)."""
     parser.add_argument("--model", choices=MODELS, default=None,
@@ -106,8 +119,19 @@ def add_arguments(parser):
     parser.add_argument("--batch-size", type=_positive_int, default=None,
                         help=f"mini-batch size; fixed on --resume (default: {DEFAULT_BATCH})")
     parser.add_argument("--lr", type=_positive_float, default=None,
-                        help="peak learning rate of the cosine schedule; with --resume, a new value restarts the "
-                             "annealing from it (default: 0.002 for adam, 0.05 for sgd, or the checkpoint's)")
+                        help="peak learning rate of the schedule; with --resume, a new value restarts the "
+                             "schedule from it (default: 0.002 for adam, 0.05 for sgd, or the checkpoint's)")
+    parser.add_argument("--lr-schedule", choices=SCHEDULES, default=None,
+                        help="how the learning rate moves from --lr: cosine anneals to 0 by the last epoch (set once "
+                             "per epoch); constant keeps it; step multiplies it by 0.1 after each third of the epochs "
+                             "(PyTorch's StepLR, step_size ceil(epochs/3), set per epoch); onecycle is PyTorch's "
+                             "OneCycleLR with max_lr --lr over every batch of the run (cosine warm-up from lr/25 over "
+                             "the first 30%%, then cosine annealing to lr/25/1e4; set per batch, metrics.csv shows "
+                             "each epoch's first). Fixed on --resume (default: cosine, or the checkpoint's)")
+    parser.add_argument("--clip-grad-norm", type=_positive_finite, default=None, metavar="MAX",
+                        help="before each optimiser step, scale all gradients together so that their global 2-norm "
+                             "is at most MAX (chainrule.nn.utils.clip_grad_norm_); fixed on --resume "
+                             "(default: no clipping, or the checkpoint's)")
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default=None,
                         help=f"adam, or sgd with momentum {SGD_MOMENTUM} (default: adam)")
     parser.add_argument("--seed", type=_seed, default=None,
@@ -184,7 +208,8 @@ def _resolve(args, world):
             check_resume(args, saved, ckpt)
         tensors, saved = world.from_lead((tensors, saved))
     for key, default in (("model", "mlp"), ("optimizer", "adam"), ("data", "digits"), ("seed", 0),
-                         ("batch_size", DEFAULT_BATCH), ("epochs", DEFAULT_EPOCHS)):
+                         ("batch_size", DEFAULT_BATCH), ("epochs", DEFAULT_EPOCHS), ("lr_schedule", "cosine"),
+                         ("clip_grad_norm", None)):
         if getattr(args, key) is None:
             setattr(args, key, saved.get(key, default))
     # a --lr given on --resume that differs from the checkpoint's restarts the annealing (see plan_schedule)
@@ -280,17 +305,20 @@ def _train_quietly(args, started, world):
     model = build_model(args.model, xtr.shape[1], classes)
     opt = _make_optimizer(args, model.parameters())
     xtr, xte = _shape_input(args.model, xtr), _shape_input(args.model, xte)
-    start, schedule, history = restore(ckpt, tensors, saved, model, opt)
+    steps = math.ceil(len(xtr) / args.batch_size)  # batches per epoch, the DataLoader's
+    start, schedule, history = restore(ckpt, tensors, saved, model, opt, steps)
     resumed_schedule = schedule
-    schedule = plan_schedule(schedule, start, args.epochs, args.lr, args.restart_lr)
+    schedule = plan_schedule(schedule, start, args.epochs, args.lr, args.restart_lr, args.lr_schedule, steps)
     if tensors is None and os.path.exists(ckpt):
         print(f"note: starting afresh; {ckpt} will be replaced (pass --resume to continue it)", file=sys.stderr)
     if world.lead:
         _prepare_out(args.out)
+    clip = "" if args.clip_grad_norm is None else f", gradient norm clipped to {args.clip_grad_norm:g}"
     todo = f"epochs {start + 1}..{args.epochs}" if start < args.epochs else f"{start} epochs done"
     across = f" across {world.size} processes" if world.size > 1 else ""
     print(f"training {args.model} on {args.data}: {len(xtr)} train / {len(xte)} test samples, "
-          f"{sum(p.size for p in model.parameters()):,} parameters, {args.optimizer} lr {args.lr:g}, "
+          f"{sum(p.size for p in model.parameters()):,} parameters, {args.optimizer} lr {args.lr:g} "
+          f"({args.lr_schedule}{clip}), "
           f"batch {args.batch_size}{across}, {todo} -> {args.out}", flush=True)
     if start >= args.epochs:
         print(f"nothing to train: the checkpoint already ran {start} epoch{'s' * (start != 1)}; pass --epochs "
@@ -298,7 +326,9 @@ def _train_quietly(args, started, world):
     elif schedule is not resumed_schedule and resumed_schedule is not None:
         why = (f"--lr changed from {saved['lr']:g} to {args.lr:g}" if args.restart_lr
                else f"--epochs changed from {resumed_schedule[-1][1]} to {args.epochs}")
-        print(f"note: {why}: the learning rate starts at {schedule[-1][2]:.3g} and anneals to 0 over epochs "
+        how = {"cosine": "anneals to 0", "constant": "stays", "step": "steps down by 0.1 each third",
+               "onecycle": "runs a new cycle"}[args.lr_schedule]
+        print(f"note: {why}: the learning rate starts at {schedule[-1][2]:.3g} and {how} over epochs "
               f"{start + 1}..{args.epochs}")
     trainer = started["run"] = _Run(args, ckpt, model, opt, history, schedule, start, fresh=tensors is None,
                                     world=world)

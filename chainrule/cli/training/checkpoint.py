@@ -13,13 +13,15 @@ from ...optim import flatten_state_dict
 from .errors import TrainError
 from .metrics import _COLUMNS
 from .models import MODELS
-from .schedule import lr_at
+from .schedule import SCHEDULES, lr_at
 
 __all__ = ["CHECKPOINT", "save_checkpoint", "read_checkpoint", "check_resume", "restore"]
 
 CHECKPOINT = "model.safetensors"
 # a resumed run continues exactly only with the checkpoint's values of these
-_FIXED_ON_RESUME = ("model", "optimizer", "data", "seed", "batch_size")
+_FIXED_ON_RESUME = ("model", "optimizer", "data", "seed", "batch_size", "lr_schedule", "clip_grad_norm")
+# what a checkpoint written before an option existed ran with
+_BEFORE_THE_OPTION = {"lr_schedule": "cosine", "clip_grad_norm": None}
 
 
 def _data_key(spec):
@@ -29,7 +31,8 @@ def _data_key(spec):
 
 def _config(args, schedule):
     return {"model": args.model, "optimizer": args.optimizer, "data": _data_key(args.data), "seed": args.seed,
-            "batch_size": args.batch_size, "lr": args.lr, "epochs": args.epochs, "schedule": schedule}
+            "batch_size": args.batch_size, "lr": args.lr, "epochs": args.epochs, "schedule": schedule,
+            "lr_schedule": args.lr_schedule, "clip_grad_norm": args.clip_grad_norm}
 
 
 def save_checkpoint(path, model, opt, epoch, history, config):
@@ -121,6 +124,9 @@ CONFIG_SCHEMA = {
     "lr": (True, _number(True)),
     "epochs": (True, _int_in(1, MAX_EPOCHS)),
     "schedule": (False, _schedule),
+    # absent in checkpoints written before these options: cosine, no clipping
+    "lr_schedule": (False, _one_of(*SCHEDULES)),
+    "clip_grad_norm": (False, lambda v: None if v is None else _number(True)(v)),
 }
 
 
@@ -227,8 +233,9 @@ def _short(value, most=60):
 def check_resume(args, saved, ckpt):
     """Refuse a --resume that changes a setting it must keep (``_FIXED_ON_RESUME``), naming the checkpoint's."""
     for key in _FIXED_ON_RESUME:
-        given, before = getattr(args, key), saved.get(key)
-        if given is None or before is None:
+        given, before = getattr(args, key, None), saved.get(key, _BEFORE_THE_OPTION.get(key))
+        # no clipping (None) is a setting of its own; a None elsewhere is a field older checkpoints lack
+        if given is None or (before is None and key != "clip_grad_norm"):
             continue
         same = _data_key(given) == _data_key(before) if key == "data" else given == before
         if not same:
@@ -236,12 +243,14 @@ def check_resume(args, saved, ckpt):
             why = ("" if key in ("model", "optimizer") else
                    f"; a resumed run continues exactly as the first one would have, so {flag} stays as it "
                    f"was (train afresh in another --out to change it)")
-            raise TrainError(f"--resume: {ckpt} was trained with {flag} {before}, not {given}{why}")
+            was = f"without {flag}" if before is None else f"with {flag} {before}"
+            raise TrainError(f"--resume: {ckpt} was trained {was}, not {given}{why}")
 
 
-def restore(ckpt, tensors, saved, model, opt):
+def restore(ckpt, tensors, saved, model, opt, steps=1):
     """(epochs done, schedule, metric history) of a checkpoint read for --resume, its state loaded into
-    ``model`` and ``opt``; (0, None, an empty history) for a fresh run (``tensors`` None)."""
+    ``model`` and ``opt``; (0, None, an empty history) for a fresh run (``tensors`` None). ``steps``: batches
+    per epoch."""
     history = {name: [] for name in _COLUMNS[1:]}
     start, schedule = 0, None
     if tensors is not None:
@@ -263,7 +272,8 @@ def restore(ckpt, tensors, saved, model, opt):
         for name in history:
             history[name] = [float(v) for v in tensors.get("metrics." + name, [])][:start]
         if len(history["lr"]) < start:
-            history["lr"] = [lr_at(schedule, e) for e in range(start)]
+            kind = saved.get("lr_schedule", "cosine")
+            history["lr"] = [lr_at(schedule, e, kind, 0, steps) for e in range(start)]
     return start, schedule, history
 
 

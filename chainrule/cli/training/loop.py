@@ -15,13 +15,14 @@ from ...creation import tensor
 from ...data import DataLoader
 from ...nn import functional as F
 from ...nn.parallel import DistributedDataParallel
+from ...nn.utils import clip_grad_norm_
 from .checkpoint import _config, _epoch_of, save_checkpoint
 from .distributed import World
 from .errors import WriteError
 from .metrics import _COLUMNS, _Plot, _title, write_metrics
 from .schedule import lr_at
 
-__all__ = ["PROGRESS_INTERVAL", "evaluate"]
+__all__ = ["PROGRESS_INTERVAL", "evaluate", "optimizer_step"]
 
 PROGRESS_INTERVAL = 0.1  # seconds between progress-bar redraws (tqdm's default)
 
@@ -45,6 +46,27 @@ def evaluate(model, x, y, batch=512):
     model.train()
     n = max(len(x), 1)
     return total / n, correct / n, correct
+
+
+def optimizer_step(opt, params, max_norm=None):
+    """One optimiser step, the gradients' global 2-norm first clipped to ``max_norm`` (None: not clipped).
+
+    >>> import chainrule as cr
+    >>> from chainrule import optim
+    >>> w = cr.tensor([3.0, 4.0], requires_grad=True)
+    >>> (w * w).sum().backward()            # grad (6, 8), norm 10
+    >>> optimizer_step(optim.SGD([w], lr=1.0), [w], max_norm=1.0)
+    >>> [round(v, 4) for v in w.data.tolist()]
+    [2.4, 3.2]
+    """
+    if max_norm is not None:
+        clip_grad_norm_(params, max_norm)
+    opt.step()
+
+
+def _set_lr(opt, lr):
+    for group in opt.param_groups:
+        group["lr"] = lr
 
 
 def _finite(model):
@@ -93,10 +115,11 @@ class _Run:
         t0 = time.perf_counter()
         epoch_seed = _epoch_seed(args.seed, epoch)
         cr_random.seed(epoch_seed)  # dropout masks, should a model use them
-        lr = lr_at(self.schedule, epoch)
-        for group in opt.param_groups:
-            group["lr"] = lr
         loader = DataLoader(dataset, batch_size=args.batch_size, shuffle=True, seed=epoch_seed)
+        kind, steps = args.lr_schedule, len(loader)
+        lr = lr_at(self.schedule, epoch, kind, 0, steps)  # the epoch's first step's, as metrics.csv shows
+        _set_lr(opt, lr)
+        params = list(model.parameters())
         world = self.world
         bar, batches = _progress(loader, f"epoch {epoch + 1}/{args.epochs}", not args.no_progress and world.lead)
         total, seen = 0.0, 0
@@ -119,7 +142,9 @@ class _Run:
                     if not math.isfinite(value):
                         return self._diverged(f"the loss became {value} at epoch {epoch + 1}, step {step + 1}")
                     loss.backward()
-                    opt.step()
+                    if kind == "onecycle" and step:  # the one schedule that moves every batch
+                        _set_lr(opt, lr_at(self.schedule, epoch, kind, step, steps))
+                    optimizer_step(opt, params, args.clip_grad_norm)
                     total += value * len(yb)
                     seen += len(yb)
                     if bar is not None:
