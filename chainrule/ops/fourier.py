@@ -15,8 +15,9 @@ import operator
 
 import numpy as np
 
-from ..core.batching_rules import axis_rule, elementwise as _broadcasting
+from ..core.batching_rules import axis_rule
 from ..core.shapes import shape_of
+from ..core.complex_parts import conj, real
 from ..core.tensor import Tensor
 from ..extend import Primitive
 from .join import crop_p, pad_p
@@ -33,46 +34,11 @@ def _complex_dtype(dtype):
     return np.result_type(dtype, np.complex64)
 
 
-# Re z and the embedding of ℝ in ℂ (x + 0i), each the other's adjoint under PyTorch's convention. Internal
-# (unregistered, as core's moveaxis): the real part of an adjoint, where a transform's input is real.
-real_part_p = Primitive(
-    "_fft_real_part",
-    np.real,
-    vjp=(lambda g, ans, z: embed_p(g),),
-    jvp=(lambda t, ans, z: real_part_p(t),),
-    save=(),
-    batch=_broadcasting,
-    register=False,
-)
-
-embed_p = Primitive(
-    "_fft_embed",
-    lambda x: x.astype(_complex_dtype(x.dtype)),
-    vjp=(lambda g, ans, x: real_part_p(g),),
-    jvp=(lambda t, ans, x: embed_p(t),),
-    save=(),
-    batch=_broadcasting,
-    register=False,
-)
-
-
-# z ↦ z̄, its own adjoint (hfft and ihfft are NumPy's irfft and rfft with it). Internal, as the two above.
-conj_p = Primitive(
-    "_fft_conj",
-    np.conjugate,
-    vjp=(lambda g, ans, z: conj_p(g),),
-    jvp=(lambda t, ans, z: conj_p(t),),
-    save=(),
-    batch=_broadcasting,
-    register=False,
-)
-
-
 def _real(v, like):
     """``v``'s real part where the input ``like`` is real (the adjoint of embedding ℝ in ℂ), else ``v``."""
     if np.dtype(like.dtype).kind == "c" or np.dtype(v.dtype).kind != "c":
         return v
-    return v.real if isinstance(v, np.ndarray) else real_part_p(v)
+    return v.real if isinstance(v, np.ndarray) else real(v)
 
 
 def _half_weights(n, ndim, axis, dtype):
@@ -359,7 +325,7 @@ def hfft(a, n=None, axis=-1, norm=None):
     if n is None:
         n = 2 * (shape_of(a)[axis] - 1)
     if np.dtype(a.dtype).kind == "c":
-        a = conj_p(a)
+        a = conj(a)
     return irfft(a, n, axis, _DUAL[_norm(norm)])
 
 
@@ -370,7 +336,7 @@ def ihfft(a, n=None, axis=-1, norm=None):
     >>> cr.fft.ihfft(cr.tensor([1.0, 1.0, 1.0, 1.0]))
     tensor([1.-0.j, 0.-0.j, 0.-0.j], dtype=complex128)
     """
-    return conj_p(rfft(a, n, axis, _DUAL[_norm(norm)]))
+    return conj(rfft(a, n, axis, _DUAL[_norm(norm)]))
 
 
 def fft2(a, s=None, axes=(-2, -1), norm=None):
