@@ -1,5 +1,7 @@
 """``DataLoader``: deterministic, seedable mini-batching over a dataset."""
 
+import functools
+import multiprocessing
 import numbers
 from collections.abc import Mapping
 
@@ -7,6 +9,7 @@ import numpy as np
 
 from chainrule.core.tensor import Tensor
 from chainrule.data.dataset import TensorDataset
+from chainrule.data.worker import Pool, WorkerIterator, default_context
 from chainrule.ops.join import stack
 
 __all__ = ["DataLoader", "collate"]
@@ -82,6 +85,36 @@ def collate(items):
     return np.stack([np.asarray(it) for it in items])
 
 
+def _fetch(dataset, collate_fn, indices):
+    """The batch of ``dataset`` at ``indices`` (module-level, so that spawned workers can unpickle it)."""
+    # Only the stock __getitem__ may be bypassed: a subclass overriding it
+    # (say, for augmentation) must see every sample.
+    if collate_fn is not None:
+        return collate_fn([dataset[int(i)] for i in indices])
+    if type(dataset).__getitem__ is TensorDataset.__getitem__:
+        return dataset._take(indices)
+    return collate([dataset[int(i)] for i in indices])
+
+
+def _context(value):
+    if value is None:
+        return default_context()
+    if isinstance(value, str):
+        methods = multiprocessing.get_all_start_methods()
+        if value not in methods:
+            raise ValueError(
+                f"multiprocessing_context option should specify a valid start method in {methods!r}, but got "
+                f"multiprocessing_context={value!r}"
+            )
+        return multiprocessing.get_context(value)
+    if not isinstance(value, multiprocessing.context.BaseContext):
+        raise TypeError(
+            "multiprocessing_context option should be a valid context object or a string specifying the start "
+            f"method, but got multiprocessing_context={value!r}"
+        )
+    return value
+
+
 class DataLoader:
     """Iterate over ``dataset`` in mini-batches.
 
@@ -92,14 +125,33 @@ class DataLoader:
     (an iterable of indices, such as :class:`DistributedSampler`) decides the order instead, read anew
     each epoch.
 
+    ``num_workers > 0`` loads batches in that many worker processes, PyTorch's way: batch ``k`` is
+    fetched whole (dataset and ``collate_fn``) by worker ``k % num_workers``, at most
+    ``prefetch_factor`` (default 2) batches ahead per worker, and delivered in order (``in_order=False``:
+    as they are ready). Each epoch draws a base seed from a child of the loader's generator (so the order
+    is the same as with ``num_workers=0``); worker ``i`` seeds ``cr.random``, Python's ``random`` with
+    ``base_seed + i`` and NumPy's global generator with ``(base_seed + i) % 2**32`` before
+    ``worker_init_fn(i)``, so a seeded loader repeats its batches, random transforms included, for a
+    given ``num_workers``. :func:`get_worker_info` tells the dataset which worker it runs in. Workers
+    start with "fork" where the platform has it, else "spawn" (then dataset, ``collate_fn`` and
+    ``worker_init_fn`` must be picklable); ``multiprocessing_context`` chooses. They stop when the epoch
+    ends, is left early or fails, unless ``persistent_workers=True`` keeps them for the next epoch.
+    A worker's exception is raised again here, naming the worker and carrying its traceback;
+    ``timeout`` (seconds, 0 = none) bounds the wait for each batch. Batches cross between processes
+    as NumPy arrays (Tensors are rebuilt on arrival).
+
     >>> import numpy as np
     >>> ds = TensorDataset(np.arange(10), np.arange(10) % 2)
     >>> loader = DataLoader(ds, batch_size=4, shuffle=True, seed=0)
     >>> len(loader), [len(xb) for xb, yb in loader]
     (3, [4, 4, 2])
+    >>> [yb.tolist() for xb, yb in DataLoader(ds, batch_size=4, num_workers=2)]
+    [[0, 1, 0, 1], [0, 1, 0, 1], [0, 1]]
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False, sampler=None, collate_fn=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False, sampler=None, collate_fn=None,
+                 num_workers=0, timeout=0, worker_init_fn=None, multiprocessing_context=None, *, prefetch_factor=None,
+                 persistent_workers=False, in_order=True):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(
                 "DataLoader dataset must define __len__ and __getitem__, "
@@ -123,6 +175,8 @@ class DataLoader:
         self.drop_last = _check_bool("drop_last", drop_last)
         self.seed = seed
         self._rng = np.random.default_rng(seed)
+        # the workers' base seeds: a child stream, so that drawing them leaves the shuffles as without workers
+        self._seed_rng = np.random.default_rng(self._rng.bit_generator.seed_seq.spawn(1)[0])
         # an iterable of indices per epoch (a DistributedSampler), drawn anew by each iter(), as PyTorch's
         if sampler is not None and self.shuffle:
             raise ValueError("DataLoader: sampler and shuffle=True exclude each other; the sampler decides the order")
@@ -130,6 +184,44 @@ class DataLoader:
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader collate_fn must be callable, got {collate_fn!r}")
         self.collate_fn = collate_fn  # list of samples -> batch; None: collate (PyTorch's default_collate)
+        self._workers_options(num_workers, timeout, worker_init_fn, multiprocessing_context, prefetch_factor,
+                              persistent_workers, in_order)
+        self._pool = None  # the persistent workers, once started
+
+    def _workers_options(self, num_workers, timeout, worker_init_fn, context, prefetch_factor, persistent, in_order):
+        # PyTorch's checks and messages
+        if isinstance(num_workers, (bool, np.bool_)) or not isinstance(num_workers, numbers.Integral):
+            raise TypeError(f"DataLoader num_workers must be an int, got {num_workers!r}")
+        if num_workers < 0:
+            raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
+        if isinstance(timeout, (bool, np.bool_)) or not isinstance(timeout, numbers.Real):
+            raise TypeError(f"DataLoader timeout must be a number of seconds, got {timeout!r}")
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError("prefetch_factor option could only be specified in multiprocessing."
+                             "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
+        if prefetch_factor is not None:
+            if isinstance(prefetch_factor, (bool, np.bool_)) or not isinstance(prefetch_factor, numbers.Integral):
+                raise TypeError(f"DataLoader prefetch_factor must be an int, got {prefetch_factor!r}")
+            if prefetch_factor < 0:
+                raise ValueError("prefetch_factor option should be non-negative")
+            if prefetch_factor == 0:  # PyTorch asserts prefetch_factor > 0 when the workers start
+                raise ValueError("prefetch_factor must be positive: each worker needs a batch to work on")
+        if _check_bool("persistent_workers", persistent) and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError(f"DataLoader worker_init_fn must be callable, got {worker_init_fn!r}")
+        if context is not None and num_workers == 0:
+            raise ValueError("multiprocessing_context can only be used with multi-process loading (num_workers > 0), "
+                             f"but got num_workers={num_workers}")
+        self.num_workers = int(num_workers)
+        self.timeout = timeout
+        self.worker_init_fn = worker_init_fn
+        self.multiprocessing_context = None if context is None else _context(context)
+        self.prefetch_factor = (2 if prefetch_factor is None else int(prefetch_factor)) if num_workers else None
+        self.persistent_workers = bool(persistent)
+        self.in_order = _check_bool("in_order", in_order)
 
     def __len__(self):
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
@@ -141,20 +233,28 @@ class DataLoader:
         # Drawn here rather than lazily so every iter() call consumes exactly one
         # epoch of randomness, even if the caller stops the epoch early.
         if self.sampler is not None:
-            return self._batches(np.fromiter(self.sampler, dtype=np.int64))
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
-        return self._batches(order)
+            order = np.fromiter(self.sampler, dtype=np.int64)
+        else:
+            order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if not self.num_workers:
+            return self._batches(order)
+        base_seed = int(self._seed_rng.integers(2**62))
+        batches = [order[start : start + self.batch_size] for start in range(0, len(self) * self.batch_size,
+                                                                            self.batch_size)]
+        pool = self._pool
+        if pool is None or pool.closed:
+            pool = Pool(functools.partial(_fetch, self.dataset, self.collate_fn), self.dataset, self.num_workers,
+                        base_seed, self.worker_init_fn, self.multiprocessing_context or default_context())
+            if self.persistent_workers:
+                self._pool = pool
+        return WorkerIterator(self, batches, pool, owns_pool=not self.persistent_workers)
 
     def _batches(self, order):
         stop = len(self) * self.batch_size
         for start in range(0, stop, self.batch_size):
-            yield self._fetch(order[start : start + self.batch_size])
+            yield _fetch(self.dataset, self.collate_fn, order[start : start + self.batch_size])
 
-    def _fetch(self, indices):
-        # Only the stock __getitem__ may be bypassed: a subclass overriding it
-        # (say, for augmentation) must see every sample.
-        if self.collate_fn is not None:
-            return self.collate_fn([self.dataset[int(i)] for i in indices])
-        if type(self.dataset).__getitem__ is TensorDataset.__getitem__:
-            return self.dataset._take(indices)
-        return collate([self.dataset[int(i)] for i in indices])
+    def __del__(self):
+        pool = getattr(self, "_pool", None)
+        if pool is not None:
+            pool.shutdown()
