@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core.batching import make, random_levels
-from .core.tensor import wrap
+from .core.batching import Batched, make, random_levels
+from .core.shapes import shape_of
+from .core.tensor import Tensor, wrap
 from .creation import _make
 
 __all__ = ["seed", "get_rng", "randn", "rand", "normal", "uniform", "randint", "permutation"]
@@ -102,12 +103,34 @@ def randint(low, high=None, size=None, dtype=np.int64):
     return _draw(lambda s: np.asarray(_rng.integers(low, high, s, dtype=dtype)), shape, False, "randint")
 
 
-def permutation(n):
-    """A random permutation of ``range(n)`` (or of an array's first axis)."""
-    if not isinstance(n, (int, np.integer)):
-        return _make(np.asarray(_rng.permutation(n)), False)
+def permutation(x):
+    """A random permutation of ``range(x)``, or of an array's or Tensor's first axis, as
+    ``Generator.permutation``; a Tensor is permuted by a gather, so gradients flow back to it.
 
-    def sample(s):
-        return _rng.permutation(n) if len(s) == 1 else _rng.permuted(np.broadcast_to(np.arange(n), s), axis=-1)
+    Inside ``vmap`` it follows ``randomness`` as every draw here: "different" (the default) gives each example
+    its own order, "same" one order for the whole batch, "error" raises.
 
-    return _draw(sample, (int(n),), False, "permutation")
+    >>> import chainrule as cr
+    >>> cr.random.seed(0); sorted(cr.random.permutation(4).tolist())
+    [0, 1, 2, 3]
+    >>> x = cr.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    >>> sorted(cr.random.permutation(x).tolist())
+    [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]
+    """
+    if isinstance(x, (int, np.integer)):
+        n = int(x)
+
+        def sample(s):
+            return _rng.permutation(n) if len(s) == 1 else _rng.permuted(np.broadcast_to(np.arange(n), s), axis=-1)
+
+        return _draw(sample, (n,), False, "permutation")
+    if not isinstance(x, Tensor):
+        x = np.asarray(x)
+    shape = shape_of(x)
+    if not shape:
+        raise np.exceptions.AxisError("permutation: axis 0 is out of bounds for an array of dimension 0 (pass an "
+                                      "integer n for a permutation of range(n))")
+    order = permutation(shape[0])  # batched inside vmap where randomness is "different"
+    if isinstance(x, Tensor) or type(order) is Batched:
+        return (x if isinstance(x, Tensor) else wrap(x))[order]
+    return _make(x[order.data], False)
