@@ -42,26 +42,15 @@ class Adagrad(Optimizer):
             raise ValueError(f"Invalid lr_decay value: {group['lr_decay']}")
         if not self._hyper(group, "initial_accumulator_value") >= 0.0:
             raise ValueError(f"Invalid initial_accumulator_value value: {group['initial_accumulator_value']}")
-        if not self._hyper(group, "eps") >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
 
     def _update(self, group):
         lr, lr_decay, eps = self._hyper(group, "lr"), self._hyper(group, "lr_decay"), self._hyper(group, "eps")
-        weight_decay, maximize = self._hyper(group, "weight_decay"), group["maximize"]
-        for p in group["params"]:
-            g = self._grad(p, maximize)
-            if g is None:
-                continue
-            theta = p.data
-            state = self.state.setdefault(p, {})
-            if not state:  # a group added after construction
-                init = self._hyper(group, "initial_accumulator_value")
-                state["step"] = np.array(0.0, dtype=np.float32)
-                state["sum"] = np.full_like(theta, init)
-            state["step"] += 1
-            step = float(state["step"])
-            if weight_decay:
-                g = g + weight_decay * theta
+        init_value = self._hyper(group, "initial_accumulator_value")
+
+        def init(theta):  # a group added after construction
+            return {"sum": np.full_like(theta, init_value)}
+
+        for theta, g, state, step in self._params(group, init):
             clr = lr / (1 + (step - 1) * lr_decay)
             s = state["sum"]
             s += g * g

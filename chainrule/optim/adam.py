@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, hyper
+from .optimizer import Optimizer, hyper, lerp_
 
 __all__ = ["Adam", "AdamW"]
 
@@ -42,8 +42,6 @@ class Adam(Optimizer):
             raise ValueError(f"Invalid beta parameter at index 0: {b1}")
         if not 0.0 <= b2 < 1.0:
             raise ValueError(f"Invalid beta parameter at index 1: {b2}")
-        if not self._hyper(group, "eps") >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
 
     def _betas(self, group):
         try:
@@ -56,32 +54,19 @@ class Adam(Optimizer):
         # Python floats throughout, so that no hyperparameter's dtype reaches the state (see Optimizer.hyper)
         lr, eps, weight_decay = self._hyper(group, "lr"), self._hyper(group, "eps"), self._hyper(group, "weight_decay")
         beta1, beta2 = self._betas(group)
-        amsgrad, maximize = group["amsgrad"], group["maximize"]
-        for p in group["params"]:
-            g = self._grad(p, maximize)
-            if g is None:
-                continue
-            theta = p.data
-            state = self.state.setdefault(p, {})
-            if not state:
-                state["step"] = np.array(0.0, dtype=np.float32)  # PyTorch keeps the count as a float tensor
-                state["exp_avg"] = np.zeros_like(theta)
-                state["exp_avg_sq"] = np.zeros_like(theta)
-                if amsgrad:
-                    state["max_exp_avg_sq"] = np.zeros_like(theta)
-            state["step"] += 1
-            step = float(state["step"])
-            if weight_decay:
-                if self._decoupled:
-                    theta *= 1 - lr * weight_decay  # AdamW: decay the weights themselves
-                else:
-                    g = g + weight_decay * theta
+        amsgrad = group["amsgrad"]
+
+        def init(theta):
+            state = {"exp_avg": np.zeros_like(theta), "exp_avg_sq": np.zeros_like(theta)}
+            if amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(theta)
+            return state
+
+        for theta, g, state, step in self._params(group, init, decay=not self._decoupled):
+            if weight_decay and self._decoupled:
+                theta *= 1 - lr * weight_decay  # AdamW: decay the weights themselves
             m, v = state["exp_avg"], state["exp_avg_sq"]
-            w = 1 - beta1
-            if w < 0.5:  # torch.lerp's two formulas, for the same rounding
-                m += w * (g - m)
-            else:
-                m[...] = g - (g - m) * (1 - w)
+            lerp_(m, g, 1 - beta1)
             v *= beta2
             v += (1 - beta2) * g * g
             bias_correction1 = 1 - beta1**step

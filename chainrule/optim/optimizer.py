@@ -86,6 +86,8 @@ class Optimizer:
             raise ValueError(f"Invalid learning rate: {group['lr']}")
         if "weight_decay" in group and not self._hyper(group, "weight_decay") >= 0.0:
             raise ValueError(f"Invalid weight_decay value: {group['weight_decay']}")
+        if "eps" in group and not self._hyper(group, "eps") >= 0.0:
+            raise ValueError(f"Invalid epsilon value: {group['eps']}")
 
     def _hyper(self, group, name):
         """``group[name]`` as a Python float (read at every step: users may change ``group["lr"]`` in between)."""
@@ -112,6 +114,32 @@ class Optimizer:
 
     def _update(self, group):
         raise NotImplementedError
+
+    def _params(self, group, init_state=None, decay=True):
+        """The parameters of ``group`` that have a gradient, as ``(θ, g, state, step)``: the loop every
+        stateful optimiser (Adam, AdamW, RMSprop, Adagrad) shares, in torch.optim's order.
+
+        ``θ`` is the parameter's array (updated in place by the caller); ``g`` its gradient in θ's dtype,
+        negated under ``maximize``, plus ``weight_decay·θ`` (L2, coupled) unless ``decay=False`` (AdamW
+        decays θ itself). On first use the state gets ``step`` (a float32 count, as PyTorch keeps it) and
+        ``init_state(θ)``'s arrays; ``step`` is counted before the update and given as a Python float.
+        """
+        maximize = group["maximize"]
+        weight_decay = self._hyper(group, "weight_decay") if decay else 0.0
+        for p in group["params"]:
+            g = self._grad(p, maximize)
+            if g is None:
+                continue
+            theta = p.data
+            state = self.state.setdefault(p, {})
+            if not state:
+                state["step"] = np.array(0.0, dtype=np.float32)  # PyTorch keeps the count as a float tensor
+                if init_state is not None:
+                    state.update(init_state(theta))
+            state["step"] += 1
+            if weight_decay:
+                g = g + weight_decay * theta
+            yield theta, g, state, float(state["step"])
 
     @staticmethod
     def _grad(p, maximize):
@@ -198,6 +226,14 @@ class Optimizer:
                     lines.append(f"    {k}: {group[k]}")
         lines.append(")")
         return "\n".join(lines)
+
+
+def lerp_(m, g, w):
+    """``m ← m + w·(g - m)`` in place, with torch.lerp's two formulas (so the rounding is PyTorch's)."""
+    if w < 0.5:
+        m += w * (g - m)
+    else:
+        m[...] = g - (g - m) * (1 - w)
 
 
 def _python(v):

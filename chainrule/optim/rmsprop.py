@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, lerp_
 
 __all__ = ["RMSprop"]
 
@@ -34,8 +34,6 @@ class RMSprop(Optimizer):
 
     def _check(self, group):
         super()._check(group)
-        if not self._hyper(group, "eps") >= 0.0:
-            raise ValueError(f"Invalid epsilon value: {group['eps']}")
         if not self._hyper(group, "momentum") >= 0.0:
             raise ValueError(f"Invalid momentum value: {group['momentum']}")
         if not self._hyper(group, "alpha") >= 0.0:
@@ -43,34 +41,23 @@ class RMSprop(Optimizer):
 
     def _update(self, group):
         lr, alpha, eps = self._hyper(group, "lr"), self._hyper(group, "alpha"), self._hyper(group, "eps")
-        weight_decay, momentum = self._hyper(group, "weight_decay"), self._hyper(group, "momentum")
-        centered, maximize = group["centered"], group["maximize"]
-        for p in group["params"]:
-            g = self._grad(p, maximize)
-            if g is None:
-                continue
-            theta = p.data
-            state = self.state.setdefault(p, {})
-            if not state:
-                state["step"] = np.array(0.0, dtype=np.float32)  # PyTorch keeps the count as a float tensor
-                state["square_avg"] = np.zeros_like(theta)
-                if momentum > 0:
-                    state["momentum_buffer"] = np.zeros_like(theta)
-                if centered:
-                    state["grad_avg"] = np.zeros_like(theta)
-            state["step"] += 1
-            if weight_decay:
-                g = g + weight_decay * theta
+        momentum, centered = self._hyper(group, "momentum"), group["centered"]
+
+        def init(theta):
+            state = {"square_avg": np.zeros_like(theta)}
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(theta)
+            if centered:
+                state["grad_avg"] = np.zeros_like(theta)
+            return state
+
+        for theta, g, state, _ in self._params(group, init):
             v = state["square_avg"]
             v *= alpha
             v += (1 - alpha) * g * g
             if centered:
                 m = state["grad_avg"]
-                w = 1 - alpha
-                if w < 0.5:  # torch.lerp's two formulas, for the same rounding
-                    m += w * (g - m)
-                else:
-                    m[...] = g - (g - m) * (1 - w)
+                lerp_(m, g, 1 - alpha)
                 avg = np.sqrt(v - m * m)
             else:
                 avg = np.sqrt(v)
