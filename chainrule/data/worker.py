@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import pickle
 import queue
 import random as _pyrandom
 import time
 import traceback
+from multiprocessing.reduction import ForkingPickler
 
 import numpy as np
 
@@ -110,18 +110,20 @@ class _Failure:
         raise exc
 
 
+# NOTE: only our own batches, between processes we started, are serialised, with the pickler multiprocessing's
+# queues use anyway; nothing is ever read from a file or from anyone else (the rest of data/ and io/ pickle nothing)
 def _dump(key, result, worker_id):
-    # pickled here, not in the queue's feeder thread, so that a batch that cannot be pickled is reported
+    # serialised here, not in the queue's feeder thread, so that a batch that cannot be is reported, not lost
     try:
-        return pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL)
+        return bytes(ForkingPickler.dumps((key, result)))
     except Exception as exc:  # noqa: BLE001 -- any pickling failure goes back to the main process
         if not isinstance(result, _Failure):
             result = _Failure(worker_id, exc)
     try:
-        return pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL)
+        return bytes(ForkingPickler.dumps((key, result)))
     except Exception:  # noqa: BLE001 -- the exception's type cannot be pickled (a local class): keep its text
         result.exc_type = RuntimeError
-        return pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL)
+        return bytes(ForkingPickler.dumps((key, result)))
 
 
 def _seed_worker(seed):
@@ -209,7 +211,7 @@ class Pool:
         while True:
             wait = _POLL if deadline is None else min(_POLL, max(deadline - time.monotonic(), 0.0))
             try:
-                return pickle.loads(self.results.get(timeout=wait))
+                return ForkingPickler.loads(self.results.get(timeout=wait))
             except queue.Empty:
                 pass
             dead = [p.pid for p in self.workers if not p.is_alive()]
