@@ -279,6 +279,10 @@ class WorkerIterator:
         if self._pool is None or self._yielded >= len(self._batches):
             self._close()
             raise StopIteration
+        if self._pool.epoch != self._epoch:  # persistent workers moved on to a newer iter() of the loader
+            self._pool = None
+            raise RuntimeError("DataLoader: this iterator's epoch was ended by a newer iter() of the same loader "
+                               "(persistent_workers=True serve one epoch at a time)")
         k = self._yielded
         while not (k in self._ready if self._loader.in_order else self._ready):
             try:

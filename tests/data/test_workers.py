@@ -212,7 +212,10 @@ def test_persistent_workers_live_across_epochs():
     first = {int(p) for _, pid in loader for p in pid}
     it = iter(loader)
     next(it)  # an epoch left early: its remaining results must not leak into the next one
-    del it
+    newer = iter(loader)
+    with pytest.raises(RuntimeError, match="ended by a newer iter"):
+        next(it)
+    del it, newer
     epochs = [[x.tolist() for x, pid in loader] for _ in range(2)]
     assert epochs[0] == epochs[1] == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0], [9.0, 10.0, 11.0]]
     assert {int(p) for _, pid in loader for p in pid} == first and len(first) == 2
