@@ -135,8 +135,9 @@ class DataLoader:
     given ``num_workers``. :func:`get_worker_info` tells the dataset which worker it runs in. Workers
     start with "fork" where the platform has it, else "spawn" (then dataset, ``collate_fn`` and
     ``worker_init_fn`` must be picklable, and a script must guard its entry with
-    ``if __name__ == "__main__":``, as for any multiprocessing); ``multiprocessing_context`` chooses. They stop when the epoch
-    ends, is left early or fails, unless ``persistent_workers=True`` keeps them for the next epoch.
+    ``if __name__ == "__main__":``, as for any multiprocessing); ``multiprocessing_context`` chooses.
+    They stop when the epoch ends, is left early or fails, unless ``persistent_workers=True`` keeps them
+    for the next epoch.
     A worker's exception is raised again here, naming the worker and carrying its traceback;
     ``timeout`` (seconds, 0 = none) bounds the wait for each batch. Batches cross between processes
     as NumPy arrays (Tensors are rebuilt on arrival).
