@@ -13,7 +13,8 @@ import numpy as np
 
 import chainrule as cr
 
-__all__ = ["COLUMNS", "Case", "Mismatch", "Row", "available", "check", "machine", "measure_row", "render", "twice"]
+__all__ = ["COLUMNS", "Case", "Mismatch", "Row", "available", "check", "machine", "measure_row", "pin_malloc", "render",
+           "twice"]
 
 # column key -> heading; "numpy" is the baseline every ratio divides by
 COLUMNS = {
@@ -73,7 +74,6 @@ class Row:
     build: Callable
     rtol: float = 1e-5
     atol: float = 1e-6
-    note: str = ""
     ops: dict = None  # size -> the ops one call runs, for "us/op"
 
 
@@ -220,6 +220,26 @@ def render(results, cols):
         cells = [_cell(row, c, values.get(c), errors.get(c)) for c in cols]
         lines.append("| " + " | ".join([row.label, *cells]) + " |")
     return "\n".join(lines)
+
+
+def pin_malloc():
+    """Keep glibc from mapping and unmapping every multi-MB temporary, for steady timings of every column alike.
+
+    Without it the first column to free a large block moves malloc's mmap threshold for the next, and a
+    step's time swings by 2× between runs (benchmarks/training_step.py measured this).
+
+    >>> pin_malloc() in (True, False)
+    True
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-3, 256 << 20)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, 512 << 20)  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):  # not glibc: nothing to pin
+        return False
+    return True
 
 
 def machine():

@@ -4,7 +4,10 @@ Each column runs in a fresh process (``python -m <this module> COLUMN SIZE``), s
 keeps cached never counts against another. The parameters exist before measuring; after a small warm-up
 pass (lazy imports, kernel caches), the peak resident set is reset (``/proc/self/clear_refs``) and the rise
 of its high-water mark over the pass is the number: the one measure that sees every allocator, PyTorch's
-and XLA's included. Each process also prints the loss and gradient norms, which must match NumPy's.
+and XLA's included. glibc's mmap threshold is fixed at 128 KiB in those processes (``MALLOC_MMAP_THRESHOLD_``),
+so every block of 128 KiB or more goes back to the system when freed and the resident set follows the live
+bytes: with glibc's sliding threshold, PyTorch's rise came out 68 or 191 MiB from one run to the next.
+Each process also prints the loss and gradient norms, which must match NumPy's.
 """
 
 from __future__ import annotations
@@ -172,7 +175,8 @@ def measure(cols, size, *, in_process=False):
                 results[col] = peak_rise(col, size)
             else:
                 out = subprocess.run([sys.executable, "-m", __name__, col, size], capture_output=True, text=True,
-                                     env=os.environ, check=False, timeout=600)
+                                     env=dict(os.environ, MALLOC_MMAP_THRESHOLD_="131072"), check=False,
+                                     timeout=600)
                 if out.returncode:
                     raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "failed")
                 results[col] = tuple(json.loads(out.stdout.strip().splitlines()[-1]))

@@ -86,6 +86,7 @@ def main(argv=None):
         cols = [c for c in cols if c in a.columns.split(",")]
     log = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     log(f"chainrule bench ({size}): {harness.machine()}; BLAS threads {_threads()}; columns {', '.join(cols)}")
+    harness.pin_malloc()  # the memory row's fresh processes leave it unpinned: they measure what the OS sees
     results = run(keys, size, cols, log=log)
     print(harness.render([(row, (values, errors)) for row, values, errors in results], list(harness.COLUMNS)))
     print(f"\nRatios to the same workload written by hand in NumPy (its time in ms in its column); lower is faster. "

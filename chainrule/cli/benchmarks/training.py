@@ -201,7 +201,7 @@ def _jax_conv(x, W):
     return lax.conv_general_dilated(x, W, (1, 1), ((1, 1), (1, 1)))  # NCHW input, OIHW kernel
 
 
-def _training_row(key, label, kind, batch_of, note=""):
+def _training_row(key, label, kind, batch_of):
     def make_data(size):
         rng = np.random.default_rng(0)
         if kind == "mlp":
@@ -286,7 +286,7 @@ def _training_row(key, label, kind, batch_of, note=""):
             return Case({"step": step}, lambda: [step(), step(), *params])
         return None
 
-    return Row(key, label, "ratio", build, rtol=1e-4, atol=1e-5, note=note)
+    return Row(key, label, "ratio", build, rtol=1e-4, atol=1e-5)
 
 
 ROWS = [
