@@ -26,7 +26,7 @@ COLUMNS = {
     "autograd": "HIPS autograd",
 }
 # how much of a cell's time one round spends, by mode (seconds), and how many rounds
-BUDGET = {"tiny": (1e-9, 1), "quick": (0.08, 3), "full": (0.2, 7)}
+BUDGET = {"tiny": (1e-9, 1), "quick": (0.08, 3), "full": (0.25, 9)}
 
 
 def _listed(value):
