@@ -111,7 +111,8 @@ def test_tutorial_names_every_worked_example():
 # ---- command lines ---------------------------------------------------------------------------
 SKIPPED = {  # command line -> why the test does not run it
     'pip install ".[test]" && python -m pytest -q': "installs the test tools, then runs this very test suite",
-    "python -m chainrule bench": "the suite runs for minutes (tests/cli/test_bench_table.py runs every row at tiny sizes; tests/test_benchmarks.py each script)",
+    "python -m chainrule bench": "the table takes minutes (tests/cli/test_bench_table.py runs every row at tiny "
+                                 "sizes, tests/test_benchmarks.py each script)",
 }
 
 
