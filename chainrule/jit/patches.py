@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 
 import numpy as np
@@ -114,6 +115,31 @@ _PATCHED = {name: _constructor(name) for name in _CONSTRUCTORS}
 _CREATE.update({fn: True for fn in _ORIGINAL.values()})
 
 
+# Library functions written in Python that turn their arguments into plain arrays (scipy.special.polygamma
+# calls its own asarray): inside a trace each is one recorded call.
+_OPAQUE = (("scipy.special", "polygamma"),)
+
+
+def _opaque(fn):
+    def call(*args, **kw):
+        if _rec() is not None:
+            return record(fn, args, kw)
+        return fn(*args, **kw)
+
+    return call
+
+
+def _swap_opaque():
+    undo = []
+    for module_name, attr in _OPAQUE:
+        module = sys.modules.get(module_name)
+        if module is not None:
+            fn = getattr(module, attr)
+            setattr(module, attr, _opaque(fn))
+            undo.append((module, attr, fn))
+    return undo
+
+
 # ---- host calls: an optimiser's or scheduler's step runs eagerly on concrete values, every replay --
 def _host(orig):
     def step(self, *args, **kw):
@@ -145,11 +171,14 @@ def tracing(rec):
         setattr(np, name, fn)
     _random._rng = proxy
     Optimizer.step, LRScheduler.step = _host(steps[0]), _host(steps[1])
+    opaque = _swap_opaque()
     _ACTIVE[0] = rec
     try:
         yield rec
     finally:
         _ACTIVE[0] = None
+        for module, attr, fn in opaque:
+            setattr(module, attr, fn)
         Optimizer.step, LRScheduler.step = steps
         if _random._rng is proxy:  # cr.random.seed inside the trace put a generator of its own there
             _random._rng = rng
