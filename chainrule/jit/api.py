@@ -168,6 +168,8 @@ def _flatten(x, leaves, static):
     if isinstance(x, Tensor):
         leaves.append(x)
         d = _DATA.__get__(x, Tensor)
+        if not isinstance(d, _ndarray):  # batched (inside vmap): runs eagerly
+            return ("batched", id(x))
         return ("T", d.shape, d.dtype.str, x._node is not None, d.flags.c_contiguous, d.flags.f_contiguous)
     if isinstance(x, _ndarray):
         leaves.append(x)

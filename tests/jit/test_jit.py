@@ -1,0 +1,203 @@
+"""cr.jit: replays equal eager, retracing, the cache, concretization, randomness, effects and buffers."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.nn as nn
+import chainrule.nn.functional as F
+from chainrule.core.tensor import Tensor
+
+
+def test_replay_equals_eager_and_skips_the_tape():
+    f = cr.jit(lambda x, y: cr.tanh(x @ y).sum(axis=0) * 3)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x, y = rng.standard_normal((4, 5)), rng.standard_normal((5, 2))
+        np.testing.assert_array_equal(f(x, y), np.tanh(x @ y).sum(axis=0) * 3)
+    assert f.traces == 1
+    out = f(cr.tensor(x), cr.tensor(y))  # Tensors are another signature: a Tensor comes back
+    assert isinstance(out, Tensor) and out.grad_fn is None and f.traces == 2
+
+
+def test_shape_dtype_and_static_arguments_retrace():
+    f = cr.jit(lambda x, n: x * n, static_argnums=1)
+    f(np.ones(3), 2)
+    f(np.ones(3), 2)
+    assert f.traces == 1
+    f(np.ones(4), 2)
+    f(np.ones(3, dtype=np.float32), 2)
+    np.testing.assert_array_equal(f(np.ones(3), 5), [5.0, 5.0, 5.0])
+    assert f.traces == 4
+
+
+def test_the_cache_is_bounded_and_frequent_retracing_warns():
+    f = cr.jit(lambda x: x + 1, max_cache=3, warn_after=4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for n in range(1, 7):
+            f(np.zeros(n))
+    assert len(f.cache) == 3
+    assert [w.category for w in caught] == [cr.RetraceWarning]
+    f(np.zeros(1))  # evicted: traced again
+    assert f.traces == 7
+
+
+@pytest.mark.parametrize("body", [
+    lambda x: x * float(x.sum()),
+    lambda x: x * x.sum().item(),
+    lambda x: x if x.sum() > 0 else -x,
+    lambda x: print(x),
+    lambda x: x * int(x.max()),
+    lambda x: x.data.tolist(),
+    lambda x: f"{x.data[0]:.3f}",
+])
+def test_concretizing_a_traced_value_raises(body):
+    f = cr.jit(body)
+    with pytest.raises(cr.ConcretizationError, match="traced by cr.jit.*static_argnums"):
+        f(cr.tensor([1.0, 2.0]))
+
+
+def test_shapes_are_static_and_constants_may_be_concrete():
+    @cr.jit
+    def f(x):
+        n = x.shape[0]  # static: fine
+        idx = np.arange(n)
+        return x[idx[::-1]] * float(np.ones(())) + len(x)
+
+    np.testing.assert_array_equal(f(np.array([1.0, 2.0])), [4.0, 3.0])
+    np.testing.assert_array_equal(f(np.array([5.0, 7.0])), [9.0, 7.0])
+
+
+def test_a_result_held_across_calls_is_never_overwritten():
+    f = cr.jit(lambda x: cr.exp(cr.sin(x) * 2) + 1)
+    a = f(cr.tensor([0.1, 0.2]))
+    keep = a.data.copy()
+    b = f(cr.tensor([0.3, 0.4]))
+    c = f(cr.tensor([0.5, 0.6]))
+    np.testing.assert_array_equal(a.data, keep)
+    assert not np.shares_memory(b.data, c.data)
+    np.testing.assert_array_equal(b.data, np.exp(np.sin([0.3, 0.4]) * 2) + 1)
+
+
+def test_grad_held_across_calls_is_its_own_array():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    @cr.jit
+    def step(x):
+        w.grad = None
+        (cr.tanh(w * x) ** 2).sum().backward()
+
+    step(np.array([1.0, 1.0]))
+    g1 = w.grad
+    assert type(g1.data) is np.ndarray
+    keep = g1.data.copy()
+    step(np.array([3.0, -1.0]))
+    g2 = w.grad
+    np.testing.assert_array_equal(g1.data, keep)
+    assert not np.shares_memory(g1.data, g2.data)
+    x = np.array([3.0, -1.0])
+    np.testing.assert_allclose(g2.data, 2 * np.tanh(w.data * x) * (1 - np.tanh(w.data * x) ** 2) * x, rtol=1e-15)
+
+
+def test_grad_accumulates_when_not_zeroed_and_argument_leaves_receive_grad():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    @cr.jit
+    def f(x):
+        (w * x).sum().backward()
+
+    for _ in range(3):
+        f(np.array([1.0, 10.0]))
+    np.testing.assert_array_equal(w.grad.data, [3.0, 30.0])  # a None grad and a set one are two traces
+    g = cr.jit(lambda x: (x ** 2).sum().backward())
+    for v in ([1.0, 2.0], [3.0, 4.0]):
+        x = cr.tensor(v, requires_grad=True)
+        g(x)
+        np.testing.assert_array_equal(x.grad.data, 2 * np.array(v))
+
+
+def test_in_place_updates_of_state_are_replayed():
+    buf = cr.tensor(np.zeros(3))
+
+    @cr.jit
+    def f(x):
+        buf.data[...] += x  # a load, an in-place add into the live array
+        return buf.data.sum()
+
+    for k in range(1, 4):
+        assert f(np.ones(3)).item() == 3.0 * k
+    np.testing.assert_array_equal(buf.data, [3.0, 3.0, 3.0])
+    buf.data = np.full(3, 10.0)  # rebinding between calls is seen too
+    assert f(np.ones(3)).item() == 33.0
+
+
+def test_random_draws_are_fresh_on_each_replay_and_follow_the_seed():
+    drop = nn.Dropout(0.5)
+    f = cr.jit(lambda x: drop(x))
+    x = cr.tensor(np.ones(64))
+    masks = [f(x).data.copy() for _ in range(3)]
+    assert not np.array_equal(masks[1], masks[2])
+    cr.random.seed(7)
+    jitted = [f(x).data.copy() for _ in range(2)]
+    cr.random.seed(7)
+    eager = [drop(x).data.copy() for _ in range(2)]
+    np.testing.assert_array_equal(jitted, eager)
+    g = cr.jit(lambda: cr.random.randn(3))
+    assert not np.array_equal(g().data, g().data)
+
+
+def test_a_library_check_that_changes_raises():
+    f = cr.jit(lambda x, y: F.cross_entropy(x, y))
+    x = cr.tensor(np.zeros((2, 3)))
+    f(x, cr.tensor(np.array([0, 2])))
+    f(x, cr.tensor(np.array([1, 2])))
+    with pytest.raises(RuntimeError, match="check inside chainrule"):
+        f(x, cr.tensor(np.array([1, 5])))
+
+
+def test_constants_are_folded_and_dead_code_dropped():
+    @cr.jit
+    def f(x):
+        unused = np.exp(x)  # noqa: F841 - dead
+        ones = np.ones_like(x)
+        return x + ones * 2
+
+    f(np.zeros(3))
+    (prog,) = f.programs()
+    assert prog.stats["folded"] >= 2 and "exp" not in prog.source
+    np.testing.assert_array_equal(f(np.ones(3)), [3.0, 3.0, 3.0])
+
+
+def test_transforms_outside_run_eagerly_and_inside_are_traced():
+    def f(x):
+        return (cr.sin(x) * x).sum()
+
+    x = cr.tensor([0.3, -1.2])
+    jf = cr.jit(f)
+    np.testing.assert_array_equal(cr.grad(jf)(x).data, cr.grad(f)(x).data)
+    np.testing.assert_array_equal(cr.jvp(jf, (x,), (cr.ones_like(x),))[1].data,
+                                  cr.jvp(f, (x,), (cr.ones_like(x),))[1].data)
+    batch = cr.tensor([[0.3, -1.2], [2.0, 0.5]])
+    np.testing.assert_array_equal(cr.vmap(jf)(batch).data, cr.vmap(f)(batch).data)
+    assert jf.traces == 0
+    for inner in (cr.grad(f), cr.vmap(cr.grad(f)), lambda v: cr.jvp(f, (v,), (cr.ones_like(v),))[1]):
+        jg = cr.jit(inner)
+        jg(x)
+        for v in ([0.1, 0.2], [1.5, -0.7]):
+            np.testing.assert_array_equal(jg(cr.tensor(v)).data, inner(cr.tensor(v)).data)
+    jv = cr.jit(cr.vmap(cr.grad(f)))
+    for b in (batch, batch * 2):
+        np.testing.assert_array_equal(jv(b).data, cr.vmap(cr.grad(f))(b).data)
+    assert jv.traces == 1
+
+
+def test_a_caller_tape_runs_eagerly():
+    x = cr.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2  # on the caller's tape
+    f = cr.jit(lambda v: (v ** 2).sum())
+    f(y).backward()
+    np.testing.assert_array_equal(x.grad.data, [8.0, 16.0])
+    assert f.traces == 0
