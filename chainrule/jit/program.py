@@ -147,6 +147,15 @@ def _generate(rec, leaves_kind, outputs, stats):
     return source, ns
 
 
+def _outer(ins, rec):
+    a, b = ins.args[:2] if len(ins.args) >= 2 else (None, None)
+    if not (isinstance(a, Ref) and isinstance(b, Ref)) or ins.kw or len(ins.args) != 2:
+        return False
+    sa, sb = rec.meta[a.slot][0], rec.meta[b.slot][0]
+    return (len(sa) == 2 and len(sb) == 2 and sa[1] == 1 and sb[0] == 1 and a.slot not in rec.dynamic
+            and b.slot not in rec.dynamic)
+
+
 def _diverged():
     raise RuntimeError(
         "cr.jit: a check inside chainrule (a value range, an ignore_index present) came out otherwise than when "
@@ -225,6 +234,10 @@ def _line(ins, rec, const, name, objname, out_buffer, needed):
 
             ns["_random"] = _random
         return f"{lhs}_random._rng.{ins.fn}({_call_args(ins, rec, const, name)})"
+    if kind == "call" and ins.fn is np.matmul and _outer(ins, rec):
+        # an inner dimension of 1 (a batch-1 weight gradient xᵀ g): BLAS takes a slow path for it, and the
+        # product is one multiplication per entry, so broadcasting gives the same numbers much faster
+        return f"{lhs}{name(np.multiply, 'f')}({_call_args(ins, rec, const, name, out_buffer=out_buffer)})"
     if kind == "call":
         fn = ins.fn
         fn = getattr(fn, "_implementation", fn) if ins.ufunc is None else fn

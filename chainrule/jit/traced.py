@@ -146,7 +146,7 @@ def _method(name):
         return record(name, (self, *args), kw, kind="method", mutates=(0,) if name in _IN_PLACE else ())
 
     call.__name__ = name
-    call.__doc__ = getattr(_ndarray, name).__doc__
+    call.__doc__ = f"``ndarray.{name}``, recorded into the running trace."
     return call
 
 
