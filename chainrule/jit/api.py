@@ -83,16 +83,28 @@ class Jitted:
     def __call__(self, *args, **kw):
         if _ACTIVE[0] is not None:  # inside another jit's trace: inline
             return self.f(*args, **kw)
-        leaves = []
-        key = (_flatten(args, leaves, self.static), _flatten(kw, leaves, ()) if kw else None, STATE.grad)
-        if _must_run_eagerly(leaves):
+        state = STATE
+        if state.depth or state.vmap or state.raw or _INPUTS.nodes:  # under a transformation: eager
             return self.f(*args, **kw)
+        key = None if kw or self.static else _fast_key(args)
+        if key is False:
+            return self.f(*args, **kw)
+        if key is None:
+            leaves = []
+            key = (_flatten(args, leaves, self.static), _flatten(kw, leaves, ()) if kw else None, state.grad)
+            if _must_run_eagerly(leaves):
+                return self.f(*args, **kw)
+        else:
+            leaves = args
+            key = (key, state.grad)
         progs = self.cache.get(key)
         if progs is not None:
             for prog, out_tree in progs:
-                if prog.check(*leaves):
+                if prog.guards and not prog.check(*leaves):
+                    continue
+                with prog.lock:  # its buffers are its own: one replay of a program at a time
                     outs = prog.run(*leaves)
-                    return _unflatten(out_tree, iter(outs))
+                return outs[0] if out_tree is None else _unflatten(out_tree, iter(outs))
         return self._trace(key, args, kw, leaves)
 
     def programs(self):
@@ -163,6 +175,24 @@ def _must_run_eagerly(leaves):
     return False
 
 
+def _fast_key(args):
+    """The signature of positional arguments that are all arrays and Tensors (the usual call), without
+    building a pytree; None for other arguments, False where ``f`` must run eagerly."""
+    key = []
+    for a in args:
+        tp = type(a)
+        if tp is _ndarray:
+            key.append((a.shape, a.dtype, a.strides))
+        elif isinstance(a, Tensor):
+            node, d = a._node, a.data
+            if a._fw is not None or (node is not None and node.prim is not None) or type(d) is not _ndarray:
+                return False
+            key.append((d.shape, d.dtype, d.strides, node is not None))
+        else:
+            return None
+    return tuple(key)
+
+
 # ---- pytrees: tuples, lists, dicts, Tensors and arrays as leaves, everything else static --------
 def _flatten(x, leaves, static):
     if isinstance(x, Tensor):
@@ -170,10 +200,10 @@ def _flatten(x, leaves, static):
         d = _DATA.__get__(x, Tensor)
         if not isinstance(d, _ndarray):  # batched (inside vmap): runs eagerly
             return ("batched", id(x))
-        return ("T", d.shape, d.dtype.str, x._node is not None, d.flags.c_contiguous, d.flags.f_contiguous)
+        return ("T", d.shape, d.dtype, d.strides, x._node is not None)
     if isinstance(x, _ndarray):
         leaves.append(x)
-        return ("A", x.shape, x.dtype.str, x.flags.c_contiguous, x.flags.f_contiguous)
+        return ("A", x.shape, x.dtype, x.strides)
     t = type(x)
     if t is tuple or t is list:
         return (t.__name__, tuple([_static(v) if i in static else _flatten(v, leaves, ()) for i, v in enumerate(x)]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..core.tensor import wrap
@@ -20,6 +22,7 @@ class Program:
 
     def __init__(self, rec, leaves_kind, outputs):
         self.guards = [(obj, none) for obj, none in rec.guards]
+        self.lock = threading.Lock()
         self.nin = len(leaves_kind)
         self.stats = {}
         self.source, namespace = _generate(rec, leaves_kind, outputs, self.stats)

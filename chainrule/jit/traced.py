@@ -167,6 +167,23 @@ for _name in ("T", "mT", "real", "imag"):
     setattr(Traced, _name, _attribute(_name))
 
 
+def _refuse(call):
+    def refuse(self, *args, **kw):
+        return getattr(_concrete(self, call), call.split("(")[0].split(".")[1])(*args, **kw)
+
+    return refuse
+
+
+for _name in ("tobytes", "tofile", "dump", "dumps"):
+    setattr(Traced, _name, _refuse(f"x.{_name}()"))
+Traced.resize = lambda self, *a, **k: _concrete(self, "x.resize() (in place, to a new shape)").resize(*a, **k)
+Traced.flat = property(lambda self: _concrete(self, "x.flat").flat)
+
+# Public ndarray attributes left as they are: facts of the shape and layout, and raw memory access.
+STATIC_ATTRIBUTES = frozenset({"base", "ctypes", "data", "device", "dtype", "flags", "itemsize", "nbytes", "ndim",
+                               "setflags", "shape", "size", "strides", "to_device"})
+
+
 def _getitem(self, index):
     return record(operator.getitem, (self, index), {}, kind="getitem")
 

@@ -201,3 +201,41 @@ def test_a_caller_tape_runs_eagerly():
     f(y).backward()
     np.testing.assert_array_equal(x.grad.data, [8.0, 16.0])
     assert f.traces == 0
+
+
+def test_every_ndarray_method_records_or_is_static():
+    from chainrule.jit.traced import STATIC_ATTRIBUTES, Traced
+
+    public = {n for n in dir(np.ndarray) if not n.startswith("_")}
+    assert public - set(Traced.__dict__) == STATIC_ATTRIBUTES
+    methods = {"reshape": ((4,),), "transpose": (), "astype": (np.float32,), "copy": (), "ravel": (), "sum": (),
+               "mean": (0,), "max": (), "cumsum": (), "clip": (0.1, 0.5), "argsort": (), "take": ([1, 0],),
+               "repeat": (2,), "squeeze": (), "swapaxes": (0, 1), "dot": (np.ones(2),), "round": (1,), "std": ()}
+
+    for name, extra in methods.items():
+        f = cr.jit(lambda a, name=name, extra=extra: getattr(a, name)(*extra))
+        x = np.array([[0.25, 0.5], [0.75, 1.0]])
+        f(x)
+        y = np.array([[1.25, -0.5], [0.375, 2.0]])
+        np.testing.assert_array_equal(f(y), getattr(y, name)(*extra), err_msg=name)
+    g = cr.jit(lambda a: (a.T, a.real, a.mT))
+    out = g(np.ones((2, 2)))
+    np.testing.assert_array_equal(g(np.eye(2) * 3)[0], np.eye(2) * 3)
+    assert len(out) == 3
+    for call in (lambda a: a.tobytes(), lambda a: a.flat[0], lambda a: np.array_equal(a, a), lambda a: a.resize(4)):
+        with pytest.raises(cr.ConcretizationError):
+            cr.jit(call)(np.ones((2, 2)))
+
+
+def test_plain_numpy_conversions_stay_traced():
+    @cr.jit
+    def f(x):
+        a = np.asarray(x)  # a view of x, still traced
+        b = np.array([x[0], x[1]])  # built from traced values
+        c = np.zeros(2)
+        c[0] = x[1]  # a write into a constant made inside the trace
+        return a * 2 + b + c
+
+    f(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(f(np.array([3.0, 5.0])), [3.0 * 2 + 3 + 5, 5.0 * 2 + 5])
+    np.testing.assert_array_equal(f(np.array([7.0, 1.0])), [7.0 * 2 + 7 + 1, 1.0 * 2 + 1])
