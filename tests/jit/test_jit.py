@@ -239,3 +239,63 @@ def test_plain_numpy_conversions_stay_traced():
     f(np.array([1.0, 2.0]))
     np.testing.assert_array_equal(f(np.array([3.0, 5.0])), [3.0 * 2 + 3 + 5, 5.0 * 2 + 5])
     np.testing.assert_array_equal(f(np.array([7.0, 1.0])), [7.0 * 2 + 7 + 1, 1.0 * 2 + 1])
+
+
+def test_an_error_while_tracing_leaves_everything_as_it_was():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+
+    @cr.jit
+    def f(x):
+        (w * x).sum().backward()
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        f(np.ones(2))
+    assert type(w.grad.data) is np.ndarray and type(w.data) is np.ndarray
+    assert type(np.asarray(np.ones(2))) is np.ndarray and type(Tensor.__dict__["data"]).__name__ == "member_descriptor"
+    assert f.traces == 0 and not f.cache
+
+
+def test_keywords_pytrees_and_methods():
+    class Scaler:
+        def __init__(self):
+            self.k = 3.0
+
+        @cr.jit
+        def __call__(self, pair, *, shift):
+            a, b = pair
+            return {"sum": a + b * self.k, "shifted": (a - shift, [b * 2])}
+
+    s = Scaler()
+    for v in (1.0, 2.0):
+        out = s((np.array([v]), cr.tensor([4.0])), shift=np.array([0.5]))
+        np.testing.assert_array_equal(out["sum"].data, [v + 12.0])
+        np.testing.assert_array_equal(out["shifted"][0], [v - 0.5])
+        np.testing.assert_array_equal(out["shifted"][1][0].data, [8.0])
+    assert Scaler.__call__.traces == 1
+
+
+def test_schedulers_and_optimisers_inside_run_every_replay():
+    def make():
+        w = cr.tensor(np.array([1.0, -1.0, 0.5]), requires_grad=True)
+        opt = cr.optim.Adam([w], lr=0.1)
+        sched = cr.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+
+        def step(x):
+            opt.zero_grad()
+            loss = ((w * x) ** 2).sum()
+            loss.backward()
+            opt.step()
+            sched.step()
+            return loss
+
+        return w, opt, step
+
+    w1, opt1, s1 = make()
+    w2, opt2, s2 = make()
+    s2 = cr.jit(s2)
+    for k in range(5):
+        x = np.array([1.0, 2.0, 3.0]) * (k + 1)
+        np.testing.assert_array_equal(s1(x).data, s2(x).data)
+    np.testing.assert_array_equal(w1.data, w2.data)
+    assert opt1.param_groups[0]["lr"] == opt2.param_groups[0]["lr"] == 0.1 * 0.5 ** 5
