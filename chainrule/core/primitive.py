@@ -453,7 +453,7 @@ def output_tangent(prim, ts, ans, args, kw):
     if tangent is None:
         return None
     if not isinstance(tangent, Tensor):
-        tangent = wrap(_asarray(tangent))
+        tangent = wrap(_asanyarray(tangent))
     shape, dtype = ans.data.shape, ans.data.dtype
     if tangent.data.shape != shape:
         from .shapes import broadcast_to  # shapes declares its primitives with this module
