@@ -299,3 +299,21 @@ def test_schedulers_and_optimisers_inside_run_every_replay():
         np.testing.assert_array_equal(s1(x).data, s2(x).data)
     np.testing.assert_array_equal(w1.data, w2.data)
     assert opt1.param_groups[0]["lr"] == opt2.param_groups[0]["lr"] == 0.1 * 0.5 ** 5
+
+
+def test_init_inside_a_jitted_function_draws_each_call():
+    w = cr.tensor(np.zeros((3, 2)))
+
+    @cr.jit
+    def reset():
+        nn.init.uniform_(w, -1.0, 1.0)
+        return w.data.sum()
+
+    cr.random.seed(3)
+    got = [reset().item() for _ in range(3)]
+    cr.random.seed(3)
+    want = []
+    for _ in range(3):
+        nn.init.uniform_(w, -1.0, 1.0)
+        want.append(w.data.sum())
+    assert got == want and len(set(got)) == 3
