@@ -129,8 +129,27 @@ def _opaque(fn):
     return call
 
 
+# NumPy's legacy global generator: a draw inside a trace is drawn again on each replay.
+_NP_RANDOM = ("rand", "randn", "random", "random_sample", "normal", "uniform", "randint", "choice", "permutation",
+              "standard_normal", "binomial", "poisson", "exponential", "beta", "gamma", "bernoulli", "integers")
+
+
+def _np_draw(fn):
+    def draw(*args, **kw):
+        if _rec() is not None:
+            return record(fn, args, kw, effect=True)
+        return fn(*args, **kw)
+
+    return draw
+
+
 def _swap_opaque():
     undo = []
+    for attr in _NP_RANDOM:
+        fn = getattr(np.random, attr, None)
+        if fn is not None:
+            setattr(np.random, attr, _np_draw(fn))
+            undo.append((np.random, attr, fn))
     for module_name, attr in _OPAQUE:
         module = sys.modules.get(module_name)
         if module is not None:

@@ -116,7 +116,7 @@ class Recorder:
         return t
 
     # ---- NumPy calls -----------------------------------------------------------------------
-    def call(self, fn, kind, args, kw, ufunc, mutates):
+    def call(self, fn, kind, args, kw, ufunc, mutates, effect=False):
         pairs = []
         targs, rargs = self._walk(tuple(args), pairs)
         tkw, rkw = self._walk(dict(kw), pairs) if kw else ({}, {})
@@ -134,7 +134,7 @@ class Recorder:
         out = tkw.get("out")
         if out is not None:
             written.extend(out if isinstance(out, tuple) else (out,))
-        effect = bool(written)
+        effect = effect or bool(written)
         for w in written:
             if isinstance(w, Ref):
                 self._mutate(self.root[w.slot])

@@ -222,14 +222,15 @@ def _plain_call(fn, kind, args, kw):
     return fn(*args)
 
 
-def record(fn, args, kw, *, kind="call", ufunc=None, mutates=()):
+def record(fn, args, kw, *, kind="call", ufunc=None, mutates=(), effect=False):
     """Run ``fn`` on the plain values and, inside a trace, append it to the program; returns Traced results.
 
     ``kind``: ``"call"`` is ``fn(*args, **kw)``, ``"method"`` ``args[0].fn(*args[1:], **kw)``,
-    ``"attr"`` ``args[0].fn``, ``"getitem"``/``"setitem"`` the operators.
+    ``"attr"`` ``args[0].fn``, ``"getitem"``/``"setitem"`` the operators. ``effect``: the call must run on
+    every replay even though nothing reads its result (a random draw).
     """
     rec = _ACTIVE[0]
     if rec is None or rec.paused:  # outside the trace (or inside a host call) a Traced is a plain array
         res = _plain_call(fn, kind, strip(args), strip(kw))
         return res
-    return rec.call(fn, kind, args, kw, ufunc, mutates)
+    return rec.call(fn, kind, args, kw, ufunc, mutates, effect)

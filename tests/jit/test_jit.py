@@ -317,3 +317,12 @@ def test_init_inside_a_jitted_function_draws_each_call():
         nn.init.uniform_(w, -1.0, 1.0)
         want.append(w.data.sum())
     assert got == want and len(set(got)) == 3
+
+
+def test_numpy_global_random_draws_are_fresh_on_each_replay():
+    f = cr.jit(lambda x: x + np.random.rand(3))
+    x = np.zeros(3)
+    np.random.seed(5)
+    got = [f(x) for _ in range(3)]
+    np.random.seed(5)
+    np.testing.assert_array_equal(got, [np.random.rand(3) for _ in range(3)])
