@@ -141,6 +141,10 @@ class Recorder:
         dynamic = any(r in self.dynamic for r in refs) or fn in _DYNAMIC or fn == "nonzero"
         if kind == "getitem" and not dynamic:
             dynamic = _bool_index(targs[1], self)
+        if not effect and kind != "attr" and isinstance(res, _ndarray):
+            for (_, raw), t in zip(pairs, _traced_args(args, kw, self)):
+                if res is raw:  # the call gave its input back (asarray, astype(copy=False)): nothing to replay
+                    return t
         instr = Instr(kind, fn, targs, tkw, effect=effect, ufunc=ufunc, refs=tuple(refs))
         self.code.append(instr)
         if out is not None:  # NumPy returns the out= array(s): hand back the caller's objects
@@ -329,6 +333,27 @@ class RandomProxy:
 
 # The member descriptors of Tensor's slots while jit has put recording properties in their place.
 _SWAPPED: dict = {}
+
+
+def _traced_args(args, kw, rec):
+    """The Traced arguments of ``rec`` in the order ``Recorder._walk`` meets them."""
+    out = []
+    _collect(tuple(args), out, rec)
+    if kw:
+        _collect(dict(kw), out, rec)
+    return out
+
+
+def _collect(x, out, rec):
+    if isinstance(x, Traced):
+        if getattr(x, "_rec", None) is rec:
+            out.append(x)
+    elif type(x) in (tuple, list):
+        for v in x:
+            _collect(v, out, rec)
+    elif type(x) is dict:
+        for v in x.values():
+            _collect(v, out, rec)
 
 
 def _bool_index(index, rec):
