@@ -135,9 +135,10 @@ class Recorder:
         if out is not None:
             written.extend(out if isinstance(out, tuple) else (out,))
         effect = effect or bool(written)
+        constant_write = all(r in self.const for r in refs) and not _plain_arrays(targs, tkw)
         for w in written:
             if isinstance(w, Ref):
-                self._mutate(self.root[w.slot])
+                self._mutate(self.root[w.slot], constant_write)
         dynamic = any(r in self.dynamic for r in refs) or fn in _DYNAMIC or fn == "nonzero"
         if kind == "getitem" and not dynamic:
             dynamic = _bool_index(targs[1], self)
@@ -178,11 +179,13 @@ class Recorder:
         name = fn if isinstance(fn, str) else getattr(fn, "__name__", repr(fn))
         raise concretization_error(f"np.{name}(x), whose result is a Python value,")
 
-    def _mutate(self, root):
-        """``root``'s memory is written: neither it nor its views are constants from now on."""
+    def _mutate(self, root, constant_write):
+        """``root``'s memory is written: it is no constant to fold (the program makes it afresh on every replay),
+        and, unless what was written is constant too, no value to concretize from now on."""
         self.mutated.add(root)
-        for s in [s for s in self.const if self.root[s] == root]:
-            del self.const[s]
+        if not constant_write:
+            for s in [s for s in self.const if self.root[s] == root]:
+                del self.const[s]
 
     def concrete(self, t):
         """The plain value of ``t`` if it is a constant of the program (so a Python value of it is too), else None."""

@@ -326,3 +326,25 @@ def test_numpy_global_random_draws_are_fresh_on_each_replay():
     got = [f(x) for _ in range(3)]
     np.random.seed(5)
     np.testing.assert_array_equal(got, [np.random.rand(3) for _ in range(3)])
+
+
+def test_a_constant_written_with_constants_stays_concrete():
+    @cr.jit
+    def f(x):
+        mask = np.zeros(3)
+        mask[1] = 1.0
+        n = int(mask.sum())  # constant: fine
+        mask[2] = x[0]  # now it depends on x
+        return x * mask * n
+
+    f(np.array([2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(f(np.array([5.0, 6.0, 7.0])), [0.0, 6.0, 35.0])
+
+    @cr.jit
+    def g(x):
+        mask = np.zeros(3)
+        mask[2] = x[0]
+        return int(mask.sum())
+
+    with pytest.raises(cr.ConcretizationError):  # written with a traced value first: no constant
+        g(np.ones(3))
