@@ -81,7 +81,8 @@ class Jitted:
         return self if obj is None else functools.partial(self, obj)
 
     def __call__(self, *args, **kw):
-        if _ACTIVE[0] is not None:  # inside another jit's trace: inline
+        tracing_now = _ACTIVE[0]
+        if tracing_now is not None and tracing_now.thread == threading.get_ident():  # inside a trace: inline
             return self.f(*args, **kw)
         state = STATE
         if state.depth or state.vmap or state.raw or _INPUTS.nodes:  # under a transformation: eager
@@ -102,8 +103,12 @@ class Jitted:
             for prog, out_tree in progs:
                 if prog.guards and not prog.check(*leaves):
                     continue
-                with prog.lock:  # its buffers are its own: one replay of a program at a time
+                if not prog.lock.acquire(blocking=False):  # its buffers are in use (another thread): eager
+                    return self.f(*args, **kw)
+                try:
                     outs = prog.run(*leaves)
+                finally:
+                    prog.lock.release()
                 return outs[0] if out_tree is None else _unflatten(out_tree, iter(outs))
         return self._trace(key, args, kw, leaves)
 

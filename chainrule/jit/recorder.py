@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..core.tensor import Tensor, wrap
@@ -60,7 +62,8 @@ class Recorder:
     """Everything one trace learns: the instructions, and per slot its root (views), metadata and constness."""
 
     def __init__(self):
-        self.paused = 0
+        self._paused = 0
+        self.thread = threading.get_ident()  # other threads run as usual while this one traces
         self.code = []
         self.n = 0
         self.root = []  # slot -> slot that owns its memory (itself unless a view)
@@ -77,6 +80,11 @@ class Recorder:
         self.stored = {}  # id -> Tensor whose attributes the trace wrote
         self.guards = []  # (obj, attr, grad is None) read from state: replay needs the same
         self.random = False
+
+    @property
+    def paused(self):
+        """True inside a host call, and for every thread but the tracing one: Traced values are plain arrays."""
+        return self._paused > 0 or threading.get_ident() != self.thread
 
     # ---- slots -----------------------------------------------------------------------------
     def _slot(self, raw, root=None, dynamic=False):
@@ -258,11 +266,11 @@ class Recorder:
         self.materialize()
         self.loads.clear()
         self.written.clear()
-        self.paused += 1
+        self._paused += 1
         try:
             res = fn(*args)
         finally:
-            self.paused -= 1
+            self._paused -= 1
         self.code.append(Instr("host", fn, tuple(args), effect=True))
         return res
 

@@ -348,3 +348,29 @@ def test_a_constant_written_with_constants_stays_concrete():
 
     with pytest.raises(cr.ConcretizationError):  # written with a traced value first: no constant
         g(np.ones(3))
+
+
+def test_other_threads_run_as_usual_while_one_traces():
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    seen = {}
+
+    def other():
+        started.wait()
+        w = cr.tensor([1.0, 2.0], requires_grad=True)
+        (w * 3).sum().backward()
+        seen["types"] = (type(np.zeros(2)), type(w.grad.data), type(np.asarray(w.data)))
+        release.set()
+
+    @cr.jit
+    def f(x):
+        started.set()
+        release.wait(10)
+        return x * 2
+
+    t = threading.Thread(target=other)
+    t.start()
+    f(np.ones(2))
+    t.join()
+    assert seen["types"] == (np.ndarray, np.ndarray, np.ndarray)
