@@ -100,6 +100,7 @@ class Jitted:
             key = (key, state.grad)
         progs = self.cache.get(key)
         if progs is not None:
+            self.cache.move_to_end(key)  # least recently used first out
             for prog, out_tree in progs:
                 if prog.guards and not prog.check(*leaves):
                     continue
@@ -145,7 +146,7 @@ class Jitted:
                     outputs = [_output(leaf, rec) for leaf in out_leaves]
                 finally:
                     rec.materialize()
-                    for leaf, raw, slot in restore:  # argument Tensors hold plain arrays again
+                    for leaf, raw, slot in reversed(restore):  # argument Tensors hold plain arrays again
                         v = _DATA.__get__(leaf, Tensor)
                         if isinstance(v, Traced):
                             _DATA.__set__(leaf, raw if getattr(v, "_r", None) == slot else v.view(_ndarray))

@@ -374,3 +374,15 @@ def test_other_threads_run_as_usual_while_one_traces():
     f(np.ones(2))
     t.join()
     assert seen["types"] == (np.ndarray, np.ndarray, np.ndarray)
+
+
+def test_the_cache_drops_the_least_recently_used_and_a_tensor_may_come_twice():
+    f = cr.jit(lambda a, b: a * b, max_cache=2)
+    one, two, three = np.ones(1), np.ones(2), np.ones(3)
+    f(one, one), f(two, two), f(one, one), f(three, three)  # two is the least recently used
+    f(one, one)
+    assert f.traces == 3
+    t = cr.tensor([3.0, 4.0])
+    data = t.data
+    np.testing.assert_array_equal(f(t, t).data, [9.0, 16.0])
+    assert t.data is data
