@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import random as _random
 from ..core.tensor import Tensor
+from ..nn import utils as _nn_utils
 from ..optim.lr_scheduler import LRScheduler
 from ..optim.optimizer import Optimizer
 from .recorder import _CREATE, _SWAPPED, RandomProxy
@@ -175,6 +176,21 @@ def _host(orig):
     return step
 
 
+def _hosted(orig):
+    """A function that runs eagerly at its place in every replay (clip_grad_norm_ decides on the norm's value)."""
+    def call(*args, **kw):
+        rec = _rec()
+        if rec is None:
+            return orig(*args, **kw)
+        return rec.host(orig, args, kw)
+
+    call.__wrapped__ = orig
+    return call
+
+
+_HOSTED = ((_nn_utils, "clip_grad_norm_"),)
+
+
 @contextmanager
 def tracing(rec):
     """While the block runs, ``rec`` records: state reads and writes, conversions, draws and host calls."""
@@ -191,6 +207,10 @@ def tracing(rec):
     _random._rng = proxy
     Optimizer.step, LRScheduler.step = _host(steps[0]), _host(steps[1])
     opaque = _swap_opaque()
+    for module, attr in _HOSTED:
+        fn = getattr(module, attr)
+        setattr(module, attr, _hosted(fn))
+        opaque.append((module, attr, fn))
     _ACTIVE[0] = rec
     try:
         yield rec

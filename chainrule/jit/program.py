@@ -229,7 +229,9 @@ def _line(ins, rec, const, name, objname, out_buffer, needed):
         ns["_diverged"] = _diverged
         return f"if bool({_value(ins.args[0], rec, const, name)}) is not {ins.fn}: _diverged()"
     if kind == "host":
-        return f"{name(ins.fn)}({', '.join(name(a) for a in ins.args)})"
+        parts = [name(a) for a in ins.args] + [f"{k}={name(v)}" for k, v in ins.kw.items()]
+        call = f"{name(ins.fn)}({', '.join(parts)})"
+        return f"{lhs}{call}" + (".data" if ins.outs and ins.obj == "tensor" else "")
     if kind == "draw":
         ns = name.ns
         if "_random" not in ns:

@@ -261,17 +261,38 @@ class Recorder:
             self._escape(r)
         self.code.append(Instr("store", attr, (template,), effect=True, obj=obj, refs=tuple(refs)))
 
-    def host(self, fn, args):
-        """Run ``fn(*args)`` eagerly now and on every replay (an optimiser's step), on concrete values."""
+    def host(self, fn, args, kw=None):
+        """Run ``fn(*args, **kw)`` eagerly now and on every replay (an optimiser's step), on concrete values.
+
+        The arguments are constants of the program (an iterator among them is made a list first, so that
+        each replay sees all of it); a Tensor or array result becomes a value of the program, read from
+        each replay's call.
+        """
+        kw = kw or {}
+        args = tuple(list(a) if _iterator(a) else a for a in args)
+        for a in list(args) + list(kw.values()):
+            if _traced_inside(a):
+                raise concretization_error(f"passing a traced value to {getattr(fn, '__qualname__', fn)},")
         self.materialize()
         self.loads.clear()
         self.written.clear()
         self._paused += 1
         try:
-            res = fn(*args)
+            res = fn(*args, **kw)
         finally:
             self._paused -= 1
-        self.code.append(Instr("host", fn, tuple(args), effect=True))
+        instr = Instr("host", fn, args, kw, effect=True)
+        self.code.append(instr)
+        if isinstance(res, Tensor) and isinstance(_SWAPPED["data"].__get__(res, Tensor), _ndarray):
+            t = self._slot(_SWAPPED["data"].__get__(res, Tensor))
+            self._escape(t._r)
+            instr.outs, instr.obj = [t._r], "tensor"
+            return wrap(t)
+        if isinstance(res, _ndarray):
+            t = self._slot(res)
+            self._escape(t._r)
+            instr.outs = [t._r]
+            return t
         return res
 
     def draw(self, name, args, kw):
@@ -365,6 +386,20 @@ def _collect(x, out, rec):
     elif type(x) is dict:
         for v in x.values():
             _collect(v, out, rec)
+
+
+def _iterator(a):
+    return hasattr(a, "__next__") and hasattr(a, "__iter__")
+
+
+def _traced_inside(a):
+    if isinstance(a, Traced):
+        return True
+    if isinstance(a, Tensor):
+        return isinstance(_SWAPPED["data"].__get__(a, Tensor), Traced)
+    if type(a) in (list, tuple):
+        return any(_traced_inside(v) for v in a)
+    return False
 
 
 def _bool_index(index, rec):

@@ -386,3 +386,32 @@ def test_the_cache_drops_the_least_recently_used_and_a_tensor_may_come_twice():
     data = t.data
     np.testing.assert_array_equal(f(t, t).data, [9.0, 16.0])
     assert t.data is data
+
+
+def test_gradient_clipping_inside_runs_every_replay():
+    def make():
+        cr.random.seed(1)
+        model = nn.Linear(3, 2)
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = ((model(x) - y) ** 2).sum()
+            loss.backward()
+            norm = cr.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
+            opt.step()
+            return loss, norm
+
+        return model, step
+
+    m1, s1 = make()
+    m2, s2 = make()
+    s2 = cr.jit(s2)
+    rng = np.random.default_rng(0)
+    for k in range(6):  # small and large errors: clipped on some steps, not on others
+        x, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 2)) * (0.1 if k % 2 else 5)
+        (l1, n1), (l2, n2) = s1(cr.tensor(x), cr.tensor(y)), s2(cr.tensor(x), cr.tensor(y))
+        np.testing.assert_array_equal(l1.data, l2.data)
+        np.testing.assert_array_equal(n1.data, n2.data)
+    np.testing.assert_array_equal(m1.weight.data, m2.weight.data)
+    assert s2.traces == 1
