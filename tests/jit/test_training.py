@@ -69,3 +69,29 @@ def test_jitted_training_step_equals_eager(kind, opt, dtype):
     assert jit_step.traces == 1
     for (name, p), (_, q) in zip(eager_model.state_dict().items(), jit_model.state_dict().items()):
         np.testing.assert_array_equal(np.asarray(p), np.asarray(q), err_msg=name)
+
+
+def test_dropout_training_follows_the_seed():
+    def run(wrap):
+        cr.random.seed(0)
+        model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 3))
+        opt = cr.optim.Adam(model.parameters(), lr=1e-2)
+
+        def step(x, y):
+            opt.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            return loss
+
+        step = wrap(step)
+        cr.random.seed(5)
+        rng = np.random.default_rng(2)
+        losses = [step(cr.tensor(rng.standard_normal((8, 64))), cr.tensor(rng.integers(0, 3, 8))).data.item()
+                  for _ in range(5)]
+        return losses, model.state_dict()
+
+    (eager, p1), (jitted, p2) = run(lambda f: f), run(cr.jit)
+    assert eager == jitted and len(set(eager)) == 5
+    for name in p1:
+        np.testing.assert_array_equal(np.asarray(p1[name]), np.asarray(p2[name]), err_msg=name)
