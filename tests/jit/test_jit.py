@@ -415,3 +415,16 @@ def test_gradient_clipping_inside_runs_every_replay():
         np.testing.assert_array_equal(n1.data, n2.data)
     np.testing.assert_array_equal(m1.weight.data, m2.weight.data)
     assert s2.traces == 1
+
+
+@pytest.mark.parametrize("transform", ["hessian", "jacfwd", "jacrev", "value_and_grad"])
+def test_higher_order_and_functional_transforms_inside(transform):
+    f = (lambda x: cr.sum(cr.sin(x) * x ** 2)) if transform in ("hessian", "value_and_grad") else (
+        lambda x: cr.sin(x) * x)
+    h = getattr(cr, transform)(f)
+    j = cr.jit(h)
+    for v in ([0.1, 0.2, 0.3], [1.0, -2.0, 0.5], [3.0, 1.0, 2.0]):
+        a, b = j(np.array(v)), h(np.array(v))
+        for p, q in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
+            np.testing.assert_array_equal(np.asarray(p), np.asarray(q))
+    assert j.traces == 1
