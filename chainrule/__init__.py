@@ -18,6 +18,7 @@ if _sys.argv[:1] == ["-m"]:  # `python -m chainrule` is still starting: Ctrl-C d
 
 from . import autograd, data, distributed, fft, io, linalg, nn, numpy, ops, optim, random, testing, viz
 from . import func
+from .jit import RetraceWarning, jit
 from .core.concrete import ConcretizationError, GraphDropWarning
 from .core.function import Function
 from .core.state import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -71,7 +72,7 @@ __all__ = [
     # transformations and checks
     "grad", "value_and_grad", "vjp", "jvp", "jacobian", "jacfwd", "jacrev", "hessian", "hvp", "checkpoint", "vmap",
     "gradcheck", "GradcheckError", "explain", "save", "load",
-    "ConcretizationError", "GraphDropWarning",
+    "ConcretizationError", "GraphDropWarning", "jit", "RetraceWarning",
     # subpackages
     "autograd", "data", "distributed", "fft", "io", "linalg", "nn", "numpy", "ops", "optim", "random", "testing",
     "viz",

@@ -22,6 +22,7 @@ QUICK = {
     "bench_checkpoint.py": (["--depth", "8", "--width", "64", "--batch", "16"], "saved for backward"),
     "bench_memory.py": ([], "ratio"),
     "bench_transformer.py": (["--steps", "1", "--rounds", "1"], "chainrule     :"),
+    "bench_jit.py": (["--quick"], "ratio"),
     "bench_distributed.py": (["--steps", "1", "--rounds", "1", "--batch", "4"], "scaling efficiency"),
 }
 

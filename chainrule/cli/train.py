@@ -153,6 +153,9 @@ def add_arguments(parser):
                              "each process trains on its share of every batch (--batch-size is the global batch, "
                              "so the result does not depend on N) and rank 0 alone prints and writes files "
                              '(needs pip install "chainrule[mpi]")')
+    parser.add_argument("--jit", action="store_true",
+                        help="trace the training step (zero_grad, forward, loss, backward) with cr.jit once per batch "
+                             "shape and replay it: the same numbers with less Python per step (not with --distributed)")
     parser.add_argument("--no-progress", action="store_true",
                         help="do not show the progress bar (it is only shown when stderr is a terminal)")
     return parser

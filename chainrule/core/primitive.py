@@ -21,6 +21,8 @@ NONDIFFERENTIABLE: dict[str, "Primitive"] = {}
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+# Turns a NumPy scalar result into an array, keeping an ndarray subclass (cr.jit's Traced) as it is.
+_asanyarray = np.asanyarray
 
 # The active hooks of tracing(), in the order they were entered. Empty almost always,
 # so apply's cost for them is one truth test per operation.
@@ -231,7 +233,7 @@ def _on_arrays(prim, args, kw):
         if isinstance(a, Tensor):
             return NotImplemented
     ans = prim.impl(*args, **kw)
-    return ans if type(ans) is _ndarray else _asarray(ans)
+    return ans if type(ans) is _ndarray else _asanyarray(ans)
 
 
 _SEQUENCES = (list, tuple)
@@ -319,7 +321,7 @@ def apply(prim, args, kw):
         except (ValueError, TypeError, IndexError) as e:
             raise _user_error(prim, datas, e) from None
     if type(ans) is not _ndarray:
-        ans = _asarray(ans)
+        ans = _asanyarray(ans)
     if prim.nondiff:
         return wrap(ans)
     node = None
@@ -451,7 +453,7 @@ def output_tangent(prim, ts, ans, args, kw):
     if tangent is None:
         return None
     if not isinstance(tangent, Tensor):
-        tangent = wrap(_asarray(tangent))
+        tangent = wrap(_asanyarray(tangent))
     shape, dtype = ans.data.shape, ans.data.dtype
     if tangent.data.shape != shape:
         from .shapes import broadcast_to  # shapes declares its primitives with this module

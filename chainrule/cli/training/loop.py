@@ -13,6 +13,7 @@ from ... import random as cr_random
 from ...core.state import no_grad
 from ...creation import tensor
 from ...data import DataLoader
+from ...jit import jit
 from ...nn import functional as F
 from ...nn.parallel import DistributedDataParallel
 from ...nn.utils import clip_grad_norm_
@@ -106,6 +107,14 @@ class _Run:
         self.failed = False  # a write failed
         self.metrics = os.path.join(args.out, "metrics.csv")
         self.plot = _Plot(os.path.join(args.out, "curves.png"), _title(args))
+        # --jit: the step traced once per batch shape (the last, smaller batch adds one trace), then replayed
+        self.traced_step = jit(self._forward_backward) if getattr(args, "jit", False) and world.size == 1 else None
+
+    def _forward_backward(self, x, y):
+        self.opt.zero_grad()
+        loss = F.cross_entropy(self.model(x), y)
+        loss.backward()
+        return loss
 
     def epoch(self, epoch, dataset, xte, yte):
         """Train epoch ``epoch`` and write its files; False when it stopped on a non-finite loss."""
@@ -128,11 +137,14 @@ class _Run:
             # an overflow is reported once, as the non-finite loss or weights it leads to, not as NumPy warnings
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 for step, (xb, yb) in enumerate(batches):
-                    opt.zero_grad()
-                    if world.size == 1:
+                    if self.traced_step is not None:  # zero_grad, forward and backward, replayed
+                        loss, value = None, self.traced_step(tensor(xb), yb).item()
+                    elif world.size == 1:
+                        opt.zero_grad()
                         loss = F.cross_entropy(model(tensor(xb)), yb)
                         value = loss.item()
                     else:
+                        opt.zero_grad()
                         # this rank's share of the global batch; scaled so that the average over ranks that
                         # DistributedDataParallel takes is the global batch's mean, however it was split
                         xs, ys = world.share(xb, yb)
@@ -141,7 +153,8 @@ class _Run:
                         loss = loss * (world.size / len(yb))
                     if not math.isfinite(value):
                         return self._diverged(f"the loss became {value} at epoch {epoch + 1}, step {step + 1}")
-                    loss.backward()
+                    if loss is not None:
+                        loss.backward()
                     if kind == "onecycle" and step:  # the one schedule that moves every batch
                         _set_lr(opt, lr_at(self.schedule, epoch, kind, step, steps))
                     optimizer_step(opt, params, args.clip_grad_norm)
