@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keyword
 import threading
 
 import numpy as np
@@ -11,7 +12,10 @@ from .recorder import _SHAPE_ONLY, Ref
 
 __all__ = ["Program"]
 
-_LITERALS = (bool, int, str, type(None))
+# Only these are written into the generated source as literals (their repr is plain digits or a keyword);
+# every other object, strings and dictionary keys included, is reached by a name in the namespace, so no text
+# that came from the user's program is ever part of the code that is compiled.
+_LITERALS = (bool, int, type(None))
 
 
 class Program:
@@ -189,7 +193,7 @@ def _value(t, rec, const, name, fresh=False):
     if tt is list:
         return "[" + ", ".join(_value(v, rec, const, name) for v in t) + "]"
     if tt is dict:
-        return "{" + ", ".join(f"{k!r}: {_value(v, rec, const, name)}" for k, v in t.items()) + "}"
+        return "{" + ", ".join(f"{name(k)}: {_value(v, rec, const, name)}" for k, v in t.items()) + "}"
     if tt in _LITERALS or (tt is float and np.isfinite(t)):
         return repr(t)
     if fresh and isinstance(t, np.ndarray):
@@ -197,9 +201,16 @@ def _value(t, rec, const, name, fresh=False):
     return name(t)
 
 
+def _keyword(k, text, name):
+    """``k=text``, or ``**{kN: text}`` when ``k`` is not a plain identifier (the key then stays out of the source)."""
+    if type(k) is str and k.isidentifier() and not keyword.iskeyword(k):
+        return f"{k}={text}"
+    return f"**{{{name(k)}: {text}}}"
+
+
 def _call_args(ins, rec, const, name, skip=0, out_buffer=None):
     parts = [_value(a, rec, const, name) for a in ins.args[skip:]]
-    parts += [f"{k}={_value(v, rec, const, name)}" for k, v in ins.kw.items()]
+    parts += [_keyword(k, _value(v, rec, const, name), name) for k, v in ins.kw.items()]
     if out_buffer is not None:
         parts.append(f"out={out_buffer}")
     return ", ".join(parts)
@@ -229,7 +240,7 @@ def _line(ins, rec, const, name, objname, out_buffer, needed):
         ns["_diverged"] = _diverged
         return f"if bool({_value(ins.args[0], rec, const, name)}) is not {ins.fn}: _diverged()"
     if kind == "host":
-        parts = [name(a) for a in ins.args] + [f"{k}={name(v)}" for k, v in ins.kw.items()]
+        parts = [name(a) for a in ins.args] + [_keyword(k, name(v), name) for k, v in ins.kw.items()]
         call = f"{name(ins.fn)}({', '.join(parts)})"
         return f"{lhs}{call}" + (".data" if ins.outs and ins.obj == "tensor" else "")
     if kind == "draw":

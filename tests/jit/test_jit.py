@@ -428,3 +428,19 @@ def test_higher_order_and_functional_transforms_inside(transform):
         for p, q in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,)):
             np.testing.assert_array_equal(np.asarray(p), np.asarray(q))
     assert j.traces == 1
+
+
+def test_no_text_from_the_program_reaches_the_generated_source():
+    # The replay is compiled Python; strings (einsum subscripts, keyword values, dictionary keys) must be
+    # reached by name, never written into that source.
+    marker = "ij,jk->ik"
+
+    @cr.jit
+    def f(a, b):
+        return cr.einsum(marker, a, b).sum()
+
+    a, b = np.ones((2, 3)), np.ones((3, 4))
+    f(a, b)
+    np.testing.assert_array_equal(f(a * 2, b), np.einsum(marker, a * 2, b).sum())
+    (prog,) = f.programs()
+    assert marker not in prog.source and "'" not in prog.source and '"' not in prog.source
