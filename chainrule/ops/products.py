@@ -13,6 +13,7 @@ from . import elementwise as E
 from .contractions import _arr, tensordot_p
 from .join import stack
 from .matmul_fusion import fused_jvp
+from .matmul_outer import outer_matmul
 from .shape import moveaxis as _moveaxis, reshape, swapaxes
 
 __all__ = ["matmul", "dot", "inner", "outer", "vdot", "kron", "cross"]
@@ -26,9 +27,9 @@ def _mT(x):
 # ---- matmul -----------------------------------------------------------------------
 def _matmul(a, b):
     # OpenBLAS runs a gemm whose inner dimension is 1 several times slower than np.dot
-    # (2-D) or the equivalent broadcast product (batched): both measured faster.
+    # (2-D) or the equivalent broadcast product: an outer product takes the faster (matmul_outer).
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1:
-        return np.dot(a, b) if a.ndim == 2 and b.ndim == 2 else np.multiply(a, b)
+        return outer_matmul(a, b) if a.ndim == 2 and b.ndim == 2 else np.multiply(a, b)
     return np.matmul(a, b)
 
 
