@@ -28,24 +28,24 @@ def toposort(roots):
     """Nodes reachable from ``roots``, every node after all of its parents.
 
     Creation order is topological (a node is made after its inputs), so this
-    is a plain stack walk to collect the nodes, then a sort by sequence number:
+    is a plain walk to collect the nodes, then a sort by sequence number:
     no recursion, so a chain of any depth is fine. The walk finds a chain's
     nodes newest first, a run the sort reverses in linear time.
     """
     seen = set(roots)
     found = list(seen)
-    stack = list(found)
-    while stack:
-        for p in stack.pop().parents:
+    add, append = seen.add, found.append
+    for node in found:  # the list is its own work queue: the loop reaches what is appended as it goes
+        for p in node.parents:
             if p is not None and p not in seen:
-                seen.add(p)
-                stack.append(p)
-                found.append(p)
+                add(p)
+                append(p)
     found.sort(key=_by_sequence)
     return found
 
 
 _by_sequence = attrgetter("seq")
+_NONES = ((), (None,), (None, None), (None, None, None))  # the arguments of a node that saved none
 
 
 def _root_base(a):
@@ -142,7 +142,7 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 else:
                     args = node.args
                     if args is None:
-                        args = (None,) * len(parents)
+                        args = _NONES[len(parents)] if len(parents) < 4 else (None,) * len(parents)
                     ans = node.ans
             else:
                 args = saved(node)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .node import Node, new_node
+from .node import Node, next_sequence
 from .state import STATE, remember_tangents
 from .tensor import Tensor, wrap
 
@@ -21,6 +21,8 @@ NONDIFFERENTIABLE: dict[str, "Primitive"] = {}
 
 _ndarray = np.ndarray
 _asarray = np.asarray
+_new = object.__new__
+_next_seq = next_sequence
 
 # The active hooks of tracing(), in the order they were entered. Empty almost always,
 # so apply's cost for them is one truth test per operation.
@@ -202,9 +204,12 @@ class Primitive:
 
     def __call__(self, *args, **kw):
         if STATE.raw:  # a first-order backward pass: rules run on ndarrays, skip apply's bookkeeping
-            ans = _on_arrays(self, args, kw)
-            if ans is not NotImplemented:
-                return ans
+            for a in args:  # _on_arrays, inlined: a rule's every call comes here
+                if isinstance(a, Tensor):
+                    break
+            else:
+                ans = self.impl(*args, **kw) if kw else self.impl(*args)
+                return ans if type(ans) is _ndarray else _asarray(ans)
         return apply(self, args, kw)
 
     def vjp_rule(self, i):
@@ -322,15 +327,28 @@ def apply(prim, args, kw):
         ans = _asarray(ans)
     if prim.nondiff:
         return wrap(ans)
-    node = None
+    # wrap(ans, node) and new_node(...), written out: one call each per operation is a tenth of the tape's cost
+    out = _new(Tensor)
+    out.data = ans
+    out._fw = out._grad = None
     if flows and grad:
         # Save the arrays, not the argument Tensors: `t[i] = v` rebinds a Tensor
         # object, and a value saved here must stay the value that was used.
-        node = new_node(prim, parents, datas if prim.save_args else None, kw, ans if prim.save_ans else None,
-                        ans.shape, ans.dtype)
+        node = out._node = _new(Node)
+        node.prim = prim
+        node.parents = parents
+        node.args = datas if prim.save_args else None
+        node.kw = kw
+        node.ans = ans if prim.save_ans else None
+        node.shape = ans.shape
+        node.dtype = ans.dtype
+        node.out_fw = node.arg_fw = node.leaf = None
+        node.freed = False
+        node.seq = _next_seq()
         if has_fw and prim.save_args:
             node.arg_fw = tuple([a._fw if isinstance(a, Tensor) else None for a in args])
-    out = wrap(ans, node)
+    else:
+        node = out._node = None
     if _HOOKS:
         application = Application(prim, datas, parents, kw, node, ans)
         for hook in tuple(_HOOKS):
