@@ -244,11 +244,25 @@ _SEQUENCES = (list, tuple)
 
 def _arrays(prim, args):
     """``args`` with list and tuple operands made ndarrays, for a primitive whose operands are all arrays."""
-    if any(type(a) in _SEQUENCES for a in args):
-        from .shapes import sequences_as_arrays  # shapes declares its primitives with this module
+    for a in args:
+        if type(a) in _SEQUENCES:
+            from .shapes import sequences_as_arrays  # shapes declares its primitives with this module
 
-        return sequences_as_arrays(prim, args)
+            return sequences_as_arrays(prim, args)
     return args
+
+
+def _first_batched(prim, args, kw):
+    """``batching.apply_batched``, imported on the first batched operation (batching.py imports this module);
+    it then takes this function's place, so later operations pay no import."""
+    global _apply_batched
+    from .batching import apply_batched
+
+    _apply_batched = apply_batched
+    return apply_batched(prim, args, kw)
+
+
+_apply_batched = _first_batched
 
 
 def apply(prim, args, kw):
@@ -270,11 +284,9 @@ def apply(prim, args, kw):
         if vmap:
             # cr.vmap / batched jacobians (core/batching.py): an operand batched at a live
             # vmap level goes through the primitive's batching rule instead.
-            from .batching import apply_batched
-
             if prim.array_args:
                 args = _arrays(prim, args)
-            out = apply_batched(prim, args, kw)
+            out = _apply_batched(prim, args, kw)
             if out is not NotImplemented:
                 return out
         # not plain, neither raw nor vmap: then recording is off (no_grad), one thread-local read fewer
@@ -420,6 +432,14 @@ def _push_tangents(prim, args, kw, out, node):
     levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw is not None for lv in a._fw if lv in live})
     if not levels:
         return  # only tangents of levels that have closed: nothing to push
+    if len(levels) == 1 and (node is None or not STATE.grad) and not _HOOKS and prim.raw_ok:
+        tangent = _raw_tangent(prim, args, kw, out.data, levels[0])
+        if tangent is not NotImplemented:
+            if tangent is not None:
+                out._fw = {levels[0]: tangent}
+                if node is not None and prim.save_ans:
+                    node.out_fw = out._fw
+            return
     out_fw = {}
     for lv in levels:
         pargs = tuple([_strip(a, lv) for a in args])
@@ -432,6 +452,53 @@ def _push_tangents(prim, args, kw, out, node):
         out._fw = out_fw
         if node is not None and prim.save_ans:
             node.out_fw = out_fw
+
+
+def _plain(t):
+    """Whether tangent ``t`` records nothing when used: off the graph, with no tangent of its own, and
+    either a plain array or a value batched at one level over a plain array (jacfwd's basis)."""
+    if t._node is not None or t._fw is not None:
+        return False
+    if type(t.data) is _ndarray:
+        return True
+    v = getattr(t, "val", None)  # a Batched value (core/batching.py)
+    return v is not None and v._node is None and v._fw is None and type(v.data) is _ndarray
+
+
+def _raw_tangent(prim, args, kw, ans, level):
+    """The output's tangent at ``level`` with the forward rules run on the primal ndarrays (``STATE.raw``), as
+    the first-order backward pass runs the reverse rules; NotImplemented where that does not apply.
+
+    It applies when nothing is recorded: no graph to extend (the caller checks), one live level, and
+    tangents that are plain or batched over plain arrays (``jvp``, ``jacfwd``'s basis). The rules' work on
+    primal values (``1 - tanh²``) then runs at NumPy speed; the tangents stay Tensors, so a batched one
+    still goes through its batching rule.
+    """
+    pargs = []
+    ts = []
+    for a in args:
+        if isinstance(a, Tensor):
+            data = a.data
+            if type(data) is not _ndarray:  # batched at a level: its rules need the Tensor
+                return NotImplemented
+            fw = a._fw
+            t = fw.get(level) if fw is not None else None
+            if t is not None and not _plain(t):
+                return NotImplemented
+            pargs.append(data)
+            ts.append(t)
+        else:
+            pargs.append(a)
+            ts.append(None)
+    state = STATE
+    raw, grad = state.raw, state.grad
+    state.set(raw=True, grad=False)
+    try:
+        return output_tangent(prim, ts, ans, tuple(pargs), kw)
+    except (TypeError, ValueError, IndexError, AttributeError):
+        return NotImplemented  # the usual path runs the rules again and raises with the operation's name
+    finally:
+        state.set(raw=raw, grad=grad)
 
 
 def output_tangent(prim, ts, ans, args, kw):
@@ -470,7 +537,8 @@ def output_tangent(prim, ts, ans, args, kw):
         return None
     if not isinstance(tangent, Tensor):
         tangent = wrap(_asarray(tangent))
-    shape, dtype = ans.data.shape, ans.data.dtype
+    out = ans.data if isinstance(ans, Tensor) else ans  # an ndarray from _raw_tangent
+    shape, dtype = out.shape, out.dtype
     if tangent.data.shape != shape:
         from .shapes import broadcast_to  # shapes declares its primitives with this module
 

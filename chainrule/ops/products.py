@@ -108,6 +108,8 @@ def _matmul_batch(prim, vals, bat, kw, size, fold=True):
     return out
 
 
+_matmul_batch.raw_ok = True  # primitives alone: runs on bare arrays when nothing records (core/batching.py)
+
 matmul_p = Primitive(
     "matmul",
     _matmul,
