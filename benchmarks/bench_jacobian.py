@@ -5,7 +5,8 @@ Each Jacobian is timed against the same Jacobian written by hand in NumPy by the
 J = diag(1 - y²) W2 diag(1 - h²) W1 (h = tanh(W1 x), y = tanh(W2 h)), in interleaved rounds;
 the numbers are medians over rounds (each round the best of a few calls), the ratios medians of
 per-round ratios. Target: both ratios <= 2 (issue 14). Every result is checked against the hand
-Jacobian first. One BLAS thread keeps the timing stable on a throttled VM.
+Jacobian first. One BLAS thread and malloc kept from unmapping freed blocks (training_step.pin_malloc,
+as bench_mlp) keep the timing stable on a throttled VM.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import chainrule as cr  # noqa: E402
 from chainrule.transforms import jacfwd, jacrev  # noqa: E402
+from training_step import pin_malloc  # noqa: E402 - benchmarks/training_step.py, beside this script
 
 
 def problem(n_in, n_out, hidden, seed=0):
@@ -72,6 +74,7 @@ def paired(fns, rounds, repeats):
 
 
 def run(rounds=15, repeats=5, hidden=32):
+    pin_malloc()  # the 160 KB temporaries of both sides come from the heap, not from fresh pages each call
     out = {"benchmark": "jacobian", "hidden": hidden, "target_ratio": 2.0}
     for name, (n_in, n_out), jac in (("forward", (10, 2000), jacfwd), ("reverse", (2000, 10), jacrev)):
         f, by_hand, x = problem(n_in, n_out, hidden)

@@ -80,8 +80,8 @@ def _matmul_batch(prim, vals, bat, kw, size, fold=True):
     if fold and bb and not ba and len(sa) == 2 and len(sb) >= 1:
         # the batch folds into the columns of b: a @ [b_1 ... b_B]
         k = sa[-1]
-        if len(sb) == 1:
-            return moveaxis(apply(prim, (a, moveaxis(b, 0, 1)), kw), 1, 0)  # (n, B) -> (B, n)
+        if len(sb) == 1:  # [a b_1 ... a b_B] = (b aᵀ): batch first, one product
+            return apply(prim, (b, _mT(a)), kw)
         cols = reshape_to(moveaxis(b, len(sb) - 1, 0), (k, -1))  # (k, B * lead * m)
         out = reshape_to(apply(prim, (a, cols), kw), (sa[0], size) + sb[:-2] + sb[-1:])
         return moveaxis(out, 0, len(sb) - 1)  # (B, *lead, n, m)
