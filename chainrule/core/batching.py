@@ -235,13 +235,19 @@ def _on_arrays(prim, rule, vals, bat, kw, size):
         arrays.append(v)
     state = STATE
     raw, grad = state.raw, state.grad
-    state.set(raw=True, grad=False)
-    try:
-        out = rule(prim, arrays, bat, kw, size)
-    except (ValueError, TypeError, IndexError):
-        return None  # the usual path raises the same error, with the operation's name and shapes
-    finally:
-        state.set(raw=raw, grad=grad)
+    if raw and not grad:  # already so (a forward rule run on arrays, core/tangents.py)
+        try:
+            out = rule(prim, arrays, bat, kw, size)
+        except (ValueError, TypeError, IndexError):
+            return None
+    else:
+        state.set(raw=True, grad=False)
+        try:
+            out = rule(prim, arrays, bat, kw, size)
+        except (ValueError, TypeError, IndexError):
+            return None  # the usual path raises the same error, with the operation's name and shapes
+        finally:
+            state.set(raw=raw, grad=grad)
     if isinstance(out, Tensor):
         return out
     return wrap(out if type(out) is np.ndarray else np.asarray(out))
