@@ -19,6 +19,11 @@ def fused(prim, args, datas, kw):
     Offered only where the jvp rule's result would be a plain array: one operand
     carries one live tangent that is itself plain (no graph, no tangents, not
     batched), and the tangent rule would record nothing on another operand's graph.
+    ``apply`` does not offer it while a :func:`~chainrule.core.primitive.tracing` hook is active.
+
+    >>> from chainrule.core.primitive import REGISTRY
+    >>> fused(REGISTRY["matmul"], (wrap(np.eye(2)), wrap(np.ones(2))), (np.eye(2), np.ones(2)), {}) is None
+    True
     """
     live = STATE.live
     which = level = t = None
@@ -61,6 +66,18 @@ def push_tangents(prim, args, kw, out, node, arrays_ok=True):
     The tangent at level L is computed from primals stripped of levels >= L, so
     an inner ``jvp`` never reads an outer perturbation as its own; the rules use
     chainrule operations, so lower-level tangents flow through them in turn.
+    The tangents are filed on ``out`` (and on ``node`` when the primitive saves its output).
+    ``arrays_ok=False`` (``apply`` passes it while a tracing hook is active) keeps the rules on Tensors, so
+    the hook sees their applications.
+
+    >>> from chainrule.core.forward import level, make_dual
+    >>> from chainrule.core.primitive import REGISTRY
+    >>> with level() as tag:
+    ...     x = make_dual(wrap(np.array(0.0)), wrap(np.array(2.0)), tag)
+    ...     out = wrap(np.sin(x.data))
+    ...     push_tangents(REGISTRY["sin"], (x,), {}, out, None)
+    ...     float(out._fw[tag])  # cos 0 · 2
+    2.0
     """
     live = STATE.live
     levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw is not None for lv in a._fw if lv in live})
