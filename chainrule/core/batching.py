@@ -19,6 +19,7 @@ The highest level is always the outermost wrapper.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -55,10 +56,7 @@ class _Aval:
         self.shape = shape
         self.dtype = dtype
         self.ndim = len(shape)
-        size = 1
-        for s in shape:
-            size *= s
-        self.size = size
+        self.size = math.prod(shape)
 
     def __array__(self, dtype=None, copy=None):
         raise concretization_error("np.asarray(x)", batched=True)
@@ -100,6 +98,7 @@ class Batched(Tensor):
 
 
 _new = object.__new__
+_prod = math.prod
 
 
 def make(val, level):
@@ -110,7 +109,11 @@ def make(val, level):
     b.val = val
     b.level = level
     shape = val.shape
-    b.data = _Aval(shape[1:], val.dtype)
+    b.data = aval = _new(_Aval)  # _Aval(shape[1:], val.dtype), without a class call: one per batched operation
+    aval.shape = shape = shape[1:]
+    aval.dtype = val.dtype
+    aval.ndim = len(shape)
+    aval.size = _prod(shape)
     b._node = None
     b._fw = None
     b._grad = None

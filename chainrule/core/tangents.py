@@ -80,9 +80,19 @@ def push_tangents(prim, args, kw, out, node, arrays_ok=True):
     2.0
     """
     live = STATE.live
-    levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw is not None for lv in a._fw if lv in live})
-    if not levels:
+    levels = None
+    for a in args:  # the live levels of the operands' tangents; almost always one, so no set unless there are more
+        if isinstance(a, Tensor) and a._fw is not None:
+            for lv in a._fw:
+                if lv in live:
+                    if levels is None:
+                        levels = [lv]
+                    elif lv not in levels:
+                        levels.append(lv)
+    if levels is None:
         return  # only tangents of levels that have closed: nothing to push
+    if len(levels) > 1:
+        levels.sort()
     if arrays_ok and len(levels) == 1 and (node is None or not STATE.grad) and prim.raw_ok:
         tangent = _raw_tangent(prim, args, kw, out.data, levels[0])
         if tangent is not NotImplemented:
