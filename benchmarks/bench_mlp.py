@@ -5,7 +5,10 @@ data, in the same process, interleaved in rounds so that CPU throttling hits
 both alike; BLAS is pinned to one thread for stable numbers. The ratio
 chainrule / NumPy is what matters (target ≤ 1.10).
 
-    python benchmarks/bench_mlp.py [--steps 50] [--rounds 7] [--json]
+    python benchmarks/bench_mlp.py [--steps 50] [--rounds 7] [--batch 128] [--json]
+
+``--batch 1`` times the batch-1 step, where per-operation cost and the outer products of the weight
+gradients (inner dimension 1, ``dh.T @ x`` by hand) dominate.
 """
 
 from __future__ import annotations
@@ -81,6 +84,13 @@ def make_model():
 
 
 def main(argv=None):
+    global BATCH, TITLE
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--batch" in argv:  # read here: make_data and the title use it
+        at = argv.index("--batch")
+        BATCH = int(argv[at + 1])
+        del argv[at : at + 2]
+        TITLE = TITLE.replace("batch 128", f"batch {BATCH}")
     return training_step.main(argv, description=__doc__.splitlines()[0], title=TITLE, name="mlp_step", target=1.10,
                               make_model=make_model, reference=NumpyMLP, lr=LR, make_data=make_data, steps=30)
 

@@ -16,6 +16,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = {
     "bench_tape.py": (["--rounds", "2"], "ratio chainrule / by hand"),
     "bench_hvp.py": (["--n", "300", "--repeat", "3"], "hvp/grad ="),
+    "bench_jacobian.py": (["--rounds", "2"], "ratio"),
     "bench_mlp.py": (["--steps", "2", "--rounds", "2"], "ratio"),
     "bench_cnn.py": (["--steps", "2", "--rounds", "2"], "ratio"),
     "bench_lstm.py": (["--steps", "1", "--rounds", "1"], "LSTM step b32 L32"),

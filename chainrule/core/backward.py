@@ -28,24 +28,24 @@ def toposort(roots):
     """Nodes reachable from ``roots``, every node after all of its parents.
 
     Creation order is topological (a node is made after its inputs), so this
-    is a plain stack walk to collect the nodes, then a sort by sequence number:
+    is a plain walk to collect the nodes, then a sort by sequence number:
     no recursion, so a chain of any depth is fine. The walk finds a chain's
     nodes newest first, a run the sort reverses in linear time.
     """
     seen = set(roots)
     found = list(seen)
-    stack = list(found)
-    while stack:
-        for p in stack.pop().parents:
+    add, append = seen.add, found.append
+    for node in found:  # the list is its own work queue: the loop reaches what is appended as it goes
+        for p in node.parents:
             if p is not None and p not in seen:
-                seen.add(p)
-                stack.append(p)
-                found.append(p)
+                add(p)
+                append(p)
     found.sort(key=_by_sequence)
     return found
 
 
 _by_sequence = attrgetter("seq")
+_NONES = ((), (None,), (None, None), (None, None, None))  # the arguments of a node that saved none
 
 
 def _root_base(a):
@@ -97,6 +97,14 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 needed.add(n)
     # A first-order pass with no forward level live computes on bare ndarrays.
     raw = not create_graph and STATE.depth == 0
+    # jacrev's batched basis cotangents: with only batching levels open and cotangents that record nothing,
+    # the rules run on the saved ndarrays too; the cotangents stay batched Tensors (their batching rules run)
+    batched = not raw and not create_graph and targets is not None and not accumulate and \
+        STATE.depth == STATE.vmap and saved is None and not TENSOR_HOOKS and not ANOMALY.on and \
+        all(_records_nothing(g) for _, g in roots)
+    if batched:
+        raw = True
+        roots = [(n, g.data if isinstance(g, Tensor) and type(g.data) is np.ndarray else g) for n, g in roots]
     release = not retain_graph and saved is None
     grads = {}
     owned = set()  # ids of accumulation buffers this pass allocated: safe to add into in place
@@ -142,7 +150,7 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 else:
                     args = node.args
                     if args is None:
-                        args = (None,) * len(parents)
+                        args = _NONES[len(parents)] if len(parents) < 4 else (None,) * len(parents)
                     ans = node.ans
             else:
                 args = saved(node)
@@ -170,9 +178,9 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 if gp is None:
                     continue
                 if raw:
-                    if tensors and isinstance(gp, Tensor):
+                    if tensors and isinstance(gp, Tensor) and not batched:
                         gp = gp.data
-                    if type(gp) is not ndarray:
+                    if type(gp) is not ndarray and not (batched and isinstance(gp, Tensor)):
                         gp = np.asarray(gp)  # NumPy returns scalars from 0-d arithmetic
                 dtype = gp.dtype
                 if dtype is not p.dtype and dtype != p.dtype or gp.shape != p.shape:
@@ -182,7 +190,7 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 prev = grads.get(p)
                 if prev is None:
                     grads[p] = gp
-                elif not raw:
+                elif not raw or batched and (type(prev) is not ndarray or type(gp) is not ndarray):
                     grads[p] = prev + gp
                 elif id(prev) in owned:
                     np.add(prev, gp, out=prev)
@@ -250,10 +258,24 @@ def _conform(g, node, prim, i):
     return g
 
 
+def _records_nothing(g):
+    """Whether a root cotangent is off every graph and carries no tangent: an array, a plain Tensor, or a value
+    batched over one (jacrev's basis), so a sweep from it may run its rules on bare arrays."""
+    if not isinstance(g, Tensor):
+        return True
+    while g._node is None and g._fw is None:
+        if type(g.data) is np.ndarray:
+            return True
+        g = getattr(g, "val", None)  # a batched value (core/batching.py): look at what it holds
+        if g is None:
+            return False
+    return False
+
+
 def _accumulate(grads, owned, node, g, raw):
     """Add a root's cotangent into the table (roots may repeat)."""
-    if raw and type(g) is not np.ndarray:
-        g = np.asarray(g)
+    if raw and type(g) is not np.ndarray and not (isinstance(g, Tensor) and type(g.data) is not np.ndarray):
+        g = np.asarray(g)  # (a batched cotangent stays a Tensor: see sweep's ``batched``)
     if g.shape != node.shape or g.dtype != node.dtype:
         g = _conform(g, node, None, None)
     prev = grads.get(node)

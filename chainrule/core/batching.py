@@ -19,12 +19,13 @@ The highest level is always the outermost wrapper.
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
 
 from .concrete import error as concretization_error
-from .primitive import Primitive, apply
+from .primitive import _HOOKS, Primitive, apply
 from .shapes import broadcast_to, moveaxis, moveaxis_p, shape_of
 from .state import STATE, close_level, open_level
 from .tensor import Tensor, wrap
@@ -55,10 +56,7 @@ class _Aval:
         self.shape = shape
         self.dtype = dtype
         self.ndim = len(shape)
-        size = 1
-        for s in shape:
-            size *= s
-        self.size = size
+        self.size = math.prod(shape)
 
     def __array__(self, dtype=None, copy=None):
         raise concretization_error("np.asarray(x)", batched=True)
@@ -100,6 +98,7 @@ class Batched(Tensor):
 
 
 _new = object.__new__
+_prod = math.prod
 
 
 def make(val, level):
@@ -110,7 +109,11 @@ def make(val, level):
     b.val = val
     b.level = level
     shape = val.shape
-    b.data = _Aval(shape[1:], val.dtype)
+    b.data = aval = _new(_Aval)  # _Aval(shape[1:], val.dtype), without a class call: one per batched operation
+    aval.shape = shape = shape[1:]
+    aval.dtype = val.dtype
+    aval.ndim = len(shape)
+    aval.size = _prod(shape)
     b._node = None
     b._fw = None
     b._grad = None
@@ -207,10 +210,50 @@ def apply_batched(prim, args, kw):
             vals.append(a)
             bat.append(False)
     rule = prim.batch
-    out = (fallback if rule is None else rule)(prim, vals, bat, kw, size)
+    out = None
+    if rule is not None and getattr(rule, "raw_ok", False) and not _HOOKS:
+        out = _on_arrays(prim, rule, vals, bat, kw, size)
+    if out is None:
+        out = (fallback if rule is None else rule)(prim, vals, bat, kw, size)
     if prim.nondiff and not isinstance(out, Tensor):
         out = wrap(np.asarray(out))
     return make(out, top)
+
+
+def _on_arrays(prim, rule, vals, bat, kw, size):
+    """The batching rule run on bare ndarrays (``STATE.raw``, as a first-order backward pass runs the reverse
+    rules), or None to take the usual path.
+
+    When no operand is on a graph, carries a tangent or is batched at another level (the basis tangents of
+    ``jacfwd``, the cotangents of ``jacrev``, ``vmap`` of a plain function), the operations a rule applies
+    record nothing, so running them on arrays gives the same values without an ``apply`` per step.
+    Only rules marked ``raw_ok`` (written with primitives alone, never reading ``.data``) come here.
+    """
+    arrays = []
+    for v in vals:
+        if isinstance(v, Tensor):
+            if type(v) is not Tensor or v._node is not None or v._fw is not None:
+                return None
+            v = v.data
+        arrays.append(v)
+    state = STATE
+    raw, grad = state.raw, state.grad
+    if raw and not grad:  # already so (a forward rule run on arrays, core/tangents.py)
+        try:
+            out = rule(prim, arrays, bat, kw, size)
+        except (ValueError, TypeError, IndexError):
+            return None
+    else:
+        state.set(raw=True, grad=False)
+        try:
+            out = rule(prim, arrays, bat, kw, size)
+        except (ValueError, TypeError, IndexError):
+            return None  # the usual path raises the same error, with the operation's name and shapes
+        finally:
+            state.set(raw=raw, grad=grad)
+    if isinstance(out, Tensor):
+        return out
+    return wrap(out if type(out) is np.ndarray else np.asarray(out))
 
 
 def fallback(prim, vals, bat, kw, size, call=None):
@@ -259,6 +302,9 @@ def _take_rule(prim, vals, bat, kw, size):
     return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
 
 
+_take_rule.raw_ok = True  # see _on_arrays: this rule and the others marked so use primitives alone
+
+
 def with_batch(v, size):
     """An unbatched operand broadcast along a new batch axis."""
     return broadcast_to(v, (size,) + shape_of(v))
@@ -267,6 +313,9 @@ def with_batch(v, size):
 def _stack_rule(prim, vals, bat, kw, size):
     vals = [v if b else with_batch(v, size) for v, b in zip(vals, bat)]
     return apply(prim, vals, dict(kw, axis=kw["axis"] + 1))
+
+
+_stack_rule.raw_ok = True
 
 
 def _take(x, index, axis, n):

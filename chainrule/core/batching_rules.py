@@ -56,9 +56,16 @@ def elementwise(prim, vals, bat, kw, size):
     return apply(prim, vals, kw)
 
 
+# These rules use primitives alone, so they run on bare arrays when nothing is recorded (batching._on_arrays)
+elementwise.raw_ok = True
+
+
 def leading(prim, vals, bat, kw, size):
     """Operations that act on trailing axes and map over leading ones (a batch axis is one more)."""
     return apply(prim, all_batched(vals, bat, size), kw)
+
+
+leading.raw_ok = True
 
 
 def axis_rule(*keys, shape_keys=(), none_ok=False):
@@ -84,6 +91,7 @@ def axis_rule(*keys, shape_keys=(), none_ok=False):
         return apply(prim, all_batched(vals, bat, size), kw)
 
     rule.__name__ = "axis_rule"
+    rule.raw_ok = True
     return rule
 
 

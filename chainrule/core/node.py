@@ -9,9 +9,9 @@ from .state import live_tangents
 # A node is always created after its parents, so creation order is a topological
 # order: the backward pass sorts by it instead of running a DFS (PyTorch's sequence numbers).
 _sequence = itertools.count()
-_next_seq = _sequence.__next__
+_next_seq = next_sequence = _sequence.__next__
 
-__all__ = ["Node", "new_node"]
+__all__ = ["Node", "new_node", "next_sequence"]
 
 
 class Node:
@@ -104,7 +104,8 @@ def new_node(prim, parents, args, kw, ans, shape, dtype, cls=Node):
     """A new Node: the one constructor, for operations (``apply``) and leaves (``Node.for_leaf``) alike.
 
     A plain function rather than ``Node(...)``: ``apply`` makes one per recorded operation, and in
-    CPython a class call with ``__init__`` costs several times a function call.
+    CPython a class call with ``__init__`` costs several times a function call. ``apply`` (core/primitive.py)
+    writes the same assignments out inline: a change to the fields changes both.
 
     >>> from chainrule.core.node import new_node
     >>> new_node(None, (), None, None, None, (2,), "float64")

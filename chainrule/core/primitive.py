@@ -7,8 +7,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .node import Node, new_node
+from .node import Node, next_sequence
 from .state import STATE, remember_tangents
+from .tangents import fused as _fused
+from .tangents import output_tangent
+from .tangents import push_tangents as _push_tangents
 from .tensor import Tensor, wrap
 
 __all__ = ["Application", "Primitive", "apply", "REGISTRY", "NONDIFFERENTIABLE", "is_tracing", "output_tangent",
@@ -23,6 +26,8 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 # Turns a NumPy scalar result into an array, keeping an ndarray subclass (cr.jit's Traced) as it is.
 _asanyarray = np.asanyarray
+_new = object.__new__
+_next_seq = next_sequence
 
 # The active hooks of tracing(), in the order they were entered. Empty almost always,
 # so apply's cost for them is one truth test per operation.
@@ -204,9 +209,12 @@ class Primitive:
 
     def __call__(self, *args, **kw):
         if STATE.raw:  # a first-order backward pass: rules run on ndarrays, skip apply's bookkeeping
-            ans = _on_arrays(self, args, kw)
-            if ans is not NotImplemented:
-                return ans
+            for a in args:  # _on_arrays, inlined: a rule's every call comes here
+                if isinstance(a, Tensor):
+                    break
+            else:
+                ans = self.impl(*args, **kw) if kw else self.impl(*args)
+                return ans if type(ans) is _ndarray else _asanyarray(ans)
         return apply(self, args, kw)
 
     def vjp_rule(self, i):
@@ -241,11 +249,25 @@ _SEQUENCES = (list, tuple)
 
 def _arrays(prim, args):
     """``args`` with list and tuple operands made ndarrays, for a primitive whose operands are all arrays."""
-    if any(type(a) in _SEQUENCES for a in args):
-        from .shapes import sequences_as_arrays  # shapes declares its primitives with this module
+    for a in args:
+        if type(a) in _SEQUENCES:
+            from .shapes import sequences_as_arrays  # shapes declares its primitives with this module
 
-        return sequences_as_arrays(prim, args)
+            return sequences_as_arrays(prim, args)
     return args
+
+
+def _first_batched(prim, args, kw):
+    """``batching.apply_batched``, imported on the first batched operation (batching.py imports this module);
+    it then takes this function's place, so later operations pay no import."""
+    global _apply_batched
+    from .batching import apply_batched
+
+    _apply_batched = apply_batched
+    return apply_batched(prim, args, kw)
+
+
+_apply_batched = _first_batched
 
 
 def apply(prim, args, kw):
@@ -267,11 +289,9 @@ def apply(prim, args, kw):
         if vmap:
             # cr.vmap / batched jacobians (core/batching.py): an operand batched at a live
             # vmap level goes through the primitive's batching rule instead.
-            from .batching import apply_batched
-
             if prim.array_args:
                 args = _arrays(prim, args)
-            out = apply_batched(prim, args, kw)
+            out = _apply_batched(prim, args, kw)
             if out is not NotImplemented:
                 return out
         # not plain, neither raw nor vmap: then recording is off (no_grad), one thread-local read fewer
@@ -312,7 +332,7 @@ def apply(prim, args, kw):
         parents = tuple([a._node if isinstance(a, Tensor) else None for a in args])
         flows = any(p is not None for p in parents)
         has_fw = any(isinstance(a, Tensor) and a._fw is not None for a in args)
-    fused = _fused(prim, args, datas, kw) if has_fw and prim.fused_jvp is not None else None
+    fused = _fused(prim, args, datas, kw) if has_fw and prim.fused_jvp is not None and not _HOOKS else None
     if fused is not None:
         ans, fused = fused
     else:
@@ -324,15 +344,28 @@ def apply(prim, args, kw):
         ans = _asanyarray(ans)
     if prim.nondiff:
         return wrap(ans)
-    node = None
+    # wrap(ans, node) and new_node(...), written out: one call each per operation is a tenth of the tape's cost
+    out = _new(Tensor)
+    out.data = ans
+    out._fw = out._grad = None
     if flows and grad:
         # Save the arrays, not the argument Tensors: `t[i] = v` rebinds a Tensor
         # object, and a value saved here must stay the value that was used.
-        node = new_node(prim, parents, datas if prim.save_args else None, kw, ans if prim.save_ans else None,
-                        ans.shape, ans.dtype)
+        node = out._node = _new(Node)
+        node.prim = prim
+        node.parents = parents
+        node.args = datas if prim.save_args else None
+        node.kw = kw
+        node.ans = ans if prim.save_ans else None
+        node.shape = ans.shape
+        node.dtype = ans.dtype
+        node.out_fw = node.arg_fw = node.leaf = None
+        node.freed = False
+        node.seq = _next_seq()
         if has_fw and prim.save_args:
             node.arg_fw = tuple([a._fw if isinstance(a, Tensor) else None for a in args])
-    out = wrap(ans, node)
+    else:
+        node = out._node = None
     if _HOOKS:
         application = Application(prim, datas, parents, kw, node, ans)
         for hook in tuple(_HOOKS):
@@ -343,133 +376,10 @@ def apply(prim, args, kw):
             if node is not None and prim.save_ans:
                 node.out_fw = fused
         else:
-            _push_tangents(prim, args, kw, out, node)
+            _push_tangents(prim, args, kw, out, node, not _HOOKS)  # a hook sees the rules' applications
         if node is not None and (node.out_fw is not None or node.arg_fw is not None):
             remember_tangents(node)  # dropped when their levels close: see state.close_level
     return out
-
-
-def _fused(prim, args, datas, kw):
-    """``(ans, {level: tangent})`` from ``prim.fused_jvp``, or None to take the usual path.
-
-    Offered only where the jvp rule's result would be a plain array: one operand
-    carries one live tangent that is itself plain (no graph, no tangents, not
-    batched), and the tangent rule would record nothing on another operand's graph.
-    """
-    if _HOOKS:
-        return None
-    live = STATE.live
-    which = level = t = None
-    for i, a in enumerate(args):
-        if not isinstance(a, Tensor):
-            continue
-        fw = a._fw
-        if fw is None:
-            if a._node is not None and STATE.grad:
-                return None
-            continue
-        if which is not None or len(fw) != 1:
-            return None
-        ((level, t),) = fw.items()
-        if level not in live or type(t) is not Tensor or t._node is not None or t._fw is not None:
-            return None
-        which = i
-    if which is None:
-        return None
-    res = prim.fused_jvp(which, *datas, t.data, **kw)
-    if res is None:
-        return None
-    ans, tangent = res
-    if tangent.dtype != ans.dtype and ans.dtype.kind in "fc":
-        tangent = tangent.astype(ans.dtype)
-    return ans, {level: wrap(tangent)}
-
-
-def _strip(a, level):
-    """``a`` with its tangents at ``level`` and above removed (an alias on the same node)."""
-    if not isinstance(a, Tensor) or a._fw is None or max(a._fw) < level:
-        return a
-    keep = {k: v for k, v in a._fw.items() if k < level}
-    return wrap(a.data, a._node, keep or None)
-
-
-def _push_tangents(prim, args, kw, out, node):
-    """Forward mode: one tangent per live level, lowest first (JAX's nesting of levels).
-
-    The tangent at level L is computed from primals stripped of levels >= L, so
-    an inner ``jvp`` never reads an outer perturbation as its own; the rules use
-    chainrule operations, so lower-level tangents flow through them in turn.
-    """
-    live = STATE.live
-    levels = sorted({lv for a in args if isinstance(a, Tensor) and a._fw is not None for lv in a._fw if lv in live})
-    if not levels:
-        return  # only tangents of levels that have closed: nothing to push
-    out_fw = {}
-    for lv in levels:
-        pargs = tuple([_strip(a, lv) for a in args])
-        ans = wrap(out.data, node, dict(out_fw) if out_fw else None)
-        ts = [a._fw.get(lv) if isinstance(a, Tensor) and a._fw is not None else None for a in args]
-        tangent = output_tangent(prim, ts, ans, pargs, kw)
-        if tangent is not None:
-            out_fw[lv] = tangent
-    if out_fw:
-        out._fw = out_fw
-        if node is not None and prim.save_ans:
-            node.out_fw = out_fw
-
-
-def output_tangent(prim, ts, ans, args, kw):
-    """The tangent of ``prim``'s output for the input tangents ``ts`` (None where an input has none), by its
-    forward rules, shaped and typed like ``ans`` (a Tensor); None when no rule gave one.
-
-    The one place forward-mode rules are called: ``apply`` pushes each live level's tangents through here,
-    and ``cr.explain`` shows each input's share by passing one tangent at a time.
-
-    >>> import numpy as np
-    >>> from chainrule.core.primitive import REGISTRY, output_tangent
-    >>> from chainrule.core.tensor import wrap
-    >>> x = wrap(np.array(0.0))
-    >>> float(output_tangent(REGISTRY["sin"], [wrap(np.array(3.0))], wrap(np.sin(x.data)), (x,), {}))  # cos 0 · 3
-    3.0
-    """
-    if prim.jvp is None:
-        raise NotImplementedError(
-            f"no forward-mode (jvp) rule for {prim.name!r}: it cannot be used inside jvp/jacfwd/hvp; "
-            f"use reverse mode (grad, jacrev) instead"
-        )
-    if prim.joint_jvp:
-        ts = [t if t is not None else _zeros_for(a) for t, a in zip(ts, args)]
-        tangent = prim.jvp(ts, ans, *args, **kw)
-    else:
-        tangent = None
-        for i, t in enumerate(ts):
-            if t is None:
-                continue
-            rule = prim.jvp[i] if i < len(prim.jvp) else None
-            if rule is None:
-                raise NotImplementedError(f"no forward-mode (jvp) rule for input {i} of primitive {prim.name!r}")
-            c = rule(t, ans, *args, **kw)
-            tangent = c if tangent is None else tangent + c
-    if tangent is None:
-        return None
-    if not isinstance(tangent, Tensor):
-        tangent = wrap(_asanyarray(tangent))
-    shape, dtype = ans.data.shape, ans.data.dtype
-    if tangent.data.shape != shape:
-        from .shapes import broadcast_to  # shapes declares its primitives with this module
-
-        tangent = broadcast_to(tangent, shape)
-    if tangent.data.dtype != dtype and dtype.kind in "fc":
-        from .shapes import astype
-
-        tangent = astype(tangent, dtype)
-    return tangent
-
-
-def _zeros_for(a):
-    if isinstance(a, Tensor):
-        return wrap(np.zeros_like(a.data))
-    return wrap(np.zeros_like(_asarray(a)))
 
 
 def _user_error(prim, datas, err):

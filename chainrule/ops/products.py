@@ -13,6 +13,7 @@ from . import elementwise as E
 from .contractions import _arr, tensordot_p
 from .join import stack
 from .matmul_fusion import fused_jvp
+from .matmul_outer import outer_matmul
 from .shape import moveaxis as _moveaxis, reshape, swapaxes
 
 __all__ = ["matmul", "dot", "inner", "outer", "vdot", "kron", "cross"]
@@ -26,9 +27,9 @@ def _mT(x):
 # ---- matmul -----------------------------------------------------------------------
 def _matmul(a, b):
     # OpenBLAS runs a gemm whose inner dimension is 1 several times slower than np.dot
-    # (2-D) or the equivalent broadcast product (batched): both measured faster.
+    # (2-D) or the equivalent broadcast product: an outer product takes the faster (matmul_outer).
     if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1:
-        return np.dot(a, b) if a.ndim == 2 and b.ndim == 2 else np.multiply(a, b)
+        return outer_matmul(a, b) if a.ndim == 2 and b.ndim == 2 else np.multiply(a, b)
     return np.matmul(a, b)
 
 
@@ -79,8 +80,8 @@ def _matmul_batch(prim, vals, bat, kw, size, fold=True):
     if fold and bb and not ba and len(sa) == 2 and len(sb) >= 1:
         # the batch folds into the columns of b: a @ [b_1 ... b_B]
         k = sa[-1]
-        if len(sb) == 1:
-            return moveaxis(apply(prim, (a, moveaxis(b, 0, 1)), kw), 1, 0)  # (n, B) -> (B, n)
+        if len(sb) == 1:  # [a b_1 ... a b_B] = (b aᵀ): batch first, one product
+            return apply(prim, (b, _mT(a)), kw)
         cols = reshape_to(moveaxis(b, len(sb) - 1, 0), (k, -1))  # (k, B * lead * m)
         out = reshape_to(apply(prim, (a, cols), kw), (sa[0], size) + sb[:-2] + sb[-1:])
         return moveaxis(out, 0, len(sb) - 1)  # (B, *lead, n, m)
@@ -106,6 +107,8 @@ def _matmul_batch(prim, vals, bat, kw, size, fold=True):
         out = reshape_to(out, (size,) + tuple(final))
     return out
 
+
+_matmul_batch.raw_ok = True  # primitives alone: runs on bare arrays when nothing records (core/batching.py)
 
 matmul_p = Primitive(
     "matmul",

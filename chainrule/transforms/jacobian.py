@@ -19,7 +19,8 @@ import numpy as np
 
 from ..core.batching import make, moveaxis, to_level, vmap_level
 from ..core.forward import level, make_dual
-from ..core.primitive import _push_tangents
+from ..core.primitive import is_tracing
+from ..core.tangents import push_tangents
 from ..core.state import STATE, set_grad_enabled
 from ..core.tensor import Tensor, wrap
 from ..ops.indexing import getitem
@@ -150,7 +151,7 @@ def _replay(tr, single, has_aux, who, chunk_size):
     """Forward mode over an evaluation already recorded (``trace(..., record=True)``): f does not run again.
 
     The basis tangents are pushed through the recorded operations by their
-    jvp rules (``_push_tangents``, as ``apply`` does), on the arrays each
+    jvp rules (``push_tangents``, as ``apply`` does), on the arrays each
     operation saw; an operation none of whose operands depends on the inputs
     is skipped. Recorded on the graph when an enclosing transform needs the
     result (``tr.need``), so it stays differentiable.
@@ -172,8 +173,9 @@ def _replay(tr, single, has_aux, who, chunk_size):
                 args = tuple(d if p is None else make_dual(wrap(d, p), t, tag) if t is not None else wrap(d, p)
                              for d, p, t in zip(datas, parents, ts))
                 out = wrap(ans, node)
-                saved = node.out_fw  # _push_tangents files the tangents on the node too: not this pass's
-                _push_tangents(prim, args, kw, out, node)  # node: rules that read ``ans`` see it on the graph
+                saved = node.out_fw  # push_tangents files the tangents on the node too: not this pass's
+                push_tangents(prim, args, kw, out, node, not is_tracing())  # node: rules that read ``ans``
+                # see it on the graph
                 node.out_fw = saved
                 if out._fw is not None and tag in out._fw:
                     tan[node] = out._fw[tag]

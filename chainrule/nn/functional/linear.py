@@ -7,6 +7,7 @@ import numpy as np
 from ...core.batching_rules import fallback
 from ...core.primitive import Primitive, apply
 from ...core.shapes import shape_of
+from ...ops.matmul_outer import outer_matmul
 
 
 def _linear_batch(prim, vals, bat, kw, size):
@@ -44,8 +45,8 @@ def _weight_bar(g, ans, x, w, b):
     g2 = _flat(g, w.shape[0])
     x2 = _flat(x, w.shape[1])
     if g2.shape[0] == 1:
-        # NOTE: an outer product by broadcasting: BLAS is many times slower on an inner dimension of 1
-        return g2.T * x2
+        # NOTE: an outer product (matmul_outer): BLAS's gemm is many times slower on an inner dimension of 1
+        return outer_matmul(g2.T, x2)
     return g2.T @ x2
 
 
