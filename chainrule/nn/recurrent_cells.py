@@ -1,4 +1,4 @@
-"""One step of the LSTM, GRU and Elman cells (PyTorch's gate order and layout), and LSTMCell, GRUCell, RNNCell."""
+"""LSTMCell, GRUCell, RNNCell (PyTorch's gate order and layout): one step of the fused recurrent layers."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from ..ops.join import split
 from . import functional as F
+from .functional.recurrent import gru_layer, lstm_layer, rnn_layer
 from . import init
 from .module import Module, Parameter
 
@@ -15,26 +15,13 @@ ACTIVATIONS = {"tanh": F.tanh, "relu": F.relu}
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}  # rows of weight_ih per hidden unit
 
 
-def lstm_step(xw, h, c, w_hh, b_hh):
-    """The LSTM update from the input projection ``xw`` = x W_ihᵀ + b_ih; gates i, f, g, o as in PyTorch."""
-    i, f, g, o = split(xw + F.linear(h, w_hh, b_hh), 4, axis=-1)
-    c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
-    return F.sigmoid(o) * F.tanh(c), c
-
-
-def gru_step(xw, h, w_hh, b_hh):
-    """The GRU update from ``xw`` = x W_ihᵀ + b_ih; gates r, z, n, with r applied to W_hn h + b_hn as in PyTorch."""
-    xr, xz, xn = split(xw, 3, axis=-1)
-    hr, hz, hn = split(F.linear(h, w_hh, b_hh), 3, axis=-1)
-    r = F.sigmoid(xr + hr)
-    z = F.sigmoid(xz + hz)
-    n = F.tanh(xn + r * hn)
-    return n + z * (h - n)
-
-
-def elman_step(xw, h, w_hh, b_hh, nonlinearity):
-    """The Elman update ``act(xw + h W_hhᵀ + b_hh)``."""
-    return ACTIVATIONS[nonlinearity](xw + F.linear(h, w_hh, b_hh))
+def _one_step(layer, x, states, w_ih, b_ih, w_hh, b_hh, want, **kw):
+    """A cell's step as a one-step run of the fused layer primitive: ``layer``'s final states, shaped ``want``."""
+    xw = F.linear(x, w_ih, b_ih)
+    xw = xw.reshape(1, -1, xw.shape[-1])
+    states = [s.reshape(-1, s.shape[-1]) for s in states]
+    finals = layer(xw, *states, w_hh, b_hh, **kw)[1:]
+    return tuple(f.reshape(want) for f in finals)
 
 
 def add_parameters(module, suffix, gates, size_in, hidden_size, bias, dtype):
@@ -108,8 +95,8 @@ class RNNCell(_Cell):
     def forward(self, input, hx=None):
         want = self._check(input, [("hx", hx)])
         h = np.zeros(want, dtype=input.dtype) if hx is None else hx
-        return elman_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
-                          self.nonlinearity)
+        return _one_step(rnn_layer, input, [h], self.weight_ih, self.bias_ih, self.weight_hh, self.bias_hh, want,
+                         nonlinearity=self.nonlinearity)[0]
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -134,7 +121,7 @@ class LSTMCell(_Cell):
         want = self._check(input, [("hx[0]", h), ("hx[1]", c)])
         h = np.zeros(want, dtype=input.dtype) if h is None else h
         c = np.zeros(want, dtype=input.dtype) if c is None else c
-        return lstm_step(F.linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
+        return _one_step(lstm_layer, input, [h, c], self.weight_ih, self.bias_ih, self.weight_hh, self.bias_hh, want)
 
 
 class GRUCell(_Cell):
@@ -152,7 +139,7 @@ class GRUCell(_Cell):
     def forward(self, input, hx=None):
         want = self._check(input, [("hx", hx)])
         h = np.zeros(want, dtype=input.dtype) if hx is None else hx
-        return gru_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
+        return _one_step(gru_layer, input, [h], self.weight_ih, self.bias_ih, self.weight_hh, self.bias_hh, want)[0]
 
 
-__all__ = ["RNNCell", "LSTMCell", "GRUCell", "lstm_step", "gru_step", "elman_step", "add_parameters"]
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "add_parameters"]
