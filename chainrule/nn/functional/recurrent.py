@@ -157,9 +157,9 @@ def _joint_jvp(ref):
     return rule
 
 
-def _batch(states):
+def _batch(states, gates):
     """vmap: the batch axis joins the sequences' batch (axis 1 of xw, 0 of the states) when W_hh and b_hh
-    are shared; a batched weight takes the generic per-example loop."""
+    are shared; a batched weight takes the generic per-example loop. ``gates``: the packed gate blocks."""
 
     def rule(prim, vals, bat, kw, size):
         weights = range(1 + states, len(vals))
@@ -172,14 +172,20 @@ def _batch(states):
         xw = reshape(moveaxis(xw, 0, 1), (steps, b * n, g))
         hs = [reshape(h, (b * n,) + tuple(h.shape[2:])) for h in hs]
         out = apply(prim, [xw, *hs, *vals[1 + states:]], kw)
-        shape = tuple(out.shape)
-        out = reshape(out, shape[:-2] + (b, n, shape[-1]))
-        return moveaxis(out, -3, 0)
+        h = g // max(gates, 1)
+        if not gates:  # (L, B·N, H): the outputs alone
+            return moveaxis(reshape(out, (steps, b, n, h)), 1, 0)
+        # the gate blocks are one (L, B·N, gates·H) array read flat: unfold it per example, then repack
+        acts = reshape(out[:gates], (steps, b, n, g))
+        acts = reshape(moveaxis(acts, 1, 0), (b, gates, steps, n, h))
+        rest = out[gates:]
+        rest = moveaxis(reshape(rest, (rest.shape[0], steps, b, n, h)), 2, 0)
+        return concatenate([acts, rest], axis=1)
 
     return rule
 
 
-def _declare(name, impl, kernel, ref, inputs, states, formulas):
+def _declare(name, impl, kernel, ref, inputs, states, gates, formulas):
     return Primitive(
         name,
         impl,
@@ -187,15 +193,15 @@ def _declare(name, impl, kernel, ref, inputs, states, formulas):
         jvp=_joint_jvp(ref),
         joint_jvp=True,
         save=("args", "ans"),
-        batch=_batch(states),
+        batch=_batch(states, gates),
         vjp_formulas=formulas,
     )
 
 
 _BPTT = "BPTT through {out}"
-lstm_scan_p = _declare("lstm_scan", K.lstm_forward, K.lstm_backward, _lstm_ref, 5, 2, (_BPTT,))
-gru_scan_p = _declare("gru_scan", K.gru_forward, K.gru_backward, _gru_ref, 4, 1, (_BPTT,))
-rnn_scan_p = _declare("rnn_scan", K.elman_forward, K.elman_backward, _rnn_ref, 4, 1, (_BPTT,))
+lstm_scan_p = _declare("lstm_scan", K.lstm_forward, K.lstm_backward, _lstm_ref, 5, 2, 4, (_BPTT,))
+gru_scan_p = _declare("gru_scan", K.gru_forward, K.gru_backward, _gru_ref, 4, 1, 3, (_BPTT,))
+rnn_scan_p = _declare("rnn_scan", K.elman_forward, K.elman_backward, _rnn_ref, 4, 1, 0, (_BPTT,))
 
 
 # ---- the layers ----------------------------------------------------------------------------------

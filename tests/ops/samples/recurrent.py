@@ -1,0 +1,53 @@
+"""Sample cases of the fused recurrent primitives (lstm_scan, gru_scan, rnn_scan): both directions, bias or none.
+
+Small sizes: the harness checks every output block (gate activations and cell states included)
+by central differences, forward mode, second order (through the step-by-step rules) and float32.
+"""
+
+import numpy as np
+
+import chainrule as cr
+from chainrule.nn.functional import recurrent as R
+from tests.ops.harness import Case
+
+rng = np.random.default_rng(7)
+
+
+def r(*shape, scale=0.6):
+    return rng.standard_normal(shape) * scale
+
+
+def _ref(ref, inputs, **kw):
+    # the references take b_hh positionally: a case without bias passes None
+    def call(*arrays):
+        tensors = [cr.tensor(a) for a in arrays]
+        return ref(*tensors, *([None] * (inputs - len(tensors))), **kw).data
+    return call
+
+
+def _cases():
+    steps, n, h = 3, 2, 2
+    out = []
+    for reverse in (False, True):
+        label = "reverse" if reverse else "forward"
+        out.append(Case("lstm_scan", lambda xw, h0, c0, w, b, rv=reverse: R.lstm_scan_p(xw, h0, c0, w, b, reverse=rv),
+                        (r(steps, n, 4 * h), r(n, h), r(n, h), r(4 * h, h), r(4 * h)),
+                        _ref(R._lstm_ref, 5, reverse=reverse), label=label))
+        out.append(Case("gru_scan", lambda xw, h0, w, b, rv=reverse: R.gru_scan_p(xw, h0, w, b, reverse=rv),
+                        (r(steps, n, 3 * h), r(n, h), r(3 * h, h), r(3 * h)),
+                        _ref(R._gru_ref, 4, reverse=reverse), label=label))
+        out.append(Case("rnn_scan", lambda xw, h0, w, b, rv=reverse: R.rnn_scan_p(xw, h0, w, b, reverse=rv),
+                        (r(steps, n, h), r(n, h), r(h, h), r(h)), _ref(R._rnn_ref, 4, reverse=reverse), label=label))
+    out.append(Case("lstm_scan", lambda xw, h0, c0, w: R.lstm_scan_p(xw, h0, c0, w, None),
+                    (r(2, 1, 4 * h), r(1, h), r(1, h), r(4 * h, h)), _ref(R._lstm_ref, 5), label="no bias"))
+    out.append(Case("gru_scan", lambda xw, h0, w: R.gru_scan_p(xw, h0, w, None),
+                    (r(2, 1, 3 * h), r(1, h), r(3 * h, h)), _ref(R._gru_ref, 4), label="no bias"))
+    # relu away from its kink: every pre-activation positive or clearly negative
+    xw = np.array([[[0.9, -0.8]], [[0.7, 1.1]], [[-0.9, 0.6]]])
+    out.append(Case("rnn_scan", lambda xw, h0, w: R.rnn_scan_p(xw, h0, w, None, nonlinearity="relu"),
+                    (xw, np.array([[0.2, 0.1]]), np.array([[0.3, -0.2], [0.1, 0.25]])),
+                    _ref(R._rnn_ref, 4, nonlinearity="relu"), label="relu"))
+    return out
+
+
+CASES = _cases()
