@@ -15,12 +15,17 @@ ACTIVATIONS = {"tanh": F.tanh, "relu": F.relu}
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}  # rows of weight_ih per hidden unit
 
 
-def _one_step(layer, x, states, w_ih, b_ih, w_hh, b_hh, want, **kw):
-    """A cell's step as a one-step run of the fused layer primitive: ``layer``'s final states, shaped ``want``."""
-    xw = F.linear(x, w_ih, b_ih)
-    xw = xw.reshape(1, -1, xw.shape[-1])
+def _one_step(cell, x, states, want):
+    """A cell's step as a one-step run of its fused layer primitive: the final states, shaped ``want``."""
+    x = x.reshape(1, -1, x.shape[-1])
     states = [s.reshape(-1, s.shape[-1]) for s in states]
-    finals = layer(xw, *states, w_hh, b_hh, **kw)[1:]
+    w = (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    if isinstance(cell, LSTMCell):
+        finals = lstm_layer(x, *states, *w)[1:]
+    elif isinstance(cell, GRUCell):
+        finals = gru_layer(x, *states, *w)[1:]
+    else:
+        finals = rnn_layer(F.linear(x, w[0], w[2]), *states, w[1], w[3], cell.nonlinearity)[1:]
     return tuple(f.reshape(want) for f in finals)
 
 
@@ -95,8 +100,7 @@ class RNNCell(_Cell):
     def forward(self, input, hx=None):
         want = self._check(input, [("hx", hx)])
         h = np.zeros(want, dtype=input.dtype) if hx is None else hx
-        return _one_step(rnn_layer, input, [h], self.weight_ih, self.bias_ih, self.weight_hh, self.bias_hh, want,
-                         nonlinearity=self.nonlinearity)[0]
+        return _one_step(self, input, [h], want)[0]
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -121,7 +125,7 @@ class LSTMCell(_Cell):
         want = self._check(input, [("hx[0]", h), ("hx[1]", c)])
         h = np.zeros(want, dtype=input.dtype) if h is None else h
         c = np.zeros(want, dtype=input.dtype) if c is None else c
-        return _one_step(lstm_layer, input, [h, c], self.weight_ih, self.bias_ih, self.weight_hh, self.bias_hh, want)
+        return _one_step(self, input, [h, c], want)
 
 
 class GRUCell(_Cell):
@@ -139,7 +143,7 @@ class GRUCell(_Cell):
     def forward(self, input, hx=None):
         want = self._check(input, [("hx", hx)])
         h = np.zeros(want, dtype=input.dtype) if hx is None else hx
-        return _one_step(gru_layer, input, [h], self.weight_ih, self.bias_ih, self.weight_hh, self.bias_hh, want)[0]
+        return _one_step(self, input, [h], want)[0]
 
 
 __all__ = ["RNNCell", "LSTMCell", "GRUCell", "add_parameters"]

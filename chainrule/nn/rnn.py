@@ -14,9 +14,9 @@ from .recurrent_cells import ACTIVATIONS, GATES, GRUCell, LSTMCell, RNNCell, _Re
 class _RNNBase(_RecurrentModule):
     """Layers × directions of one cell type; ``forward`` runs each layer over the whole sequence in turn.
 
-    Each layer and direction is one input projection (one GEMM over all steps) and one fused
-    recurrent primitive (``functional.recurrent``): one tape node, backpropagation through time in
-    its reverse rule.
+    Each layer and direction is one fused recurrent primitive (``functional.recurrent``; the Elman
+    layer's input projection is one ``linear`` before it): one tape node, the input projection one GEMM
+    over all steps, backpropagation through time in its reverse rule.
     """
 
     mode = "RNN_TANH"
@@ -46,8 +46,8 @@ class _RNNBase(_RecurrentModule):
         get = self.__dict__.get
         return tuple(get(f"{n}_l{layer}{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
-    def _layer(self, xw, state, w_hh, b_hh, reverse):
-        hs, h = rnn_layer(xw, state[0], w_hh, b_hh, self.nonlinearity, reverse)
+    def _layer(self, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
+        hs, h = rnn_layer(F.linear(x, w_ih, b_ih), state[0], w_hh, b_hh, self.nonlinearity, reverse)
         return hs, (h,)
 
     def _states(self, hx, n, batched, dtype):
@@ -94,7 +94,7 @@ class _RNNBase(_RecurrentModule):
             for d, suffix in enumerate(("", "_reverse")[:directions]):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
                 state = tuple(s[layer * directions + d] for s in init_states)
-                hs, state = self._layer(F.linear(seq, w_ih, b_ih), state, w_hh, b_hh, bool(d))
+                hs, state = self._layer(seq, state, w_ih, w_hh, b_ih, b_hh, bool(d))
                 finals.append(state)
                 outs.append(hs)
             seq = outs[0] if directions == 1 else concatenate(outs, axis=-1)
@@ -164,8 +164,8 @@ class LSTM(_RNNBase):
     def _state_names(self):
         return ("h_0", "c_0")
 
-    def _layer(self, xw, state, w_hh, b_hh, reverse):
-        hs, h, c = lstm_layer(xw, state[0], state[1], w_hh, b_hh, reverse)
+    def _layer(self, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
+        hs, h, c = lstm_layer(x, state[0], state[1], w_ih, w_hh, b_ih, b_hh, reverse)
         return hs, (h, c)
 
 
@@ -182,8 +182,8 @@ class GRU(_RNNBase):
 
     mode = "GRU"
 
-    def _layer(self, xw, state, w_hh, b_hh, reverse):
-        hs, h = gru_layer(xw, state[0], w_hh, b_hh, reverse)
+    def _layer(self, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
+        hs, h = gru_layer(x, state[0], w_ih, w_hh, b_ih, b_hh, reverse)
         return hs, (h,)
 
 

@@ -1,10 +1,10 @@
 """Fused recurrent layers as primitives: one tape node per layer and direction, BPTT in one reverse rule.
 
-``lstm_scan``, ``gru_scan`` and ``rnn_scan`` run a whole sequence through one recurrent layer
-from its input projection ``xw`` = x W_ihᵀ + b_ih (one GEMM over all steps, made by the caller):
-the recurrence is a NumPy loop (``recurrent_kernels``), the reverse rule is the loop of
-backpropagation through time with closed-form gate derivatives, and W_hh's gradient is one GEMM
-over all steps. Their results pack the outputs with what the reverse rule reads (gate activations,
+``lstm_scan`` and ``gru_scan`` run a whole sequence through one recurrent layer, its input
+projection included (one GEMM over all steps); ``rnn_scan`` takes the projection ``xw`` = x W_ihᵀ + b_ih
+made by the caller. The recurrence is a NumPy loop (``recurrent_kernels``), the reverse rule is the
+loop of backpropagation through time with closed-form gate derivatives, and the weight gradients are
+one GEMM each over all steps. Their results pack the outputs with what the reverse rule reads (gate activations,
 cell states; see ``recurrent_kernels``); ``lstm_layer``, ``gru_layer`` and ``rnn_layer`` unpack them.
 
 The NumPy rules serve the first-order backward pass. Where the rules must run on Tensors (a
@@ -15,8 +15,8 @@ are not batched; per-example weights take the generic loop.
 
 >>> import numpy as np, chainrule as cr
 >>> from chainrule.nn.functional.recurrent import lstm_layer
->>> xw = cr.zeros((5, 2, 12)); w = cr.zeros((12, 3), requires_grad=True)
->>> hs, h_n, c_n = lstm_layer(xw, cr.zeros((2, 3)), cr.zeros((2, 3)), w, None)
+>>> x = cr.zeros((5, 2, 4)); w_ih, w_hh = cr.zeros((12, 4)), cr.zeros((12, 3), requires_grad=True)
+>>> hs, h_n, c_n = lstm_layer(x, cr.zeros((2, 3)), cr.zeros((2, 3)), w_ih, w_hh)
 >>> hs.shape, h_n.shape, c_n.shape
 ((5, 2, 3), (2, 3), (2, 3))
 """
@@ -31,7 +31,7 @@ import numpy as np
 from ...core.batching_rules import fallback, with_batch
 from ...core.primitive import Primitive, apply
 from ...ops.elementwise import relu, sigmoid, tanh
-from ...ops.join import concatenate, split, stack
+from ...ops.join import split, stack
 from ...ops.shape import moveaxis, reshape
 from ...transforms.forward import jvp as _jvp
 from ...transforms.reverse import vjp as _vjp
@@ -45,11 +45,19 @@ def _order(steps, reverse):
     return range(steps - 1, -1, -1) if reverse else range(steps)
 
 
-def _lstm_ref(xw, h0, c0, w_hh, b_hh, reverse=False):
-    steps, n, g4 = xw.shape
+def _project(x, w_ih, b_ih):
+    steps = x.shape[0]
+    xw = x @ w_ih.T
+    if b_ih is not None:
+        xw = xw + b_ih
+    return [reshape(p, xw.shape[1:]) for p in split(xw, steps, axis=0)]
+
+
+def _lstm_ref(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    steps = x.shape[0]
     h, c = h0, c0
-    acts, cs, hs = [None] * steps, [None] * steps, [None] * steps
-    xs = [reshape(p, xw.shape[1:]) for p in split(xw, steps, axis=0)]
+    rows = [[None] * steps for _ in range(6)]  # i, f, g, o, c, h per step
+    xs = _project(x, w_ih, b_ih)
     for t in _order(steps, reverse):
         pre = xs[t] + h @ w_hh.T
         if b_hh is not None:
@@ -58,16 +66,16 @@ def _lstm_ref(xw, h0, c0, w_hh, b_hh, reverse=False):
         i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
         c = f * c + i * g
         h = o * tanh(c)
-        acts[t], cs[t], hs[t] = concatenate([i, f, g, o], axis=-1), c, h
-    gates = reshape(stack(acts, axis=0), (4, steps, n, g4 // 4))
-    return concatenate([gates, stack([stack(cs, axis=0), stack(hs, axis=0)], axis=0)], axis=0)
+        for row, v in zip(rows, (i, f, g, o, c, h)):
+            row[t] = v
+    return stack([stack(row, axis=0) for row in rows], axis=0)
 
 
-def _gru_ref(xw, h0, w_hh, b_hh, reverse=False):
-    steps, n, g3 = xw.shape
+def _gru_ref(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    steps = x.shape[0]
     h = h0
-    acts, hns, hs = [None] * steps, [None] * steps, [None] * steps
-    xs = [reshape(p, xw.shape[1:]) for p in split(xw, steps, axis=0)]
+    rows = [[None] * steps for _ in range(5)]  # r, z, n, W_hn h + b_hn, h per step
+    xs = _project(x, w_ih, b_ih)
     for t in _order(steps, reverse):
         q = h @ w_hh.T
         if b_hh is not None:
@@ -77,9 +85,9 @@ def _gru_ref(xw, h0, w_hh, b_hh, reverse=False):
         r, z = sigmoid(xr + qr), sigmoid(xz + qz)
         nn = tanh(xn + r * qn)
         h = nn + z * (h - nn)
-        acts[t], hns[t], hs[t] = concatenate([r, z, nn], axis=-1), qn, h
-    gates = reshape(stack(acts, axis=0), (3, steps, n, g3 // 3))
-    return concatenate([gates, stack([stack(hns, axis=0), stack(hs, axis=0)], axis=0)], axis=0)
+        for row, v in zip(rows, (r, z, nn, qn, h)):
+            row[t] = v
+    return stack([stack(row, axis=0) for row in rows], axis=0)
 
 
 def _rnn_ref(xw, h0, w_hh, b_hh, nonlinearity="tanh", reverse=False):
@@ -157,35 +165,27 @@ def _joint_jvp(ref):
     return rule
 
 
-def _batch(states, gates):
-    """vmap: the batch axis joins the sequences' batch (axis 1 of xw, 0 of the states) when W_hh and b_hh
-    are shared; a batched weight takes the generic per-example loop. ``gates``: the packed gate blocks."""
+def _batch(states, lead):
+    """vmap: the batch axis joins the sequences' batch (axis 1 of the input, 0 of the states) when no weight
+    is batched; a batched weight takes the generic per-example loop. ``lead``: the result's block axes."""
 
     def rule(prim, vals, bat, kw, size):
         weights = range(1 + states, len(vals))
         if any(bat[k] for k in weights):
             return fallback(prim, vals, bat, kw, size)
-        xw, hs = vals[0], list(vals[1:1 + states])
-        xw = xw if bat[0] else with_batch(xw, size)
-        hs = [h if bat[1 + k] else with_batch(h, size) for k, h in enumerate(hs)]
-        b, steps, n, g = xw.shape
-        xw = reshape(moveaxis(xw, 0, 1), (steps, b * n, g))
-        hs = [reshape(h, (b * n,) + tuple(h.shape[2:])) for h in hs]
-        out = apply(prim, [xw, *hs, *vals[1 + states:]], kw)
-        h = g // max(gates, 1)
-        if not gates:  # (L, B·N, H): the outputs alone
-            return moveaxis(reshape(out, (steps, b, n, h)), 1, 0)
-        # the gate blocks are one (L, B·N, gates·H) array read flat: unfold it per example, then repack
-        acts = reshape(out[:gates], (steps, b, n, g))
-        acts = reshape(moveaxis(acts, 1, 0), (b, gates, steps, n, h))
-        rest = out[gates:]
-        rest = moveaxis(reshape(rest, (rest.shape[0], steps, b, n, h)), 2, 0)
-        return concatenate([acts, rest], axis=1)
+        ins = [v if b else with_batch(v, size) for v, b in zip(vals[:1 + states], bat)]
+        b, steps, n, feat = ins[0].shape
+        ins[0] = reshape(moveaxis(ins[0], 0, 1), (steps, b * n, feat))
+        ins[1:] = [reshape(h, (b * n,) + tuple(h.shape[2:])) for h in ins[1:]]
+        out = apply(prim, [*ins, *vals[1 + states:]], kw)
+        shape = tuple(out.shape)
+        out = reshape(out, shape[:lead + 1] + (b, n, shape[-1]))
+        return moveaxis(out, lead + 1, 0)
 
     return rule
 
 
-def _declare(name, impl, kernel, ref, inputs, states, gates, formulas):
+def _declare(name, impl, kernel, ref, inputs, states, lead):
     return Primitive(
         name,
         impl,
@@ -193,15 +193,14 @@ def _declare(name, impl, kernel, ref, inputs, states, gates, formulas):
         jvp=_joint_jvp(ref),
         joint_jvp=True,
         save=("args", "ans"),
-        batch=_batch(states, gates),
-        vjp_formulas=formulas,
+        batch=_batch(states, lead),
+        vjp_formulas=("BPTT through {out}",),
     )
 
 
-_BPTT = "BPTT through {out}"
-lstm_scan_p = _declare("lstm_scan", K.lstm_forward, K.lstm_backward, _lstm_ref, 5, 2, 4, (_BPTT,))
-gru_scan_p = _declare("gru_scan", K.gru_forward, K.gru_backward, _gru_ref, 4, 1, 3, (_BPTT,))
-rnn_scan_p = _declare("rnn_scan", K.elman_forward, K.elman_backward, _rnn_ref, 4, 1, 0, (_BPTT,))
+lstm_scan_p = _declare("lstm_scan", K.lstm_forward, K.lstm_backward, _lstm_ref, 7, 2, 1)
+gru_scan_p = _declare("gru_scan", K.gru_forward, K.gru_backward, _gru_ref, 6, 1, 1)
+rnn_scan_p = _declare("rnn_scan", K.elman_forward, K.elman_backward, _rnn_ref, 4, 1, 0)
 
 
 # ---- the layers ----------------------------------------------------------------------------------
@@ -209,28 +208,29 @@ def _last(seq, reverse):
     return seq[0] if reverse else seq[-1]
 
 
-def lstm_layer(xw, h0, c0, w_hh, b_hh=None, reverse=False):
-    """One LSTM layer over a sequence: ``(outputs (L, N, H), h_n, c_n)`` from ``xw`` = x W_ihᵀ + b_ih (L, N, 4H).
+def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """One LSTM layer over a sequence ``x`` (L, N, I): ``(outputs (L, N, H), h_n, c_n)``; weights as PyTorch's.
 
     >>> import numpy as np, chainrule as cr
-    >>> hs, h, c = lstm_layer(cr.ones((2, 1, 4)), cr.zeros((1, 1)), cr.zeros((1, 1)), cr.zeros((4, 1)))
+    >>> w_ih, w_hh = cr.ones((4, 1)), cr.zeros((4, 1))
+    >>> hs, h, c = lstm_layer(cr.ones((2, 1, 1)), cr.zeros((1, 1)), cr.zeros((1, 1)), w_ih, w_hh)
     >>> hs.data.ravel().round(4), c.data.ravel().round(4)
     (array([0.5279, 0.6815]), array([0.7616, 1.1993]))
     """
-    packed = lstm_scan_p(xw, h0, c0, w_hh, b_hh, reverse=bool(reverse))
+    packed = lstm_scan_p(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
     hs, cs = packed[5], packed[4]
     return hs, _last(hs, reverse), _last(cs, reverse)
 
 
-def gru_layer(xw, h0, w_hh, b_hh=None, reverse=False):
-    """One GRU layer over a sequence: ``(outputs (L, N, H), h_n)`` from ``xw`` = x W_ihᵀ + b_ih (L, N, 3H).
+def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+    """One GRU layer over a sequence ``x`` (L, N, I): ``(outputs (L, N, H), h_n)``; weights as PyTorch's.
 
     >>> import numpy as np, chainrule as cr
-    >>> hs, h = gru_layer(cr.ones((2, 1, 3)), cr.zeros((1, 1)), cr.zeros((3, 1)))
+    >>> hs, h = gru_layer(cr.ones((2, 1, 1)), cr.zeros((1, 1)), cr.ones((3, 1)), cr.zeros((3, 1)))
     >>> hs.data.ravel().round(4)
     array([0.2048, 0.3145])
     """
-    hs = gru_scan_p(xw, h0, w_hh, b_hh, reverse=bool(reverse))[4]
+    hs = gru_scan_p(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))[4]
     return hs, _last(hs, reverse)
 
 

@@ -1,19 +1,20 @@
 """NumPy loops of the fused recurrent layers: the forward recurrence and backpropagation through time.
 
-Each layer's input projection ``xw`` (x W_ihᵀ + b_ih, all steps at once) is made outside; these
-loops run the recurrence over the steps, one GEMM with W_hh per step each way, and gather the
-weight gradient in one GEMM at the end. Their results pack what the backward pass reads:
+The LSTM and GRU layers take the sequence ``x`` (L, N, I) and both weight matrices: the input
+projection of every step is made up front (one stacked GEMM), the recurrence runs one stacked GEMM
+with W_hh per step each way, and the weight gradients are one GEMM each over all steps at the end.
+Everything per step is laid out gate-major, (gates, N, H), so each gate is a contiguous block
+(column slices of an (N, 4H) array make NumPy loop row by row, several times slower at these sizes).
+The results pack what the backward pass reads, each block (L, N, H):
 
-- ``lstm_forward`` → (6, L, N, H): blocks 0-3 hold the gate activations i, f, g, o as one (L, N, 4H)
-  array (the first L·N·4H entries of the buffer), block 4 the cell states c_t, block 5 the outputs h_t;
-- ``gru_forward`` → (5, L, N, H): blocks 0-2 the gates r, z, n as one (L, N, 3H) array, block 3
-  W_hn h_{t-1} + b_hn, block 4 the outputs h_t;
-- ``elman_forward`` → (L, N, H): the outputs h_t.
+- ``lstm_forward`` → (6, L, N, H): the gate activations i, f, g, o, the cell states c_t, the outputs h_t;
+- ``gru_forward`` → (5, L, N, H): the gates r, z, n, W_hn h_{t-1} + b_hn, the outputs h_t;
+- ``elman_forward`` → (L, N, H): the outputs h_t, from the projection ``xw`` (L, N, H) made by the caller.
 
 With ``reverse`` the recurrence runs from the last step to the first (the backward direction of a
 bidirectional layer); the result stays aligned with the input's steps. The backward functions take a
-cotangent of the packed result (every block, the gates included) and return the cotangents of
-``xw, h0, [c0,] w_hh, b_hh`` (None for an absent bias).
+cotangent of the packed result (every block, the gates included) and return the cotangents of the
+inputs in order (None for an absent bias).
 
 >>> import numpy as np
 >>> xw = np.zeros((3, 2, 4)); h0 = np.zeros((2, 1)); w = np.ones((1, 1))
@@ -41,195 +42,215 @@ def _prev(states, h0, t, reverse):
     return states[t - 1] if t > 0 else h0
 
 
+def _pairs(hs, reverse):
+    """(later steps, the states entering them) as row blocks: the steps whose previous state is an output."""
+    return (slice(0, -1), slice(1, None)) if reverse else (slice(1, None), slice(0, -1))
+
+
 def _weight_grad(dp, hs, h0, reverse):
     """Σ_t dp[t]ᵀ h_{t-1} as one GEMM over the steps (plus the first step's h0 term where h0 is not zero)."""
     g = dp.shape[-1]
     h = hs.shape[-1]
-    if reverse:
-        inner, outer, first = dp[:-1], hs[1:], dp[-1]
-    else:
-        inner, outer, first = dp[1:], hs[:-1], dp[0]
-    dw = inner.reshape(-1, g).T @ outer.reshape(-1, h)
+    inner, outer = _pairs(hs, reverse)
+    dw = dp[inner].reshape(-1, g).T @ hs[outer].reshape(-1, h)
     if h0.any():
-        dw += first.T @ h0
+        dw += dp[-1 if reverse else 0].T @ h0
     return dw
 
 
-def _scaled(xw, b_hh, scale):
-    """``(xw + b_hh) * scale`` as one fresh array (the sigmoid gates' 1/2 of σ(x) = (1 + tanh(x/2))/2)."""
-    xs = xw + b_hh if b_hh is not None else xw.copy()
-    xs *= scale
-    return xs
+def _gate_weight_grad(dp, hs, h0, reverse):
+    """Σ_t dp[:, t]ᵀ h_{t-1} per gate block, dp (gates, L, N, H): the (gates·H, H) gradient of W_hh."""
+    gates, steps, n, h = dp.shape
+    inner, outer = _pairs(hs, reverse)
+    dw = np.matmul(dp[:, inner].reshape(gates, -1, h).transpose(0, 2, 1), hs[outer].reshape(-1, h))
+    if h0.any():
+        dw += np.matmul(dp[:, -1 if reverse else 0].transpose(0, 2, 1), h0)
+    return dw.reshape(gates * h, h)
 
 
-def _gate_consts(gates, h, sigmoid_gates, dtype):
-    """Per-column scale and shift: σ(x) = tanh(x/2)/2 + 1/2 on the sigmoid gates, tanh as is on the others."""
-    scale = np.ones(gates * h, dtype=dtype)
-    shift = np.zeros(gates * h, dtype=dtype)
-    for k in sigmoid_gates:
-        scale[k * h:(k + 1) * h] = 0.5
-        shift[k * h:(k + 1) * h] = 0.5
+def _input_grads(dp, x, w_ih):
+    """x̄ = Σ_k dp_k W_ih,k and W̄_ih = dp_kᵀ x per gate block, for dp (gates, L, N, H) of the projection's output."""
+    gates, steps, n, h = dp.shape
+    d2 = dp.reshape(gates, steps * n, h)
+    x2 = x.reshape(steps * n, -1)
+    dx = np.matmul(d2, w_ih.reshape(gates, h, -1)).sum(axis=0).reshape(x.shape)
+    dw = np.matmul(d2.transpose(0, 2, 1), x2).reshape(gates * h, -1)
+    return dx, dw
+
+
+def _project(x, w_ih, b_ih, b_hh, scale, out, hh_gates):
+    """``out`` (gates, L, N, H) ← scale·(x W_ih,kᵀ + b_ih,k [+ b_hh,k for k < hh_gates]) per gate k."""
+    gates, steps, n, h = out.shape
+    wt = (w_ih.reshape(gates, h, -1) * scale).transpose(0, 2, 1)
+    np.matmul(x.reshape(steps * n, -1), wt, out=out.reshape(gates, steps * n, h))
+    bias = np.zeros((gates, 1, 1, h), dtype=out.dtype)
+    if b_ih is not None:
+        bias[:, 0, 0] += b_ih.reshape(gates, h)
+    if b_hh is not None:
+        bias[:hh_gates, 0, 0] += b_hh.reshape(gates, h)[:hh_gates]
+    if b_ih is not None or b_hh is not None:
+        out += bias * scale[:, None]
+
+
+def _consts(gates, sigmoid, dtype):
+    """(gates, 1, 1) scale and shift: σ(x) = tanh(x/2)/2 + 1/2 on the sigmoid gates, tanh as is on the others."""
+    scale = np.ones((gates, 1, 1), dtype=dtype)
+    shift = np.zeros((gates, 1, 1), dtype=dtype)
+    scale[list(sigmoid)] = 0.5
+    shift[list(sigmoid)] = 0.5
     return scale, shift
 
 
-def lstm_forward(xw, h0, c0, w_hh, b_hh, reverse=False):
-    """The LSTM recurrence (gates i, f, g, o as PyTorch) from ``xw`` (L, N, 4H); see the module for the packing."""
-    steps, n, g4 = xw.shape
-    h = g4 // 4
-    dtype = np.result_type(xw, h0, c0, w_hh, *(() if b_hh is None else (b_hh,)))
-    scale, shift = _gate_consts(4, h, (0, 1, 3), dtype)
-    xs = _scaled(xw, b_hh, scale)
-    wt = np.ascontiguousarray((w_hh * scale[:, None]).T)  # (H, 4H): h @ wt is a plain GEMM, the fastest layout
+def _dtype(*arrays):
+    return np.result_type(*[a for a in arrays if a is not None])
+
+
+def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """The LSTM layer (gates i, f, g, o as PyTorch) over ``x`` (L, N, I); see the module for the packing."""
+    steps, n, _ = x.shape
+    h = w_hh.shape[1]
+    dtype = _dtype(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    scale, shift = _consts(4, (0, 1, 3), dtype)
     out = np.empty((6, steps, n, h), dtype=dtype)
-    acts = out.reshape(-1)[: steps * n * g4].reshape(steps, n, g4)
-    cs, hs = out[4], out[5]
+    acts, cs, hs = out[:4], out[4], out[5]
+    _project(x, w_ih, b_ih, b_hh, scale, acts, 4)
+    wt = np.ascontiguousarray((w_hh.reshape(4, h, h) * scale).transpose(0, 2, 1))
+    q = np.empty((4, n, h), dtype=dtype)
     tmp = np.empty((n, h), dtype=dtype)
     hp, cp = h0, c0
     for t in _steps(steps, reverse):
-        a = acts[t]
-        np.matmul(hp, wt, out=a)
-        a += xs[t]
+        a = acts[:, t]
+        np.matmul(hp, wt, out=q)
+        a += q
         np.tanh(a, out=a)
         a *= scale
         a += shift
         c = cs[t]
-        np.multiply(a[:, h:2 * h], cp, out=c)
-        np.multiply(a[:, :h], a[:, 2 * h:3 * h], out=tmp)
+        np.multiply(a[1], cp, out=c)
+        np.multiply(a[0], a[2], out=tmp)
         c += tmp
         np.tanh(c, out=tmp)
-        np.multiply(a[:, 3 * h:], tmp, out=hs[t])
+        np.multiply(a[3], tmp, out=hs[t])
         hp, cp = hs[t], c
     return out
 
 
-def lstm_backward(g, ans, xw, h0, c0, w_hh, b_hh, reverse=False):
-    """Cotangents of (xw, h0, c0, w_hh, b_hh) for the cotangent ``g`` of ``lstm_forward``'s packed result."""
-    steps, n, g4 = xw.shape
-    h = g4 // 4
+def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """Cotangents of (x, h0, c0, w_ih, w_hh, b_ih, b_hh) for the cotangent ``g`` of ``lstm_forward``'s result."""
+    _, steps, n, h = ans.shape
     dtype = ans.dtype
-    size = steps * n * g4
-    acts = ans.reshape(-1)[:size].reshape(steps, n, g4)
-    cs, hs = ans[4], ans[5]
+    acts, cs, hs = ans[:4], ans[4], ans[5]
     g = np.asarray(g, dtype=dtype)
-    g_acts = g.reshape(-1)[:size].reshape(steps, n, g4)
-    g_cs, g_hs = g[4], g[5]
-    dp = np.empty((steps, n, g4), dtype=dtype)
+    g_acts, g_cs, g_hs = g[:4], g[4], g[5]
+    dp = np.empty((4, steps, n, h), dtype=dtype)
     dh = np.zeros((n, h), dtype=dtype)
     dc = np.zeros((n, h), dtype=dtype)
     tc = np.empty((n, h), dtype=dtype)
     tmp = np.empty((n, h), dtype=dtype)
-    deriv = np.empty((n, g4), dtype=dtype)
+    deriv = np.empty((4, n, h), dtype=dtype)
+    q = np.empty((4, n, h), dtype=dtype)
+    w = w_hh.reshape(4, h, h)
     for t in _steps(steps, reverse, backward=True):
-        a = acts[t]
-        i, f, gg, o = a[:, :h], a[:, h:2 * h], a[:, 2 * h:3 * h], a[:, 3 * h:]
+        a = acts[:, t]
         dh += g_hs[t]
         np.tanh(cs[t], out=tc)
         np.multiply(tc, tc, out=tmp)
         np.subtract(1, tmp, out=tmp)
-        tmp *= o
+        tmp *= a[3]
         tmp *= dh
         dc += tmp
         dc += g_cs[t]
-        d = dp[t]
-        np.multiply(dc, gg, out=d[:, :h])
-        np.multiply(dc, _prev(cs, c0, t, reverse), out=d[:, h:2 * h])
-        np.multiply(dc, i, out=d[:, 2 * h:3 * h])
-        np.multiply(dh, tc, out=d[:, 3 * h:])
-        d += g_acts[t]
+        d = dp[:, t]
+        np.multiply(dc, a[2], out=d[0])
+        np.multiply(dc, _prev(cs, c0, t, reverse), out=d[1])
+        np.multiply(dc, a[0], out=d[2])
+        np.multiply(dh, tc, out=d[3])
+        d += g_acts[:, t]
         np.subtract(1, a, out=deriv)  # σ' = σ(1 - σ) on i, f, o; tanh' = 1 - g² on g
         deriv *= a
-        dg = deriv[:, 2 * h:3 * h]
-        np.multiply(gg, gg, out=dg)
-        np.subtract(1, dg, out=dg)
+        np.multiply(a[2], a[2], out=deriv[2])
+        np.subtract(1, deriv[2], out=deriv[2])
         d *= deriv
-        dc *= f
-        np.matmul(d, w_hh, out=dh)
-    dw = _weight_grad(dp, hs, h0, reverse)
-    db = None if b_hh is None else dp.sum(axis=(0, 1))
-    return dp, dh, dc, dw, db
+        dc *= a[1]
+        np.matmul(d, w, out=q)
+        np.sum(q, axis=0, out=dh)
+    dx, dw_ih = _input_grads(dp, x, w_ih)
+    dw_hh = _gate_weight_grad(dp, hs, h0, reverse)
+    db = dp.sum(axis=(1, 2)).reshape(-1) if b_ih is not None or b_hh is not None else None
+    return (dx, dh, dc, dw_ih, dw_hh, None if b_ih is None else db, None if b_hh is None else db.copy())
 
 
-def gru_forward(xw, h0, w_hh, b_hh, reverse=False):
-    """The GRU recurrence (gates r, z, n as PyTorch, r applied to W_hn h + b_hn) from ``xw`` (L, N, 3H)."""
-    steps, n, g3 = xw.shape
-    h = g3 // 3
-    dtype = np.result_type(xw, h0, w_hh, *(() if b_hh is None else (b_hh,)))
-    scale, shift = _gate_consts(3, h, (0, 1), dtype)
-    rz = slice(0, 2 * h)
-    if b_hh is not None:
-        xs = xw.astype(dtype, copy=True)
-        xs[..., rz] += b_hh[rz]  # b_hr, b_hz add to the input's part; b_hn stays inside r·(W_hn h + b_hn)
-        xs *= scale
-    else:
-        xs = _scaled(xw, None, scale)
-    wt = np.ascontiguousarray((w_hh * scale[:, None]).T)
+def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """The GRU layer (gates r, z, n as PyTorch, r applied to W_hn h + b_hn) over ``x`` (L, N, I)."""
+    steps, n, _ = x.shape
+    h = w_hh.shape[1]
+    dtype = _dtype(x, h0, w_ih, w_hh, b_ih, b_hh)
+    scale, shift = _consts(3, (0, 1), dtype)
     out = np.empty((5, steps, n, h), dtype=dtype)
-    acts = out.reshape(-1)[: steps * n * g3].reshape(steps, n, g3)
-    hns, hs = out[3], out[4]
-    q = np.empty((n, g3), dtype=dtype)
+    acts, hns, hs = out[:3], out[3], out[4]
+    _project(x, w_ih, b_ih, b_hh, scale, acts, 2)  # b_hn stays inside r·(W_hn h + b_hn)
+    wt = np.ascontiguousarray((w_hh.reshape(3, h, h) * scale).transpose(0, 2, 1))
+    b_hn = None if b_hh is None else b_hh[2 * h:]
+    q = np.empty((3, n, h), dtype=dtype)
+    tmp = np.empty((n, h), dtype=dtype)
     hp = h0
     for t in _steps(steps, reverse):
-        a = acts[t]
-        x = xs[t]
+        a = acts[:, t]
         np.matmul(hp, wt, out=q)
-        r_z = a[:, rz]
-        np.add(q[:, rz], x[:, rz], out=r_z)
-        np.tanh(r_z, out=r_z)
-        r_z *= 0.5
-        r_z += 0.5
+        rz = a[:2]
+        rz += q[:2]
+        np.tanh(rz, out=rz)
+        rz *= 0.5
+        rz += 0.5
         hn = hns[t]
-        if b_hh is not None:
-            np.add(q[:, 2 * h:], b_hh[2 * h:], out=hn)
+        if b_hn is not None:
+            np.add(q[2], b_hn, out=hn)
         else:
-            hn[...] = q[:, 2 * h:]
-        nn = a[:, 2 * h:]
-        np.multiply(a[:, :h], hn, out=nn)
-        nn += x[:, 2 * h:]
+            hn[...] = q[2]
+        nn = a[2]
+        np.multiply(a[0], hn, out=tmp)
+        nn += tmp
         np.tanh(nn, out=nn)
         ht = hs[t]
         np.subtract(hp, nn, out=ht)  # h' = n + z (h - n)
-        ht *= a[:, h:2 * h]
+        ht *= a[1]
         ht += nn
         hp = ht
     return out
 
 
-def gru_backward(g, ans, xw, h0, w_hh, b_hh, reverse=False):
-    """Cotangents of (xw, h0, w_hh, b_hh) for the cotangent ``g`` of ``gru_forward``'s packed result."""
-    steps, n, g3 = xw.shape
-    h = g3 // 3
+def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
+    """Cotangents of (x, h0, w_ih, w_hh, b_ih, b_hh) for the cotangent ``g`` of ``gru_forward``'s result."""
+    _, steps, n, h = ans.shape
     dtype = ans.dtype
-    size = steps * n * g3
-    acts = ans.reshape(-1)[:size].reshape(steps, n, g3)
-    hns, hs = ans[3], ans[4]
+    acts, hns, hs = ans[:3], ans[3], ans[4]
     g = np.asarray(g, dtype=dtype)
-    g_acts = g.reshape(-1)[:size].reshape(steps, n, g3)
-    g_hns, g_hs = g[3], g[4]
-    dx = np.empty((steps, n, g3), dtype=dtype)  # the cotangent of xw: W_hh's, but dn_pre for the n gate
-    dq = np.empty((steps, n, g3), dtype=dtype)  # the cotangent of h W_hhᵀ + b_hh
+    g_acts, g_hns, g_hs = g[:3], g[3], g[4]
+    dq = np.empty((3, steps, n, h), dtype=dtype)  # the cotangent of h W_hhᵀ + b_hh: dr_pre, dz_pre, d(hn)
+    dn = np.empty((steps, n, h), dtype=dtype)  # the n gate's pre-activation: x's part of it
     dh = np.zeros((n, h), dtype=dtype)
     tmp = np.empty((n, h), dtype=dtype)
+    q = np.empty((3, n, h), dtype=dtype)
+    w = w_hh.reshape(3, h, h)
     for t in _steps(steps, reverse, backward=True):
-        a = acts[t]
-        r, z, nn = a[:, :h], a[:, h:2 * h], a[:, 2 * h:]
-        ga = g_acts[t]
-        d = dq[t]
-        dr, dz, dhn = d[:, :h], d[:, h:2 * h], d[:, 2 * h:]
-        dn = dx[t, :, 2 * h:]
+        a = acts[:, t]
+        r, z, nn = a[0], a[1], a[2]
+        ga = g_acts[:, t]
+        d = dq[:, t]
+        dr, dz, dhn, dnt = d[0], d[1], d[2], dn[t]
         dh += g_hs[t]
-        hp = _prev(hs, h0, t, reverse)
-        np.subtract(hp, nn, out=dz)  # dz = dh (h_{t-1} - n)
+        np.subtract(_prev(hs, h0, t, reverse), nn, out=dz)  # dz = dh (h_{t-1} - n)
         dz *= dh
-        dz += ga[:, h:2 * h]
-        np.subtract(1, z, out=dn)  # dn = dh (1 - z), then through tanh: · (1 - n²)
-        dn *= dh
-        dn += ga[:, 2 * h:]
+        dz += ga[1]
+        np.subtract(1, z, out=dnt)  # dn = dh (1 - z), then through tanh: · (1 - n²)
+        dnt *= dh
+        dnt += ga[2]
         np.multiply(nn, nn, out=tmp)
         np.subtract(1, tmp, out=tmp)
-        dn *= tmp
-        np.multiply(dn, hns[t], out=dr)
-        dr += ga[:, :h]
-        np.multiply(dn, r, out=dhn)
+        dnt *= tmp
+        np.multiply(dnt, hns[t], out=dr)
+        dr += ga[0]
+        np.multiply(dnt, r, out=dhn)
         dhn += g_hns[t]
         np.subtract(1, r, out=tmp)  # through σ: · σ (1 - σ)
         tmp *= r
@@ -237,12 +258,17 @@ def gru_backward(g, ans, xw, h0, w_hh, b_hh, reverse=False):
         np.subtract(1, z, out=tmp)
         tmp *= z
         dz *= tmp
-        dx[t, :, :2 * h] = d[:, :2 * h]
         dh *= z
-        dh += d @ w_hh
-    dw = _weight_grad(dq, hs, h0, reverse)
-    db = None if b_hh is None else dq.sum(axis=(0, 1))
-    return dx, dh, dw, db
+        np.matmul(d, w, out=q)
+        dh += q[0]
+        dh += q[1]
+        dh += q[2]
+    dpx = np.concatenate([dq[:2], dn[None]])  # the projection's cotangent: r, z as W_hh's, n its own
+    dx, dw_ih = _input_grads(dpx, x, w_ih)
+    dw_hh = _gate_weight_grad(dq, hs, h0, reverse)
+    db_ih = None if b_ih is None else dpx.sum(axis=(1, 2)).reshape(-1)
+    db_hh = None if b_hh is None else dq.sum(axis=(1, 2)).reshape(-1)
+    return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
 def elman_forward(xw, h0, w_hh, b_hh, nonlinearity="tanh", reverse=False):

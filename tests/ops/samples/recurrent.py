@@ -26,22 +26,22 @@ def _ref(ref, inputs, **kw):
 
 
 def _cases():
-    steps, n, h = 3, 2, 2
+    steps, n, i, h = 3, 2, 2, 2
     out = []
     for reverse in (False, True):
         label = "reverse" if reverse else "forward"
-        out.append(Case("lstm_scan", lambda xw, h0, c0, w, b, rv=reverse: R.lstm_scan_p(xw, h0, c0, w, b, reverse=rv),
-                        (r(steps, n, 4 * h), r(n, h), r(n, h), r(4 * h, h), r(4 * h)),
-                        _ref(R._lstm_ref, 5, reverse=reverse), label=label))
-        out.append(Case("gru_scan", lambda xw, h0, w, b, rv=reverse: R.gru_scan_p(xw, h0, w, b, reverse=rv),
-                        (r(steps, n, 3 * h), r(n, h), r(3 * h, h), r(3 * h)),
-                        _ref(R._gru_ref, 4, reverse=reverse), label=label))
+        out.append(Case("lstm_scan", lambda *a, rv=reverse: R.lstm_scan_p(*a, reverse=rv),
+                        (r(steps, n, i), r(n, h), r(n, h), r(4 * h, i), r(4 * h, h), r(4 * h), r(4 * h)),
+                        _ref(R._lstm_ref, 7, reverse=reverse), label=label))
+        out.append(Case("gru_scan", lambda *a, rv=reverse: R.gru_scan_p(*a, reverse=rv),
+                        (r(steps, n, i), r(n, h), r(3 * h, i), r(3 * h, h), r(3 * h), r(3 * h)),
+                        _ref(R._gru_ref, 6, reverse=reverse), label=label))
         out.append(Case("rnn_scan", lambda xw, h0, w, b, rv=reverse: R.rnn_scan_p(xw, h0, w, b, reverse=rv),
                         (r(steps, n, h), r(n, h), r(h, h), r(h)), _ref(R._rnn_ref, 4, reverse=reverse), label=label))
-    out.append(Case("lstm_scan", lambda xw, h0, c0, w: R.lstm_scan_p(xw, h0, c0, w, None),
-                    (r(2, 1, 4 * h), r(1, h), r(1, h), r(4 * h, h)), _ref(R._lstm_ref, 5), label="no bias"))
-    out.append(Case("gru_scan", lambda xw, h0, w: R.gru_scan_p(xw, h0, w, None),
-                    (r(2, 1, 3 * h), r(1, h), r(3 * h, h)), _ref(R._gru_ref, 4), label="no bias"))
+    out.append(Case("lstm_scan", lambda x, h0, c0, wi, wh: R.lstm_scan_p(x, h0, c0, wi, wh, None, None),
+                    (r(2, 1, 3), r(1, h), r(1, h), r(4 * h, 3), r(4 * h, h)), _ref(R._lstm_ref, 7), label="no bias"))
+    out.append(Case("gru_scan", lambda x, h0, wi, wh: R.gru_scan_p(x, h0, wi, wh, None, None),
+                    (r(2, 1, 3), r(1, h), r(3 * h, 3), r(3 * h, h)), _ref(R._gru_ref, 6), label="no bias"))
     # relu away from its kink: every pre-activation positive or clearly negative
     xw = np.array([[[0.9, -0.8]], [[0.7, 1.1]], [[-0.9, 0.6]]])
     out.append(Case("rnn_scan", lambda xw, h0, w: R.rnn_scan_p(xw, h0, w, None, nonlinearity="relu"),
