@@ -145,7 +145,7 @@ def _rule(kernel, ref, i):
         share = out.pop(i, None)
         if not out:
             _MEMO.entry = None
-        return share
+        return share() if callable(share) else share
 
     return rule
 

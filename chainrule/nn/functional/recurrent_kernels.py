@@ -14,7 +14,8 @@ The results pack what the backward pass reads, each block (L, N, H):
 With ``reverse`` the recurrence runs from the last step to the first (the backward direction of a
 bidirectional layer); the result stays aligned with the input's steps. The backward functions take a
 cotangent of the packed result (every block, the gates included) and return the cotangents of the
-inputs in order (None for an absent bias).
+inputs in order (None for an absent bias); the LSTM's and GRU's return the ones that cost a GEMM
+after the loop as functions, so that a constant input (the data, a frozen weight) costs nothing.
 
 >>> import numpy as np
 >>> xw = np.zeros((3, 2, 4)); h0 = np.zeros((2, 1)); w = np.ones((1, 1))
@@ -68,14 +69,17 @@ def _gate_weight_grad(dp, hs, h0, reverse):
     return dw.reshape(gates * h, h)
 
 
-def _input_grads(dp, x, w_ih):
-    """x̄ = Σ_k dp_k W_ih,k and W̄_ih = dp_kᵀ x per gate block, for dp (gates, L, N, H) of the projection's output."""
+def _input_x(dp, x, w_ih):
+    """x̄ = Σ_k dp_k W_ih,k, for dp (gates, L, N, H) the cotangent of the projection's output."""
     gates, steps, n, h = dp.shape
-    d2 = dp.reshape(gates, steps * n, h)
-    x2 = x.reshape(steps * n, -1)
-    dx = np.matmul(d2, w_ih.reshape(gates, h, -1)).sum(axis=0).reshape(x.shape)
-    dw = np.matmul(d2.transpose(0, 2, 1), x2).reshape(gates * h, -1)
-    return dx, dw
+    return np.matmul(dp.reshape(gates, steps * n, h), w_ih.reshape(gates, h, -1)).sum(axis=0).reshape(x.shape)
+
+
+def _input_w(dp, x):
+    """W̄_ih = dp_kᵀ x per gate block k: (gates·H, I)."""
+    gates, steps, n, h = dp.shape
+    dw = np.matmul(dp.reshape(gates, steps * n, h).transpose(0, 2, 1), x.reshape(steps * n, -1))
+    return dw.reshape(gates * h, -1)
 
 
 def _project(x, w_ih, b_ih, b_hh, scale, out, hh_gates):
@@ -90,6 +94,19 @@ def _project(x, w_ih, b_ih, b_hh, scale, out, hh_gates):
         bias[:hh_gates, 0, 0] += b_hh.reshape(gates, h)[:hh_gates]
     if b_ih is not None or b_hh is not None:
         out += bias * scale[:, None]
+
+
+def _bias_grads(dp, b_ih, b_hh):
+    """b̄_ih and b̄_hh, both Σ dp over the steps and the batch when both enter the same pre-activation: one sum."""
+    done = []
+
+    def total():
+        if done:
+            return done[0].copy()  # the second share: its own array, never an alias of the first
+        done.append(dp.sum(axis=(1, 2)).reshape(-1))
+        return done[0]
+
+    return None if b_ih is None else total, None if b_hh is None else total
 
 
 def _consts(gates, sigmoid, dtype):
@@ -174,10 +191,9 @@ def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         dc *= a[1]
         np.matmul(d, w, out=q)
         np.sum(q, axis=0, out=dh)
-    dx, dw_ih = _input_grads(dp, x, w_ih)
-    dw_hh = _gate_weight_grad(dp, hs, h0, reverse)
-    db = dp.sum(axis=(1, 2)).reshape(-1) if b_ih is not None or b_hh is not None else None
-    return (dx, dh, dc, dw_ih, dw_hh, None if b_ih is None else db, None if b_hh is None else db.copy())
+    db = _bias_grads(dp, b_ih, b_hh)
+    return (lambda: _input_x(dp, x, w_ih), dh, dc, lambda: _input_w(dp, x),
+            lambda: _gate_weight_grad(dp, hs, h0, reverse), *db)
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
@@ -264,11 +280,10 @@ def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         dh += q[1]
         dh += q[2]
     dpx = np.concatenate([dq[:2], dn[None]])  # the projection's cotangent: r, z as W_hh's, n its own
-    dx, dw_ih = _input_grads(dpx, x, w_ih)
-    dw_hh = _gate_weight_grad(dq, hs, h0, reverse)
-    db_ih = None if b_ih is None else dpx.sum(axis=(1, 2)).reshape(-1)
-    db_hh = None if b_hh is None else dq.sum(axis=(1, 2)).reshape(-1)
-    return dx, dh, dw_ih, dw_hh, db_ih, db_hh
+    return (lambda: _input_x(dpx, x, w_ih), dh, lambda: _input_w(dpx, x),
+            lambda: _gate_weight_grad(dq, hs, h0, reverse),
+            None if b_ih is None else (lambda: dpx.sum(axis=(1, 2)).reshape(-1)),
+            None if b_hh is None else (lambda: dq.sum(axis=(1, 2)).reshape(-1)))
 
 
 def elman_forward(xw, h0, w_hh, b_hh, nonlinearity="tanh", reverse=False):
