@@ -25,7 +25,7 @@ def _one_step(cell, x, states, want):
     elif isinstance(cell, GRUCell):
         finals = gru_layer(x, *states, *w)[1:]
     else:
-        finals = rnn_layer(F.linear(x, w[0], w[2]), *states, w[1], w[3], cell.nonlinearity)[1:]
+        finals = rnn_layer(x, *states, *w, cell.nonlinearity)[1:]
     return tuple(f.reshape(want) for f in finals)
 
 

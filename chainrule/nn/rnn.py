@@ -14,9 +14,8 @@ from .recurrent_cells import ACTIVATIONS, GATES, GRUCell, LSTMCell, RNNCell, _Re
 class _RNNBase(_RecurrentModule):
     """Layers × directions of one cell type; ``forward`` runs each layer over the whole sequence in turn.
 
-    Each layer and direction is one fused recurrent primitive (``functional.recurrent``; the Elman
-    layer's input projection is one ``linear`` before it): one tape node, the input projection one GEMM
-    over all steps, backpropagation through time in its reverse rule.
+    Each layer and direction is one fused recurrent primitive (``functional.recurrent``): one tape
+    node, the input projection one GEMM over all steps, backpropagation through time in its reverse rule.
     """
 
     mode = "RNN_TANH"
@@ -47,7 +46,7 @@ class _RNNBase(_RecurrentModule):
         return tuple(get(f"{n}_l{layer}{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
     def _layer(self, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
-        hs, h = rnn_layer(F.linear(x, w_ih, b_ih), state[0], w_hh, b_hh, self.nonlinearity, reverse)
+        hs, h = rnn_layer(x, state[0], w_ih, w_hh, b_ih, b_hh, self.nonlinearity, reverse)
         return hs, (h,)
 
     def _states(self, hx, n, batched, dtype):

@@ -1,11 +1,11 @@
 """Fused recurrent layers as primitives: one tape node per layer and direction, BPTT in one reverse rule.
 
-``lstm_scan`` and ``gru_scan`` run a whole sequence through one recurrent layer, its input
-projection included (one GEMM over all steps); ``rnn_scan`` takes the projection ``xw`` = x W_ihᵀ + b_ih
-made by the caller. The recurrence is a NumPy loop (``recurrent_kernels``), the reverse rule is the
-loop of backpropagation through time with closed-form gate derivatives, and the weight gradients are
-one GEMM each over all steps. Their results pack the outputs with what the reverse rule reads (gate activations,
-cell states; see ``recurrent_kernels``); ``lstm_layer``, ``gru_layer`` and ``rnn_layer`` unpack them.
+``lstm_scan``, ``gru_scan`` and ``rnn_scan`` run a whole sequence through one recurrent layer, its
+input projection included (one GEMM over all steps). The recurrence is a NumPy loop
+(``recurrent_kernels``), the reverse rule is the loop of backpropagation through time with
+closed-form gate derivatives, and the weight gradients are one GEMM each over all steps. Their results pack
+the outputs with what the reverse rule reads (gate activations, cell states; see
+``recurrent_kernels``); ``lstm_layer``, ``gru_layer`` and ``rnn_layer`` unpack them.
 
 The NumPy rules serve the first-order backward pass. Where the rules must run on Tensors (a
 ``create_graph`` backward, a live forward-mode level), the reverse and forward rules differentiate
@@ -90,11 +90,11 @@ def _gru_ref(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     return stack([stack(row, axis=0) for row in rows], axis=0)
 
 
-def _rnn_ref(xw, h0, w_hh, b_hh, nonlinearity="tanh", reverse=False):
-    steps = xw.shape[0]
+def _rnn_ref(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", reverse=False):
+    steps = x.shape[0]
     h = h0
     hs = [None] * steps
-    xs = [reshape(p, xw.shape[1:]) for p in split(xw, steps, axis=0)]
+    xs = _project(x, w_ih, b_ih)
     for t in _order(steps, reverse):
         pre = xs[t] + h @ w_hh.T
         if b_hh is not None:
@@ -200,7 +200,7 @@ def _declare(name, impl, kernel, ref, inputs, states, lead):
 
 lstm_scan_p = _declare("lstm_scan", K.lstm_forward, K.lstm_backward, _lstm_ref, 7, 2, 1)
 gru_scan_p = _declare("gru_scan", K.gru_forward, K.gru_backward, _gru_ref, 6, 1, 1)
-rnn_scan_p = _declare("rnn_scan", K.elman_forward, K.elman_backward, _rnn_ref, 4, 1, 0)
+rnn_scan_p = _declare("rnn_scan", K.elman_forward, K.elman_backward, _rnn_ref, 6, 1, 0)
 
 
 # ---- the layers ----------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     >>> w_ih, w_hh = cr.ones((4, 1)), cr.zeros((4, 1))
     >>> hs, h, c = lstm_layer(cr.ones((2, 1, 1)), cr.zeros((1, 1)), cr.zeros((1, 1)), w_ih, w_hh)
     >>> hs.data.ravel().round(4), c.data.ravel().round(4)
-    (array([0.5279, 0.6815]), array([0.7616, 1.1993]))
+    (array([0.3696, 0.5453]), array([0.9638]))
     """
     packed = lstm_scan_p(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
     hs, cs = packed[5], packed[4]
@@ -228,19 +228,19 @@ def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     >>> import numpy as np, chainrule as cr
     >>> hs, h = gru_layer(cr.ones((2, 1, 1)), cr.zeros((1, 1)), cr.ones((3, 1)), cr.zeros((3, 1)))
     >>> hs.data.ravel().round(4)
-    array([0.2048, 0.3145])
+    array([0.2048, 0.3546])
     """
     hs = gru_scan_p(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))[4]
     return hs, _last(hs, reverse)
 
 
-def rnn_layer(xw, h0, w_hh, b_hh=None, nonlinearity="tanh", reverse=False):
-    """One Elman layer over a sequence: ``(outputs (L, N, H), h_n)`` from ``xw`` = x W_ihᵀ + b_ih (L, N, H).
+def rnn_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False):
+    """One Elman layer over a sequence ``x`` (L, N, I): ``(outputs (L, N, H), h_n)``; weights as PyTorch's.
 
     >>> import numpy as np, chainrule as cr
-    >>> hs, h = rnn_layer(cr.ones((2, 1, 1)), cr.zeros((1, 1)), cr.ones((1, 1)))
+    >>> hs, h = rnn_layer(cr.ones((2, 1, 1)), cr.zeros((1, 1)), cr.ones((1, 1)), cr.ones((1, 1)))
     >>> hs.data.ravel().round(4)
-    array([0.7616, 0.9417])
+    array([0.7616, 0.9427])
     """
-    hs = rnn_scan_p(xw, h0, w_hh, b_hh, nonlinearity=nonlinearity, reverse=bool(reverse))
+    hs = rnn_scan_p(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity, reverse=bool(reverse))
     return hs, _last(hs, reverse)

@@ -1,26 +1,27 @@
 """NumPy loops of the fused recurrent layers: the forward recurrence and backpropagation through time.
 
-The LSTM and GRU layers take the sequence ``x`` (L, N, I) and both weight matrices: the input
-projection of every step is made up front (one stacked GEMM), the recurrence runs one stacked GEMM
-with W_hh per step each way, and the weight gradients are one GEMM each over all steps at the end.
-Everything per step is laid out gate-major, (gates, N, H), so each gate is a contiguous block
-(column slices of an (N, 4H) array make NumPy loop row by row, several times slower at these sizes).
-The results pack what the backward pass reads, each block (L, N, H):
+Each layer takes the sequence ``x`` (L, N, I) and both weight matrices: the input projection of
+every step is made up front (one stacked GEMM), the recurrence runs one stacked GEMM with W_hh per
+step each way, and the weight gradients are one GEMM each over all steps at the end. Everything per
+step is laid out gate-major, (gates, N, H), so each gate is a contiguous block (column slices of an
+(N, 4H) array make NumPy loop row by row, several times slower at these sizes). The results pack
+what the backward pass reads, each block (L, N, H):
 
-- ``lstm_forward`` → (6, L, N, H): the gate activations i, f, g, o, the cell states c_t, the outputs h_t;
+- ``lstm_forward`` → (6, L, N, H): the gate activations i, f, g, o, the cell states c_t, the outputs
+  h_t;
 - ``gru_forward`` → (5, L, N, H): the gates r, z, n, W_hn h_{t-1} + b_hn, the outputs h_t;
-- ``elman_forward`` → (L, N, H): the outputs h_t, from the projection ``xw`` (L, N, H) made by the caller.
+- ``elman_forward`` → (L, N, H): the outputs h_t.
 
 With ``reverse`` the recurrence runs from the last step to the first (the backward direction of a
 bidirectional layer); the result stays aligned with the input's steps. The backward functions take a
 cotangent of the packed result (every block, the gates included) and return the cotangents of the
-inputs in order (None for an absent bias); the LSTM's and GRU's return the ones that cost a GEMM
-after the loop as functions, so that a constant input (the data, a frozen weight) costs nothing.
+inputs in order (None for an absent bias), the ones that cost a GEMM after the loop as functions, so
+that a constant input (the data, a frozen weight) costs nothing.
 
 >>> import numpy as np
->>> xw = np.zeros((3, 2, 4)); h0 = np.zeros((2, 1)); w = np.ones((1, 1))
->>> elman_forward(xw[..., :1] + 1, h0, w, None, "tanh", False)[:, 0, 0].round(3)
-array([0.762, 0.941, 0.959])
+>>> x = np.ones((3, 2, 1)); h0 = np.zeros((2, 1)); w = np.ones((1, 1))
+>>> elman_forward(x, h0, w, w, None, None, "tanh", False)[:, 0, 0].round(3)
+array([0.762, 0.943, 0.96 ])
 """
 
 from __future__ import annotations
@@ -46,17 +47,6 @@ def _prev(states, h0, t, reverse):
 def _pairs(hs, reverse):
     """(later steps, the states entering them) as row blocks: the steps whose previous state is an output."""
     return (slice(0, -1), slice(1, None)) if reverse else (slice(1, None), slice(0, -1))
-
-
-def _weight_grad(dp, hs, h0, reverse):
-    """Σ_t dp[t]ᵀ h_{t-1} as one GEMM over the steps (plus the first step's h0 term where h0 is not zero)."""
-    g = dp.shape[-1]
-    h = hs.shape[-1]
-    inner, outer = _pairs(hs, reverse)
-    dw = dp[inner].reshape(-1, g).T @ hs[outer].reshape(-1, h)
-    if h0.any():
-        dw += dp[-1 if reverse else 0].T @ h0
-    return dw
 
 
 def _gate_weight_grad(dp, hs, h0, reverse):
@@ -286,19 +276,21 @@ def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
             None if b_hh is None else (lambda: dq.sum(axis=(1, 2)).reshape(-1)))
 
 
-def elman_forward(xw, h0, w_hh, b_hh, nonlinearity="tanh", reverse=False):
-    """The Elman recurrence h_t = act(xw_t + h_{t-1} W_hhᵀ + b_hh), act tanh or relu; (L, N, H)."""
-    steps, n, h = xw.shape
-    dtype = np.result_type(xw, h0, w_hh, *(() if b_hh is None else (b_hh,)))
-    xs = xw + b_hh if b_hh is not None else xw
-    wt = np.ascontiguousarray(w_hh.T)
+def elman_forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", reverse=False):
+    """The Elman layer h_t = act(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh), act tanh or relu, over ``x``: (L, N, H)."""
+    steps, n, _ = x.shape
+    h = w_hh.shape[1]
+    dtype = _dtype(x, h0, w_ih, w_hh, b_ih, b_hh)
     hs = np.empty((steps, n, h), dtype=dtype)
+    _project(x, w_ih, b_ih, b_hh, np.ones((1, 1, 1), dtype=dtype), hs[None], 1)
+    wt = np.ascontiguousarray(w_hh.T)
+    q = np.empty((n, h), dtype=dtype)
     hp = h0
     relu = nonlinearity == "relu"
     for t in _steps(steps, reverse):
         ht = hs[t]
-        np.matmul(hp, wt, out=ht)
-        ht += xs[t]
+        np.matmul(hp, wt, out=q)
+        ht += q
         if relu:
             np.maximum(ht, 0, out=ht)
         else:
@@ -307,19 +299,19 @@ def elman_forward(xw, h0, w_hh, b_hh, nonlinearity="tanh", reverse=False):
     return hs
 
 
-def elman_backward(g, ans, xw, h0, w_hh, b_hh, nonlinearity="tanh", reverse=False):
-    """Cotangents of (xw, h0, w_hh, b_hh) for the cotangent ``g`` of ``elman_forward``'s result."""
-    steps, n, h = xw.shape
+def elman_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", reverse=False):
+    """Cotangents of (x, h0, w_ih, w_hh, b_ih, b_hh) for the cotangent ``g`` of ``elman_forward``'s result."""
+    steps, n, h = ans.shape
     dtype = ans.dtype
     g = np.asarray(g, dtype=dtype)
-    dp = np.empty((steps, n, h), dtype=dtype)
+    dp = np.empty((1, steps, n, h), dtype=dtype)
     dh = np.zeros((n, h), dtype=dtype)
     tmp = np.empty((n, h), dtype=dtype)
     relu = nonlinearity == "relu"
     for t in _steps(steps, reverse, backward=True):
         ht = ans[t]
         dh += g[t]
-        d = dp[t]
+        d = dp[0, t]
         if relu:
             np.greater(ht, 0, out=tmp)  # relu'(0) = 0, as relu's own rule
         else:
@@ -327,6 +319,5 @@ def elman_backward(g, ans, xw, h0, w_hh, b_hh, nonlinearity="tanh", reverse=Fals
             np.subtract(1, tmp, out=tmp)
         np.multiply(dh, tmp, out=d)
         np.matmul(d, w_hh, out=dh)
-    dw = _weight_grad(dp, ans, h0, reverse)
-    db = None if b_hh is None else dp.sum(axis=(0, 1))
-    return dp, dh, dw, db
+    return (lambda: _input_x(dp, x, w_ih), dh, lambda: _input_w(dp, x),
+            lambda: _gate_weight_grad(dp, ans, h0, reverse), *_bias_grads(dp, b_ih, b_hh))

@@ -36,17 +36,18 @@ def _cases():
         out.append(Case("gru_scan", lambda *a, rv=reverse: R.gru_scan_p(*a, reverse=rv),
                         (r(steps, n, i), r(n, h), r(3 * h, i), r(3 * h, h), r(3 * h), r(3 * h)),
                         _ref(R._gru_ref, 6, reverse=reverse), label=label))
-        out.append(Case("rnn_scan", lambda xw, h0, w, b, rv=reverse: R.rnn_scan_p(xw, h0, w, b, reverse=rv),
-                        (r(steps, n, h), r(n, h), r(h, h), r(h)), _ref(R._rnn_ref, 4, reverse=reverse), label=label))
+        out.append(Case("rnn_scan", lambda *a, rv=reverse: R.rnn_scan_p(*a, reverse=rv),
+                        (r(steps, n, i), r(n, h), r(h, i), r(h, h), r(h), r(h)), _ref(R._rnn_ref, 6, reverse=reverse),
+                        label=label))
     out.append(Case("lstm_scan", lambda x, h0, c0, wi, wh: R.lstm_scan_p(x, h0, c0, wi, wh, None, None),
                     (r(2, 1, 3), r(1, h), r(1, h), r(4 * h, 3), r(4 * h, h)), _ref(R._lstm_ref, 7), label="no bias"))
     out.append(Case("gru_scan", lambda x, h0, wi, wh: R.gru_scan_p(x, h0, wi, wh, None, None),
                     (r(2, 1, 3), r(1, h), r(3 * h, 3), r(3 * h, h)), _ref(R._gru_ref, 6), label="no bias"))
-    # relu away from its kink: every pre-activation positive or clearly negative
-    xw = np.array([[[0.9, -0.8]], [[0.7, 1.1]], [[-0.9, 0.6]]])
-    out.append(Case("rnn_scan", lambda xw, h0, w: R.rnn_scan_p(xw, h0, w, None, nonlinearity="relu"),
-                    (xw, np.array([[0.2, 0.1]]), np.array([[0.3, -0.2], [0.1, 0.25]])),
-                    _ref(R._rnn_ref, 4, nonlinearity="relu"), label="relu"))
+    # relu away from its kink: every pre-activation positive or clearly negative (W_ih = I: x is the projection)
+    x = np.array([[[0.9, -0.8]], [[0.7, 1.1]], [[-0.9, 0.6]]])
+    out.append(Case("rnn_scan", lambda x, h0, wi, wh: R.rnn_scan_p(x, h0, wi, wh, None, None, nonlinearity="relu"),
+                    (x, np.array([[0.2, 0.1]]), np.eye(2), np.array([[0.3, -0.2], [0.1, 0.25]])),
+                    _ref(R._rnn_ref, 6, nonlinearity="relu"), label="relu"))
     return out
 
 
