@@ -108,13 +108,14 @@ def _rnn_ref(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", reverse=False):
 # The sweep asks a node's rules for its inputs one after another with the same cotangent: the first
 # ask runs BPTT once for every input, the others take their share. Keyed on the identity of the
 # cotangent (held) and of the result (weakly: the entry dies with the node's saved result), one entry
-# per thread; a share is handed out once, so a second backward pass computes afresh.
+# per thread; a share is handed out once (asked again, it is computed afresh), so a second backward pass
+# never reads a first one's results.
 _MEMO = threading.local()
 
 
-def _shares(kernel, ref, g, ans, args, kw):
+def _shares(kernel, ref, g, ans, args, kw, i):
     memo = getattr(_MEMO, "entry", None)
-    if memo is not None and memo[0] is g and memo[1]() is ans:
+    if memo is not None and memo[0] is g and memo[1]() is ans and i in memo[2]:
         return memo[2]
     if all(a is None or type(a) is np.ndarray for a in (g, ans) + tuple(args)):
         out = dict(enumerate(kernel(g, ans, *args, **kw)))
@@ -141,7 +142,7 @@ def _forget(ref):
 
 def _rule(kernel, ref, i):
     def rule(g, ans, *args, **kw):
-        out = _shares(kernel, ref, g, ans, args, kw)
+        out = _shares(kernel, ref, g, ans, args, kw, i)
         share = out.pop(i, None)
         if not out:
             _MEMO.entry = None
