@@ -1,4 +1,9 @@
-"""LSTMCell, GRUCell, RNNCell (PyTorch's gate order and layout): one step of the fused recurrent layers."""
+"""One step of the LSTM, GRU and Elman cells (PyTorch's gate order and layout), and LSTMCell, GRUCell, RNNCell.
+
+A cell's step stays the graph of its operations: a one-step run of the fused layer primitives
+(``functional.recurrent``) was measured slower per step (its fixed cost per call outweighs the few
+nodes it saves), so the fused rules serve the sequence modules, where one call covers every step.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,8 @@ import math
 
 import numpy as np
 
+from ..ops.join import split
 from . import functional as F
-from .functional.recurrent import gru_layer, lstm_layer, rnn_layer
 from . import init
 from .module import Module, Parameter
 
@@ -15,18 +20,26 @@ ACTIVATIONS = {"tanh": F.tanh, "relu": F.relu}
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}  # rows of weight_ih per hidden unit
 
 
-def _one_step(cell, x, states, want):
-    """A cell's step as a one-step run of its fused layer primitive: the final states, shaped ``want``."""
-    x = x.reshape(1, -1, x.shape[-1])
-    states = [s.reshape(-1, s.shape[-1]) for s in states]
-    w = (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
-    if isinstance(cell, LSTMCell):
-        finals = lstm_layer(x, *states, *w)[1:]
-    elif isinstance(cell, GRUCell):
-        finals = gru_layer(x, *states, *w)[1:]
-    else:
-        finals = rnn_layer(x, *states, *w, cell.nonlinearity)[1:]
-    return tuple(f.reshape(want) for f in finals)
+def lstm_step(xw, h, c, w_hh, b_hh):
+    """The LSTM update from the input projection ``xw`` = x W_ihᵀ + b_ih; gates i, f, g, o as in PyTorch."""
+    i, f, g, o = split(xw + F.linear(h, w_hh, b_hh), 4, axis=-1)
+    c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
+    return F.sigmoid(o) * F.tanh(c), c
+
+
+def gru_step(xw, h, w_hh, b_hh):
+    """The GRU update from ``xw`` = x W_ihᵀ + b_ih; gates r, z, n, with r applied to W_hn h + b_hn as in PyTorch."""
+    xr, xz, xn = split(xw, 3, axis=-1)
+    hr, hz, hn = split(F.linear(h, w_hh, b_hh), 3, axis=-1)
+    r = F.sigmoid(xr + hr)
+    z = F.sigmoid(xz + hz)
+    n = F.tanh(xn + r * hn)
+    return n + z * (h - n)
+
+
+def elman_step(xw, h, w_hh, b_hh, nonlinearity):
+    """The Elman update ``act(xw + h W_hhᵀ + b_hh)``."""
+    return ACTIVATIONS[nonlinearity](xw + F.linear(h, w_hh, b_hh))
 
 
 def add_parameters(module, suffix, gates, size_in, hidden_size, bias, dtype):
@@ -100,7 +113,8 @@ class RNNCell(_Cell):
     def forward(self, input, hx=None):
         want = self._check(input, [("hx", hx)])
         h = np.zeros(want, dtype=input.dtype) if hx is None else hx
-        return _one_step(self, input, [h], want)[0]
+        return elman_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh,
+                          self.nonlinearity)
 
     def extra_repr(self):
         s = super().extra_repr()
@@ -125,7 +139,7 @@ class LSTMCell(_Cell):
         want = self._check(input, [("hx[0]", h), ("hx[1]", c)])
         h = np.zeros(want, dtype=input.dtype) if h is None else h
         c = np.zeros(want, dtype=input.dtype) if c is None else c
-        return _one_step(self, input, [h, c], want)
+        return lstm_step(F.linear(input, self.weight_ih, self.bias_ih), h, c, self.weight_hh, self.bias_hh)
 
 
 class GRUCell(_Cell):
@@ -143,7 +157,7 @@ class GRUCell(_Cell):
     def forward(self, input, hx=None):
         want = self._check(input, [("hx", hx)])
         h = np.zeros(want, dtype=input.dtype) if hx is None else hx
-        return _one_step(self, input, [h], want)[0]
+        return gru_step(F.linear(input, self.weight_ih, self.bias_ih), h, self.weight_hh, self.bias_hh)
 
 
-__all__ = ["RNNCell", "LSTMCell", "GRUCell", "add_parameters"]
+__all__ = ["RNNCell", "LSTMCell", "GRUCell", "lstm_step", "gru_step", "elman_step", "add_parameters"]
