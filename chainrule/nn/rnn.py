@@ -97,7 +97,10 @@ class _RNNBase(_RecurrentModule):
                 finals.append(state)
                 outs.append(hs)
             seq = outs[0] if directions == 1 else concatenate(outs, axis=-1)
-        final = tuple(stack([f[i] for f in finals], axis=0) for i in range(len(init_states)))
+        if len(finals) == 1:  # one layer, one direction: a view, not a copy
+            final = tuple(f.reshape((1,) + tuple(f.shape)) for f in finals[0])
+        else:
+            final = tuple(stack([f[i] for f in finals], axis=0) for i in range(len(init_states)))
         if not batched:
             seq = seq.reshape(steps, seq.shape[-1])
             final = tuple(f.reshape(f.shape[0], self.hidden_size) for f in final)

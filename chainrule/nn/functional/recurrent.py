@@ -219,8 +219,8 @@ def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     (array([0.3696, 0.5453]), array([0.9638]))
     """
     packed = lstm_scan_p(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
-    hs, cs = packed[5], packed[4]
-    return hs, _last(hs, reverse), _last(cs, reverse)
+    last = 0 if reverse else -1  # h_n, c_n read from the packed result directly: one index each way
+    return packed[5], packed[5, last], packed[4, last]
 
 
 def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
@@ -231,8 +231,8 @@ def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     >>> hs.data.ravel().round(4)
     array([0.2048, 0.3546])
     """
-    hs = gru_scan_p(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))[4]
-    return hs, _last(hs, reverse)
+    packed = gru_scan_p(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
+    return packed[4], packed[4, 0 if reverse else -1]
 
 
 def rnn_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False):

@@ -157,7 +157,8 @@ def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     deriv = np.empty((4, n, h), dtype=dtype)
     q = np.empty((4, n, h), dtype=dtype)
     w = w_hh.reshape(4, h, h)
-    for t in _steps(steps, reverse, backward=True):
+    order = list(_steps(steps, reverse, backward=True))
+    for t in order:
         a = acts[:, t]
         dh += g_hs[t]
         np.tanh(cs[t], out=tc)
@@ -178,11 +179,21 @@ def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         np.multiply(a[2], a[2], out=deriv[2])
         np.subtract(1, deriv[2], out=deriv[2])
         d *= deriv
+        if t == order[-1]:
+            break  # what flows into h0 and c0 is computed only if they ask (below)
         dc *= a[1]
         np.matmul(d, w, out=q)
-        np.sum(q, axis=0, out=dh)
+        np.add.reduce(q, axis=0, out=dh)
+    first = dp[:, order[-1]] if order else None
+
+    def d_h0():
+        return np.add.reduce(np.matmul(first, w), axis=0) if order else dh
+
+    def d_c0():
+        return dc * acts[1, order[-1]] if order else dc
+
     db = _bias_grads(dp, b_ih, b_hh)
-    return (lambda: _input_x(dp, x, w_ih), dh, dc, lambda: _input_w(dp, x),
+    return (lambda: _input_x(dp, x, w_ih), d_h0, d_c0, lambda: _input_w(dp, x),
             lambda: _gate_weight_grad(dp, hs, h0, reverse), *db)
 
 
@@ -238,7 +249,8 @@ def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     tmp = np.empty((n, h), dtype=dtype)
     q = np.empty((3, n, h), dtype=dtype)
     w = w_hh.reshape(3, h, h)
-    for t in _steps(steps, reverse, backward=True):
+    order = list(_steps(steps, reverse, backward=True))
+    for t in order:
         a = acts[:, t]
         r, z, nn = a[0], a[1], a[2]
         ga = g_acts[:, t]
@@ -264,13 +276,19 @@ def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         np.subtract(1, z, out=tmp)
         tmp *= z
         dz *= tmp
+        if t == order[-1]:
+            break  # what flows into h0 is computed only if it asks (below)
         dh *= z
         np.matmul(d, w, out=q)
-        dh += q[0]
-        dh += q[1]
-        dh += q[2]
+        dh += np.add.reduce(q, axis=0)
     dpx = np.concatenate([dq[:2], dn[None]])  # the projection's cotangent: r, z as W_hh's, n its own
-    return (lambda: _input_x(dpx, x, w_ih), dh, lambda: _input_w(dpx, x),
+
+    def d_h0():
+        if not order:
+            return dh
+        return dh * acts[1, order[-1]] + np.add.reduce(np.matmul(dq[:, order[-1]], w), axis=0)
+
+    return (lambda: _input_x(dpx, x, w_ih), d_h0, lambda: _input_w(dpx, x),
             lambda: _gate_weight_grad(dq, hs, h0, reverse),
             None if b_ih is None else (lambda: dpx.sum(axis=(1, 2)).reshape(-1)),
             None if b_hh is None else (lambda: dq.sum(axis=(1, 2)).reshape(-1)))
@@ -308,7 +326,8 @@ def elman_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", r
     dh = np.zeros((n, h), dtype=dtype)
     tmp = np.empty((n, h), dtype=dtype)
     relu = nonlinearity == "relu"
-    for t in _steps(steps, reverse, backward=True):
+    order = list(_steps(steps, reverse, backward=True))
+    for t in order:
         ht = ans[t]
         dh += g[t]
         d = dp[0, t]
@@ -318,6 +337,12 @@ def elman_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", r
             np.multiply(ht, ht, out=tmp)
             np.subtract(1, tmp, out=tmp)
         np.multiply(dh, tmp, out=d)
+        if t == order[-1]:
+            break  # what flows into h0 is computed only if it asks (below)
         np.matmul(d, w_hh, out=dh)
-    return (lambda: _input_x(dp, x, w_ih), dh, lambda: _input_w(dp, x),
+
+    def d_h0():
+        return d @ w_hh if order else dh
+
+    return (lambda: _input_x(dp, x, w_ih), d_h0, lambda: _input_w(dp, x),
             lambda: _gate_weight_grad(dp, ans, h0, reverse), *_bias_grads(dp, b_ih, b_hh))
