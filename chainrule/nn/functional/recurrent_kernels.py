@@ -65,38 +65,61 @@ def _input_x(dp, x, w_ih):
     return np.matmul(dp.reshape(gates, steps * n, h), w_ih.reshape(gates, h, -1)).sum(axis=0).reshape(x.shape)
 
 
-def _input_w(dp, x):
-    """W̄_ih = dp_kᵀ x per gate block k: (gates·H, I)."""
-    gates, steps, n, h = dp.shape
-    dw = np.matmul(dp.reshape(gates, steps * n, h).transpose(0, 2, 1), x.reshape(steps * n, -1))
-    return dw.reshape(gates * h, -1)
+def _with_ones(x, dtype):
+    """x as (L·N, I + 1) with a column of ones: one GEMM gives x W_ihᵀ + b (forward) and W̄_ih with b̄ (backward)."""
+    x2 = x.reshape(-1, x.shape[-1])
+    out = np.empty((x2.shape[0], x2.shape[1] + 1), dtype=dtype)
+    out[:, :-1] = x2
+    out[:, -1] = 1
+    return out
 
 
 def _project(x, w_ih, b_ih, b_hh, scale, out, hh_gates):
     """``out`` (gates, L, N, H) ← scale·(x W_ih,kᵀ + b_ih,k [+ b_hh,k for k < hh_gates]) per gate k."""
     gates, steps, n, h = out.shape
     wt = (w_ih.reshape(gates, h, -1) * scale).transpose(0, 2, 1)
-    np.matmul(x.reshape(steps * n, -1), wt, out=out.reshape(gates, steps * n, h))
-    bias = np.zeros((gates, 1, 1, h), dtype=out.dtype)
+    if b_ih is None and b_hh is None:
+        np.matmul(x.reshape(steps * n, -1), wt, out=out.reshape(gates, steps * n, h))
+        return
+    bias = np.zeros((gates, h), dtype=out.dtype)
     if b_ih is not None:
-        bias[:, 0, 0] += b_ih.reshape(gates, h)
+        bias += b_ih.reshape(gates, h)
     if b_hh is not None:
-        bias[:hh_gates, 0, 0] += b_hh.reshape(gates, h)[:hh_gates]
-    if b_ih is not None or b_hh is not None:
-        out += bias * scale[:, None]
+        bias[:hh_gates] += b_hh.reshape(gates, h)[:hh_gates]
+    w = np.concatenate([wt, (bias * scale[:, 0])[:, None]], axis=1)  # (gates, I + 1, H): the bias as a last row
+    np.matmul(_with_ones(x, out.dtype), w, out=out.reshape(gates, steps * n, h))
 
 
-def _bias_grads(dp, b_ih, b_hh):
-    """b̄_ih and b̄_hh, both Σ dp over the steps and the batch when both enter the same pre-activation: one sum."""
+def _input_grads(dp, x, b_ih, b_hh):
+    """Functions for W̄_ih (gates·H, I), b̄_ih and b̄_hh (Σ dp over steps and batch, the same for both): one GEMM
+    of dpᵀ with [x, 1] computes W̄_ih and the sum together, once, whichever is asked first."""
+    gates, steps, n, h = dp.shape
     done = []
 
-    def total():
-        if done:
-            return done[0].copy()  # the second share: its own array, never an alias of the first
-        done.append(dp.sum(axis=(1, 2)).reshape(-1))
-        return done[0]
+    def both():
+        if not done:
+            d2 = dp.reshape(gates, steps * n, h).transpose(0, 2, 1)
+            if b_ih is None and b_hh is None:
+                done.append(np.matmul(d2, x.reshape(steps * n, -1)).reshape(gates * h, -1))
+            else:
+                dw = np.matmul(d2, _with_ones(x, dp.dtype))
+                done.extend([np.ascontiguousarray(dw[..., :-1]).reshape(gates * h, -1), dw[..., -1].reshape(-1)])
+        return done
 
-    return None if b_ih is None else total, None if b_hh is None else total
+    def weight():
+        return both()[0]
+
+    taken = []
+
+    def bias_share():
+        # b̄_ih and b̄_hh are the same sum: the second share gets its own copy, never an alias of the first
+        total = both()[1]
+        if taken:
+            return total.copy()
+        taken.append(True)
+        return total
+
+    return weight, None if b_ih is None else bias_share, None if b_hh is None else bias_share
 
 
 def _consts(gates, sigmoid, dtype):
@@ -192,9 +215,9 @@ def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     def d_c0():
         return dc * acts[1, order[-1]] if order else dc
 
-    db = _bias_grads(dp, b_ih, b_hh)
-    return (lambda: _input_x(dp, x, w_ih), d_h0, d_c0, lambda: _input_w(dp, x),
-            lambda: _gate_weight_grad(dp, hs, h0, reverse), *db)
+    dw_ih, db_ih, db_hh = _input_grads(dp, x, b_ih, b_hh)
+    return (lambda: _input_x(dp, x, w_ih), d_h0, d_c0, dw_ih, lambda: _gate_weight_grad(dp, hs, h0, reverse),
+            db_ih, db_hh)
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
@@ -288,10 +311,10 @@ def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
             return dh
         return dh * acts[1, order[-1]] + np.add.reduce(np.matmul(dq[:, order[-1]], w), axis=0)
 
-    return (lambda: _input_x(dpx, x, w_ih), d_h0, lambda: _input_w(dpx, x),
+    dw_ih, db_ih, _ = _input_grads(dpx, x, b_ih, None)
+    return (lambda: _input_x(dpx, x, w_ih), d_h0, dw_ih,
             lambda: _gate_weight_grad(dq, hs, h0, reverse),
-            None if b_ih is None else (lambda: dpx.sum(axis=(1, 2)).reshape(-1)),
-            None if b_hh is None else (lambda: dq.sum(axis=(1, 2)).reshape(-1)))
+            db_ih, None if b_hh is None else (lambda: dq.sum(axis=(1, 2)).reshape(-1)))
 
 
 def elman_forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", reverse=False):
@@ -344,5 +367,5 @@ def elman_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", r
     def d_h0():
         return d @ w_hh if order else dh
 
-    return (lambda: _input_x(dp, x, w_ih), d_h0, lambda: _input_w(dp, x),
-            lambda: _gate_weight_grad(dp, ans, h0, reverse), *_bias_grads(dp, b_ih, b_hh))
+    dw_ih, db_ih, db_hh = _input_grads(dp, x, b_ih, b_hh)
+    return (lambda: _input_x(dp, x, w_ih), d_h0, dw_ih, lambda: _gate_weight_grad(dp, ans, h0, reverse), db_ih, db_hh)
