@@ -3,9 +3,11 @@
 ``lstm_scan``, ``gru_scan`` and ``rnn_scan`` run a whole sequence through one recurrent layer, its
 input projection included (one GEMM over all steps). The recurrence is a NumPy loop
 (``recurrent_kernels``), the reverse rule is the loop of backpropagation through time with
-closed-form gate derivatives, and the weight gradients are one GEMM each over all steps. Their results pack
-the outputs with what the reverse rule reads (gate activations, cell states; see
-``recurrent_kernels``); ``lstm_layer``, ``gru_layer`` and ``rnn_layer`` unpack them.
+closed-form gate derivatives, and the weight gradients are one GEMM each over all steps.
+``lstm_scan`` gives the cell states and the outputs of every step, (2, L, N, H); the others the
+outputs, (L, N, H). What the reverse rule reads besides (the gate activations) lives beside the
+result in the buffer it is a view of (``recurrent_kernels``). ``lstm_layer``, ``gru_layer`` and
+``rnn_layer`` return the outputs and the final states.
 
 The NumPy rules serve the first-order backward pass. Where the rules must run on Tensors (a
 ``create_graph`` backward, a live forward-mode level), the reverse and forward rules differentiate
@@ -56,7 +58,7 @@ def _project(x, w_ih, b_ih):
 def _lstm_ref(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     steps = x.shape[0]
     h, c = h0, c0
-    rows = [[None] * steps for _ in range(6)]  # i, f, g, o, c, h per step
+    cs, hs = [None] * steps, [None] * steps
     xs = _project(x, w_ih, b_ih)
     for t in _order(steps, reverse):
         pre = xs[t] + h @ w_hh.T
@@ -66,15 +68,14 @@ def _lstm_ref(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         i, f, g, o = sigmoid(i), sigmoid(f), tanh(g), sigmoid(o)
         c = f * c + i * g
         h = o * tanh(c)
-        for row, v in zip(rows, (i, f, g, o, c, h)):
-            row[t] = v
-    return stack([stack(row, axis=0) for row in rows], axis=0)
+        cs[t], hs[t] = c, h
+    return stack([stack(cs, axis=0), stack(hs, axis=0)], axis=0)
 
 
 def _gru_ref(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     steps = x.shape[0]
     h = h0
-    rows = [[None] * steps for _ in range(5)]  # r, z, n, W_hn h + b_hn, h per step
+    hs = [None] * steps
     xs = _project(x, w_ih, b_ih)
     for t in _order(steps, reverse):
         q = h @ w_hh.T
@@ -85,9 +86,8 @@ def _gru_ref(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         r, z = sigmoid(xr + qr), sigmoid(xz + qz)
         nn = tanh(xn + r * qn)
         h = nn + z * (h - nn)
-        for row, v in zip(rows, (r, z, nn, qn, h)):
-            row[t] = v
-    return stack([stack(row, axis=0) for row in rows], axis=0)
+        hs[t] = h
+    return stack(hs, axis=0)
 
 
 def _rnn_ref(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", reverse=False):
@@ -200,7 +200,7 @@ def _declare(name, impl, kernel, ref, inputs, states, lead):
 
 
 lstm_scan_p = _declare("lstm_scan", K.lstm_forward, K.lstm_backward, _lstm_ref, 7, 2, 1)
-gru_scan_p = _declare("gru_scan", K.gru_forward, K.gru_backward, _gru_ref, 6, 1, 1)
+gru_scan_p = _declare("gru_scan", K.gru_forward, K.gru_backward, _gru_ref, 6, 1, 0)
 rnn_scan_p = _declare("rnn_scan", K.elman_forward, K.elman_backward, _rnn_ref, 6, 1, 0)
 
 
@@ -218,9 +218,9 @@ def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     >>> hs.data.ravel().round(4), c.data.ravel().round(4)
     (array([0.3696, 0.5453]), array([0.9638]))
     """
-    packed = lstm_scan_p(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
-    last = 0 if reverse else -1  # h_n, c_n read from the packed result directly: one index each way
-    return packed[5], packed[5, last], packed[4, last]
+    ch = lstm_scan_p(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
+    last = 0 if reverse else -1  # h_n, c_n read from the result directly: one index each way
+    return ch[1], ch[1, last], ch[0, last]
 
 
 def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
@@ -231,8 +231,8 @@ def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     >>> hs.data.ravel().round(4)
     array([0.2048, 0.3546])
     """
-    packed = gru_scan_p(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
-    return packed[4], packed[4, 0 if reverse else -1]
+    hs = gru_scan_p(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
+    return hs, _last(hs, reverse)
 
 
 def rnn_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reverse=False):

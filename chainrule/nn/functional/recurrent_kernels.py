@@ -4,19 +4,20 @@ Each layer takes the sequence ``x`` (L, N, I) and both weight matrices: the inpu
 every step is made up front (one stacked GEMM), the recurrence runs one stacked GEMM with W_hh per
 step each way, and the weight gradients are one GEMM each over all steps at the end. Everything per
 step is laid out gate-major, (gates, N, H), so each gate is a contiguous block (column slices of an
-(N, 4H) array make NumPy loop row by row, several times slower at these sizes). The results pack
-what the backward pass reads, each block (L, N, H):
+(N, 4H) array make NumPy loop row by row, several times slower at these sizes). The results:
 
-- ``lstm_forward`` → (6, L, N, H): the gate activations i, f, g, o, the cell states c_t, the outputs
-  h_t;
-- ``gru_forward`` → (5, L, N, H): the gates r, z, n, W_hn h_{t-1} + b_hn, the outputs h_t;
-- ``elman_forward`` → (L, N, H): the outputs h_t.
+- ``lstm_forward`` → (2, L, N, H): the cell states c_t and the outputs h_t;
+- ``gru_forward`` and ``elman_forward`` → (L, N, H): the outputs h_t.
+
+The LSTM's and GRU's results are views of the buffer the loop wrote, which also holds what their
+backward pass reads (the gate activations, tanh c_t, W_hn h_{t-1} + b_hn); a result that is not such
+a view (a copy) has its buffer made again by running the forward once more.
 
 With ``reverse`` the recurrence runs from the last step to the first (the backward direction of a
 bidirectional layer); the result stays aligned with the input's steps. The backward functions take a
-cotangent of the packed result (every block, the gates included) and return the cotangents of the
-inputs in order (None for an absent bias), the ones that cost a GEMM after the loop as functions, so
-that a constant input (the data, a frozen weight) costs nothing.
+cotangent of the result and return the cotangents of the inputs in order (None for an absent bias),
+the ones that cost a GEMM after the loop as functions, so that a constant input (the data, a frozen
+weight) costs nothing.
 
 >>> import numpy as np
 >>> x = np.ones((3, 2, 1)); h0 = np.zeros((2, 1)); w = np.ones((1, 1))
@@ -26,9 +27,39 @@ array([0.762, 0.943, 0.96 ])
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 __all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "elman_forward", "elman_backward"]
+
+
+# The buffers the forward loops wrote, by id, held weakly: the result handed out is a view of one, and the
+# reverse rule reads the gates beside it (they are no output, so no cotangent flows into them). A result
+# whose base is not found here (a copy, a replay) has its buffer recomputed by running the forward again.
+_BUFFERS = {}
+
+
+def _keep(buf):
+    key = id(buf)
+
+    def gone(ref, key=key):
+        if _BUFFERS.get(key) is ref:
+            del _BUFFERS[key]
+
+    _BUFFERS[key] = weakref.ref(buf, gone)
+    return buf
+
+
+def _buffer(ans, blocks, first):
+    """The buffer (blocks, L, N, H) whose blocks ``first``, ... are ``ans``, if a forward loop here wrote it."""
+    base = ans.base
+    if base is None:
+        return None
+    ref = _BUFFERS.get(id(base))
+    if ref is None or ref() is not base or base.shape[0] != blocks or base.shape[1:] != ans.shape[-3:]:
+        return None
+    return base if ans.ctypes.data == base[first].ctypes.data else None
 
 
 def _steps(length, reverse, backward=False):
@@ -136,13 +167,13 @@ def _dtype(*arrays):
 
 
 def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
-    """The LSTM layer (gates i, f, g, o as PyTorch) over ``x`` (L, N, I); see the module for the packing."""
+    """The LSTM layer (gates i, f, g, o as PyTorch) over ``x`` (L, N, I): (2, L, N, H), the c_t and the h_t."""
     steps, n, _ = x.shape
     h = w_hh.shape[1]
     dtype = _dtype(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     scale, shift = _consts(4, (0, 1, 3), dtype)
-    out = np.empty((6, steps, n, h), dtype=dtype)
-    acts, cs, hs = out[:4], out[4], out[5]
+    buf = _keep(np.empty((7, steps, n, h), dtype=dtype))  # i, f, g, o, tanh c, c, h
+    acts, tcs, cs, hs = buf[:4], buf[4], buf[5], buf[6]
     _project(x, w_ih, b_ih, b_hh, scale, acts, 4)
     wt = np.ascontiguousarray((w_hh.reshape(4, h, h) * scale).transpose(0, 2, 1))
     q = np.empty((4, n, h), dtype=dtype)
@@ -159,23 +190,25 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         np.multiply(a[1], cp, out=c)
         np.multiply(a[0], a[2], out=tmp)
         c += tmp
-        np.tanh(c, out=tmp)
-        np.multiply(a[3], tmp, out=hs[t])
+        np.tanh(c, out=tcs[t])
+        np.multiply(a[3], tcs[t], out=hs[t])
         hp, cp = hs[t], c
-    return out
+    return buf[5:]
 
 
 def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     """Cotangents of (x, h0, c0, w_ih, w_hh, b_ih, b_hh) for the cotangent ``g`` of ``lstm_forward``'s result."""
     _, steps, n, h = ans.shape
     dtype = ans.dtype
-    acts, cs, hs = ans[:4], ans[4], ans[5]
+    buf = _buffer(ans, 7, 5)
+    if buf is None:
+        buf = lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse).base
+    acts, tcs, cs, hs = buf[:4], buf[4], buf[5], buf[6]
     g = np.asarray(g, dtype=dtype)
-    g_acts, g_cs, g_hs = g[:4], g[4], g[5]
+    g_cs, g_hs = g[0], g[1]
     dp = np.empty((4, steps, n, h), dtype=dtype)
     dh = np.zeros((n, h), dtype=dtype)
     dc = np.zeros((n, h), dtype=dtype)
-    tc = np.empty((n, h), dtype=dtype)
     tmp = np.empty((n, h), dtype=dtype)
     deriv = np.empty((4, n, h), dtype=dtype)
     q = np.empty((4, n, h), dtype=dtype)
@@ -184,7 +217,7 @@ def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     for t in order:
         a = acts[:, t]
         dh += g_hs[t]
-        np.tanh(cs[t], out=tc)
+        tc = tcs[t]
         np.multiply(tc, tc, out=tmp)
         np.subtract(1, tmp, out=tmp)
         tmp *= a[3]
@@ -196,7 +229,6 @@ def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         np.multiply(dc, _prev(cs, c0, t, reverse), out=d[1])
         np.multiply(dc, a[0], out=d[2])
         np.multiply(dh, tc, out=d[3])
-        d += g_acts[:, t]
         np.subtract(1, a, out=deriv)  # σ' = σ(1 - σ) on i, f, o; tanh' = 1 - g² on g
         deriv *= a
         np.multiply(a[2], a[2], out=deriv[2])
@@ -221,13 +253,13 @@ def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
 
 
 def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
-    """The GRU layer (gates r, z, n as PyTorch, r applied to W_hn h + b_hn) over ``x`` (L, N, I)."""
+    """The GRU layer (gates r, z, n as PyTorch, r applied to W_hn h + b_hn) over ``x`` (L, N, I): the h_t."""
     steps, n, _ = x.shape
     h = w_hh.shape[1]
     dtype = _dtype(x, h0, w_ih, w_hh, b_ih, b_hh)
     scale, shift = _consts(3, (0, 1), dtype)
-    out = np.empty((5, steps, n, h), dtype=dtype)
-    acts, hns, hs = out[:3], out[3], out[4]
+    buf = _keep(np.empty((5, steps, n, h), dtype=dtype))  # r, z, n, W_hn h + b_hn, h
+    acts, hns, hs = buf[:3], buf[3], buf[4]
     _project(x, w_ih, b_ih, b_hh, scale, acts, 2)  # b_hn stays inside r·(W_hn h + b_hn)
     wt = np.ascontiguousarray((w_hh.reshape(3, h, h) * scale).transpose(0, 2, 1))
     b_hn = None if b_hh is None else b_hh[2 * h:]
@@ -256,16 +288,18 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         ht *= a[1]
         ht += nn
         hp = ht
-    return out
+    return buf[4]
 
 
 def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     """Cotangents of (x, h0, w_ih, w_hh, b_ih, b_hh) for the cotangent ``g`` of ``gru_forward``'s result."""
-    _, steps, n, h = ans.shape
+    steps, n, h = ans.shape
     dtype = ans.dtype
-    acts, hns, hs = ans[:3], ans[3], ans[4]
-    g = np.asarray(g, dtype=dtype)
-    g_acts, g_hns, g_hs = g[:3], g[3], g[4]
+    buf = _buffer(ans, 5, 4)
+    if buf is None:
+        buf = gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse).base
+    acts, hns, hs = buf[:3], buf[3], buf[4]
+    g_hs = np.asarray(g, dtype=dtype)
     dq = np.empty((3, steps, n, h), dtype=dtype)  # the cotangent of h W_hhᵀ + b_hh: dr_pre, dz_pre, d(hn)
     dn = np.empty((steps, n, h), dtype=dtype)  # the n gate's pre-activation: x's part of it
     dh = np.zeros((n, h), dtype=dtype)
@@ -276,23 +310,18 @@ def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     for t in order:
         a = acts[:, t]
         r, z, nn = a[0], a[1], a[2]
-        ga = g_acts[:, t]
         d = dq[:, t]
         dr, dz, dhn, dnt = d[0], d[1], d[2], dn[t]
         dh += g_hs[t]
         np.subtract(_prev(hs, h0, t, reverse), nn, out=dz)  # dz = dh (h_{t-1} - n)
         dz *= dh
-        dz += ga[1]
         np.subtract(1, z, out=dnt)  # dn = dh (1 - z), then through tanh: · (1 - n²)
         dnt *= dh
-        dnt += ga[2]
         np.multiply(nn, nn, out=tmp)
         np.subtract(1, tmp, out=tmp)
         dnt *= tmp
         np.multiply(dnt, hns[t], out=dr)
-        dr += ga[0]
         np.multiply(dnt, r, out=dhn)
-        dhn += g_hns[t]
         np.subtract(1, r, out=tmp)  # through σ: · σ (1 - σ)
         tmp *= r
         dr *= tmp
