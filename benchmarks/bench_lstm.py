@@ -1,11 +1,11 @@
-"""LSTM training step (batch 32, sequence 32, input 32, hidden 128, Linear head, float32, SGD): chainrule vs PyTorch.
+"""LSTM (or GRU) training step (batch 32, sequence 32, input 32, hidden 128, Linear head, float32, SGD) vs PyTorch.
 
 Both run the same step from the same weights on the same data in one process,
 are first checked to agree, then alternate in rounds so that CPU throttling
 hits both alike; both use one thread. Without torch installed only chainrule's
 time is reported. The ratio chainrule / PyTorch eager is what matters (goal ≤ 1.5).
 
-    python benchmarks/bench_lstm.py [--steps 10] [--rounds 5] [--json]
+    python benchmarks/bench_lstm.py [--cell lstm|gru] [--steps 10] [--rounds 5] [--json]
 """
 
 from __future__ import annotations
@@ -33,21 +33,21 @@ BATCH, STEPS, INPUT, HIDDEN, CLASSES, LR = 32, 32, 32, 128, 10, 0.01
 
 
 class Model(nn.Module):
-    """LSTM over the sequence, Linear head on the last hidden state."""
+    """LSTM (or GRU) over the sequence, Linear head on the last hidden state."""
 
-    def __init__(self):
+    def __init__(self, cell="lstm"):
         super().__init__()
-        self.lstm = nn.LSTM(INPUT, HIDDEN, batch_first=True)
+        self.lstm = (nn.LSTM if cell == "lstm" else nn.GRU)(INPUT, HIDDEN, batch_first=True)
         self.head = nn.Linear(HIDDEN, CLASSES)
 
     def forward(self, x):
-        _, (h, _) = self.lstm(x)
-        return self.head(h[-1])
+        _, h = self.lstm(x)
+        return self.head((h[0] if isinstance(h, tuple) else h)[-1])
 
 
-def ours(x, y):
+def ours(x, y, cell="lstm"):
     cr.random.seed(0)
-    model = Model()
+    model = Model(cell)
     opt = optim.SGD(model.parameters(), lr=LR)
     xt = cr.tensor(x)
 
@@ -60,9 +60,9 @@ def ours(x, y):
     return model, step
 
 
-def theirs(torch, model, x, y):
+def theirs(torch, model, x, y, cell="lstm"):
     torch.set_num_threads(1)
-    lstm = torch.nn.LSTM(INPUT, HIDDEN, batch_first=True)
+    lstm = (torch.nn.LSTM if cell == "lstm" else torch.nn.GRU)(INPUT, HIDDEN, batch_first=True)
     head = torch.nn.Linear(HIDDEN, CLASSES)
     sd = {k: torch.from_numpy(np.array(v.data)) for k, v in model.state_dict().items()}
     lstm.load_state_dict({k[5:]: v for k, v in sd.items() if k.startswith("lstm.")})
@@ -73,8 +73,8 @@ def theirs(torch, model, x, y):
 
     def step():
         opt.zero_grad()
-        _, (h, _) = lstm(xt)
-        loss = torch.nn.functional.cross_entropy(head(h[-1]), yt)
+        _, h = lstm(xt)
+        loss = torch.nn.functional.cross_entropy(head((h[0] if isinstance(h, tuple) else h)[-1]), yt)
         loss.backward()
         opt.step()
         return float(loss.detach())
@@ -90,6 +90,7 @@ def timed(step, n):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cell", choices=("lstm", "gru"), default="lstm")
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
@@ -97,12 +98,12 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((BATCH, STEPS, INPUT)).astype(np.float32)
     y = rng.integers(0, CLASSES, BATCH)
-    model, step_cr = ours(x, y)
+    model, step_cr = ours(x, y, args.cell)
     try:
         import torch
     except ImportError:
         torch = None
-    step_t = theirs(torch, model, x, y) if torch else None
+    step_t = theirs(torch, model, x, y, args.cell) if torch else None
     for _ in range(3):  # same weights: the losses agree step by step
         a = step_cr()
         if step_t:
@@ -114,13 +115,13 @@ def main(argv=None):
         best_cr.append(timed(step_cr, args.steps))
         if step_t:
             best_t.append(timed(step_t, args.steps))
-    result = {"name": "lstm_step", "chainrule_ms": 1e3 * min(best_cr)}
+    result = {"name": f"{args.cell}_step", "chainrule_ms": 1e3 * min(best_cr)}
     if step_t:
         result.update(torch_ms=1e3 * min(best_t), ratio=min(best_cr) / min(best_t), target=1.5)
     if args.json:
         print(json.dumps(result))
     else:
-        line = (f"LSTM step b{BATCH} L{STEPS} in{INPUT} h{HIDDEN}, float32, 1 thread: "
+        line = (f"{args.cell.upper()} step b{BATCH} L{STEPS} in{INPUT} h{HIDDEN}, float32, 1 thread: "
                 f"chainrule {result['chainrule_ms']:.2f} ms")
         if step_t:
             line += f", PyTorch eager {result['torch_ms']:.2f} ms, ratio {result['ratio']:.2f} (goal <= 1.5)"

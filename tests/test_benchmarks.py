@@ -20,6 +20,7 @@ QUICK = {
     "bench_mlp.py": (["--steps", "2", "--rounds", "2"], "ratio"),
     "bench_cnn.py": (["--steps", "2", "--rounds", "2"], "ratio"),
     "bench_lstm.py": (["--steps", "1", "--rounds", "1"], "LSTM step b32 L32"),
+    "bench_rnn.py": (["--steps", "5", "--reps", "1", "--rounds", "1"], "ratio nn.RNN / by hand"),
     "bench_checkpoint.py": (["--depth", "8", "--width", "64", "--batch", "16"], "saved for backward"),
     "bench_memory.py": ([], "ratio"),
     "bench_transformer.py": (["--steps", "1", "--rounds", "1"], "chainrule     :"),

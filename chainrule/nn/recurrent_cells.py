@@ -1,4 +1,10 @@
-"""One step of the LSTM, GRU and Elman cells (PyTorch's gate order and layout), and LSTMCell, GRUCell, RNNCell."""
+"""One step of the LSTM, GRU and Elman cells (PyTorch's gate order and layout), and LSTMCell, GRUCell, RNNCell.
+
+A cell's step stays the graph of its operations: a one-step run of the fused layer primitives
+(``functional.recurrent``), reshapes included, measured no faster per step (its fixed cost per call
+eats the nodes it saves), so the fused rules serve the sequence modules, where one call covers every
+step.
+"""
 
 from __future__ import annotations
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..ops.join import concatenate, split, stack
+from ..ops.join import concatenate, stack
 from ..ops.shape import swapaxes
 from . import functional as F
-from .recurrent_cells import (
-    ACTIVATIONS, GATES, GRUCell, LSTMCell, RNNCell, _RecurrentModule, add_parameters, elman_step, gru_step, lstm_step,
-)
+from .functional.recurrent import gru_layer, lstm_layer, rnn_layer
+from .recurrent_cells import ACTIVATIONS, GATES, GRUCell, LSTMCell, RNNCell, _RecurrentModule, add_parameters
 
 
 class _RNNBase(_RecurrentModule):
-    """Layers × directions of one cell type; ``forward`` runs each layer over the whole sequence in turn."""
+    """Layers × directions of one cell type; ``forward`` runs each layer over the whole sequence in turn.
+
+    Each layer and direction is one fused recurrent primitive (``functional.recurrent``): one tape
+    node, the input projection one GEMM over all steps, backpropagation through time in its reverse rule.
+    """
 
     mode = "RNN_TANH"
 
@@ -42,8 +45,9 @@ class _RNNBase(_RecurrentModule):
         get = self.__dict__.get
         return tuple(get(f"{n}_l{layer}{suffix}") for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
-    def _step(self, xw, state, w_hh, b_hh):
-        return (elman_step(xw, state[0], w_hh, b_hh, self.nonlinearity),)
+    def _layer(self, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
+        hs, h = rnn_layer(x, state[0], w_ih, w_hh, b_ih, b_hh, self.nonlinearity, reverse)
+        return hs, (h,)
 
     def _states(self, hx, n, batched, dtype):
         """The initial states as a tuple of (layers·directions, N, H) arrays, after checking ``hx``."""
@@ -81,25 +85,22 @@ class _RNNBase(_RecurrentModule):
         init_states = self._states(hx, n, batched, x.dtype)
         directions = 2 if self.bidirectional else 1
         finals = []
-        # the sequence as a list of per-step (N, features) tensors: indexing one stacked array per step would
-        # make backward scatter every step's gradient into a zero array of the whole sequence's size
-        seq = [piece.reshape(n, piece.shape[-1]) for piece in split(x, steps, axis=0)]
+        seq = x
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout and self.training:
-                seq = [F.dropout(s, self.dropout, True) for s in seq]
+                seq = F.dropout(seq, self.dropout, True)
             outs = []
             for d, suffix in enumerate(("", "_reverse")[:directions]):
                 w_ih, w_hh, b_ih, b_hh = self._weights(layer, suffix)
                 state = tuple(s[layer * directions + d] for s in init_states)
-                hs = [None] * steps
-                for t in (reversed(range(steps)) if d else range(steps)):
-                    state = self._step(F.linear(seq[t], w_ih, b_ih), state, w_hh, b_hh)
-                    hs[t] = state[0]
+                hs, state = self._layer(seq, state, w_ih, w_hh, b_ih, b_hh, bool(d))
                 finals.append(state)
                 outs.append(hs)
-            seq = outs[0] if directions == 1 else [concatenate(pair, axis=-1) for pair in zip(*outs)]
-        seq = stack(seq, axis=0)
-        final = tuple(stack([f[i] for f in finals], axis=0) for i in range(len(init_states)))
+            seq = outs[0] if directions == 1 else concatenate(outs, axis=-1)
+        if len(finals) == 1:  # one layer, one direction: a view, not a copy
+            final = tuple(f.reshape((1,) + tuple(f.shape)) for f in finals[0])
+        else:
+            final = tuple(stack([f[i] for f in finals], axis=0) for i in range(len(init_states)))
         if not batched:
             seq = seq.reshape(steps, seq.shape[-1])
             final = tuple(f.reshape(f.shape[0], self.hidden_size) for f in final)
@@ -126,8 +127,8 @@ class RNN(_RNNBase):
     unbatched (L, input_size). Returns ``(output, h_n)``: the last layer's hidden
     state at every step (both directions concatenated with ``bidirectional``), and
     every layer's final state (num_layers·directions, N, hidden_size).
-    The input projection of all steps is one matmul; the recurrence is a loop
-    over time steps.
+    The input projection of all steps is one matmul; the recurrence over time
+    steps is one fused primitive per layer and direction.
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule import nn
@@ -165,8 +166,9 @@ class LSTM(_RNNBase):
     def _state_names(self):
         return ("h_0", "c_0")
 
-    def _step(self, xw, state, w_hh, b_hh):
-        return lstm_step(xw, state[0], state[1], w_hh, b_hh)
+    def _layer(self, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
+        hs, h, c = lstm_layer(x, state[0], state[1], w_ih, w_hh, b_ih, b_hh, reverse)
+        return hs, (h, c)
 
 
 class GRU(_RNNBase):
@@ -182,8 +184,9 @@ class GRU(_RNNBase):
 
     mode = "GRU"
 
-    def _step(self, xw, state, w_hh, b_hh):
-        return (gru_step(xw, state[0], w_hh, b_hh),)
+    def _layer(self, x, state, w_ih, w_hh, b_ih, b_hh, reverse):
+        hs, h = gru_layer(x, state[0], w_ih, w_hh, b_ih, b_hh, reverse)
+        return hs, (h,)
 
 
 __all__ = ["RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell"]

@@ -158,3 +158,7 @@ CASES = [
     Case("binary_cross_entropy", L.bce_p, (rng.uniform(0.05, 0.95, (3, 2)), rng.uniform(0, 1, (3, 2))), _bce_ref,
          label="probabilities and soft targets"),
 ]
+
+from tests.ops.samples.recurrent import CASES as _RECURRENT  # noqa: E402
+
+CASES += _RECURRENT
