@@ -167,3 +167,27 @@ def test_the_buffers_are_held_weakly():
     assert len(K._BUFFERS) == before + 1
     del ans
     assert len(K._BUFFERS) == before
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+def test_jit_replays_the_fused_rules_bit_for_bit_with_a_changing_initial_state(kind):
+    # under cr.jit the rules see traced arrays: they must run the same kernels as eager (not the step-by-step
+    # graph, whose sums round differently), find the forward's buffer without rerunning it, and take no branch
+    # on h0's value (zero at the trace, nonzero at a replay)
+    scan, _, _, states = SCANS[kind]
+    args = _args(kind)
+    weights = [cr.tensor(a, requires_grad=True) for a in args[1 + states:]]
+
+    def step(x, *hs):
+        out = scan(x, *hs, *weights)
+        return cr.autograd.grad((out * out).sum(), [x, *hs, *weights])
+
+    jitted = cr.jit(step)
+    for scale in (0.0, 1.0, 0.5):
+        ins = [cr.tensor(a * (scale if k else 1.0), requires_grad=True) for k, a in enumerate(args[:1 + states])]
+        for a, b in zip(step(*ins), jitted(*ins)):
+            np.testing.assert_array_equal(a.data, b.data)
+    assert jitted.traces == 1
+    (prog,) = jitted.programs()
+    # one forward recurrence: L matmuls with W_hh forward, L - 1 backward, plus the GEMMs after the loop
+    assert prog.source.count("matmul") <= 2 * L + 6

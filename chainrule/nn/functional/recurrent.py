@@ -117,7 +117,7 @@ def _shares(kernel, ref, g, ans, args, kw, i):
     memo = getattr(_MEMO, "entry", None)
     if memo is not None and memo[0] is g and memo[1]() is ans and i in memo[2]:
         return memo[2]
-    if all(a is None or type(a) is np.ndarray for a in (g, ans) + tuple(args)):
+    if all(a is None or isinstance(a, np.ndarray) for a in (g, ans) + tuple(args)):
         out = dict(enumerate(kernel(g, ans, *args, **kw)))
     else:  # on Tensors: differentiate the step-by-step recurrence, recorded, so this rule is differentiable
         live = [k for k, a in enumerate(args) if a is not None]

@@ -34,14 +34,16 @@ import numpy as np
 __all__ = ["lstm_forward", "lstm_backward", "gru_forward", "gru_backward", "elman_forward", "elman_backward"]
 
 
-# The buffers the forward loops wrote, by id, held weakly: the result handed out is a view of one, and the
-# reverse rule reads the gates beside it (they are no output, so no cotangent flows into them). A result
-# whose base is not found here (a copy, a replay) has its buffer recomputed by running the forward again.
+# The buffers the forward loops wrote, by the address of their memory, held weakly: the result handed out
+# is a view of one, and the reverse rule reads the gates beside it (they are no output, so no cotangent flows
+# into them). A result not found here (a copy) has its buffer made again by running the forward once more.
+# Under cr.jit the buffer and the result are traced values (an ndarray subclass) that must stay the ones the
+# trace recorded: the result carries its buffer as an attribute instead (``_handout``).
 _BUFFERS = {}
 
 
 def _keep(buf):
-    key = id(buf)
+    key = buf.ctypes.data
 
     def gone(ref, key=key):
         if _BUFFERS.get(key) is ref:
@@ -51,15 +53,29 @@ def _keep(buf):
     return buf
 
 
+def _handout(buf, index):
+    """``buf[index]``, the result; a traced one keeps ``buf`` beside it (plain arrays take no attributes)."""
+    out = buf[index]
+    if type(out) is not np.ndarray:
+        out._recurrent_buffer = buf
+    return out
+
+
 def _buffer(ans, blocks, first):
-    """The buffer (blocks, L, N, H) whose blocks ``first``, ... are ``ans``, if a forward loop here wrote it."""
-    base = ans.base
-    if base is None:
+    """The buffer (blocks, L, N, H) whose blocks ``first``, ... are ``ans``, if a forward loop here wrote it.
+
+    Memory of a live buffer belongs to nothing else, so an array at its block ``first`` with its strides is
+    a view of exactly those blocks."""
+    traced = getattr(ans, "_recurrent_buffer", None)
+    if traced is not None:
+        return traced
+    lead = ans.strides[0] if ans.ndim == 4 else ans.nbytes
+    ref = _BUFFERS.get(ans.ctypes.data - first * lead)
+    buf = None if ref is None else ref()
+    if (buf is None or buf.dtype != ans.dtype or buf.shape != (blocks,) + ans.shape[-3:]
+            or buf.strides[-ans.ndim:] != ans.strides or buf.strides[0] != lead):
         return None
-    ref = _BUFFERS.get(id(base))
-    if ref is None or ref() is not base or base.shape[0] != blocks or base.shape[1:] != ans.shape[-3:]:
-        return None
-    return base if ans.ctypes.data == base[first].ctypes.data else None
+    return buf
 
 
 def _steps(length, reverse, backward=False):
@@ -85,7 +101,7 @@ def _gate_weight_grad(dp, hs, h0, reverse):
     gates, steps, n, h = dp.shape
     inner, outer = _pairs(hs, reverse)
     dw = np.matmul(dp[:, inner].reshape(gates, -1, h).transpose(0, 2, 1), hs[outer].reshape(-1, h))
-    if h0.any():
+    if type(h0) is not np.ndarray or h0.any():  # a traced h0 (cr.jit) may be nonzero in a later replay
         dw += np.matmul(dp[:, -1 if reverse else 0].transpose(0, 2, 1), h0)
     return dw.reshape(gates * h, h)
 
@@ -193,7 +209,7 @@ def lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         np.tanh(c, out=tcs[t])
         np.multiply(a[3], tcs[t], out=hs[t])
         hp, cp = hs[t], c
-    return buf[5:]
+    return _handout(buf, slice(5, None))
 
 
 def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
@@ -202,7 +218,7 @@ def lstm_backward(g, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     dtype = ans.dtype
     buf = _buffer(ans, 7, 5)
     if buf is None:
-        buf = lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse).base
+        buf = _buffer(lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse), 7, 5)
     acts, tcs, cs, hs = buf[:4], buf[4], buf[5], buf[6]
     g = np.asarray(g, dtype=dtype)
     g_cs, g_hs = g[0], g[1]
@@ -288,7 +304,7 @@ def gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
         ht *= a[1]
         ht += nn
         hp = ht
-    return buf[4]
+    return _handout(buf, 4)
 
 
 def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
@@ -297,7 +313,7 @@ def gru_backward(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh, reverse=False):
     dtype = ans.dtype
     buf = _buffer(ans, 5, 4)
     if buf is None:
-        buf = gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse).base
+        buf = _buffer(gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, reverse), 5, 4)
     acts, hns, hs = buf[:3], buf[3], buf[4]
     g_hs = np.asarray(g, dtype=dtype)
     dq = np.empty((3, steps, n, h), dtype=dtype)  # the cotangent of h W_hhᵀ + b_hh: dr_pre, dz_pre, d(hn)
