@@ -22,7 +22,7 @@ def test_sub_scaled_is_bit_identical(n, dtype):
     assert np.array_equal(theta.view(np.uint8), want.view(np.uint8))
 
 
-@pytest.mark.parametrize("layout", ["2d", "fortran", "strided", "aliased"])
+@pytest.mark.parametrize("layout", ["2d", "fortran", "strided", "aliased", "shifted"])
 def test_sub_scaled_layouts(layout):
     shape = (300, 500)  # over one block, so the blocked path is taken where the layout allows it
     theta = rng.standard_normal(shape).astype(np.float32)
@@ -33,6 +33,9 @@ def test_sub_scaled_layouts(layout):
         theta, d = rng.standard_normal((300, 1000)).astype(np.float32)[:, ::2], d[:, ::-1]
     elif layout == "aliased":
         d = theta
+    elif layout == "shifted":  # d overlaps theta one row earlier: the result must be as if d were read first
+        both = rng.standard_normal((301, 500)).astype(np.float32)
+        theta, d = both[1:], both[:-1]
     want = theta.copy()
     want -= 0.5 * d.copy()
     sub_scaled_(theta, d, 0.5)
