@@ -253,7 +253,7 @@ def sub_scaled_(theta, d, lr):
     n = theta.size
     if (n <= _BLOCK or type(theta) is not np.ndarray or type(d) is not np.ndarray or d.dtype != theta.dtype
             or d.shape != theta.shape or not (theta.flags.c_contiguous and d.flags.c_contiguous)
-            or (d is not theta and np.may_share_memory(theta, d))):  # a shifted overlap: a block would read a written one
+            or (d is not theta and np.may_share_memory(theta, d))):  # overlapping: a block would read a written one
         theta -= lr * d
         return
     bufs = getattr(_scratch, "bufs", None)
