@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, sub_scaled_
 
 __all__ = ["SGD"]
 
@@ -64,4 +64,4 @@ class SGD(Optimizer):
                     buf *= momentum
                     buf += d if dampening == 0 else (1 - dampening) * d
                 d = d + momentum * buf if nesterov else buf
-            theta -= lr * d  # every factor a Python float or p's dtype: float32 stays float32
+            sub_scaled_(theta, d, lr)  # every factor a Python float or p's dtype: float32 stays float32
