@@ -331,7 +331,7 @@ def _rev_leaf(tr, single):
         jac = wrap(j if j.shape == shape else j.reshape(shape))
     else:
         jac = _reshape(phys, shape)
-    return _in_tree_rev(tr, [jac], single)
+    return tree_unflatten(tr.out_td, [_in_tree_rev(tr, [jac], single)])
 
 
 def _in_tree_rev(tr, flat, single):
