@@ -145,7 +145,8 @@ def _raw_tangent(prim, args, kw, ans, level):
                 return NotImplemented
             fw = a._fw
             t = fw.get(level) if fw is not None else None
-            if t is not None and not _plain(t):
+            if t is not None and (t._node is not None or t._fw is not None or type(t.data) is not _ndarray
+                                  and not _plain(t)):  # _plain, its common case inlined
                 return NotImplemented
             pargs.append(data)
             ts.append(t)

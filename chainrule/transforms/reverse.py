@@ -178,9 +178,11 @@ def _trace_leaf(f, args, kwargs, a, who, has_aux):
     tr.kept = False
     tr.specs = [(_LEAF, [x])]
     tr.tensors = tx is Tensor or ((len(args) > 1 or bool(kwargs)) and has_tensor(args, kwargs))
-    grad_on = STATE.grad
+    state = STATE
+    grad_on = state.grad
     args = list(args)
-    with enable_grad():  # a transform records even under no_grad (as torch.func does)
+    state.set(grad=True)  # a transform records even under no_grad (as torch.func does): enable_grad, inlined
+    try:
         i = fresh(xt)
         tr.ins = [i]
         node = i._node
@@ -194,6 +196,8 @@ def _trace_leaf(f, args, kwargs, a, who, has_aux):
         finally:
             if own:
                 node.active = False
+    finally:
+        state.set(grad=grad_on)
     if has_aux:
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"{who}: with has_aux=True the function must return a pair (output, aux), "
