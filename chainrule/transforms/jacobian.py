@@ -187,7 +187,7 @@ def _fwd_leaf(f, args, kwargs, a, has_aux, who):
             if has_aux:
                 out, aux = _split_aux(out, who)
             if type(out) is Tensor:  # the usual single output: its tangent is batched at lv
-                leaves, out_td = None, None
+                out_td = None
                 t = out._fw.get(tag) if out._fw is not None else None
                 touts = [t if t is not None else tangent_out(out, tag)]
             else:
