@@ -57,6 +57,9 @@ def _chunks(n, chunk_size, who):
 
 def _basis(shapes, dtypes, level, lo, hi):
     """Rows ``lo:hi`` of the identity over all leaves together, one batched value per leaf (batch axis = row)."""
+    if len(shapes) == 1 and lo == 0 and 0 < hi == math.prod(shapes[0]):  # one leaf, one pass: all of np.eye
+        e = np.eye(hi, dtype=dtypes[0])
+        return [make(wrap(e if len(shapes[0]) == 1 else e.reshape((hi,) + tuple(shapes[0]))), level)]
     out = []
     off = 0
     for shape, dt in zip(shapes, dtypes):

@@ -81,8 +81,8 @@ def trace(f, args, kwargs, nums, who, has_aux, record=False):
     With ``record``, every operation is also kept in ``entries`` (see
     :class:`Recorder`), so forward mode can run over the same evaluation.
     """
-    if not record and len(nums) == 1 and not STATE.vmap:
-        tr = _trace_leaf(f, args, kwargs, nums[0], who, has_aux)
+    if len(nums) == 1 and not STATE.vmap:
+        tr = _trace_leaf(f, args, kwargs, nums[0], who, has_aux, record)
         if tr is not None:
             return tr
     tr = Trace()
@@ -158,11 +158,11 @@ def trace(f, args, kwargs, nums, who, has_aux, record=False):
     return tr
 
 
-def _trace_leaf(f, args, kwargs, a, who, has_aux):
+def _trace_leaf(f, args, kwargs, a, who, has_aux, record=False):
     """``trace`` for the common call: one differentiated argument that is one float array (or float, or
-    Tensor), no batching level live, nothing to record. The same steps without the pytree and batching
-    bookkeeping, which are much of the cost of a small ``grad`` or ``jacrev``. None (before f runs) where
-    the call is not of that kind."""
+    Tensor), no batching level live. The same steps without the pytree and batching bookkeeping, which are
+    much of the cost of a small ``grad`` or ``jacrev``. None (before f runs) where the call is not of that
+    kind."""
     x = args[a]
     tx = type(x)
     if tx is np.ndarray or tx is float:
@@ -192,7 +192,13 @@ def _trace_leaf(f, args, kwargs, a, who, has_aux):
             node.active = True
         try:
             with inputs([node]):  # values that depend on it are traced (no float(x))
-                out = f(*args, **kwargs)
+                if record:
+                    with Recorder() as rec:
+                        out = f(*args, **kwargs)
+                    tr.entries = rec.entries
+                else:
+                    out = f(*args, **kwargs)
+                    tr.entries = None
         finally:
             if own:
                 node.active = False
@@ -210,7 +216,6 @@ def _trace_leaf(f, args, kwargs, a, who, has_aux):
     else:
         tr.outs, tr.out_td = tree_flatten(out)
     tr.levels = []
-    tr.entries = None
     for o in tr.outs:
         if isinstance(o, Tensor) and o.dtype.kind not in "fc":
             raise TypeError(f"{who}: the function's output has dtype {o.dtype}; only floating-point outputs "

@@ -201,3 +201,28 @@ def test_empty_and_chunked_inputs(general):
     both(general, lambda: jacrev(lambda x: x * 2)(np.zeros(0)))
     both(general, lambda: jacfwd(f, chunk_size=2)(X))
     both(general, lambda: jacrev(f, chunk_size=2)(X))
+
+
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex128])
+def test_basis_one_leaf_is_the_identity_rows(shape, dtype):
+    # _basis's one-leaf branch (np.eye) against its general construction (a second, empty leaf forces it)
+    from chainrule.core.batching import vmap_level
+
+    n = int(np.prod(shape))
+    with vmap_level(n) as lv:
+        (fast,) = jac_mod._basis([shape], [np.dtype(dtype)], lv, 0, n)
+        slow, _ = jac_mod._basis([shape, (0,)], [np.dtype(dtype)] * 2, lv, 0, n)
+    assert fast.val.data.dtype == slow.val.data.dtype == dtype
+    assert fast.val.data.shape == slow.val.data.shape == (n,) + shape
+    assert np.array_equal(fast.val.data, slow.val.data)
+    assert np.array_equal(fast.val.data.reshape(n, n), np.eye(n))
+
+
+def test_jacobian_auto_records_on_the_fast_trace(general):
+    # "auto" records f's operations (forward mode replays them when inputs are fewer than outputs)
+    wide = lambda x: cr.tanh(AT @ x)  # noqa: E731  R^3 -> R^5: replayed forward
+    tall = lambda x: cr.tanh(cr.tensor(A.T) @ x)  # noqa: E731  R^5 -> R^3: reverse
+    both(general, lambda: jacobian(wide)(X))
+    both(general, lambda: jacobian(tall)(np.ones(5)))
+    both(general, lambda: jacobian(lambda x: (wide(x), x), has_aux=True)(X))
