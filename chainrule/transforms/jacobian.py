@@ -225,8 +225,8 @@ def _column_block(phys, shape, tensors):
 
 def _moveaxis_last(d):
     """``np.moveaxis(d, 0, -1)``, the transpose it is (as ``core.shapes._moveaxis`` gives it)."""
-    if d.ndim < 2:
-        return d
+    if d.ndim < 3:
+        return d.T  # (the same view as transpose((1, 0)); a vector is itself)
     order = list(range(1, d.ndim))
     order.append(0)
     return d.transpose(order)
