@@ -149,14 +149,16 @@ def _raw_tangent(prim, args, kw, ans, level):
             pargs.append(a)
             ts.append(None)
     state = STATE
-    raw, grad = state.raw, state.grad
-    state.set(raw=True, grad=False)
+    raw, grad, plain = state.raw, state.grad, state.plain
+    # STATE.set(raw=True, grad=False) and back, written out (twice per operation in forward mode): the three
+    # flags are restored together, so ``plain`` stays consistent with the other two
+    state.raw, state.grad, state.plain = True, False, False
     try:
         return output_tangent(prim, ts, ans, tuple(pargs), kw)
     except (TypeError, ValueError, IndexError, AttributeError):
         return NotImplemented  # the usual path runs the rules again and raises with the operation's name
     finally:
-        state.set(raw=raw, grad=grad)
+        state.raw, state.grad, state.plain = raw, grad, plain
 
 
 def output_tangent(prim, ts, ans, args, kw):
