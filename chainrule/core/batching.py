@@ -198,21 +198,31 @@ def apply_batched(prim, args, kw):
     vals = []
     bat = []
     size = None
+    arrays = []  # the operands as bare arrays, while every one can be (see _on_arrays)
     for a in args:
         if type(a) is Batched and a.level == top:
-            vals.append(a.val)
+            v = a.val
+            vals.append(v)
             bat.append(True)
             if size is None:
-                size = a.val.shape[0]
-            elif a.val.shape[0] != size:
-                raise ValueError(f"{prim.name}: batched operands of sizes {size} and {a.val.shape[0]} at one level")
+                size = v.shape[0]
+            elif v.shape[0] != size:
+                raise ValueError(f"{prim.name}: batched operands of sizes {size} and {v.shape[0]} at one level")
         else:
+            v = a
             vals.append(a)
             bat.append(False)
+        if arrays is not None:
+            if isinstance(v, Tensor):
+                if type(v) is not Tensor or v._node is not None or v._fw is not None:
+                    arrays = None
+                    continue
+                v = v.data
+            arrays.append(v)
     rule = prim.batch
     out = None
-    if rule is not None and getattr(rule, "raw_ok", False) and not _HOOKS:
-        out = _on_arrays(prim, rule, vals, bat, kw, size)
+    if arrays is not None and rule is not None and getattr(rule, "raw_ok", False) and not _HOOKS:
+        out = _on_arrays(prim, rule, arrays, bat, kw, size)
     if out is None:
         out = (fallback if rule is None else rule)(prim, vals, bat, kw, size)
     if prim.nondiff and not isinstance(out, Tensor):
@@ -220,22 +230,16 @@ def apply_batched(prim, args, kw):
     return make(out, top)
 
 
-def _on_arrays(prim, rule, vals, bat, kw, size):
-    """The batching rule run on bare ndarrays (``STATE.raw``, as a first-order backward pass runs the reverse
-    rules), or None to take the usual path.
+def _on_arrays(prim, rule, arrays, bat, kw, size):
+    """The batching rule run on the bare operand arrays (``STATE.raw``, as a first-order backward pass runs
+    the reverse rules), or None to take the usual path.
 
     When no operand is on a graph, carries a tangent or is batched at another level (the basis tangents of
     ``jacfwd``, the cotangents of ``jacrev``, ``vmap`` of a plain function), the operations a rule applies
     record nothing, so running them on arrays gives the same values without an ``apply`` per step.
-    Only rules marked ``raw_ok`` (written with primitives alone, never reading ``.data``) come here.
+    Only rules marked ``raw_ok`` (written with primitives alone, never reading ``.data``) come here;
+    ``apply_batched`` hands over ``arrays`` only when every operand is plain (a plain Tensor's data).
     """
-    arrays = []
-    for v in vals:
-        if isinstance(v, Tensor):
-            if type(v) is not Tensor or v._node is not None or v._fw is not None:
-                return None
-            v = v.data
-        arrays.append(v)
     state = STATE
     raw, grad = state.raw, state.grad
     if raw and not grad:  # already so (a forward rule run on arrays, core/tangents.py)

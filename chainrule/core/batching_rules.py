@@ -14,9 +14,14 @@ uses the looping fallback.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .batching import fallback, with_batch
 from .primitive import REGISTRY, apply
 from .shapes import lift, reshape_to, shape_of
+from .state import STATE
+
+_ndarray = np.ndarray
 
 __all__ = ["all_batched", "axis_rule", "elementwise", "fallback", "fallback_primitives", "leading", "lift",
            "ndim_of", "reshape_to", "shape_of", "shift", "with_batch"]
@@ -51,9 +56,27 @@ def shift(axes):
 
 def elementwise(prim, vals, bat, kw, size):
     """Broadcasting operations: give batched operands the full logical rank, then call the primitive."""
+    if STATE.raw:  # on bare arrays (batching._on_arrays): NumPy's reshape and the impl, as apply would run them
+        rank = 0
+        for v, b in zip(vals, bat):
+            n = (v.ndim if type(v) is _ndarray else ndim_of(v)) - b
+            if n > rank:
+                rank = n
+        vals = [_lift_array(v, rank) if b else v for v, b in zip(vals, bat)]
+        return prim(*vals, **kw)
     rank = max(ndim_of(v) - b for v, b in zip(vals, bat))
     vals = [lift(v, rank) if b else v for v, b in zip(vals, bat)]
     return apply(prim, vals, kw)
+
+
+def _lift_array(v, rank):
+    if type(v) is not _ndarray:
+        return lift(v, rank)
+    extra = rank - (v.ndim - 1)
+    if extra <= 0:
+        return v
+    shape = v.shape
+    return v.reshape(shape[:1] + (1,) * extra + shape[1:])
 
 
 # These rules use primitives alone, so they run on bare arrays when nothing is recorded (batching._on_arrays)

@@ -116,17 +116,6 @@ def push_tangents(prim, args, kw, out, node, arrays_ok=True):
             node.out_fw = out_fw
 
 
-def _plain(t):
-    """Whether tangent ``t`` records nothing when used: off the graph, with no tangent of its own, and
-    either a plain array or a value batched at one level over a plain array (jacfwd's basis)."""
-    if t._node is not None or t._fw is not None:
-        return False
-    if type(t.data) is _ndarray:
-        return True
-    v = getattr(t, "val", None)  # a Batched value (core/batching.py)
-    return v is not None and v._node is None and v._fw is None and type(v.data) is _ndarray
-
-
 def _raw_tangent(prim, args, kw, ans, level):
     """The output's tangent at ``level`` with the forward rules run on the primal ndarrays (``STATE.raw``), as
     the first-order backward pass runs the reverse rules; NotImplemented where that does not apply.
@@ -145,22 +134,31 @@ def _raw_tangent(prim, args, kw, ans, level):
                 return NotImplemented
             fw = a._fw
             t = fw.get(level) if fw is not None else None
-            if t is not None and not _plain(t):
-                return NotImplemented
+            # the tangent must record nothing when used: off the graph, with no tangent of its own, and either a
+            # plain array or a value batched at one level over one (jacfwd's basis; its .val, core/batching.py)
+            if t is not None:
+                if t._node is not None or t._fw is not None:
+                    return NotImplemented
+                if type(t.data) is not _ndarray:
+                    v = getattr(t, "val", None)
+                    if v is None or v._node is not None or v._fw is not None or type(v.data) is not _ndarray:
+                        return NotImplemented
             pargs.append(data)
             ts.append(t)
         else:
             pargs.append(a)
             ts.append(None)
     state = STATE
-    raw, grad = state.raw, state.grad
-    state.set(raw=True, grad=False)
+    raw, grad, plain = state.raw, state.grad, state.plain
+    # STATE.set(raw=True, grad=False) and back, written out (twice per operation in forward mode): the three
+    # flags are restored together, so ``plain`` stays consistent with the other two
+    state.raw, state.grad, state.plain = True, False, False
     try:
         return output_tangent(prim, ts, ans, tuple(pargs), kw)
     except (TypeError, ValueError, IndexError, AttributeError):
         return NotImplemented  # the usual path runs the rules again and raises with the operation's name
     finally:
-        state.set(raw=raw, grad=grad)
+        state.raw, state.grad, state.plain = raw, grad, plain
 
 
 def output_tangent(prim, ts, ans, args, kw):

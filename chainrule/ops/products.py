@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..core.batching import moveaxis
@@ -75,7 +77,8 @@ def _matmul_batch(prim, vals, bat, kw, size, fold=True):
     if fold and ba and not bb and len(sb) <= 2 and len(sa) >= 1:
         # the batch folds into the rows of a: one BLAS call instead of a stack of small ones (4x faster)
         k = sa[-1]
-        out = apply(prim, (reshape_to(a, (-1, k)), b), kw)
+        # the explicit shape (not -1), so that reshape_to sees an operand already of it (a batch of vectors)
+        out = apply(prim, (reshape_to(a, (size * math.prod(sa[:-1]), k)), b), kw)
         return reshape_to(out, (size,) + sa[:-1] + sb[1:])
     if fold and bb and not ba and len(sa) == 2 and len(sb) >= 1:
         # the batch folds into the columns of b: a @ [b_1 ... b_B]

@@ -35,6 +35,8 @@ __all__ = [
 
 def argnums_tuple(argnums, nargs, who):
     """``(tuple of non-negative argnums, single)``; errors name the transform and the call."""
+    if type(argnums) is int and -nargs <= argnums < nargs:  # the usual call, checked once per call
+        return (argnums % nargs,), True
     single = not isinstance(argnums, (tuple, list))
     items = (argnums,) if single else tuple(argnums)
     out = []

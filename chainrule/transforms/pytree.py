@@ -100,6 +100,8 @@ def _build(td, it):
 def tree_unflatten(treedef, leaves):
     """The pytree of structure ``treedef`` holding ``leaves`` (in ``tree_flatten``'s order)."""
     leaves = list(leaves)
+    if treedef.kind == "leaf" and len(leaves) == 1:  # a single value: no structure to build
+        return leaves[0]
     if len(leaves) != treedef.num_leaves:
         raise ValueError(f"tree_unflatten: the structure {treedef!r} has {treedef.num_leaves} leaves, "
                          f"got {len(leaves)}")

@@ -11,7 +11,7 @@ from ..core.batching import innermost
 from ..core.concrete import inputs
 from ..core.shapes import shape_of
 from ..core.state import STATE, enable_grad
-from ..core.tensor import Tensor
+from ..core.tensor import Tensor, wrap
 from ._util import (
     OwnLeaf,
     Recorder,
@@ -29,7 +29,7 @@ from ._util import (
     unlift,
     zeros_like,
 )
-from .pytree import tree_flatten, tree_unflatten
+from .pytree import _LEAF, tree_flatten, tree_unflatten
 
 __all__ = ["grad", "value_and_grad", "vjp"]
 
@@ -81,6 +81,10 @@ def trace(f, args, kwargs, nums, who, has_aux, record=False):
     With ``record``, every operation is also kept in ``entries`` (see
     :class:`Recorder`), so forward mode can run over the same evaluation.
     """
+    if len(nums) == 1 and not STATE.vmap:
+        tr = _trace_leaf(f, args, kwargs, nums[0], who, has_aux, record)
+        if tr is not None:
+            return tr
     tr = Trace()
     tr.who = who
     tr.kept = False
@@ -151,6 +155,73 @@ def trace(f, args, kwargs, nums, who, has_aux, record=False):
     # the inputs lie on an outer graph, or f closes over a value that does. An inner grad evaluated at a
     # fixed point is then a constant to the outer transform, and its result a plain array.
     tr.need = grad_on and (any(p._node is not None for p in phys) or reaches_outer(tr.phys, {i._node for i in tr.ins}))
+    return tr
+
+
+def _trace_leaf(f, args, kwargs, a, who, has_aux, record=False):
+    """``trace`` for the common call: one differentiated argument that is one float array (or float, or
+    Tensor), no batching level live. The same steps without the pytree and batching bookkeeping, which are
+    much of the cost of a small ``grad`` or ``jacrev``. None (before f runs) where the call is not of that
+    kind."""
+    x = args[a]
+    tx = type(x)
+    if tx is np.ndarray or tx is float:
+        xt = wrap(np.asarray(x))
+    elif tx is Tensor:
+        xt = x
+    else:
+        return None
+    if xt.data.dtype.kind not in "fc":
+        return None  # the general path raises, naming the argument
+    tr = Trace()
+    tr.who = who
+    tr.kept = False
+    tr.specs = [(_LEAF, [x])]
+    tr.tensors = tx is Tensor or ((len(args) > 1 or bool(kwargs)) and has_tensor(args, kwargs))
+    state = STATE
+    grad_on = state.grad
+    args = list(args)
+    state.set(grad=True)  # a transform records even under no_grad (as torch.func does): enable_grad, inlined
+    try:
+        i = fresh(xt)
+        tr.ins = [i]
+        node = i._node
+        own = type(node) is OwnLeaf
+        args[a] = i
+        if own:  # while f runs, an inner transform must keep what depends on this input
+            node.active = True
+        try:
+            with inputs([node]):  # values that depend on it are traced (no float(x))
+                if record:
+                    with Recorder() as rec:
+                        out = f(*args, **kwargs)
+                    tr.entries = rec.entries
+                else:
+                    out = f(*args, **kwargs)
+                    tr.entries = None
+        finally:
+            if own:
+                node.active = False
+    finally:
+        state.set(grad=grad_on)
+    if has_aux:
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"{who}: with has_aux=True the function must return a pair (output, aux), "
+                            f"got {type(out).__name__}")
+        out, tr.aux = out
+    else:
+        tr.aux = None
+    if type(out) is Tensor:
+        tr.outs, tr.out_td = [out], _LEAF
+    else:
+        tr.outs, tr.out_td = tree_flatten(out)
+    tr.levels = []
+    for o in tr.outs:
+        if isinstance(o, Tensor) and o.dtype.kind not in "fc":
+            raise TypeError(f"{who}: the function's output has dtype {o.dtype}; only floating-point outputs "
+                            f"can be differentiated")
+    tr.phys = [o if isinstance(o, Tensor) else None for o in tr.outs]
+    tr.need = grad_on and (xt._node is not None or reaches_outer(tr.phys, {node}))
     return tr
 
 
