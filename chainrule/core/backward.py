@@ -89,12 +89,21 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
     order = toposort([n for n, _ in roots])
     needed = None
     want = None
+    through = None
     if targets is not None:
         want = {n: None for n in targets}
-        needed = set()
+        needed = set()  # the nodes that lead to a target (the targets among them)
+        through = set()  # those with a parent that leads to a target: the sweep runs their rules
+        add_needed, add_through = needed.add, through.add
         for n in order:  # parents come first, so one pass decides reachability
-            if n in want or any(p in needed for p in n.parents if p is not None):
-                needed.add(n)
+            for p in n.parents:
+                if p in needed:  # (None never is)
+                    add_through(n)
+                    add_needed(n)
+                    break
+            else:
+                if n in want:
+                    add_needed(n)
     # A first-order pass with no forward level live computes on bare ndarrays.
     raw = not create_graph and STATE.depth == 0
     # jacrev's batched basis cotangents: with only batching levels open and cotangents that record nothing,
@@ -132,7 +141,7 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
             if targeted:
                 if node in want:
                     want[node] = g
-                if prim is not None and not any(p in needed for p in parents if p is not None):
+                if prim is not None and node not in through:
                     continue
             if prim is None:
                 if accumulate:

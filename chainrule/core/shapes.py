@@ -108,9 +108,12 @@ def broadcast_shapes(op, *shapes):
 
 def _sum_to(x, shape):
     """Sum ``x`` over the axes that broadcasting added or stretched, giving ``shape``."""
-    if x.shape == shape:
+    xs = x.shape
+    if xs == shape:
         return x
     lead = x.ndim - len(shape)
+    if lead > 0 and shape and xs[lead:] == shape:  # only leading axes added (a bias over a batch): one plain sum
+        return x.sum(axis=0 if lead == 1 else tuple(range(lead)))
     if lead < 0:
         raise ValueError(f"sum_to: cannot sum an array of shape {x.shape} to the larger shape {shape}")
     axes = tuple(range(lead)) + tuple(

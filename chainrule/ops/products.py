@@ -18,6 +18,9 @@ from .shape import moveaxis as _moveaxis, reshape, swapaxes
 
 __all__ = ["matmul", "dot", "inner", "outer", "vdot", "kron", "cross"]
 
+_ndarray = np.ndarray
+_NO_KW = {}  # shared and never mutated: matmul takes no keywords
+
 
 def _mT(x):
     """Swap the last two axes (the matrix transpose of a stack of matrices)."""
@@ -43,6 +46,8 @@ def _promote(g, a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    if type(b) is _ndarray and b.ndim == 2 and a.ndim == 2 and b.dtype.kind != "c":
+        return matmul_p(g, b.T)  # the first-order pass's usual case, with the fewest calls: ā = ḡ bᵀ
     b = conj_of(b)  # ā = ḡ conj(b)ᵀ for complex operands (PyTorch's convention)
     if a.ndim > 1 and b.ndim > 1:
         return matmul_p(g, _mT(b))  # ā = ḡ bᵀ (the engine sums broadcast batch axes)
@@ -54,6 +59,8 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if type(a) is _ndarray and a.ndim == 2 and b.ndim == 2 and a.dtype.kind != "c":
+        return matmul_p(a.T, g)  # as in _matmul_vjp_a: b̄ = aᵀ ḡ
     a = conj_of(a)  # b̄ = conj(a)ᵀ ḡ for complex operands
     if a.ndim > 1 and b.ndim > 1:
         return matmul_p(_mT(a), g)  # b̄ = aᵀ ḡ
@@ -146,6 +153,9 @@ def matmul(a, b):
     tensor([3., 3.])
     """
     a, b = _arr(a), _arr(b)
+    sa, sb = a.shape, b.shape
+    if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:  # two matrices that line up: nothing else to check
+        return apply(matmul_p, (a, b), _NO_KW)
     _check_matmul("matmul", a, b)
     return matmul_p(a, b)
 
