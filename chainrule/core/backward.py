@@ -34,10 +34,11 @@ def toposort(roots):
     """
     seen = set(roots)
     found = list(seen)
+    seen.add(None)  # a constant's place among the parents: one test per parent, not two
     add, append = seen.add, found.append
     for node in found:  # the list is its own work queue: the loop reaches what is appended as it goes
         for p in node.parents:
-            if p is not None and p not in seen:
+            if p not in seen:
                 add(p)
                 append(p)
     found.sort(key=_by_sequence)
@@ -116,7 +117,10 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
         roots = [(n, g.data if isinstance(g, Tensor) and type(g.data) is np.ndarray else g) for n, g in roots]
     release = not retain_graph and saved is None
     grads = {}
-    owned = set()  # ids of accumulation buffers this pass allocated: safe to add into in place
+    # The nodes whose adjoint is a buffer this pass allocated by adding two contributions: safe to add into in
+    # place. Keyed by node, not by the buffer's id: an entry is replaced only here, so nothing goes stale when the
+    # buffer moves on (a pass-through rule hands it to the parents) and an id is reused.
+    owned = set()
     for node, g in roots:
         _accumulate(grads, owned, node, g, raw)
     leaf_seen = set()
@@ -132,8 +136,6 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
             g = grads.pop(node, None)
             if g is None:
                 continue
-            if owned:
-                owned.discard(id(g))
             if hooked is not None and node in hooked:
                 g = run_tensor_hooks(node, g, wrap)
             prim = node.prim
@@ -201,12 +203,13 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                     grads[p] = gp
                 elif not raw or batched and (type(prev) is not ndarray or type(gp) is not ndarray):
                     grads[p] = prev + gp
-                elif id(prev) in owned:
+                    if batched:
+                        owned.discard(p)  # a batched sum is a Tensor: never written in place
+                elif p in owned:
                     np.add(prev, gp, out=prev)
                 else:
-                    total = np.asarray(prev + gp)
-                    grads[p] = total
-                    owned.add(id(total))
+                    grads[p] = np.asarray(prev + gp)
+                    owned.add(p)
             if release:  # the one place a node's saved values are freed: nothing reads them after its rules
                 node.args = node.ans = node.out_fw = node.arg_fw = None
                 node.freed = True
@@ -214,7 +217,6 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 for leaf in early[node]:
                     g = grads.pop(leaf, None)
                     if g is not None:
-                        owned.discard(id(g))
                         _to_leaf(leaf, g, raw, leaf_seen)
     return want
 
