@@ -173,6 +173,9 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                     ans = None if ans is None else wrap(ans)
             gg = g if not tensors or isinstance(g, Tensor) else wrap(g)
             kw = node.kw
+            # the call's arity, spelled out where it is one or two: a call with *args is a C-level call,
+            # one with its arguments written out runs the rule in the same interpreter loop (CPython 3.11+)
+            arity = 0 if kw else len(args)
             table = prim.vjp_table
             i = -1
             for p in parents:
@@ -185,7 +188,12 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                     rule = None
                 if rule is None:
                     rule = prim.vjp_rule(i)  # a variadic rule, or an error naming the input
-                gp = rule(gg, ans, *args, **kw) if kw else rule(gg, ans, *args)
+                if arity == 1:
+                    gp = rule(gg, ans, args[0])
+                elif arity == 2:
+                    gp = rule(gg, ans, args[0], args[1])
+                else:
+                    gp = rule(gg, ans, *args, **kw) if kw else rule(gg, ans, *args)
                 if gp is None:
                     continue
                 if raw:

@@ -236,11 +236,14 @@ cosh = elementwise("cosh", np.cosh, lambda ans, x: sinh(x), partials=("sinh({0})
 def _tanh_vjp(g, ans, x):
     # x̄ = ḡ · (1 - tanh² x). On the first-order pass's float arrays, the same three operations in one buffer
     # the rule owns (a fresh ans²), not three: the recurrent layers run it once per step
-    if type(g) is _ndarray and type(ans) is _ndarray and g.dtype is ans.dtype and ans.dtype.kind == "f" \
-            and g.shape == ans.shape and ans.ndim:  # (a 0-d product is a NumPy scalar, no buffer)
-        r = ans * ans
-        np.subtract(1, r, r)  # (out positionally: NumPy parses a keyword out= slower than the small op itself)
-        return np.multiply(g, r, r)
+    if type(g) is _ndarray and type(ans) is _ndarray:
+        dtype = ans.dtype
+        if g.dtype is dtype and dtype.kind == "f":  # (the sweep gives g the shape of ans)
+            r = ans * ans
+            if type(r) is _ndarray:  # (a 0-d product is a NumPy scalar: no buffer to own)
+                np.subtract(1, r, r)  # out positionally: NumPy parses out= slower than a small op takes
+                return np.multiply(g, r, r)
+            return g * (1 - r)
     return g * conj_of(1 - ans * ans)
 
 
