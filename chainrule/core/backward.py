@@ -10,7 +10,7 @@ import numpy as np
 from .complex_parts import real
 from .anomaly import ANOMALY, check_finite
 from .hooks import POST_ACCUMULATE, TENSOR_HOOKS, run_post_accumulate, run_tensor_hooks
-from .shapes import astype, sum_to
+from .shapes import _sum_to, astype, sum_to
 from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
 from .writes import WRITES, check_saved
@@ -203,7 +203,7 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                         gp = np.asarray(gp)  # NumPy returns scalars from 0-d arithmetic
                 dtype = gp.dtype
                 if dtype is not p.dtype and dtype != p.dtype or gp.shape != p.shape:
-                    gp = _conform(gp, p, prim, i)
+                    gp = _conform(gp, p, prim, i, raw)
                 if on_edge is not None:
                     on_edge(node, i, p, g, gp)
                 prev = grads.get(p)
@@ -257,12 +257,13 @@ def _early_leaves(order):
     return early
 
 
-def _conform(g, node, prim, i):
+def _conform(g, node, prim, i, raw=False):
     """Undo broadcasting (sum_to) and keep the input's dtype: done once here, for every rule."""
     shape = g.shape
     if shape != node.shape:
         try:
-            g = sum_to(g, node.shape)
+            # on the first-order pass sum_to of an array is its NumPy function: called directly (a bias, every step)
+            g = _sum_to(g, node.shape) if raw and type(g) is np.ndarray else sum_to(g, node.shape)
         except ValueError:
             where = f"the rule for input {i} of {prim.name!r}" if prim is not None else "the output gradient"
             raise ValueError(
