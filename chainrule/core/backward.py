@@ -95,16 +95,13 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
         want = {n: None for n in targets}
         needed = set()  # the nodes that lead to a target (the targets among them)
         through = set()  # those with a parent that leads to a target: the sweep runs their rules
-        add_needed, add_through = needed.add, through.add
+        add_needed, add_through, disjoint = needed.add, through.add, needed.isdisjoint
         for n in order:  # parents come first, so one pass decides reachability
-            for p in n.parents:
-                if p in needed:  # (None never is)
-                    add_through(n)
-                    add_needed(n)
-                    break
-            else:
-                if n in want:
-                    add_needed(n)
+            if not disjoint(n.parents):  # (None is never in needed)
+                add_through(n)
+                add_needed(n)
+            elif n in want:
+                add_needed(n)
     # A first-order pass with no forward level live computes on bare ndarrays.
     raw = not create_graph and STATE.depth == 0
     # jacrev's batched basis cotangents: with only batching levels open and cotangents that record nothing,
