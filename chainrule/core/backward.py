@@ -10,7 +10,7 @@ import numpy as np
 from .complex_parts import real
 from .anomaly import ANOMALY, check_finite
 from .hooks import POST_ACCUMULATE, TENSOR_HOOKS, run_post_accumulate, run_tensor_hooks
-from .shapes import astype, sum_to
+from .shapes import _sum_to, astype, sum_to
 from .state import STATE, live_tangents, raw_mode, set_grad_enabled
 from .tensor import Tensor, wrap
 from .writes import WRITES, check_saved
@@ -34,10 +34,11 @@ def toposort(roots):
     """
     seen = set(roots)
     found = list(seen)
+    seen.add(None)  # a constant's place among the parents: one test per parent, not two
     add, append = seen.add, found.append
     for node in found:  # the list is its own work queue: the loop reaches what is appended as it goes
         for p in node.parents:
-            if p is not None and p not in seen:
+            if p not in seen:
                 add(p)
                 append(p)
     found.sort(key=_by_sequence)
@@ -89,12 +90,18 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
     order = toposort([n for n, _ in roots])
     needed = None
     want = None
+    through = None
     if targets is not None:
         want = {n: None for n in targets}
-        needed = set()
+        needed = set()  # the nodes that lead to a target (the targets among them)
+        through = set()  # those with a parent that leads to a target: the sweep runs their rules
+        add_needed, add_through, disjoint = needed.add, through.add, needed.isdisjoint
         for n in order:  # parents come first, so one pass decides reachability
-            if n in want or any(p in needed for p in n.parents if p is not None):
-                needed.add(n)
+            if not disjoint(n.parents):  # (None is never in needed)
+                add_through(n)
+                add_needed(n)
+            elif n in want:
+                add_needed(n)
     # A first-order pass with no forward level live computes on bare ndarrays.
     raw = not create_graph and STATE.depth == 0
     # jacrev's batched basis cotangents: with only batching levels open and cotangents that record nothing,
@@ -107,7 +114,10 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
         roots = [(n, g.data if isinstance(g, Tensor) and type(g.data) is np.ndarray else g) for n, g in roots]
     release = not retain_graph and saved is None
     grads = {}
-    owned = set()  # ids of accumulation buffers this pass allocated: safe to add into in place
+    # The nodes whose adjoint is a buffer this pass allocated by adding two contributions: safe to add into in
+    # place. Keyed by node, not by the buffer's id: an entry is replaced only here, so nothing goes stale when the
+    # buffer moves on (a pass-through rule hands it to the parents) and an id is reused.
+    owned = set()
     for node, g in roots:
         _accumulate(grads, owned, node, g, raw)
     leaf_seen = set()
@@ -123,8 +133,6 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
             g = grads.pop(node, None)
             if g is None:
                 continue
-            if owned:
-                owned.discard(id(g))
             if hooked is not None and node in hooked:
                 g = run_tensor_hooks(node, g, wrap)
             prim = node.prim
@@ -132,7 +140,7 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
             if targeted:
                 if node in want:
                     want[node] = g
-                if prim is not None and not any(p in needed for p in parents if p is not None):
+                if prim is not None and node not in through:
                     continue
             if prim is None:
                 if accumulate:
@@ -162,6 +170,9 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                     ans = None if ans is None else wrap(ans)
             gg = g if not tensors or isinstance(g, Tensor) else wrap(g)
             kw = node.kw
+            # the call's arity, spelled out where it is one or two: a call with *args is a C-level call,
+            # one with its arguments written out runs the rule in the same interpreter loop (CPython 3.11+)
+            arity = 0 if kw else len(args)
             table = prim.vjp_table
             i = -1
             for p in parents:
@@ -174,7 +185,12 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                     rule = None
                 if rule is None:
                     rule = prim.vjp_rule(i)  # a variadic rule, or an error naming the input
-                gp = rule(gg, ans, *args, **kw) if kw else rule(gg, ans, *args)
+                if arity == 1:
+                    gp = rule(gg, ans, args[0])
+                elif arity == 2:
+                    gp = rule(gg, ans, args[0], args[1])
+                else:
+                    gp = rule(gg, ans, *args, **kw) if kw else rule(gg, ans, *args)
                 if gp is None:
                     continue
                 if raw:
@@ -184,7 +200,7 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                         gp = np.asarray(gp)  # NumPy returns scalars from 0-d arithmetic
                 dtype = gp.dtype
                 if dtype is not p.dtype and dtype != p.dtype or gp.shape != p.shape:
-                    gp = _conform(gp, p, prim, i)
+                    gp = _conform(gp, p, prim, i, raw)
                 if on_edge is not None:
                     on_edge(node, i, p, g, gp)
                 prev = grads.get(p)
@@ -192,12 +208,13 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                     grads[p] = gp
                 elif not raw or batched and (type(prev) is not ndarray or type(gp) is not ndarray):
                     grads[p] = prev + gp
-                elif id(prev) in owned:
+                    if batched:
+                        owned.discard(p)  # a batched sum is a Tensor: never written in place
+                elif p in owned:
                     np.add(prev, gp, out=prev)
                 else:
-                    total = np.asarray(prev + gp)
-                    grads[p] = total
-                    owned.add(id(total))
+                    grads[p] = np.asarray(prev + gp)
+                    owned.add(p)
             if release:  # the one place a node's saved values are freed: nothing reads them after its rules
                 node.args = node.ans = node.out_fw = node.arg_fw = None
                 node.freed = True
@@ -205,7 +222,6 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
                 for leaf in early[node]:
                     g = grads.pop(leaf, None)
                     if g is not None:
-                        owned.discard(id(g))
                         _to_leaf(leaf, g, raw, leaf_seen)
     return want
 
@@ -238,12 +254,13 @@ def _early_leaves(order):
     return early
 
 
-def _conform(g, node, prim, i):
+def _conform(g, node, prim, i, raw=False):
     """Undo broadcasting (sum_to) and keep the input's dtype: done once here, for every rule."""
     shape = g.shape
     if shape != node.shape:
         try:
-            g = sum_to(g, node.shape)
+            # on the first-order pass sum_to of an array is its NumPy function: called directly (a bias, every step)
+            g = _sum_to(g, node.shape) if raw and type(g) is np.ndarray else sum_to(g, node.shape)
         except ValueError:
             where = f"the rule for input {i} of {prim.name!r}" if prim is not None else "the output gradient"
             raise ValueError(

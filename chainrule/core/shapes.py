@@ -16,6 +16,7 @@ __all__ = ["sum_to", "broadcast_to", "reshape_p", "astype", "astype_discrete", "
            "shape_of", "lift", "reshape_to", "moveaxis", "moveaxis_p", "sequences_as_arrays"]
 
 _ndarray = np.ndarray
+_add_reduce = np.add.reduce
 _SCALARS = (int, float, complex, np.generic, np.dtype, type)  # bool is an int
 
 
@@ -108,9 +109,12 @@ def broadcast_shapes(op, *shapes):
 
 def _sum_to(x, shape):
     """Sum ``x`` over the axes that broadcasting added or stretched, giving ``shape``."""
-    if x.shape == shape:
+    xs = x.shape
+    if xs == shape:
         return x
     lead = x.ndim - len(shape)
+    if lead > 0 and shape and xs[lead:] == shape:  # only leading axes added (a bias over a batch): one plain sum
+        return _add_reduce(x, 0 if lead == 1 else tuple(range(lead)))  # x.sum(axis) without its Python wrapper
     if lead < 0:
         raise ValueError(f"sum_to: cannot sum an array of shape {x.shape} to the larger shape {shape}")
     axes = tuple(range(lead)) + tuple(

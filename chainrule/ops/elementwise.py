@@ -13,6 +13,9 @@ from ..core.tensor import Tensor
 from ..extend import binary, elementwise, nondifferentiable, zeros_like
 from .rounding import sign
 
+_ndarray = np.ndarray
+_np_cos = np.cos
+
 __all__ = ["add", "subtract", "negative", "positive", "multiply", "divide", "power", "exp", "expm1", "exp2", "log",
            "log1p", "log2", "log10", "sqrt", "cbrt", "square", "reciprocal", "sin", "cos", "tan", "arcsin",
            "arccos", "arctan", "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "arctan2", "hypot",
@@ -73,9 +76,35 @@ positive = Primitive(
     operator="+",
     batch=_broadcasting,
 )
-# multiply switches: each input's adjoint is the other input times ḡ
-multiply = binary("multiply", np.multiply, lambda ans, x, y: y, lambda ans, x, y: x,
-                  partials=("{1}", "{0}"), operator=" · ")
+
+
+# multiply switches: each input's adjoint is ḡ times the other input (conjugated: PyTorch's complex convention).
+# binary()'s rules with the partial written in: the tape's most common operation, one call fewer per edge.
+def _multiply_vjp_x(g, ans, x, y):
+    kind = type(y)
+    if kind is _ndarray and y.dtype.kind != "c" or kind is float or kind is int:
+        return g * y
+    return g * conj_of(y)
+
+
+def _multiply_vjp_y(g, ans, x, y):
+    kind = type(x)
+    if kind is _ndarray and x.dtype.kind != "c" or kind is float or kind is int:
+        return g * x
+    return g * conj_of(x)
+
+
+multiply = Primitive(
+    "multiply",
+    np.multiply,
+    vjp=(_multiply_vjp_x, _multiply_vjp_y),
+    jvp=(lambda t, ans, x, y: t * y, lambda t, ans, x, y: t * x),
+    save=("args",),
+    batch=_broadcasting,
+    partials=("{1}", "{0}"),
+    operator=" · ",
+    array_args=True,
+)
 divide = Primitive(
     "divide",
     np.true_divide,
@@ -174,7 +203,26 @@ square = elementwise("square", np.square, lambda ans, x: 2 * x, partials=("2·{0
 reciprocal = elementwise("reciprocal", np.reciprocal, lambda ans, x: -ans * ans, save=("ans",), partials=("-1/{0}²",))
 
 # ---- trigonometric and hyperbolic ----------------------------------------------
-sin = elementwise("sin", np.sin, lambda ans, x: cos(x), partials=("cos({0})",))
+
+
+def _sin_vjp(g, ans, x):
+    # x̄ = ḡ · conj(cos x). A real array x means the first-order pass (a recorded sin's input is a Tensor
+    # otherwise), where cos(x) is np.cos(x): called directly, two calls fewer per op
+    if type(x) is _ndarray and x.dtype.kind == "f":
+        return g * _np_cos(x)
+    return g * conj_of(cos(x))
+
+
+sin = Primitive(
+    "sin",
+    np.sin,
+    vjp=(_sin_vjp,),
+    jvp=(lambda t, ans, x: t * cos(x),),  # d/dx sin x = cos x
+    save=("args",),
+    batch=_broadcasting,
+    partials=("cos({0})",),
+    array_args=True,
+)
 cos = elementwise("cos", np.cos, lambda ans, x: -sin(x), partials=("-sin({0})",))
 tan = elementwise("tan", np.tan, lambda ans, x: 1 + ans * ans, save=("ans",),
                   partials=("1 + tan²({0})",))  # sec² = 1 + tan²
@@ -183,8 +231,32 @@ arccos = elementwise("arccos", np.arccos, lambda ans, x: -1 / sqrt(1 - x * x), p
 arctan = elementwise("arctan", np.arctan, lambda ans, x: 1 / (1 + x * x), partials=("1/(1 + {0}²)",))
 sinh = elementwise("sinh", np.sinh, lambda ans, x: cosh(x), partials=("cosh({0})",))
 cosh = elementwise("cosh", np.cosh, lambda ans, x: sinh(x), partials=("sinh({0})",))
-tanh = elementwise("tanh", np.tanh, lambda ans, x: 1 - ans * ans, save=("ans",),
-                   partials=("1 - tanh²({0})",))  # 1 - tanh²
+
+
+def _tanh_vjp(g, ans, x):
+    # x̄ = ḡ · (1 - tanh² x). On the first-order pass's float arrays, the same three operations in one buffer
+    # the rule owns (a fresh ans²), not three: the recurrent layers run it once per step
+    if type(g) is _ndarray and type(ans) is _ndarray:
+        dtype = ans.dtype
+        if g.dtype is dtype and dtype.kind == "f":  # (the sweep gives g the shape of ans)
+            r = ans * ans
+            if type(r) is _ndarray:  # (a 0-d product is a NumPy scalar: no buffer to own)
+                np.subtract(1, r, r)  # out positionally: NumPy parses out= slower than a small op takes
+                return np.multiply(g, r, r)
+            return g * (1 - r)
+    return g * conj_of(1 - ans * ans)
+
+
+tanh = Primitive(
+    "tanh",
+    np.tanh,
+    vjp=(_tanh_vjp,),
+    jvp=(lambda t, ans, x: t * (1 - ans * ans),),  # d/dx tanh x = 1 - tanh² x
+    save=("ans",),
+    batch=_broadcasting,
+    partials=("1 - tanh²({0})",),
+    array_args=True,
+)
 arcsinh = elementwise("arcsinh", np.arcsinh, lambda ans, x: 1 / sqrt(x * x + 1), partials=("1/√({0}² + 1)",))
 arccosh = elementwise("arccosh", np.arccosh, lambda ans, x: 1 / sqrt(x * x - 1), partials=("1/√({0}² - 1)",))
 arctanh = elementwise("arctanh", np.arctanh, lambda ans, x: 1 / (1 - x * x), partials=("1/(1 - {0}²)",))

@@ -11,6 +11,7 @@ from ..core.batching_rules import ndim_of, reshape_to, shape_of
 from ..core.complex_parts import conj_of
 from ..core.primitive import Primitive, apply
 from ..core.shapes import broadcast_to as _broadcast_to
+from ..core.tensor import Tensor
 from . import elementwise as E
 from .contractions import _arr, tensordot_p
 from .join import stack
@@ -19,6 +20,9 @@ from .matmul_outer import outer_matmul
 from .shape import moveaxis as _moveaxis, reshape, swapaxes
 
 __all__ = ["matmul", "dot", "inner", "outer", "vdot", "kron", "cross"]
+
+_ndarray = np.ndarray
+_NO_KW = {}  # shared and never mutated: matmul takes no keywords
 
 
 def _mT(x):
@@ -30,7 +34,8 @@ def _mT(x):
 def _matmul(a, b):
     # OpenBLAS runs a gemm whose inner dimension is 1 several times slower than np.dot
     # (2-D) or the equivalent broadcast product: an outer product takes the faster (matmul_outer).
-    if a.ndim >= 2 and b.ndim >= 2 and a.shape[-1] == 1:
+    sa = a.shape
+    if sa and sa[-1] == 1 and a.ndim >= 2 and b.ndim >= 2:  # (the rare case first: one test for the rest)
         return outer_matmul(a, b) if a.ndim == 2 and b.ndim == 2 else np.multiply(a, b)
     return np.matmul(a, b)
 
@@ -45,6 +50,9 @@ def _promote(g, a, b):
 
 
 def _matmul_vjp_a(g, ans, a, b):
+    if type(g) is _ndarray and type(b) is _ndarray and b.ndim == 2 and a.ndim == 2 and b.dtype.kind != "c":
+        # the first-order pass (rules on ndarrays: matmul_p would run _matmul itself) on real matrices: ā = ḡ bᵀ
+        return _matmul(g, b.T)
     b = conj_of(b)  # ā = ḡ conj(b)ᵀ for complex operands (PyTorch's convention)
     if a.ndim > 1 and b.ndim > 1:
         return matmul_p(g, _mT(b))  # ā = ḡ bᵀ (the engine sums broadcast batch axes)
@@ -56,6 +64,8 @@ def _matmul_vjp_a(g, ans, a, b):
 
 
 def _matmul_vjp_b(g, ans, a, b):
+    if type(g) is _ndarray and type(a) is _ndarray and a.ndim == 2 and b.ndim == 2 and a.dtype.kind != "c":
+        return _matmul(a.T, g)  # as in _matmul_vjp_a: b̄ = aᵀ ḡ
     a = conj_of(a)  # b̄ = conj(a)ᵀ ḡ for complex operands
     if a.ndim > 1 and b.ndim > 1:
         return matmul_p(_mT(a), g)  # b̄ = aᵀ ḡ
@@ -148,6 +158,10 @@ def matmul(a, b):
     >>> cr.matmul(cr.ones((2, 3)), cr.ones((3,)))
     tensor([3., 3.])
     """
+    if type(a) is Tensor and type(b) is Tensor:  # the common case, with the fewest calls
+        sa, sb = a.data.shape, b.data.shape
+        if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:  # two matrices that line up: nothing else to check
+            return apply(matmul_p, (a, b), _NO_KW)
     a, b = _arr(a), _arr(b)
     _check_matmul("matmul", a, b)
     return matmul_p(a, b)
