@@ -98,6 +98,8 @@ class Jitted:
         else:
             leaves = args
             key = (key, state.grad)
+        if len({id(leaf) for leaf in leaves}) < len(leaves):  # an argument passed twice: another program
+            key = (key, _aliases(leaves))
         progs = self.cache.get(key)
         if progs is not None:
             self.cache.move_to_end(key)  # least recently used first out
@@ -179,6 +181,13 @@ def _must_run_eagerly(leaves):
             if leaf._fw is not None or (node is not None and node.prim is not None) or hasattr(leaf, "val"):
                 return True
     return False
+
+
+def _aliases(leaves):
+    """Which leaves are the same object (the index of each one's first occurrence): a trace of ``f(x, x)`` stores
+    one gradient into one Tensor, and writes in place into one array, so it is no program for ``f(x, y)``."""
+    first = {}
+    return tuple(first.setdefault(id(leaf), i) for i, leaf in enumerate(leaves))
 
 
 def _fast_key(args):

@@ -1,0 +1,32 @@
+"""cr.jit's signature and outputs: arguments passed twice, unhashable static arguments, what may be returned."""
+
+import numpy as np
+
+import chainrule as cr
+
+
+def test_an_argument_passed_twice_is_another_signature():
+    # Traced with f(x, x), the program stores one gradient into the one Tensor; replayed for f(x, y) it would
+    # give y the sum of both and x none (and the other way round): aliasing is part of the signature.
+    def f(a, b):
+        loss = (a * b).sum()
+        loss.backward()
+        return loss
+
+    for first, second in (("same", "distinct"), ("distinct", "same")):
+        j = cr.jit(f)
+        for kind in (first, second):
+            x = cr.tensor([1.0, 2.0], requires_grad=True)
+            y = cr.tensor([3.0, 4.0], requires_grad=True)
+            if kind == "same":
+                j(x, x)
+                np.testing.assert_array_equal(x.grad.data, [2.0, 4.0])
+            else:
+                j(x, y)
+                np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+                np.testing.assert_array_equal(y.grad.data, [1.0, 2.0])
+        assert j.traces == 2
+    g = cr.jit(lambda a, b: a + b)
+    one = np.ones(3)
+    g(one, one), g(one, np.ones(3)), g(one, one)
+    assert g.traces == 2
