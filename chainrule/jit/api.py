@@ -231,8 +231,24 @@ def _static(x):
     try:
         hash(x)
     except TypeError:
-        return ("id", id(x))
+        return ("id", _Identity(x))
     return ("S", type(x), x)
+
+
+class _Identity:
+    """An unhashable static argument in a key: compared by identity, and held, so that its id is not given to
+    another object (a new one at a freed one's address would find the old one's program)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return type(other) is _Identity and other.obj is self.obj
 
 
 def _rebuild(x, it, static):

@@ -30,3 +30,19 @@ def test_an_argument_passed_twice_is_another_signature():
     one = np.ones(3)
     g(one, one), g(one, np.ones(3)), g(one, one)
     assert g.traces == 2
+
+
+def test_an_unhashable_static_argument_freed_and_replaced_is_never_mistaken_for_it():
+    # Keyed by id alone, a new object at the address of a freed one replayed the old one's values.
+    class Config:
+        __hash__ = None
+
+        def __init__(self, scale):
+            self.scale = scale
+
+    f = cr.jit(lambda x, c: x * c.scale, warn_after=10**6)
+    x = np.ones(2)
+    for s in range(20):
+        c = Config(float(s))
+        np.testing.assert_array_equal(f(x, c), [float(s)] * 2)
+        del c
