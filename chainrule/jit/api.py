@@ -273,7 +273,16 @@ def _out_tree(x, leaves):
         return (dict, {k: _out_tree(v, leaves) for k, v in x.items()})
     if hasattr(x, "_fields") and isinstance(x, tuple):
         return (type(x), [_out_tree(v, leaves) for v in x])
-    return ("static", x)
+    if x is None or t in _STATIC_OUTPUTS or isinstance(x, np.generic):
+        return ("static", x)
+    # any other object would come back from every replay as the one made at trace time, with its trace-time values
+    raise TypeError(
+        f"cr.jit: the jitted function returned a {t.__module__}.{t.__qualname__}, which a replay cannot rebuild "
+        f"(every call would return the object made when it was traced); return Tensors, arrays, Python "
+        f"numbers and strings, and tuples, lists, dicts and namedtuples of them (dict(...) of a mapping)")
+
+
+_STATIC_OUTPUTS = {bool, int, float, complex, str, bytes}
 
 
 def _unflatten(tree, it):

@@ -1,6 +1,7 @@
 """cr.jit's signature and outputs: arguments passed twice, unhashable static arguments, what may be returned."""
 
 import numpy as np
+import pytest
 
 import chainrule as cr
 
@@ -46,3 +47,24 @@ def test_an_unhashable_static_argument_freed_and_replaced_is_never_mistaken_for_
         c = Config(float(s))
         np.testing.assert_array_equal(f(x, c), [float(s)] * 2)
         del c
+
+
+@pytest.mark.parametrize("make", [
+    lambda y: __import__("types").SimpleNamespace(y=y),
+    lambda y: __import__("collections").OrderedDict(y=y),
+    lambda y: {y.shape[0]: [object()]},
+])
+def test_an_output_that_cannot_be_replayed_raises(make):
+    # A replay returns the leaves it computed, put back into the output's structure; any other object would be
+    # the one made at trace time, with trace-time values, on every call.
+    f = cr.jit(lambda x: make(x * 2))
+    with pytest.raises(TypeError, match="cr.jit.*returned.*tuples, lists, dicts"):
+        f(np.ones(3))
+
+
+def test_outputs_of_scalars_and_strings_are_static():
+    f = cr.jit(lambda x: (x * 2, "label", 3, 2.5, None, np.float32(1.5), {"n": x.shape[0]}))
+    f(np.ones(3))
+    out = f(np.full(3, 2.0))
+    np.testing.assert_array_equal(out[0], [4.0] * 3)
+    assert out[1:] == ("label", 3, 2.5, None, np.float32(1.5), {"n": 3})
