@@ -298,3 +298,12 @@ def test_a_workers_key_error_reads_as_text():
     text = str(err.value)
     assert "\\n" not in text and "\nOriginal Traceback" in text and "sample 5 is broken" in text
     assert text.startswith("Caught KeyError in DataLoader worker process 0")
+
+
+def test_a_workers_stop_iteration_does_not_end_the_epoch_quietly():
+    # raised again as StopIteration in __next__, it would end the for loop early with no error; without workers
+    # the loader's generator turns it into a RuntimeError (PEP 479)
+    with pytest.raises(RuntimeError, match="StopIteration"):
+        list(DataLoader(Fails(5, StopIteration), batch_size=2))
+    with pytest.raises(RuntimeError, match="Caught StopIteration in DataLoader worker process 0"):
+        list(DataLoader(Fails(5, StopIteration), batch_size=2, num_workers=2))
