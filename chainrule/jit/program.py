@@ -72,6 +72,10 @@ def _generate(rec, leaves_kind, outputs, stats):
             continue
         if ins.fn in _SHAPE_ONLY or all(r in const for r in ins.refs):
             const.update(ins.outs)
+    # the trace's own arrays went to the caller (the first call's results, the .grad and .data it stored): the
+    # program keeps copies of its constants, so that what the caller does to those never reaches a replay
+    for s in const:
+        rec.const[s] = rec.const[s].copy()
     # -- outputs and stores escape: they get fresh arrays on every call
     escapes = set(rec.escapes)
     out_slots = [o[1] for o in outputs if o[0] == "slot"]

@@ -68,3 +68,29 @@ def test_outputs_of_scalars_and_strings_are_static():
     out = f(np.full(3, 2.0))
     np.testing.assert_array_equal(out[0], [4.0] * 3)
     assert out[1:] == ("label", 3, 2.5, None, np.float32(1.5), {"n": 3})
+
+
+def test_what_the_tracing_call_hands_out_is_not_the_programs_constant():
+    # The first call returns (and stores) the arrays the trace computed; a folded constant among them was the
+    # very array the program returns copies of, so changing it in place changed every later replay.
+    def f(x):
+        c = np.arange(3.0) * 2
+        return x + c, c
+
+    j = cr.jit(f)
+    _, c = j(np.zeros(3))
+    c += 100
+    for out in j(np.zeros(3)):
+        np.testing.assert_array_equal(out, [0.0, 2.0, 4.0])
+
+    w = cr.tensor(np.ones(3), requires_grad=True)
+
+    def g(x):
+        w.grad = cr.tensor(np.arange(3.0) * 2)
+        return (x * w).sum()
+
+    k = cr.jit(g)
+    k(np.ones(3))
+    w.grad.data += 100
+    k(np.ones(3))
+    np.testing.assert_array_equal(w.grad.data, [0.0, 2.0, 4.0])
