@@ -102,7 +102,10 @@ class Jitted:
             key = (key, _aliases(leaves))
         progs = self.cache.get(key)
         if progs is not None:
-            self.cache.move_to_end(key)  # least recently used first out
+            try:
+                self.cache.move_to_end(key)  # least recently used first out
+            except KeyError:  # another thread's trace evicted it just now: the programs found still replay
+                pass
             for prog, out_tree in progs:
                 if prog.guards and not prog.check(*leaves):
                     continue
@@ -156,7 +159,10 @@ class Jitted:
         self.traces += 1
         progs = self.cache.setdefault(key, [])
         progs.append((prog, out_tree))
-        self.cache.move_to_end(key)
+        try:
+            self.cache.move_to_end(key)
+        except KeyError:  # another thread's trace evicted it just now (max_cache 1): it is traced again when asked
+            pass
         while len(self.cache) > self.max_cache:
             self.cache.popitem(last=False)
         n = self.traces

@@ -94,3 +94,21 @@ def test_what_the_tracing_call_hands_out_is_not_the_programs_constant():
     w.grad.data += 100
     k(np.ones(3))
     np.testing.assert_array_equal(w.grad.data, [0.0, 2.0, 4.0])
+
+
+def test_a_signature_evicted_by_another_thread_between_lookup_and_use_still_replays():
+    # Another thread's trace may evict the signature this call has just found (max_cache): the program found is
+    # still good, and marking it recently used must not raise KeyError.
+    from collections import OrderedDict
+
+    class Evicting(OrderedDict):
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            if found is not None:
+                self.pop(key)  # what the other thread's popitem does at this moment
+            return found
+
+    f = cr.jit(lambda x: x * 2)
+    f(np.ones(2))
+    f.cache = Evicting(f.cache)
+    np.testing.assert_array_equal(f(np.full(2, 3.0)), [6.0, 6.0])
