@@ -25,11 +25,11 @@ class Program:
     """
 
     def __init__(self, rec, leaves_kind, outputs):
-        self.guards = [(obj, none) for obj, none in rec.guards]
         self.lock = threading.Lock()
         self.nin = len(leaves_kind)
         self.stats = {}
         self.source, namespace = _generate(rec, leaves_kind, outputs, self.stats)
+        self.guards = self.stats["guards"]  # how many conditions ``check`` tests (0: none, no call)
         exec(compile(self.source, "<cr.jit replay>", "exec"), namespace)  # noqa: S102 - our own generated code
         self.run = namespace["replay"]
         self.check = namespace["guards"]
@@ -153,8 +153,15 @@ def _generate(rec, leaves_kind, outputs, stats):
     body = "\n    ".join(lines) if lines else "pass"
     source = f"def replay({params}):\n    {body}\n    return ({', '.join(rets)}{',' if rets else ''})\n"
     conds = [f"({objname(obj)}._grad is None) is {none}" for obj, none in rec.guards]
+    # state rebound to another shape or dtype (parameters made float32, resized) is no input of this program: it
+    # would compute in the old dtype (its buffers'), or fail inside NumPy; such a call traces again
+    for i, ins in enumerate(code):
+        if live[i] and ins.kind in ("load", "loadgrad"):
+            shape, dtype, _ = rec.meta[ins.outs[0]]
+            data = f"{objname(ins.obj)}{'._grad' if ins.kind == 'loadgrad' else ''}.data"
+            conds.append(f"{data}.shape == {name(shape)} and {data}.dtype == {name(dtype)}")
     source += f"\ndef guards({params}):\n    return {' and '.join(conds) if conds else 'True'}\n"
-    stats.update(traced=len(code), kept=kept, folded=len(const), buffers=buffers)
+    stats.update(traced=len(code), kept=kept, folded=len(const), buffers=buffers, guards=len(conds))
     return source, ns
 
 

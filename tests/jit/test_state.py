@@ -1,0 +1,39 @@
+"""cr.jit and the state it loads: a parameter rebound to another dtype or shape between calls."""
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+
+
+def test_a_parameter_rebound_to_another_dtype_or_shape_traces_again():
+    # The program was made for the loaded arrays' shapes and dtypes: replayed on a float32 parameter it computed
+    # in float64 (its buffers'), silently; on another shape it failed inside NumPy.
+    w = cr.tensor(np.ones((3, 3)), requires_grad=True)
+
+    def f(x):
+        w.grad = None
+        loss = ((cr.tanh(x @ w) * 2 + 1) ** 2).sum()
+        loss.backward()
+        return loss
+
+    j = cr.jit(f)
+    x = cr.tensor(np.full((2, 3), 0.5, dtype=np.float32))
+    j(x), j(x)
+    assert j.traces == 1
+    for data in (np.full((3, 3), 0.5, dtype=np.float32), np.full((3, 3), 2.0)):
+        w.data = data
+        want = f(x)
+        want_grad = w.grad.data
+        for _ in range(2):
+            got = j(x)
+            assert got.data.dtype == want.data.dtype and w.grad.data.dtype == want_grad.dtype
+            np.testing.assert_array_equal(got.data, want.data)
+            np.testing.assert_array_equal(w.grad.data, want_grad)
+    assert j.traces == 2  # float64 again: the first program
+    w.data = np.ones((3, 4))
+    with pytest.raises(ValueError) as eager:
+        f(x)
+    with pytest.raises(ValueError) as jitted:
+        j(x)
+    assert str(jitted.value) == str(eager.value)
