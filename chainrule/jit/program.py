@@ -154,9 +154,10 @@ def _generate(rec, leaves_kind, outputs, stats):
     source = f"def replay({params}):\n    {body}\n    return ({', '.join(rets)}{',' if rets else ''})\n"
     conds = [f"({objname(obj)}._grad is None) is {none}" for obj, none in rec.guards]
     # state rebound to another shape or dtype (parameters made float32, resized) is no input of this program: it
-    # would compute in the old dtype (its buffers'), or fail inside NumPy; such a call traces again
+    # would compute in the old dtype (its buffers'), or fail inside NumPy; such a call traces again (what the
+    # program itself wrote before reading it, a .grad read after opt.step(), is not there yet when it begins)
     for i, ins in enumerate(code):
-        if live[i] and ins.kind in ("load", "loadgrad"):
+        if live[i] and ins.kind in ("load", "loadgrad") and ins.outs[0] in rec.state_slots:
             shape, dtype, _ = rec.meta[ins.outs[0]]
             data = f"{objname(ins.obj)}{'._grad' if ins.kind == 'loadgrad' else ''}.data"
             conds.append(f"{data}.shape == {name(shape)} and {data}.dtype == {name(dtype)}")

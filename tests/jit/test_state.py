@@ -37,3 +37,32 @@ def test_a_parameter_rebound_to_another_dtype_or_shape_traces_again():
     with pytest.raises(ValueError) as jitted:
         j(x)
     assert str(jitted.value) == str(eager.value)
+
+
+def test_a_grad_read_after_a_host_call_is_no_guard_on_the_calls_start():
+    # Read after opt.step(), w.grad is the one this very trace stored: guarding its presence at the start of the
+    # call (where it is None) failed on every call, traced again each time and kept every program.
+    def make():
+        w = cr.tensor(np.ones(3), requires_grad=True)
+        opt = cr.optim.SGD([w], lr=0.1)
+
+        def step(x):
+            loss = (x * w).sum()
+            loss.backward()
+            opt.step()
+            size = (w.grad * w.grad).sum()  # logged after the step
+            w.grad = None
+            return loss, size
+
+        return w, step
+
+    w1, eager = make()
+    w2, jitted = make()
+    jitted = cr.jit(jitted)
+    for i in range(5):
+        x = np.full(3, float(i + 1))
+        for a, b in zip(eager(x), jitted(x)):
+            np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(w1.data, w2.data)
+        assert w2.grad is None
+    assert jitted.traces == 1 and len(jitted.programs()) == 1
