@@ -159,6 +159,8 @@ class Jitted:
         self.traces += 1
         progs = self.cache.setdefault(key, [])
         progs.append((prog, out_tree))
+        if len(progs) > self.max_cache:  # guards that keep failing (state changing shape): bounded as well
+            del progs[0]
         try:
             self.cache.move_to_end(key)
         except KeyError:  # another thread's trace evicted it just now (max_cache 1): it is traced again when asked

@@ -66,3 +66,17 @@ def test_a_grad_read_after_a_host_call_is_no_guard_on_the_calls_start():
         np.testing.assert_array_equal(w1.data, w2.data)
         assert w2.grad is None
     assert jitted.traces == 1 and len(jitted.programs()) == 1
+
+
+def test_the_programs_of_one_signature_are_bounded_too():
+    # State rebound to a new shape on every call traces a program per call under the same signature: those are
+    # bounded like the signatures (max_cache), the least recently traced dropped first.
+    w = cr.tensor(np.ones(1))
+    j = cr.jit(lambda x: x + w.data.sum(), max_cache=4, warn_after=10**6)
+    for n in range(1, 21):
+        w.data = np.ones(n)
+        np.testing.assert_array_equal(j(np.zeros(2)), [float(n)] * 2)
+    assert j.traces == 20 and len(j.programs()) == 4
+    w.data = np.ones(20)
+    j(np.zeros(2))
+    assert j.traces == 20  # the newest is kept
