@@ -135,10 +135,14 @@ _NP_RANDOM = ("rand", "randn", "random", "random_sample", "normal", "uniform", "
               "standard_normal", "binomial", "poisson", "exponential", "beta", "gamma", "bernoulli", "integers")
 
 
-def _np_draw(fn):
+# Draws that permute their argument in place: the call, not its swaps, is what each replay must make again.
+_NP_IN_PLACE = ("shuffle",)
+
+
+def _np_draw(fn, mutates=()):
     def draw(*args, **kw):
         if _rec() is not None:
-            return record(fn, args, kw, effect=True)
+            return record(fn, args, kw, effect=True, mutates=mutates)
         return fn(*args, **kw)
 
     return draw
@@ -146,10 +150,10 @@ def _np_draw(fn):
 
 def _swap_opaque():
     undo = []
-    for attr in _NP_RANDOM:
+    for attr in _NP_RANDOM + _NP_IN_PLACE:
         fn = getattr(np.random, attr, None)
         if fn is not None:
-            setattr(np.random, attr, _np_draw(fn))
+            setattr(np.random, attr, _np_draw(fn, (0,) if attr in _NP_IN_PLACE else ()))
             undo.append((np.random, attr, fn))
     for module_name, attr in _OPAQUE:
         module = sys.modules.get(module_name)
