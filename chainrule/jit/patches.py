@@ -131,8 +131,14 @@ def _opaque(fn):
 
 
 # NumPy's legacy global generator: a draw inside a trace is drawn again on each replay.
-_NP_RANDOM = ("rand", "randn", "random", "random_sample", "normal", "uniform", "randint", "choice", "permutation",
-              "standard_normal", "binomial", "poisson", "exponential", "beta", "gamma", "bernoulli", "integers")
+# Every draw of its RandomState and the module's aliases (one left out was a constant of the program).
+_NP_RANDOM = ("rand", "randn", "random", "random_sample", "ranf", "sample", "normal", "uniform", "randint",
+              "random_integers", "choice", "permutation", "standard_normal", "binomial", "poisson", "exponential",
+              "beta", "gamma", "chisquare", "dirichlet", "f", "geometric", "gumbel", "hypergeometric", "laplace",
+              "logistic", "lognormal", "logseries", "multinomial", "multivariate_normal", "negative_binomial",
+              "noncentral_chisquare", "noncentral_f", "pareto", "power", "rayleigh", "standard_cauchy",
+              "standard_exponential", "standard_gamma", "standard_t", "triangular", "vonmises", "wald", "weibull",
+              "zipf", "bytes", "tomaxint")
 
 
 # Draws that permute their argument in place: the call, not its swaps, is what each replay must make again.
