@@ -239,6 +239,11 @@ def _static(x):
     try:
         hash(x)
     except TypeError:
+        t = type(x)
+        if t is list or t is tuple:  # a static list (or a tuple holding one) is keyed by its value, as documented
+            return (t, tuple([_static(v) for v in x]))
+        if t is dict:
+            return (dict, tuple([(k, _static(v)) for k, v in x.items()]))
         return ("id", _Identity(x))
     return ("S", type(x), x)
 

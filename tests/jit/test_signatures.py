@@ -112,3 +112,16 @@ def test_a_signature_evicted_by_another_thread_between_lookup_and_use_still_repl
     f(np.ones(2))
     f.cache = Evicting(f.cache)
     np.testing.assert_array_equal(f(np.full(2, 3.0)), [6.0, 6.0])
+
+
+def test_a_static_list_or_dict_is_keyed_by_its_value():
+    # the documented signature holds static arguments' values: equal lists made afresh on each call replay, a
+    # different one traces again (keyed by identity, each fresh list traced anew, or by id, a freed one's reused)
+    f = cr.jit(lambda x, sizes, opts: x * sum(sizes) + opts["shift"], static_argnums=(1, 2), warn_after=10**6)
+    x = np.ones(2)
+    for _ in range(10):
+        np.testing.assert_array_equal(f(x, [2, 3], {"shift": 1.0}), [6.0, 6.0])
+    assert f.traces == 1
+    np.testing.assert_array_equal(f(x, [2, 4], {"shift": 1.0}), [7.0, 7.0])
+    np.testing.assert_array_equal(f(x, [2, 3], {"shift": 2.0}), [7.0, 7.0])
+    assert f.traces == 3
