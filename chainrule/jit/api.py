@@ -123,8 +123,14 @@ class Jitted:
         return [prog for progs in self.cache.values() for prog, _ in progs]
 
     def _trace(self, key, args, kw, leaves):
+        rec = Recorder()
+        try:
+            return self._record(rec, key, args, kw, leaves)
+        finally:
+            rec.close()
+
+    def _record(self, rec, key, args, kw, leaves):
         with _LOCK:
-            rec = Recorder()
             kinds = []
             restore = []
             with tracing(rec):
@@ -173,7 +179,7 @@ class Jitted:
                 f"cr.jit: {getattr(self.f, '__qualname__', self.f)} has been traced {n} times (each new "
                 f"combination of shapes, dtypes, static arguments or Python values in its arguments traces again); "
                 f"pass arrays rather than Python numbers, or fix the shapes (pad the last batch)",
-                RetraceWarning, stacklevel=3)
+                RetraceWarning, stacklevel=4)
         first = [_first_value(leaf) for leaf in out_leaves]
         return _unflatten(out_tree, iter(first))
 

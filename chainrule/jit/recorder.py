@@ -330,6 +330,12 @@ class Recorder:
         self.code.append(Instr("check", value, (tv,), effect=True, refs=tuple(r for r, _ in pairs)))
         return value
 
+    def close(self):
+        """Let go of what the trace held, once its program is made (or it failed): the Tensors it made hold
+        traced values, which point back here, so the trace's every array would wait for the cycle collector."""
+        for held in (self.keep, self.loads, self.stored, self.code, self.const, self.guards):
+            held.clear()
+
     def _hold(self, obj):
         if id(obj) not in self.args:
             self.keep.append(obj)
