@@ -66,7 +66,10 @@ class Traced(np.ndarray):
             if not issubclass(t, _ndarray):
                 return NotImplemented
         args, kwargs = _out_by_name(func, args, kwargs)
-        return record(func, args, kwargs, mutates=_MUTATING.get(func, ()))
+        mutates = _MUTATING.get(func, ())
+        if func is np.nan_to_num and not kwargs.get("copy", args[1] if len(args) > 1 else True):
+            mutates = (0,)  # copy=False: it writes into its argument (and returns it)
+        return record(func, args, kwargs, mutates=mutates)
 
     # ---- values that would leave the trace -------------------------------------------------
     def item(self, *args):

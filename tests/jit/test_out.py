@@ -27,3 +27,22 @@ def test_a_positional_out_is_a_recorded_write(body):
         x = np.array([[1.0, 2.0], [3.0, 4.0]]) * s
         np.testing.assert_array_equal(j(x), f(x))
     assert j.traces == 1
+
+
+@pytest.mark.parametrize("call", [
+    lambda y: np.nan_to_num(y, copy=False, neginf=-5.0),
+    lambda y: np.nan_to_num(y, False, neginf=-5.0),
+])
+def test_nan_to_num_in_place_is_a_recorded_write(call):
+    # with copy=False it writes into its argument and returns it: taken for "its input given back", nothing was
+    # recorded, and replays left the -inf in place
+    def f(x):
+        y = x * 1
+        call(y)
+        return y * 1
+
+    j = cr.jit(f)
+    for _ in range(2):
+        np.testing.assert_array_equal(j(np.array([-np.inf, 1.0])), [-5.0, 1.0])
+    g = cr.jit(lambda x: np.nan_to_num(x * 1) + x)  # the copying one stays a plain call
+    np.testing.assert_array_equal(g(np.array([np.nan, 1.0])), [np.nan, 2.0])
