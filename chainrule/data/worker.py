@@ -103,11 +103,24 @@ class _Failure:
 
     def reraise(self):
         msg = f"Caught {self.name} {self.where}.\nOriginal {self.text}"
+        if issubclass(self.exc_type, KeyError):  # its str is the repr of the message: keep the lines as lines
+            msg = _Message(msg)
+        if issubclass(self.exc_type, (StopIteration, StopAsyncIteration)):
+            # raised from __next__ it would end the epoch early and quietly (without workers the loader's
+            # generator makes it a RuntimeError, PEP 479)
+            raise RuntimeError(msg)
         try:
             exc = self.exc_type(msg)
         except Exception:  # a constructor that wants other arguments: the text still names the original
             exc = RuntimeError(msg)
         raise exc
+
+
+class _Message(str):
+    """A KeyError's message whose repr is itself (KeyError shows the repr of its argument)."""
+
+    def __repr__(self):
+        return str(self)
 
 
 # NOTE: only our own batches, between processes we started, are serialised, with the pickler multiprocessing's

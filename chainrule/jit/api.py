@@ -98,9 +98,14 @@ class Jitted:
         else:
             leaves = args
             key = (key, state.grad)
+        if len({id(leaf) for leaf in leaves}) < len(leaves):  # an argument passed twice: another program
+            key = (key, _aliases(leaves))
         progs = self.cache.get(key)
         if progs is not None:
-            self.cache.move_to_end(key)  # least recently used first out
+            try:
+                self.cache.move_to_end(key)  # least recently used first out
+            except KeyError:  # another thread's trace evicted it just now: the programs found still replay
+                pass
             for prog, out_tree in progs:
                 if prog.guards and not prog.check(*leaves):
                     continue
@@ -118,8 +123,14 @@ class Jitted:
         return [prog for progs in self.cache.values() for prog, _ in progs]
 
     def _trace(self, key, args, kw, leaves):
+        rec = Recorder()
+        try:
+            return self._record(rec, key, args, kw, leaves)
+        finally:
+            rec.close()
+
+    def _record(self, rec, key, args, kw, leaves):
         with _LOCK:
-            rec = Recorder()
             kinds = []
             restore = []
             with tracing(rec):
@@ -154,7 +165,12 @@ class Jitted:
         self.traces += 1
         progs = self.cache.setdefault(key, [])
         progs.append((prog, out_tree))
-        self.cache.move_to_end(key)
+        if len(progs) > self.max_cache:  # guards that keep failing (state changing shape): bounded as well
+            del progs[0]
+        try:
+            self.cache.move_to_end(key)
+        except KeyError:  # another thread's trace evicted it just now (max_cache 1): it is traced again when asked
+            pass
         while len(self.cache) > self.max_cache:
             self.cache.popitem(last=False)
         n = self.traces
@@ -163,7 +179,7 @@ class Jitted:
                 f"cr.jit: {getattr(self.f, '__qualname__', self.f)} has been traced {n} times (each new "
                 f"combination of shapes, dtypes, static arguments or Python values in its arguments traces again); "
                 f"pass arrays rather than Python numbers, or fix the shapes (pad the last batch)",
-                RetraceWarning, stacklevel=3)
+                RetraceWarning, stacklevel=4)
         first = [_first_value(leaf) for leaf in out_leaves]
         return _unflatten(out_tree, iter(first))
 
@@ -179,6 +195,13 @@ def _must_run_eagerly(leaves):
             if leaf._fw is not None or (node is not None and node.prim is not None) or hasattr(leaf, "val"):
                 return True
     return False
+
+
+def _aliases(leaves):
+    """Which leaves are the same object (the index of each one's first occurrence): a trace of ``f(x, x)`` stores
+    one gradient into one Tensor, and writes in place into one array, so it is no program for ``f(x, y)``."""
+    first = {}
+    return tuple(first.setdefault(id(leaf), i) for i, leaf in enumerate(leaves))
 
 
 def _fast_key(args):
@@ -222,8 +245,29 @@ def _static(x):
     try:
         hash(x)
     except TypeError:
-        return ("id", id(x))
+        t = type(x)
+        if t is list or t is tuple:  # a static list (or a tuple holding one) is keyed by its value, as documented
+            return (t, tuple([_static(v) for v in x]))
+        if t is dict:
+            return (dict, tuple([(k, _static(v)) for k, v in x.items()]))
+        return ("id", _Identity(x))
     return ("S", type(x), x)
+
+
+class _Identity:
+    """An unhashable static argument in a key: compared by identity, and held, so that its id is not given to
+    another object (a new one at a freed one's address would find the old one's program)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __eq__(self, other):
+        return type(other) is _Identity and other.obj is self.obj
 
 
 def _rebuild(x, it, static):
@@ -248,7 +292,16 @@ def _out_tree(x, leaves):
         return (dict, {k: _out_tree(v, leaves) for k, v in x.items()})
     if hasattr(x, "_fields") and isinstance(x, tuple):
         return (type(x), [_out_tree(v, leaves) for v in x])
-    return ("static", x)
+    if x is None or t in _STATIC_OUTPUTS or isinstance(x, np.generic):
+        return ("static", x)
+    # any other object would come back from every replay as the one made at trace time, with its trace-time values
+    raise TypeError(
+        f"cr.jit: the jitted function returned a {t.__module__}.{t.__qualname__}, which a replay cannot rebuild "
+        f"(every call would return the object made when it was traced); return Tensors, arrays, Python "
+        f"numbers and strings, and tuples, lists, dicts and namedtuples of them (dict(...) of a mapping)")
+
+
+_STATIC_OUTPUTS = {bool, int, float, complex, str, bytes}
 
 
 def _unflatten(tree, it):

@@ -131,14 +131,24 @@ def _opaque(fn):
 
 
 # NumPy's legacy global generator: a draw inside a trace is drawn again on each replay.
-_NP_RANDOM = ("rand", "randn", "random", "random_sample", "normal", "uniform", "randint", "choice", "permutation",
-              "standard_normal", "binomial", "poisson", "exponential", "beta", "gamma", "bernoulli", "integers")
+# Every draw of its RandomState and the module's aliases (one left out was a constant of the program).
+_NP_RANDOM = ("rand", "randn", "random", "random_sample", "ranf", "sample", "normal", "uniform", "randint",
+              "random_integers", "choice", "permutation", "standard_normal", "binomial", "poisson", "exponential",
+              "beta", "gamma", "chisquare", "dirichlet", "f", "geometric", "gumbel", "hypergeometric", "laplace",
+              "logistic", "lognormal", "logseries", "multinomial", "multivariate_normal", "negative_binomial",
+              "noncentral_chisquare", "noncentral_f", "pareto", "power", "rayleigh", "standard_cauchy",
+              "standard_exponential", "standard_gamma", "standard_t", "triangular", "vonmises", "wald", "weibull",
+              "zipf", "bytes", "tomaxint")
 
 
-def _np_draw(fn):
+# Draws that permute their argument in place: the call, not its swaps, is what each replay must make again.
+_NP_IN_PLACE = ("shuffle",)
+
+
+def _np_draw(fn, mutates=()):
     def draw(*args, **kw):
         if _rec() is not None:
-            return record(fn, args, kw, effect=True)
+            return record(fn, args, kw, effect=True, mutates=mutates)
         return fn(*args, **kw)
 
     return draw
@@ -146,10 +156,10 @@ def _np_draw(fn):
 
 def _swap_opaque():
     undo = []
-    for attr in _NP_RANDOM:
+    for attr in _NP_RANDOM + _NP_IN_PLACE:
         fn = getattr(np.random, attr, None)
         if fn is not None:
-            setattr(np.random, attr, _np_draw(fn))
+            setattr(np.random, attr, _np_draw(fn, (0,) if attr in _NP_IN_PLACE else ()))
             undo.append((np.random, attr, fn))
     for module_name, attr in _OPAQUE:
         module = sys.modules.get(module_name)

@@ -25,11 +25,11 @@ class Program:
     """
 
     def __init__(self, rec, leaves_kind, outputs):
-        self.guards = [(obj, none) for obj, none in rec.guards]
         self.lock = threading.Lock()
         self.nin = len(leaves_kind)
         self.stats = {}
         self.source, namespace = _generate(rec, leaves_kind, outputs, self.stats)
+        self.guards = self.stats["guards"]  # how many conditions ``check`` tests (0: none, no call)
         exec(compile(self.source, "<cr.jit replay>", "exec"), namespace)  # noqa: S102 - our own generated code
         self.run = namespace["replay"]
         self.check = namespace["guards"]
@@ -72,6 +72,10 @@ def _generate(rec, leaves_kind, outputs, stats):
             continue
         if ins.fn in _SHAPE_ONLY or all(r in const for r in ins.refs):
             const.update(ins.outs)
+    # the trace's own arrays went to the caller (the first call's results, the .grad and .data it stored): the
+    # program keeps copies of its constants, so that what the caller does to those never reaches a replay
+    for s in const:
+        rec.const[s] = rec.const[s].copy()
     # -- outputs and stores escape: they get fresh arrays on every call
     escapes = set(rec.escapes)
     out_slots = [o[1] for o in outputs if o[0] == "slot"]
@@ -149,8 +153,16 @@ def _generate(rec, leaves_kind, outputs, stats):
     body = "\n    ".join(lines) if lines else "pass"
     source = f"def replay({params}):\n    {body}\n    return ({', '.join(rets)}{',' if rets else ''})\n"
     conds = [f"({objname(obj)}._grad is None) is {none}" for obj, none in rec.guards]
+    # state rebound to another shape or dtype (parameters made float32, resized) is no input of this program: it
+    # would compute in the old dtype (its buffers'), or fail inside NumPy; such a call traces again (what the
+    # program itself wrote before reading it, a .grad read after opt.step(), is not there yet when it begins)
+    for i, ins in enumerate(code):
+        if live[i] and ins.kind in ("load", "loadgrad") and ins.outs[0] in rec.state_slots:
+            shape, dtype, _ = rec.meta[ins.outs[0]]
+            data = f"{objname(ins.obj)}{'._grad' if ins.kind == 'loadgrad' else ''}.data"
+            conds.append(f"{data}.shape == {name(shape)} and {data}.dtype == {name(dtype)}")
     source += f"\ndef guards({params}):\n    return {' and '.join(conds) if conds else 'True'}\n"
-    stats.update(traced=len(code), kept=kept, folded=len(const), buffers=buffers)
+    stats.update(traced=len(code), kept=kept, folded=len(const), buffers=buffers, guards=len(conds))
     return source, ns
 
 

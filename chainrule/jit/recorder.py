@@ -74,6 +74,8 @@ class Recorder:
         self.escapes = set()  # slots returned or stored (never given a reused buffer)
         self.loads = {}  # (id(obj), attr) -> what the read returned
         self.written = set()  # (id(obj), attr) written during the trace
+        self.stored_keys = set()  # the same, never cleared (a host call clears ``written``)
+        self.state_slots = set()  # loads of state as it was when the call began (nothing before wrote it)
         self.new = set()  # ids of Tensors made during the trace (their attributes are no state)
         self.keep = []  # keeps those Tensors alive, so their ids stay unique
         self.args = {}  # id(Tensor argument) -> its leaf index
@@ -217,6 +219,8 @@ class Recorder:
         if hit is not None:
             return hit
         t = self._slot(raw)
+        if key not in self.stored_keys:
+            self.state_slots.add(t._r)
         self.code.append(Instr("load", "data", outs=(t._r,), obj=obj))
         self.loads[key] = t
         self._hold(obj)
@@ -226,7 +230,8 @@ class Recorder:
         key = (id(obj), "_grad")
         if key in self.loads:
             return self.loads[key]
-        self.guards.append((obj, g is None))
+        if key not in self.stored_keys:  # written earlier in the trace, its presence is the program's own doing
+            self.guards.append((obj, g is None))
         self._hold(obj)
         if g is None:
             self.loads[key] = None
@@ -236,6 +241,8 @@ class Recorder:
             self.loads[key] = g
             return g
         t = self._slot(raw)
+        if key not in self.stored_keys:
+            self.state_slots.add(t._r)
         self.code.append(Instr("loadgrad", "_grad", outs=(t._r,), obj=obj))
         out = wrap(t)
         self.loads[key] = out
@@ -246,6 +253,7 @@ class Recorder:
         key = (id(obj), attr)
         self.loads.pop(key, None)
         self.written.add(key)
+        self.stored_keys.add(key)
         self.stored[id(obj)] = obj
         self._hold(obj)
         pairs = []
@@ -321,6 +329,12 @@ class Recorder:
         value = bool(raw)
         self.code.append(Instr("check", value, (tv,), effect=True, refs=tuple(r for r, _ in pairs)))
         return value
+
+    def close(self):
+        """Let go of what the trace held, once its program is made (or it failed): the Tensors it made hold
+        traced values, which point back here, so the trace's every array would wait for the cycle collector."""
+        for held in (self.keep, self.loads, self.stored, self.code, self.const, self.guards):
+            held.clear()
 
     def _hold(self, obj):
         if id(obj) not in self.args:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import operator
 import os
 import sys
@@ -64,7 +65,11 @@ class Traced(np.ndarray):
         for t in types:
             if not issubclass(t, _ndarray):
                 return NotImplemented
-        return record(func, args, kwargs, mutates=_MUTATING.get(func, ()))
+        args, kwargs = _out_by_name(func, args, kwargs)
+        mutates = _MUTATING.get(func, ())
+        if func is np.nan_to_num and not kwargs.get("copy", args[1] if len(args) > 1 else True):
+            mutates = (0,)  # copy=False: it writes into its argument (and returns it)
+        return record(func, args, kwargs, mutates=mutates)
 
     # ---- values that would leave the trace -------------------------------------------------
     def item(self, *args):
@@ -141,8 +146,47 @@ def _concrete(t, call):
     return value
 
 
+# ``out`` given positionally (np.dot(a, b, out), x.cumsum(0, None, out)): the recorder sees writes through
+# ``out=`` only, so it and the parameters after it are passed by name. function -> (index of out, names) or None
+_OUT_AT = {}
+
+
+def _out_at(fn):
+    found = _OUT_AT.get(fn, False)
+    if found is False:
+        found = None
+        try:
+            params = list(inspect.signature(fn).parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        names = [p.name for p in params]
+        if "out" in names:
+            i = names.index("out")
+            if all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params[i:i + 1]) and not any(
+                    p.kind in (p.VAR_POSITIONAL, p.POSITIONAL_ONLY) for p in params[i:]):
+                found = (i, [p.name for p in params[i:] if p.kind is p.POSITIONAL_OR_KEYWORD])
+        _OUT_AT[fn] = found
+    return found
+
+
+def _out_by_name(fn, args, kw, skip=0):
+    """``args`` and ``kw`` with ``out`` (and what follows it) moved into ``kw`` where it came positionally;
+    ``skip``: positions of ``fn``'s parameters not in ``args`` (a method's ``self``)."""
+    found = _out_at(fn)
+    if found is None or len(args) + skip <= found[0]:
+        return args, kw
+    i, names = found
+    i -= skip
+    rest = dict(zip(names, args[i:]))
+    return args[:i], {**rest, **kw}
+
+
 def _method(name):
+    fn = getattr(np, name, None)
+
     def call(self, *args, **kw):
+        if fn is not None and args:
+            args, kw = _out_by_name(fn, args, kw, skip=1)
         return record(name, (self, *args), kw, kind="method", mutates=(0,) if name in _IN_PLACE else ())
 
     call.__name__ = name

@@ -82,6 +82,9 @@ class _RNNBase(_RecurrentModule):
         elif self.batch_first:
             x = swapaxes(x, 0, 1)
         steps, n = x.shape[0], x.shape[1]
+        if steps == 0:
+            raise ValueError(f"{name}: the input sequence has no steps (input of shape {shape}); a recurrent layer "
+                             f"needs at least one")
         init_states = self._states(hx, n, batched, x.dtype)
         directions = 2 if self.bidirectional else 1
         finals = []

@@ -93,3 +93,19 @@ def test_the_command_times_in_a_single_threaded_child(tmp_path):
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["threads"]["OPENBLAS_NUM_THREADS"] == "1"
     assert np.isfinite(data["rows"]["tape"]["cells"]["eager"])
+
+
+def test_the_json_is_written_atomically(tmp_path, monkeypatch, capsys):
+    # a run that fails while writing (a full disk, Ctrl-C) leaves the previous results whole, and no stray file
+    path = tmp_path / "bench.json"
+    path.write_text('{"previous": true}', encoding="utf-8")
+
+    def dump(obj, f, **kw):
+        f.write('{"rows": ')
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(table.json, "dump", dump)
+    with pytest.raises(OSError, match="No space left"):
+        table.main(["--tiny", "--rows", "tape", "--columns", "numpy,eager", "--json", str(path)])
+    assert json.loads(path.read_text(encoding="utf-8")) == {"previous": True}
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]

@@ -289,3 +289,21 @@ def test_bad_worker_arguments_get_pytorchs_errors():
         DataLoader(ds, num_workers=1.5)
     with pytest.raises(TypeError, match="worker_init_fn must be callable"):
         DataLoader(ds, num_workers=1, worker_init_fn=3)
+
+
+def test_a_workers_key_error_reads_as_text():
+    # KeyError's str is the repr of its argument: the traceback carried over would show as one line of "\n"s
+    with pytest.raises(KeyError) as err:
+        list(DataLoader(Fails(5, KeyError), batch_size=2, num_workers=2))
+    text = str(err.value)
+    assert "\\n" not in text and "\nOriginal Traceback" in text and "sample 5 is broken" in text
+    assert text.startswith("Caught KeyError in DataLoader worker process 0")
+
+
+def test_a_workers_stop_iteration_does_not_end_the_epoch_quietly():
+    # raised again as StopIteration in __next__, it would end the for loop early with no error; without workers
+    # the loader's generator turns it into a RuntimeError (PEP 479)
+    with pytest.raises(RuntimeError, match="StopIteration"):
+        list(DataLoader(Fails(5, StopIteration), batch_size=2))
+    with pytest.raises(RuntimeError, match="Caught StopIteration in DataLoader worker process 0"):
+        list(DataLoader(Fails(5, StopIteration), batch_size=2, num_workers=2))

@@ -191,3 +191,17 @@ def test_jit_replays_the_fused_rules_bit_for_bit_with_a_changing_initial_state(k
     (prog,) = jitted.programs()
     # one forward recurrence: L matmuls with W_hh forward, L - 1 backward, plus the GEMMs after the loop
     assert prog.source.count("matmul") <= 2 * L + 6
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("module", [nn.LSTM, nn.GRU, nn.RNN])
+def test_a_sequence_of_no_steps_is_refused_by_name(module, bias):
+    # it crashed inside NumPy (a reshape of size 0, or an index -1 out of bounds), differently with and without bias
+    m = module(IN, H, bias=bias)
+    with pytest.raises(ValueError, match=rf"{module.__name__}: the input sequence has no steps.*\(0, 2, 3\)"):
+        m(cr.tensor(np.ones((0, 2, IN))))
+    layer = {nn.LSTM: R.lstm_layer, nn.GRU: R.gru_layer, nn.RNN: R.rnn_layer}[module]
+    gates, states = {nn.LSTM: (4, 2), nn.GRU: (3, 1), nn.RNN: (1, 1)}[module]
+    args = [cr.zeros((2, H)) for _ in range(states)] + [cr.zeros((gates * H, IN)), cr.zeros((gates * H, H))]
+    with pytest.raises(ValueError, match=rf"{layer.__name__}: the input sequence has no steps"):
+        layer(cr.zeros((0, 2, IN)), *args)

@@ -66,6 +66,18 @@ def to_json(results, cols, size):
     }
 
 
+def _write_json(path, data):
+    """``data`` to ``path`` through a temporary file beside it: a failed write leaves the old results whole."""
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
 def main(argv=None):
     """Parse ``--quick``, ``--rows`` and ``--json``, print the table; exit status 1 when any cell is wrong."""
     p = argparse.ArgumentParser(prog="chainrule bench", description=__doc__.splitlines()[0])
@@ -94,8 +106,7 @@ def main(argv=None):
           f"Medians of per-round ratios over {harness.BUDGET[size][1]} interleaved rounds, one BLAS thread; "
           f"{harness.machine()}.")
     if a.json:
-        with open(a.json, "w", encoding="utf-8") as f:
-            json.dump(to_json(results, cols, size), f, indent=1)
+        _write_json(a.json, to_json(results, cols, size))
     failed = [(row.key, col, err) for row, _, errors in results for col, err in errors.items()]
     for key, col, err in failed:
         print(f"chainrule bench: row {key}, column {col}: {err}", file=sys.stderr)

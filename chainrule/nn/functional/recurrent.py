@@ -205,6 +205,13 @@ rnn_scan_p = _declare("rnn_scan", K.elman_forward, K.elman_backward, _rnn_ref, 6
 
 
 # ---- the layers ----------------------------------------------------------------------------------
+def _check_steps(x, who):
+    # the kernels' reshapes and the final state's index need a step: refuse here, by name, not deep in NumPy
+    if x.shape[0] == 0:
+        raise ValueError(f"{who}: the input sequence has no steps (x of shape {tuple(x.shape)}); a recurrent layer "
+                         f"needs at least one")
+
+
 def _last(seq, reverse):
     return seq[0] if reverse else seq[-1]
 
@@ -218,6 +225,7 @@ def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     >>> hs.data.ravel().round(4), c.data.ravel().round(4)
     (array([0.3696, 0.5453]), array([0.9638]))
     """
+    _check_steps(x, "lstm_layer")
     ch = lstm_scan_p(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
     last = 0 if reverse else -1  # h_n, c_n read from the result directly: one index each way
     return ch[1], ch[1, last], ch[0, last]
@@ -231,6 +239,7 @@ def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     >>> hs.data.ravel().round(4)
     array([0.2048, 0.3546])
     """
+    _check_steps(x, "gru_layer")
     hs = gru_scan_p(x, h0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
     return hs, _last(hs, reverse)
 
@@ -243,5 +252,6 @@ def rnn_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", reve
     >>> hs.data.ravel().round(4)
     array([0.7616, 0.9427])
     """
+    _check_steps(x, "rnn_layer")
     hs = rnn_scan_p(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity=nonlinearity, reverse=bool(reverse))
     return hs, _last(hs, reverse)
