@@ -205,3 +205,13 @@ def test_a_sequence_of_no_steps_is_refused_by_name(module, bias):
     args = [cr.zeros((2, H)) for _ in range(states)] + [cr.zeros((gates * H, IN)), cr.zeros((gates * H, H))]
     with pytest.raises(ValueError, match=rf"{layer.__name__}: the input sequence has no steps"):
         layer(cr.zeros((0, 2, IN)), *args)
+
+
+@pytest.mark.parametrize("module", [nn.LSTM, nn.GRU, nn.RNN])
+def test_the_final_state_does_not_hold_the_work_buffer(module):
+    # h_n (and c_n) outlive the step in a stateful loop: as views they kept every step's gates alive
+    m = module(3, 4)
+    out, state = m(cr.tensor(rng.standard_normal((50, 2, 3))))
+    for s in state if isinstance(state, tuple) else (state,):
+        base = s.data.base
+        assert base is None or base.nbytes <= s.data.nbytes

@@ -32,7 +32,7 @@ import numpy as np
 
 from ...core.batching_rules import fallback, with_batch
 from ...core.primitive import Primitive, apply
-from ...ops.elementwise import relu, sigmoid, tanh
+from ...ops.elementwise import positive, relu, sigmoid, tanh
 from ...ops.join import split, stack
 from ...ops.shape import moveaxis, reshape
 from ...transforms.forward import jvp as _jvp
@@ -213,7 +213,9 @@ def _check_steps(x, who):
 
 
 def _last(seq, reverse):
-    return seq[0] if reverse else seq[-1]
+    # a copy, not a view: a view would keep the layer's whole work buffer (gates of every step, 5-7 times the
+    # outputs) alive for as long as the caller keeps the final state, often across batches
+    return positive(seq[0] if reverse else seq[-1])
 
 
 def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
@@ -227,8 +229,8 @@ def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
     """
     _check_steps(x, "lstm_layer")
     ch = lstm_scan_p(x, h0, c0, w_ih, w_hh, b_ih, b_hh, reverse=bool(reverse))
-    last = 0 if reverse else -1  # h_n, c_n read from the result directly: one index each way
-    return ch[1], ch[1, last], ch[0, last]
+    last = 0 if reverse else -1  # h_n, c_n read from the result directly: one index each way, copied (_last)
+    return ch[1], positive(ch[1, last]), positive(ch[0, last])
 
 
 def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
