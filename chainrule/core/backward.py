@@ -306,6 +306,9 @@ def _to_leaf(node, g, raw, leaf_seen):
     leaf = node.leaf()
     if leaf is None:
         return
+    data = leaf.data
+    if g.dtype != data.dtype or g.shape != data.shape:
+        g = _rebound(leaf, node, g, data)
     if raw:
         # Two leaves may receive the same array (add passes g through): copy so an
         # in-place update of one .grad can never change another.
@@ -324,6 +327,18 @@ def _to_leaf(node, g, raw, leaf_seen):
             leaf._grad = leaf._grad + g
     if POST_ACCUMULATE:  # some leaf has a hook (core/hooks.py): outside the lock, a hook may run backward
         run_post_accumulate(node, leaf)
+
+
+def _rebound(leaf, node, g, data):
+    """The gradient of a leaf whose ``.data`` was rebound after its node was made (``w.data = w.data.astype(...)``):
+    the node still has the old dtype and shape. Another dtype: the gradient takes the array's (dtypes are
+    preserved). Another shape: the contributions were summed to the old one, so no gradient is right: refuse."""
+    if g.shape != data.shape:
+        raise RuntimeError(
+            f"backward: a leaf Tensor's .data was rebound to shape {data.shape} after the Tensor was made with "
+            f"shape {node.shape}, so its gradient cannot be formed; make a new Tensor instead "
+            f"(cr.tensor(new_array, requires_grad=True)) or keep the shape")
+    return astype(g, data.dtype) if isinstance(g, Tensor) else g.astype(data.dtype)
 
 
 def check_seed_dtype(g, out, who):

@@ -134,3 +134,22 @@ def test_output_tangent_sums_each_inputs_share():
     np.testing.assert_allclose(share_y.data, [2.0, 4.0])  # broadcast to the output's shape
     np.testing.assert_allclose(both.data, share_x.data + share_y.data)
     assert output_tangent(mul, [None, None], ans, (x, y), {}) is None
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_a_leaf_rebound_to_another_dtype_gets_a_gradient_of_its_new_dtype(create_graph):
+    # the leaf's node keeps the dtype it was made with; the gradient must follow the array (dtypes are preserved)
+    w = cr.tensor(np.ones((3, 3)), requires_grad=True)
+    w.data = np.ones((3, 3), dtype=np.float32)
+    x = cr.tensor(np.full((2, 3), 0.5, dtype=np.float32))
+    (x @ w).sum().backward(create_graph=create_graph)
+    assert w.grad.dtype == np.float32
+    np.testing.assert_array_equal(w.grad.data, np.ones((3, 3), np.float32))
+
+
+def test_a_leaf_rebound_to_another_shape_refuses_a_gradient():
+    # the contributions were summed to the old shape: any gradient would be wrong, so none is given
+    w = cr.tensor(np.ones(1), requires_grad=True)
+    w.data = np.ones(3)
+    with pytest.raises(RuntimeError, match=r"rebound to shape \(3,\).*made with shape \(1,\)"):
+        (w * 2).sum().backward()
