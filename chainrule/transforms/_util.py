@@ -26,9 +26,11 @@ __all__ = [
     "backprop",
     "fresh",
     "has_tensor",
+    "leaf_tensor",
     "lift",
     "output",
     "reaches_outer",
+    "split_aux",
     "unlift",
 ]
 
@@ -54,6 +56,26 @@ def argnums_tuple(argnums, nargs, who):
     if not single and len(set(out)) != len(out):
         raise ValueError(f"{who}: argnums={argnums!r} repeats an argument")
     return tuple(out), single
+
+
+def leaf_tensor(x):
+    """``x`` as a Tensor where it is one array, Python float or plain Tensor (the transforms' fast paths), else None.
+
+    >>> leaf_tensor(2.0).data, leaf_tensor([2.0])
+    (array(2.), None)
+    """
+    tx = type(x)
+    if tx is np.ndarray or tx is float:
+        return wrap(np.asarray(x))
+    return x if tx is Tensor else None
+
+
+def split_aux(out, who):
+    """``(output, aux)`` from what a function with ``has_aux=True`` returned, or a TypeError naming ``who``."""
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(f"{who}: with has_aux=True the function must return a pair (output, aux), "
+                        f"got {type(out).__name__}")
+    return out[0], out[1]
 
 
 def has_tensor(*trees):

@@ -7,7 +7,7 @@ import numpy as np
 from ..core.batching import Batched, from_level, to_level
 from ..core.forward import level, make_dual, primal_of, tangent_of
 from ..core.tensor import Tensor, wrap
-from ._util import as_float_tensor, aux_output, has_tensor, output
+from ._util import as_float_tensor, aux_output, has_tensor, output, split_aux
 from .pytree import tree_flatten, tree_unflatten
 
 __all__ = ["jvp"]
@@ -48,9 +48,7 @@ def push(f, primal_leaves, tangent_leaves, rebuild, kwargs=None, has_aux=False, 
         out = f(*rebuild(duals), **(kwargs or {}))
         aux = None
         if has_aux:
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError(f"{who}: with has_aux=True the function must return a pair (output, aux)")
-            out, aux = out
+            out, aux = split_aux(out, who)
         leaves, td = tree_flatten(out)
         primals = [primal_out(o, tag) if isinstance(o, Tensor) else o for o in leaves]
         tangents = [tangent_out(o, tag) for o in leaves]

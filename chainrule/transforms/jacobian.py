@@ -26,7 +26,7 @@ from ..core.tensor import Tensor, wrap
 from ..ops.indexing import getitem
 from ..ops.join import concatenate
 from ..ops.shape import reshape
-from ._util import argnums_tuple, as_float_tensor, aux_output, has_tensor, lift, output
+from ._util import argnums_tuple, as_float_tensor, aux_output, has_tensor, leaf_tensor, lift, output, split_aux
 from .forward import _jvp, primal_out, push, tangent_out
 from .pytree import tree_flatten, tree_unflatten
 from .reverse import _aux, _grad, trace
@@ -166,11 +166,8 @@ def _fwd_leaf(f, args, kwargs, a, has_aux, who):
     """
     x = args[a]
     tx = type(x)
-    if tx is np.ndarray or tx is float:
-        xt = wrap(np.asarray(x))
-    elif tx is Tensor:
-        xt = x
-    else:
+    xt = leaf_tensor(x)
+    if xt is None:
         return _GENERAL
     dt = xt.data.dtype
     n = xt.data.size
@@ -188,7 +185,7 @@ def _fwd_leaf(f, args, kwargs, a, has_aux, who):
             out = f(*args, **kwargs)
             aux = None
             if has_aux:
-                out, aux = _split_aux(out, who)
+                out, aux = split_aux(out, who)
             if type(out) is Tensor:  # the usual single output: its tangent is batched at lv
                 out_td = None
                 t = out._fw.get(tag) if out._fw is not None else None
@@ -230,12 +227,6 @@ def _moveaxis_last(d):
     order = list(range(1, d.ndim))
     order.append(0)
     return d.transpose(order)
-
-
-def _split_aux(out, who):
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        raise TypeError(f"{who}: with has_aux=True the function must return a pair (output, aux)")
-    return out[0], out[1]
 
 
 def _replay(tr, single, has_aux, who, chunk_size):

@@ -11,7 +11,7 @@ from ..core.batching import innermost
 from ..core.concrete import inputs
 from ..core.shapes import shape_of
 from ..core.state import STATE, enable_grad
-from ..core.tensor import Tensor, wrap
+from ..core.tensor import Tensor
 from ._util import (
     OwnLeaf,
     Recorder,
@@ -22,10 +22,12 @@ from ._util import (
     check_cotangent,
     fresh,
     has_tensor,
+    leaf_tensor,
     levels_of,
     lift,
     output,
     reaches_outer,
+    split_aux,
     unlift,
     zeros_like,
 )
@@ -129,10 +131,7 @@ def trace(f, args, kwargs, nums, who, has_aux, record=False):
                 for node in own:
                     node.active = False
         if has_aux:
-            if not (isinstance(out, (tuple, list)) and len(out) == 2):
-                raise TypeError(f"{who}: with has_aux=True the function must return a pair (output, aux), "
-                                f"got {type(out).__name__}")
-            out, tr.aux = out
+            out, tr.aux = split_aux(out, who)
         else:
             tr.aux = None
         tr.outs, tr.out_td = tree_flatten(out)
@@ -165,11 +164,8 @@ def _trace_leaf(f, args, kwargs, a, who, has_aux, record=False):
     kind."""
     x = args[a]
     tx = type(x)
-    if tx is np.ndarray or tx is float:
-        xt = wrap(np.asarray(x))
-    elif tx is Tensor:
-        xt = x
-    else:
+    xt = leaf_tensor(x)
+    if xt is None:
         return None
     if xt.data.dtype.kind not in "fc":
         return None  # the general path raises, naming the argument
@@ -205,10 +201,7 @@ def _trace_leaf(f, args, kwargs, a, who, has_aux, record=False):
     finally:
         state.set(grad=grad_on)
     if has_aux:
-        if not (isinstance(out, (tuple, list)) and len(out) == 2):
-            raise TypeError(f"{who}: with has_aux=True the function must return a pair (output, aux), "
-                            f"got {type(out).__name__}")
-        out, tr.aux = out
+        out, tr.aux = split_aux(out, who)
     else:
         tr.aux = None
     if type(out) is Tensor:
