@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import keyword
 import threading
 
@@ -30,9 +31,46 @@ class Program:
         self.stats = {}
         self.source, namespace = _generate(rec, leaves_kind, outputs, self.stats)
         self.guards = self.stats["guards"]  # how many conditions ``check`` tests (0: none, no call)
-        exec(compile(self.source, "<cr.jit replay>", "exec"), namespace)  # noqa: S102 - our own generated code
+        # our own generated code, vetted first: it holds no text from the traced program (_vetted)
+        exec(compile(_vetted(self.source), "<cr.jit replay>", "exec"), namespace)  # noqa: S102
         self.run = namespace["replay"]
         self.check = namespace["guards"]
+
+
+# The syntax the generator writes, and nothing else. The replay is checked against it before it is compiled, so
+# that not even a bug in the generator can make text from the traced program into code: no string constants
+# (every string is a namespace name), no dunder names or attributes, no statements beyond these.
+_NODES = frozenset({ast.Module, ast.FunctionDef, ast.arguments, ast.arg, ast.Return, ast.Assign, ast.Delete, ast.If,
+                    ast.Expr, ast.Call, ast.keyword, ast.Name, ast.Attribute, ast.Subscript, ast.Tuple, ast.List,
+                    ast.Dict, ast.Constant, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.Load, ast.Store, ast.Del,
+                    ast.Is, ast.IsNot, ast.Eq, ast.And, ast.USub})
+_CONSTANTS = frozenset({bool, int, float, type(None)})
+
+
+def _vetted(source):
+    """The parsed ``source``, after checking that it is made only of what ``_generate`` writes.
+
+    >>> _vetted("def replay(a0):\n    return (a0,)\n").body[0].name
+    'replay'
+    """
+    tree = ast.parse(source, "<cr.jit replay>")
+    for node in ast.walk(tree):
+        t = type(node)
+        if t is ast.Name:
+            bad = node.id.startswith("__")
+        elif t is ast.Attribute:
+            bad = node.attr.startswith("__")
+        elif t is ast.Constant:
+            bad = type(node.value) not in _CONSTANTS
+        elif t is ast.arg or t is ast.FunctionDef:
+            bad = (node.arg if t is ast.arg else node.name).startswith("__")
+        else:
+            bad = t not in _NODES
+        if bad:
+            raise RuntimeError(
+                f"cr.jit: internal error: the generated replay holds a {type(node).__name__} the generator never "
+                f"writes, so it is not run; please report this with the jitted function")
+    return tree
 
 
 class _Names:

@@ -444,3 +444,17 @@ def test_no_text_from_the_program_reaches_the_generated_source():
     np.testing.assert_array_equal(f(a * 2, b), np.einsum(marker, a * 2, b).sum())
     (prog,) = f.programs()
     assert marker not in prog.source and "'" not in prog.source and '"' not in prog.source
+
+
+@pytest.mark.parametrize("source", [
+    "def replay(a0):\n    return ('text',)\n",                 # a string constant
+    "def replay(a0):\n    return (a0.__class__,)\n",           # a dunder attribute
+    "def replay(a0):\n    return (__import__,)\n",             # a dunder name
+    "def replay(a0):\n    import os\n    return (a0,)\n",      # a statement the generator never writes
+    "def replay(a0):\n    return (lambda: a0,)\n",             # an expression it never writes
+])
+def test_a_replay_with_anything_the_generator_never_writes_is_not_compiled(source):
+    from chainrule.jit.program import _vetted
+
+    with pytest.raises(RuntimeError, match="internal error"):
+        _vetted(source)
