@@ -50,7 +50,7 @@ _CONSTANTS = frozenset({bool, int, float, type(None)})
 def _vetted(source):
     """The parsed ``source``, after checking that it is made only of what ``_generate`` writes.
 
-    >>> _vetted("def replay(a0):\n    return (a0,)\n").body[0].name
+    >>> _vetted("def replay(a0): return (a0,)").body[0].name
     'replay'
     """
     tree = ast.parse(source, "<cr.jit replay>")
