@@ -56,7 +56,7 @@ def _root_base(a):
 
 
 def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_graph=False, saved=None,
-          on_edge=None):
+          on_edge=None, order=None):
     """The reverse sweep: run each node's reverse rules from ``roots`` [(node, cotangent)] back to the leaves.
 
     Every edge adds its contribution x̄ += z̄ · ∂z/∂x, summed back to the input's shape and cast to its
@@ -75,6 +75,7 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
       tape is then neither read nor freed.
     - ``on_edge(node, i, parent, g, contribution)``: called for each edge the sweep follows, with the
       node's adjoint ``g`` and what flows to its input ``i`` (node ``parent``), before it is added.
+    - ``order``: ``toposort`` of the roots' nodes, where the caller has already walked the graph.
 
     >>> import numpy as np, chainrule as cr
     >>> from chainrule.core.backward import sweep
@@ -87,7 +88,8 @@ def sweep(roots, targets=None, *, accumulate=False, retain_graph=False, create_g
     >>> found[x._node]
     array([3., 3.])
     """
-    order = toposort([n for n, _ in roots])
+    if order is None:
+        order = toposort([n for n, _ in roots])
     needed = None
     want = None
     through = None

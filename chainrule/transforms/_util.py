@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 
-from ..core.backward import check_seed_dtype, sweep
+from ..core.backward import check_seed_dtype, sweep, toposort
 from ..core.batching import Batched, batch_levels, from_level, make, to_level
 from ..core.node import Node
 from ..core.primitive import tracing
@@ -165,27 +165,28 @@ def fresh(x):
     return own_leaf(x.data, x._fw)
 
 
-def reaches_outer(outs, own):
-    """Whether the graph of ``outs`` reaches, besides the nodes in ``own``, a leaf someone may still want
-    a gradient for: a user's Tensor that requires grad (a closure), or an input of an enclosing transform
-    that is evaluating its function right now. Then the result must stay differentiable.
+def reaches_outer(outs):
+    """``(order, reaches)``: the nodes of the graph of ``outs`` in topological order (what the backward sweep
+    visits: :func:`~chainrule.core.backward.toposort`), and whether among them is a leaf someone may still want
+    a gradient for: a user's Tensor that requires grad (a closure), or an input of an enclosing transform that
+    is evaluating its function right now. Then the result must stay differentiable.
 
     Leaves of transforms that have finished (an inner ``grad`` evaluated at a fixed point, a ``vjp`` taken
-    earlier) do not count: their graphs are private to them.
+    earlier, this transform's own inputs once ``f`` has returned) do not count: their graphs are private to them.
+    The sweep is handed the order (``sweep(order=...)``), so the graph is walked once per call, not twice.
+
+    >>> import chainrule as cr
+    >>> w = cr.tensor(2.0, requires_grad=True)
+    >>> x = own_leaf(np.array(3.0))
+    >>> [reaches_outer([x * 2.0])[1], reaches_outer([x * w])[1]]
+    [False, True]
     """
-    stack = [t._node for t in outs if isinstance(t, Tensor) and t._node is not None and t._node not in own]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        if node.prim is None:
-            if type(node) is not OwnLeaf or node.active:
-                return True
-            continue
-        for p in node.parents:
-            if p is not None and p not in seen and p not in own:
-                seen.add(p)
-                stack.append(p)
-    return False
+    order = toposort([t._node for t in outs if isinstance(t, Tensor) and t._node is not None])
+    own = OwnLeaf
+    for node in order:
+        if node.prim is None and (type(node) is not own or node.active):
+            return order, True
+    return order, False
 
 
 class Recorder:
@@ -225,12 +226,13 @@ class Recorder:
         return self._hook.__exit__(*exc)
 
 
-def backprop(outs, cts, targets, create_graph, retain_graph):
+def backprop(outs, cts, targets, create_graph, retain_graph, order=None):
     """Gradients of ``outs`` (cotangents ``cts``; None means ones) with respect to the Tensors ``targets``.
 
     Like ``torch.autograd.grad`` but keeps cotangents that are Tensors as they
     are (batched, carrying tangents, on a graph), and returns None for a target
-    the outputs do not reach.
+    the outputs do not reach. ``order``: the graph of all of ``outs`` in
+    topological order, where the caller has it (:func:`reaches_outer`).
     """
     raw = not create_graph and STATE.depth == 0
     roots = []
@@ -251,7 +253,10 @@ def backprop(outs, cts, targets, create_graph, retain_graph):
         roots.append((node, g))
     if not roots:
         return [None] * len(targets)
-    found = sweep(roots, [t._node for t in targets], retain_graph=retain_graph, create_graph=create_graph)
+    if order is not None and len(roots) != sum(1 for o in outs if isinstance(o, Tensor) and o._node is not None):
+        order = None  # (every output with a node is a root: the order of all of them is the order of the roots)
+    found = sweep(roots, [t._node for t in targets], retain_graph=retain_graph, create_graph=create_graph,
+                  order=order)
     result = []
     for t in targets:
         g = found.get(t._node)

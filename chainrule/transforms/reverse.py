@@ -50,8 +50,8 @@ class Trace:
     :class:`Recorder` was asked for.
     """
 
-    __slots__ = ("aux", "entries", "ins", "kept", "levels", "need", "out_td", "outs", "phys", "specs", "tensors",
-                 "who")
+    __slots__ = ("aux", "entries", "ins", "kept", "levels", "need", "order", "out_td", "outs", "phys", "specs",
+                 "tensors", "who")
 
     def pullback(self, cts, retain_graph):
         """Per differentiated leaf, the gradient (physical zeros where unreached), lifted back to the levels.
@@ -62,7 +62,7 @@ class Trace:
         """
         create = self.need or any(isinstance(c, Tensor) and innermost(c)._node is not None for c in cts)
         self.kept = create = create and STATE.grad
-        grads = backprop(self.phys, cts, self.ins, create, retain_graph)
+        grads = backprop(self.phys, cts, self.ins, create, retain_graph, self.order)
         return [unlift(zeros_like(i) if g is None else g, self.levels) for g, i in zip(grads, self.ins)]
 
     def rebuild(self, flat, tensors=None):
@@ -153,7 +153,7 @@ def trace(f, args, kwargs, nums, who, has_aux, record=False):
     # Keep the graph (and record the backward pass) only when someone outside depends on this evaluation:
     # the inputs lie on an outer graph, or f closes over a value that does. An inner grad evaluated at a
     # fixed point is then a constant to the outer transform, and its result a plain array.
-    tr.need = grad_on and (any(p._node is not None for p in phys) or reaches_outer(tr.phys, {i._node for i in tr.ins}))
+    _decide_need(tr, grad_on, any(p._node is not None for p in phys))
     return tr
 
 
@@ -214,8 +214,21 @@ def _trace_leaf(f, args, kwargs, a, who, has_aux, record=False):
             raise TypeError(f"{who}: the function's output has dtype {o.dtype}; only floating-point outputs "
                             f"can be differentiated")
     tr.phys = [o if isinstance(o, Tensor) else None for o in tr.outs]
-    tr.need = grad_on and (xt._node is not None or reaches_outer(tr.phys, {node}))
+    _decide_need(tr, grad_on, xt._node is not None)
     return tr
+
+
+def _decide_need(tr, grad_on, on_graph):
+    """``tr.need``: keep the graph (and record the backward pass) when the inputs lie on an outer graph
+    (``on_graph``) or ``f`` closed over a value that does; the walk that decides it leaves the order for the
+    sweep (``tr.order``)."""
+    tr.order = None
+    if not grad_on:
+        tr.need = False
+    elif on_graph:
+        tr.need = True
+    else:
+        tr.order, tr.need = reaches_outer(tr.phys)
 
 
 def _finish_value(tr, x):
