@@ -198,3 +198,14 @@ def test_an_integer_output_has_no_gradient():
     with pytest.raises(TypeError, match="grad: the output must be a floating-point scalar, but its dtype is int"):
         cr.grad(lambda x: 3)(1.0)
     assert cr.grad(lambda x: 3.0)(1.0) == 0.0
+
+
+def test_a_closure_found_by_the_shared_walk_keeps_the_result_differentiable():
+    w = cr.tensor(np.array([0.5, -1.0]), requires_grad=True)
+    x = np.array([1.0, 2.0])
+    g = grad(lambda v: (w * v * v).sum())(x)  # 2 w x, a function of w
+    assert g._node is not None
+    g.sum().backward()
+    assert np.allclose(w.grad.data, 2 * x)
+    free = grad(lambda v: (w.detach() * v * v).sum())(x)
+    assert not isinstance(free, cr.Tensor) or free._node is None
