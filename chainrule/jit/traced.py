@@ -223,9 +223,27 @@ for _name in ("tobytes", "tofile", "dump", "dumps"):
 Traced.resize = lambda self, *a, **k: _concrete(self, "x.resize() (in place, to a new shape)").resize(*a, **k)
 Traced.flat = property(lambda self: _concrete(self, "x.flat").flat)
 
-# Public ndarray attributes left as they are: facts of the shape and layout, and raw memory access.
-STATIC_ATTRIBUTES = frozenset({"base", "ctypes", "data", "device", "dtype", "flags", "itemsize", "nbytes", "ndim",
-                               "setflags", "shape", "size", "strides", "to_device"})
+
+def _raw(self, call, frame):
+    """``self`` as a plain array for a look at its memory, or raise: a replay computes into other buffers, so
+    bytes or an address read from a traced value would be the trace's forever. chainrule's own code may look
+    (the fused recurrent layers find their work buffer by address); a constant of the trace may be read."""
+    rec = _ACTIVE[0]
+    if rec is not None and not rec.paused and not _from_library(frame) and rec.concrete(self) is None:
+        raise concretization_error(call)
+    return _view(self, _ndarray)
+
+
+# Raw memory: the buffer (x.data, memoryview(x) where Python has __buffer__, 3.12 on), its address
+# (x.ctypes) and its bytes (bytes(x); x.tobytes() above).
+Traced.data = property(lambda self: _raw(self, "x.data (its raw memory)", sys._getframe(1)).data)
+Traced.ctypes = property(lambda self: _raw(self, "x.ctypes (its raw memory)", sys._getframe(1)).ctypes)
+Traced.__bytes__ = lambda self: bytes(_raw(self, "bytes(x)", sys._getframe(1)))
+Traced.__buffer__ = lambda self, flags: memoryview(_raw(self, "memoryview(x) (its raw memory)", sys._getframe(1)))
+
+# Public ndarray attributes left as they are: facts of the shape and layout.
+STATIC_ATTRIBUTES = frozenset({"base", "device", "dtype", "flags", "itemsize", "nbytes", "ndim", "setflags", "shape",
+                               "size", "strides", "to_device"})
 
 
 def _getitem(self, index):

@@ -1,5 +1,6 @@
 """cr.jit: replays equal eager, retracing, the cache, concretization, randomness, effects and buffers."""
 
+import sys
 import warnings
 
 import numpy as np
@@ -53,6 +54,9 @@ def test_the_cache_is_bounded_and_frequent_retracing_warns():
     lambda x: x * int(x.max()),
     lambda x: x.data.tolist(),
     lambda x: f"{x.data[0]:.3f}",
+    lambda x: bytes(x.data),  # raw memory: a replay's values live in other buffers
+    lambda x: np.frombuffer(x.data.data, dtype=x.dtype) * 1.0,
+    lambda x: x.data.ctypes.data,
 ])
 def test_concretizing_a_traced_value_raises(body):
     f = cr.jit(body)
@@ -458,3 +462,15 @@ def test_a_replay_with_anything_the_generator_never_writes_is_not_compiled(sourc
 
     with pytest.raises(RuntimeError, match="internal error"):
         _vetted(source)
+
+
+def test_raw_memory_of_a_constant_may_be_read_and_is_folded():
+    f = cr.jit(lambda x: x + np.frombuffer(bytes(np.arange(3.0) * 2), dtype=np.float64))
+    np.testing.assert_array_equal(f(np.zeros(3)), [0.0, 2.0, 4.0])
+    np.testing.assert_array_equal(f(np.ones(3)), [1.0, 3.0, 5.0])
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="memoryview(x) of an ndarray subclass is Python's from 3.12")
+def test_a_memoryview_of_a_traced_value_raises():
+    with pytest.raises(cr.ConcretizationError, match="memoryview"):
+        cr.jit(lambda x: np.frombuffer(memoryview(x * 2.0), dtype=np.float64) + 0)(np.ones(3))
