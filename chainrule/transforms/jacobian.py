@@ -55,11 +55,17 @@ def _chunks(n, chunk_size, who):
     return [(lo, min(lo + size, n)) for lo in range(0, n, size)] or [(0, 0)]
 
 
+def _eye(shape, dtype, level):
+    """The whole identity over one leaf of ``shape``, batched at ``level`` (batch axis = row): one ``np.eye``."""
+    n = math.prod(shape)
+    e = np.eye(n, dtype=dtype)
+    return make(wrap(e if len(shape) == 1 else e.reshape((n,) + tuple(shape))), level)
+
+
 def _basis(shapes, dtypes, level, lo, hi):
     """Rows ``lo:hi`` of the identity over all leaves together, one batched value per leaf (batch axis = row)."""
-    if len(shapes) == 1 and lo == 0 and 0 < hi == math.prod(shapes[0]):  # one leaf, one pass: all of np.eye
-        e = np.eye(hi, dtype=dtypes[0])
-        return [make(wrap(e if len(shapes[0]) == 1 else e.reshape((hi,) + tuple(shapes[0]))), level)]
+    if len(shapes) == 1 and lo == 0 and 0 < hi == math.prod(shapes[0]):  # one leaf, one pass
+        return [_eye(shapes[0], dtypes[0], level)]
     out = []
     off = 0
     for shape, dt in zip(shapes, dtypes):
@@ -178,9 +184,8 @@ def _fwd_leaf(f, args, kwargs, a, has_aux, who):
     args = list(args)
     with vmap_level(n) as lv:
         with level() as tag:
-            e = np.eye(n, dtype=dt)
             fw = dict(xt._fw) if xt._fw else {}
-            fw[tag] = make(wrap(e if len(shape) == 1 else e.reshape((n,) + shape)), lv)
+            fw[tag] = _eye(shape, dt, lv)
             args[a] = wrap(xt.data, xt._node, fw)
             out = f(*args, **kwargs)
             aux = None
@@ -206,10 +211,16 @@ def _fwd_leaf(f, args, kwargs, a, has_aux, who):
     return jac
 
 
+def _plain(phys):
+    """Whether nothing rides on ``phys`` (no graph, no tangent, not batched) and nothing records its use:
+    then the Jacobian is shaped by NumPy directly."""
+    return type(phys) is Tensor and phys._node is None and phys._fw is None and type(phys.data) is np.ndarray \
+        and not is_tracing()
+
+
 def _column_block(phys, shape, tensors):
     """From ``phys`` (n, *out.shape), the Jacobian block (*out.shape, *shape) for the caller."""
-    if type(phys) is Tensor and phys._node is None and phys._fw is None and type(phys.data) is np.ndarray \
-            and not is_tracing():  # nothing rides on it, nothing records it: NumPy directly
+    if _plain(phys):
         d = phys.data
         d = _moveaxis_last(d)
         target = d.shape[:-1] + shape
@@ -314,13 +325,11 @@ def _rev_leaf(tr, single):
         return None
     oshape = d.shape
     with vmap_level(m) as lv:
-        e = np.eye(m, dtype=d.dtype)
-        ct = make(wrap(e if len(oshape) == 1 else e.reshape((m,) + oshape)), lv)
+        ct = _eye(oshape, d.dtype, lv)
         (g,) = tr.pullback([lift(ct, tr.levels) if tr.levels else ct], retain_graph=tr.need)
         phys = g.val if type(g) is Batched and g.level == lv else to_level(g, lv)  # (m, *in.shape)
     shape = oshape + tuple(phys.shape[1:])
-    if type(phys) is Tensor and phys._node is None and phys._fw is None and type(phys.data) is np.ndarray \
-            and not is_tracing():  # nothing rides on it, nothing records it: NumPy directly
+    if _plain(phys):
         j = phys.data
         jac = wrap(j if j.shape == shape else j.reshape(shape))
     else:

@@ -145,10 +145,7 @@ def trace(f, args, kwargs, nums, who, has_aux, record=False):
         levels = sorted(set(levels) | extra)
     tr.levels = levels
     tr.entries = rec.entries if rec is not None else None
-    for o in tr.outs:
-        if isinstance(o, Tensor) and o.dtype.kind not in "fc":
-            raise TypeError(f"{who}: the function's output has dtype {o.dtype}; only floating-point outputs "
-                            f"can be differentiated")
+    _check_float_outputs(tr.outs, who)
     tr.phys = [(lift(o, levels) if levels else o) if isinstance(o, Tensor) else None for o in tr.outs]
     # Keep the graph (and record the backward pass) only when someone outside depends on this evaluation:
     # the inputs lie on an outer graph, or f closes over a value that does. An inner grad evaluated at a
@@ -209,13 +206,17 @@ def _trace_leaf(f, args, kwargs, a, who, has_aux, record=False):
     else:
         tr.outs, tr.out_td = tree_flatten(out)
     tr.levels = []
-    for o in tr.outs:
-        if isinstance(o, Tensor) and o.dtype.kind not in "fc":
-            raise TypeError(f"{who}: the function's output has dtype {o.dtype}; only floating-point outputs "
-                            f"can be differentiated")
+    _check_float_outputs(tr.outs, who)
     tr.phys = [o if isinstance(o, Tensor) else None for o in tr.outs]
     _decide_need(tr, grad_on, xt._node is not None)
     return tr
+
+
+def _check_float_outputs(outs, who):
+    for o in outs:
+        if isinstance(o, Tensor) and o.dtype.kind not in "fc":
+            raise TypeError(f"{who}: the function's output has dtype {o.dtype}; only floating-point outputs "
+                            f"can be differentiated")
 
 
 def _decide_need(tr, grad_on, on_graph):
